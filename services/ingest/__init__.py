@@ -1,0 +1,1 @@
+"""Ingest service: articles in over HTTP, events out to the log. Events are born here."""

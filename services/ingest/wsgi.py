@@ -1,0 +1,4 @@
+"""gunicorn entrypoint: services.ingest.wsgi:app"""
+from services.ingest.app import create_app
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""Query service: serves each story's chronological narrative. Events are read here."""

@@ -1,0 +1,55 @@
+"""Query service: Flask application factory."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+
+from shared.bootstrap import Settings, open_store
+from shared.http import error, install_error_handlers
+from services.timeline.projection import EVENTS, STORIES
+
+bp = Blueprint("query", __name__)
+_HIDDEN = {"_id": 0, "sort": 0}
+
+
+def _db():
+    return current_app.extensions["storyline.store"]
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+@bp.get("/v1/stories")
+def list_stories():
+    try:
+        limit = int(request.args.get("limit", 50))
+    except ValueError:
+        return error(400, "limit must be a whole number", {"limit": ["not a number"]})
+    if not 1 <= limit <= 500:
+        return error(400, "limit must be between 1 and 500", {"limit": ["out of range"]})
+    stories = list(_db()[STORIES].find({}, {"_id": 0}))
+    stories.sort(key=lambda s: s.get("last_recorded_at") or "", reverse=True)
+    return jsonify(stories=stories[:limit])
+
+
+@bp.get("/v1/stories/<story_id>/timeline")
+def timeline(story_id: str):
+    story = _db()[STORIES].find_one({"_id": str(story_id)}, {"_id": 0})
+    if story is None:
+        return error(404, f"no story {story_id!r}")
+    entries = list(_db()[EVENTS].find({"story_id": str(story_id)}, _HIDDEN | {"log": 0}).sort("sort", 1))
+    for e in entries:
+        e["dated"] = e.get("occurred_at") is not None
+    return jsonify(story=story, order="occurred_at (undated after dated on the publication day), "
+                                     "published_at, log position", events=entries)
+
+
+def create_app(settings: Settings | None = None, store=None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    app.extensions["storyline.store"] = store if store is not None else open_store(settings.store_url)
+    app.register_blueprint(bp)
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,1 @@
+"""Code the Storyline services share: the event contract, ports, adapters and configuration."""

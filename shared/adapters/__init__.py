@@ -1,0 +1,1 @@
+"""Adapters behind the ports: an embedded one and a real one for each."""

@@ -1,0 +1,90 @@
+"""Real event log: Apache Kafka through kafka-python."""
+from __future__ import annotations
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata, TopicPartition
+
+from shared.ports import Message, Record
+
+
+class KafkaLog:
+    def __init__(self, bootstrap: str, topic: str, partitions: int):
+        self.topic = topic
+        self.partitions = partitions
+        self._bootstrap = bootstrap
+        self._producer: KafkaProducer | None = None
+
+    def ensure_topic(self) -> None:
+        admin = KafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="storyline-admin")
+        try:
+            admin.create_topics([NewTopic(self.topic, self.partitions, 1)])
+        except TopicAlreadyExistsError:
+            pass
+        finally:
+            admin.close()
+
+    def _get_producer(self) -> KafkaProducer:
+        if self._producer is None:
+            self.ensure_topic()
+            # Idempotent producer: a retried send is never written twice, and order per key holds.
+            self._producer = KafkaProducer(bootstrap_servers=self._bootstrap, acks="all",
+                                           enable_idempotence=True, linger_ms=5,
+                                           client_id="storyline-ingest")
+        return self._producer
+
+    def publish(self, records: list[Record]) -> None:
+        producer = self._get_producer()
+        futures = [producer.send(self.topic, key=r.key.encode(), value=r.value,
+                                 headers=[(k, v.encode()) for k, v in r.headers.items()])
+                   for r in records]
+        producer.flush()
+        for f in futures:
+            f.get(timeout=30)  # raises if the broker did not take it
+
+    def consumer(self, group: str) -> "KafkaLogConsumer":
+        self.ensure_topic()
+        return KafkaLogConsumer(self._bootstrap, self.topic, group)
+
+    def ping(self) -> None:
+        admin = KafkaAdminClient(bootstrap_servers=self._bootstrap, request_timeout_ms=5000)
+        try:
+            admin.list_topics()
+        finally:
+            admin.close()
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.flush()
+            self._producer.close()
+
+
+class KafkaLogConsumer:
+    def __init__(self, bootstrap: str, topic: str, group: str):
+        self._consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
+                                       enable_auto_commit=False, auto_offset_reset="earliest",
+                                       client_id="storyline-timeline")
+
+    def assignment(self) -> set[tuple[str, int]]:
+        return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
+    def poll(self, max_records: int = 500, timeout_ms: int = 1000) -> list[Message]:
+        batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        out = []
+        for tp, records in batches.items():
+            for r in records:
+                out.append(Message(tp.topic, tp.partition, r.offset,
+                                   r.key.decode() if r.key is not None else None, r.value, r.timestamp,
+                                   {k: v.decode(errors="replace") for k, v in (r.headers or [])}))
+        return out
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        self._consumer.seek(TopicPartition(topic, partition), offset)
+
+    def commit(self, positions: dict[tuple[str, int], int]) -> None:
+        self._consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "", -1)
+                               for (t, p), o in positions.items()})
+
+    def close(self) -> None:
+        self._consumer.close()

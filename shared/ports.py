@@ -1,0 +1,43 @@
+"""The two ports every service talks through. Each has an embedded and a real adapter."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Record:
+    """One message on its way into the log."""
+    key: str
+    value: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message read back from the log, with its coordinates."""
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: bytes
+    timestamp_ms: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class LogConsumer(Protocol):
+    def poll(self, max_records: int = 500, timeout_ms: int = 1000) -> list[Message]: ...
+    def commit(self, positions: dict[tuple[str, int], int]) -> None:
+        """Commit the next offset to read, per (topic, partition)."""
+    def seek(self, topic: str, partition: int, offset: int) -> None: ...
+    def assignment(self) -> set[tuple[str, int]]: ...
+    def close(self) -> None: ...
+
+
+class EventLog(Protocol):
+    topic: str
+    def publish(self, records: list[Record]) -> None:
+        """Durably append (acks=all) or raise."""
+    def consumer(self, group: str) -> LogConsumer: ...
+    def ping(self) -> None: ...
+    def close(self) -> None: ...
