@@ -9,6 +9,7 @@ from services.timeline.projection import EVENTS, STORIES
 
 bp = Blueprint("query", __name__)
 _HIDDEN = {"_id": 0, "sort": 0}
+_NULLABLE = ("occurred_at", "occurred_precision", "target", "quote")
 
 
 def _db():
@@ -40,7 +41,10 @@ def timeline(story_id: str):
         return error(404, f"no story {story_id!r}")
     entries = list(_db()[EVENTS].find({"story_id": str(story_id)}, _HIDDEN | {"log": 0}).sort("sort", 1))
     for e in entries:
-        e["dated"] = e.get("occurred_at") is not None
+        # Some MongoDB-wire servers drop null fields on upsert; the contract keeps them.
+        for key in _NULLABLE:
+            e.setdefault(key, None)
+        e["dated"] = e["occurred_at"] is not None
     return jsonify(story=story, order="occurred_at (undated after dated on the publication day), "
                                      "published_at, log position", events=entries)
 

@@ -20,7 +20,25 @@ def open_store(url: str):
     if parsed.scheme == "file":
         import litemongo
 
+        _share_sqlite_connections_across_threads()
+
         path = parsed.path
         os.makedirs(path, exist_ok=True)
         return litemongo.connect(path)["storyline"]
     raise ValueError(f"unsupported store url {url!r}")
+
+
+def _share_sqlite_connections_across_threads() -> None:
+    """litemongo guards each collection with its own read/write lock but opens SQLite with
+    the default same-thread check, which breaks the threaded servers; lift only that check."""
+    import sqlite3
+    import types
+
+    from litemongo import sqlite_store
+
+    if getattr(sqlite_store.sqlite3, "_storyline_shim", False):
+        return
+    shim = types.SimpleNamespace(**{k: getattr(sqlite3, k) for k in dir(sqlite3) if not k.startswith("__")})
+    shim.connect = lambda *a, **kw: sqlite3.connect(*a, **{"check_same_thread": False, "timeout": 30, **kw})
+    shim._storyline_shim = True
+    sqlite_store.sqlite3 = shim

@@ -1,0 +1,41 @@
+# Storyline: `make run` (embedded default, no servers) and `make test` (real Kafka + MongoDB-wire).
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+KAFKA_PORT ?= 19092
+MONGO_PORT ?= 27018
+export KAFKA_PORT MONGO_PORT
+
+.PHONY: tools-check install run test test-only servers-up servers-down clean evaluate
+
+$(BIN)/storyline: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(BIN)/storyline
+
+run: install
+	$(BIN)/storyline serve
+
+# Debian's docker-compose validates the compose file without an engine; Java, Maven and Go
+# are on the machine image and fetch Kafka and FerretDB from their registries (cached in .cache/).
+tools-check:
+	@command -v docker-compose >/dev/null || { \
+	  echo "installing Debian's docker-compose (validator only)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null) \
+	  || echo "warning: could not install docker-compose; the compose test will say so"; }
+
+test: install tools-check
+	tools/servers.sh start
+	STORYLINE_TEST_KAFKA=127.0.0.1:$(KAFKA_PORT) STORYLINE_TEST_MONGO=127.0.0.1:$(MONGO_PORT) \
+	  $(BIN)/python -m pytest -p no:cacheprovider -rA $(PYTEST_ARGS); \
+	  status=$$?; tools/servers.sh stop; exit $$status
+
+evaluate: install
+	$(BIN)/python ../shared/corpus/evaluate.py --cmd '$(BIN)/storyline extract {file}'
+
+clean:
+	tools/servers.sh stop || true
+	rm -rf .storyline .cache/run

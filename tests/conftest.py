@@ -1,0 +1,96 @@
+"""Fixtures: the whole system on a backend, reached only through HTTP.
+
+`real` runs the Kafka and MongoDB adapters against the servers that `make test` starts
+(STORYLINE_TEST_KAFKA, STORYLINE_TEST_MONGO); they are required, never skipped.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from shared.bootstrap import open_log, open_store
+from shared.config import Settings
+from services.ingest.app import create_app as ingest_app
+from services.query.app import create_app as query_app
+from services.timeline.projector import Projector
+
+CORPUS = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "articles.json"
+
+
+@pytest.fixture(scope="session")
+def corpus():
+    return json.loads(CORPUS.read_text())
+
+
+@pytest.fixture(scope="session")
+def seed(corpus):
+    return next(a for a in corpus["articles"] if a["id"] == "seed")
+
+
+def real_env() -> dict:
+    kafka, mongo = os.environ.get("STORYLINE_TEST_KAFKA"), os.environ.get("STORYLINE_TEST_MONGO")
+    if not kafka or not mongo:
+        pytest.fail("STORYLINE_TEST_KAFKA and STORYLINE_TEST_MONGO are not set: run the suite with `make test`, "
+                    "which starts the real servers")
+    run = uuid.uuid4().hex[:8]
+    return {"STORYLINE_LOG": f"kafka://{kafka}", "STORYLINE_STORE": f"mongodb://{mongo}/storyline_test_{run}",
+            "STORYLINE_TOPIC": f"storyline.test.{run}", "STORYLINE_PARTITIONS": "3",
+            "STORYLINE_GROUP": f"timeline-test-{run}"}
+
+
+class System:
+    """Ingest, projector and query running in this process on free ports."""
+
+    def __init__(self, env: dict):
+        self.settings = Settings.from_env(env)
+        self.log = open_log(self.settings)
+        self.store = open_store(self.settings.store_url)
+        self.projector = Projector(self.log, self.store, self.settings.group)
+        self._servers = [make_server("127.0.0.1", 0, ingest_app(self.settings, log=self.log), threaded=True),
+                         make_server("127.0.0.1", 0, query_app(self.settings, store=self.store), threaded=True)]
+        self.ingest_url = f"http://127.0.0.1:{self._servers[0].server_port}"
+        self.query_url = f"http://127.0.0.1:{self._servers[1].server_port}"
+        self._threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in self._servers]
+        self._threads.append(threading.Thread(target=self.projector.run, daemon=True))
+        for t in self._threads:
+            t.start()
+
+    def post(self, article: dict) -> requests.Response:
+        return requests.post(f"{self.ingest_url}/v1/articles", json=article, timeout=30)
+
+    def timeline(self, story_id: str, want: int, timeout: float = 30.0) -> dict:
+        """Poll the query service until the story has `want` events (or time runs out)."""
+        deadline, body = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            r = requests.get(f"{self.query_url}/v1/stories/{story_id}/timeline", timeout=10)
+            if r.status_code == 200:
+                body = r.json()
+                if len(body["events"]) >= want:
+                    return body
+            time.sleep(0.2)
+        return body or {"events": []}
+
+    def close(self):
+        for s in self._servers:
+            s.shutdown()
+        self.projector.stop()
+        self._threads[-1].join(timeout=15)
+        self.log.close()
+
+
+@pytest.fixture(params=["embedded", "real"])
+def system(request, tmp_path):
+    env = {"STORYLINE_DATA_DIR": str(tmp_path / "data"), "STORYLINE_PARTITIONS": "3"}
+    if request.param == "real":
+        env.update(real_env())
+    sys_ = System(env)
+    yield sys_
+    sys_.close()

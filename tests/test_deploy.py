@@ -1,0 +1,268 @@
+"""Static checks of the deployment files (no network, no Docker daemon).
+
+Parses docker-compose.yml and deploy/k8s/*.yaml with PyYAML and checks that
+they agree with each other and with the gunicorn configs; then asks the
+docker-compose binary to validate the compose file (`config -q`).
+"""
+
+from __future__ import annotations
+
+import runpy
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "deploy" / "Dockerfile"
+GUNICORN_DIR = ROOT / "deploy" / "gunicorn"
+K8S_DIR = ROOT / "deploy" / "k8s"
+
+HTTP_SERVICES = {"ingest": 8001, "query": 8002}
+APP_SERVICES = ("ingest", "query", "timeline")
+
+
+# ---------------------------------------------------------------- helpers
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    with COMPOSE_FILE.open() as fh:
+        data = yaml.safe_load(fh)
+    assert isinstance(data, dict) and "services" in data
+    return data
+
+
+@pytest.fixture(scope="module")
+def k8s_docs() -> list[dict]:
+    files = sorted(K8S_DIR.glob("*.yaml"))
+    assert files, f"no manifests in {K8S_DIR}"
+    docs = []
+    for path in files:
+        with path.open() as fh:
+            for doc in yaml.safe_load_all(fh):
+                if doc is None:
+                    continue
+                assert "apiVersion" in doc and "kind" in doc, path
+                docs.append(doc)
+    return docs
+
+
+def _objects(docs, kind):
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def _container(deployment: dict) -> dict:
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    return containers[0]
+
+
+def _gunicorn_settings(name: str, monkeypatch, **env) -> dict:
+    for var in ("GUNICORN_BIND", "WEB_CONCURRENCY", "GUNICORN_LOGLEVEL"):
+        monkeypatch.delenv(var, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return runpy.run_path(str(GUNICORN_DIR / f"{name}.conf.py"))
+
+
+def _bind_port(bind: str) -> int:
+    host, _, port = bind.rpartition(":")
+    assert host == "0.0.0.0", bind
+    return int(port)
+
+
+def _compose_target_ports(service: dict) -> list[int]:
+    ports = []
+    for entry in service.get("ports", []):
+        if isinstance(entry, dict):
+            ports.append(int(entry["target"]))
+        else:
+            ports.append(int(str(entry).split("/")[0].rsplit(":", 1)[-1]))
+    return ports
+
+
+def _probe_port(container: dict, probe: dict) -> int:
+    port = probe["httpGet"]["port"]
+    if isinstance(port, int):
+        return port
+    named = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
+    assert port in named, f"probe refers to unknown port name {port!r}"
+    return named[port]
+
+
+# ---------------------------------------------------------------- gunicorn
+
+@pytest.mark.parametrize("name,port", sorted(HTTP_SERVICES.items()))
+def test_gunicorn_defaults(name, port, monkeypatch):
+    cfg = _gunicorn_settings(name, monkeypatch)
+    assert _bind_port(cfg["bind"]) == port
+    assert cfg["workers"] == 2
+    assert cfg["timeout"] == 30
+    assert cfg["graceful_timeout"] == 30
+    assert cfg["accesslog"] == "-"
+    assert cfg["wsgi_app"] == f"services.{name}.wsgi:app"
+
+
+@pytest.mark.parametrize("name", sorted(HTTP_SERVICES))
+def test_gunicorn_reads_environment(name, monkeypatch):
+    cfg = _gunicorn_settings(
+        name, monkeypatch, WEB_CONCURRENCY="5", GUNICORN_BIND="0.0.0.0:9999"
+    )
+    assert cfg["workers"] == 5
+    assert cfg["bind"] == "0.0.0.0:9999"
+
+
+# ---------------------------------------------------------------- Dockerfile
+
+def test_dockerfile():
+    text = DOCKERFILE.read_text()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    assert lines[0] == "FROM python:3.11-slim"
+    users = [ln.split(None, 1)[1] for ln in lines if ln.upper().startswith("USER ")]
+    assert users, "Dockerfile must switch to a non-root user"
+    assert users[-1].split(":")[0] not in ("root", "0")
+    assert "pip install ." in text
+    exposed = {int(p) for ln in lines if ln.upper().startswith("EXPOSE ") for p in ln.split()[1:]}
+    assert exposed >= set(HTTP_SERVICES.values())
+
+
+# ---------------------------------------------------------------- compose
+
+def test_compose_infrastructure(compose):
+    services = compose["services"]
+    kafka = services["kafka"]
+    assert kafka["image"] == "apache/kafka:4.1.1"
+    env = kafka["environment"]
+    assert str(env["KAFKA_PROCESS_ROLES"]) == "broker,controller"
+    for key in ("KAFKA_NODE_ID", "KAFKA_LISTENERS", "KAFKA_CONTROLLER_QUORUM_VOTERS",
+                "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"):
+        assert key in env, key
+    assert "healthcheck" in kafka
+
+    mongo = services["mongo"]
+    assert mongo["image"] == "mongo:7"
+    assert "--replSet" in mongo["command"] and "rs0" in mongo["command"]
+    assert "rs.initiate" in " ".join(mongo["healthcheck"]["test"])
+
+    init = services["kafka-init"]
+    command = " ".join(init["command"]) if isinstance(init["command"], list) else init["command"]
+    assert "/opt/kafka/bin/kafka-topics.sh" in command
+    assert "--partitions ${STORYLINE_PARTITIONS:-6}" in command
+    assert init["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+
+def test_compose_app_services(compose):
+    services = compose["services"]
+    images = {services[name]["image"] for name in APP_SERVICES}
+    assert len(images) == 1, f"app services use different images: {images}"
+    for name in APP_SERVICES:
+        svc = services[name]
+        build = svc["build"]
+        assert build["context"] == "."
+        assert build["dockerfile"] == "deploy/Dockerfile"
+        assert (ROOT / build["dockerfile"]).is_file()
+        deps = svc["depends_on"]
+        assert deps["kafka-init"]["condition"] == "service_completed_successfully"
+        assert deps["mongo"]["condition"] == "service_healthy"
+        assert svc["environment"]["STORYLINE_LOG"] == "kafka://kafka:9092"
+        assert svc["environment"]["STORYLINE_STORE"].startswith("mongodb://mongo:27017/storyline")
+
+
+@pytest.mark.parametrize("name,port", sorted(HTTP_SERVICES.items()))
+def test_compose_http_service(compose, name, port, monkeypatch):
+    svc = compose["services"][name]
+    cfg = _gunicorn_settings(name, monkeypatch)
+    assert _compose_target_ports(svc) == [_bind_port(cfg["bind"])] == [port]
+    command = " ".join(svc["command"])
+    assert command.startswith("gunicorn ")
+    assert f"deploy/gunicorn/{name}.conf.py" in command
+    health = " ".join(svc["healthcheck"]["test"])
+    assert f":{port}/healthz" in health
+
+
+def test_compose_timeline_is_scalable(compose):
+    timeline = compose["services"]["timeline"]
+    assert "ports" not in timeline
+    assert "container_name" not in timeline
+    assert timeline["command"] == ["storyline", "project"]
+
+
+# ---------------------------------------------------------------- kubernetes
+
+def test_k8s_images_match_compose(compose, k8s_docs):
+    compose_image = compose["services"]["ingest"]["image"]
+    deployments = _objects(k8s_docs, "Deployment")
+    assert set(deployments) >= set(APP_SERVICES)
+    for name in APP_SERVICES:
+        assert _container(deployments[name])["image"] == compose_image, name
+
+
+@pytest.mark.parametrize("name,port", sorted(HTTP_SERVICES.items()))
+def test_k8s_http_deployment(k8s_docs, name, port, monkeypatch):
+    cfg = _gunicorn_settings(name, monkeypatch)
+    container = _container(_objects(k8s_docs, "Deployment")[name])
+    container_ports = [p["containerPort"] for p in container["ports"]]
+    assert container_ports == [_bind_port(cfg["bind"])] == [port]
+
+    live, ready = container["livenessProbe"], container["readinessProbe"]
+    assert live["httpGet"]["path"] == "/healthz"
+    assert ready["httpGet"]["path"] == "/readyz"
+    assert _probe_port(container, live) == port
+    assert _probe_port(container, ready) == port
+
+    resources = container["resources"]
+    assert {"cpu", "memory"} <= set(resources["requests"])
+    assert {"cpu", "memory"} <= set(resources["limits"])
+
+    service = _objects(k8s_docs, "Service")[name]
+    target = service["spec"]["ports"][0]["targetPort"]
+    assert _probe_port(container, {"httpGet": {"port": target}}) == port
+    labels = _objects(k8s_docs, "Deployment")[name]["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= labels.items()
+
+
+def test_k8s_timeline(k8s_docs):
+    container = _container(_objects(k8s_docs, "Deployment")["timeline"])
+    assert not container.get("ports")
+    assert container["command"] == ["storyline", "project"]
+    assert {"requests", "limits"} <= set(container["resources"])
+    assert "timeline" not in _objects(k8s_docs, "Service")
+
+
+def test_k8s_autoscalers(k8s_docs):
+    hpas = _objects(k8s_docs, "HorizontalPodAutoscaler")
+    deployments = _objects(k8s_docs, "Deployment")
+    targets = {h["spec"]["scaleTargetRef"]["name"] for h in hpas.values()}
+    assert targets >= set(HTTP_SERVICES)
+    for hpa in hpas.values():
+        ref = hpa["spec"]["scaleTargetRef"]
+        assert ref["kind"] == "Deployment" and ref["name"] in deployments
+        assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
+
+
+# ---------------------------------------------------------------- docker-compose
+
+def _compose_command() -> list[str] | None:
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    return None
+
+
+def test_compose_config_validates():
+    command = _compose_command()
+    if command is None:
+        pytest.fail("neither `docker-compose` nor `docker compose` is on PATH; "
+                    "run `apt-get install docker-compose` (the Makefile installs it)")
+    result = subprocess.run(
+        [*command, "-f", str(COMPOSE_FILE), "config", "-q"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
