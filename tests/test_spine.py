@@ -73,3 +73,9 @@ def test_malformed_requests_get_4xx_with_a_reason(system, seed):
 def test_unknown_story_is_404(system):
     r = requests.get(f"{system.query_url}/v1/stories/nope/timeline", timeout=10)
     assert r.status_code == 404 and "nope" in r.json()["error"]["reason"]
+
+
+def test_health_and_readiness(system):
+    for base in (system.ingest_url, system.query_url):
+        assert requests.get(f"{base}/healthz", timeout=10).json() == {"status": "ok"}
+        assert requests.get(f"{base}/readyz", timeout=10).json() == {"status": "ready"}

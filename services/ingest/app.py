@@ -20,6 +20,15 @@ def healthz():
     return jsonify(status="ok")
 
 
+@bp.get("/readyz")
+def readyz():
+    try:
+        current_app.extensions["storyline.log"].ping()
+    except Exception as exc:
+        return error(503, f"event log unreachable: {type(exc).__name__}")
+    return jsonify(status="ready")
+
+
 @bp.post("/v1/articles")
 def post_article():
     if not request.is_json:

@@ -21,6 +21,15 @@ def healthz():
     return jsonify(status="ok")
 
 
+@bp.get("/readyz")
+def readyz():
+    try:
+        _db().list_collection_names()
+    except Exception as exc:
+        return error(503, f"store unreachable: {type(exc).__name__}")
+    return jsonify(status="ready")
+
+
 @bp.get("/v1/stories")
 def list_stories():
     try:
