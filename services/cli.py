@@ -64,6 +64,8 @@ def cmd_serve(args) -> int:
     from services.timeline.projector import Projector
 
     settings = Settings.from_env()
+    if not settings.api_keys:
+        settings = settings.with_api_keys((_local_api_key(settings.data_dir),))
     log, store = open_log(settings), open_store(settings.store_url)
     projector = Projector(log, store, settings.group)
     servers = [make_server("127.0.0.1", settings.ingest_port, ingest_app(settings, log=log), threaded=True),
@@ -74,6 +76,7 @@ def cmd_serve(args) -> int:
         t.start()
     print(f"ingest  http://127.0.0.1:{settings.ingest_port}/v1/articles\n"
           f"query   http://127.0.0.1:{settings.query_port}/v1/stories\n"
+          f"api key {settings.api_keys[0]}  (send as X-API-Key; also in {settings.data_dir}/api-key)\n"
           f"data    {settings.data_dir}  (log {settings.log_url}, store {settings.store_url})", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -84,6 +87,23 @@ def cmd_serve(args) -> int:
     projector.stop()
     threads[-1].join(timeout=10)
     return 0
+
+
+def _local_api_key(data_dir: str) -> str:
+    """The embedded default generates one key and keeps it, so restarts keep it valid."""
+    import os
+    import secrets
+
+    path = os.path.join(data_dir, "api-key")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().strip()
+    os.makedirs(data_dir, exist_ok=True)
+    key = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
 
 
 def main(argv=None) -> int:

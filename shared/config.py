@@ -32,6 +32,7 @@ class Settings:
     ingest_port: int
     query_port: int
     max_body_bytes: int
+    api_keys: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -57,4 +58,27 @@ class Settings:
             ingest_port=_int(env, "STORYLINE_INGEST_PORT", 8001),
             query_port=_int(env, "STORYLINE_QUERY_PORT", 8002),
             max_body_bytes=_int(env, "STORYLINE_MAX_BODY_BYTES", 1 << 20, 1024, 1 << 30),
+            api_keys=_api_keys(env),
         )
+
+    def with_api_keys(self, keys: tuple[str, ...]) -> "Settings":
+        from dataclasses import replace
+
+        return replace(self, api_keys=keys)
+
+
+def _api_keys(env) -> tuple[str, ...]:
+    """Several keys may be valid at once, so a key can be rotated without downtime."""
+    keys = [k.strip() for k in env.get("STORYLINE_API_KEYS", "").split(",")]
+    path = env.get("STORYLINE_API_KEYS_FILE")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                keys += [line.strip() for line in fh if line.strip() and not line.startswith("#")]
+        except OSError as exc:
+            raise ConfigError(f"STORYLINE_API_KEYS_FILE={path!r}: {exc.strerror}") from None
+    keys = [k for k in keys if k]
+    short = [k for k in keys if len(k) < 16]
+    if short:
+        raise ConfigError("STORYLINE_API_KEYS: every key needs at least 16 characters")
+    return tuple(dict.fromkeys(keys))

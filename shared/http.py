@@ -1,7 +1,9 @@
 """HTTP habits both Flask services share: one error format, body limits, health."""
 from __future__ import annotations
 
-from flask import Flask, jsonify
+import hmac
+
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -21,3 +23,24 @@ def install_error_handlers(app: Flask) -> None:
     def _unexpected(exc: Exception):
         app.logger.exception("unhandled error")
         return error(500, "internal error")
+
+
+def require_api_key(app: Flask, keys: tuple[str, ...]) -> None:
+    """Every write (any method but GET/HEAD/OPTIONS) needs a valid X-API-Key."""
+    encoded = [k.encode() for k in keys]
+
+    @app.before_request
+    def _check_key():
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        given = request.headers.get("X-API-Key", "").encode()
+        # compare against every key, always, so timing says nothing about which one nearly matched
+        ok = False
+        for key in encoded:
+            ok |= hmac.compare_digest(given, key)
+        if not ok:
+            reason = "missing X-API-Key header" if not given else "invalid API key"
+            if not encoded:
+                reason = "writes are disabled: no API keys are configured (STORYLINE_API_KEYS)"
+            return error(401, reason)
+        return None

@@ -22,6 +22,8 @@ from services.ingest.app import create_app as ingest_app
 from services.query.app import create_app as query_app
 from services.timeline.projector import Projector
 
+API_KEY = "test-key-0123456789abcdef"
+NEXT_API_KEY = "test-key-rotated-in-0123456789"
 CORPUS = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "articles.json"
 
 
@@ -64,7 +66,8 @@ class System:
             t.start()
 
     def post(self, article: dict) -> requests.Response:
-        return requests.post(f"{self.ingest_url}/v1/articles", json=article, timeout=30)
+        return requests.post(f"{self.ingest_url}/v1/articles", json=article, timeout=30,
+                             headers={"X-API-Key": API_KEY})
 
     def timeline(self, story_id: str, want: int, timeout: float = 30.0) -> dict:
         """Poll the query service until the story has `want` events (or time runs out)."""
@@ -88,7 +91,8 @@ class System:
 
 @pytest.fixture(params=["embedded", "real"])
 def system(request, tmp_path):
-    env = {"STORYLINE_DATA_DIR": str(tmp_path / "data"), "STORYLINE_PARTITIONS": "3"}
+    env = {"STORYLINE_DATA_DIR": str(tmp_path / "data"), "STORYLINE_PARTITIONS": "3",
+           "STORYLINE_API_KEYS": f"{API_KEY},{NEXT_API_KEY}"}
     if request.param == "real":
         env.update(real_env())
     sys_ = System(env)

@@ -5,6 +5,10 @@ import json
 
 import requests
 
+from conftest import API_KEY
+
+KEY = {"X-API-Key": API_KEY}
+
 
 def _article(seed: dict) -> dict:
     return {k: seed[k] for k in ("id", "url", "title", "body", "published_at", "outlet")} | {"story_id": seed["story"]}
@@ -49,15 +53,15 @@ def test_posting_the_same_article_twice_keeps_each_event_once(system, seed):
 def test_malformed_requests_get_4xx_with_a_reason(system, seed):
     url = f"{system.ingest_url}/v1/articles"
     cases = [
-        requests.post(url, data="{not json", headers={"Content-Type": "application/json"}, timeout=10),
-        requests.post(url, data="", headers={"Content-Type": "application/json"}, timeout=10),
-        requests.post(url, data="hello", headers={"Content-Type": "text/plain"}, timeout=10),
-        requests.post(url, json=[1, 2], timeout=10),
-        requests.post(url, json={**_article(seed), "title": 42}, timeout=10),
-        requests.post(url, json={k: v for k, v in _article(seed).items() if k != "body"}, timeout=10),
-        requests.post(url, json={**_article(seed), "published_at": "yesterday"}, timeout=10),
+        requests.post(url, data="{not json", headers={"Content-Type": "application/json", **KEY}, timeout=10),
+        requests.post(url, data="", headers={"Content-Type": "application/json", **KEY}, timeout=10),
+        requests.post(url, data="hello", headers={"Content-Type": "text/plain", **KEY}, timeout=10),
+        requests.post(url, json=[1, 2], headers=KEY, timeout=10),
+        requests.post(url, json={**_article(seed), "title": 42}, headers=KEY, timeout=10),
+        requests.post(url, json={k: v for k, v in _article(seed).items() if k != "body"}, headers=KEY, timeout=10),
+        requests.post(url, json={**_article(seed), "published_at": "yesterday"}, headers=KEY, timeout=10),
         requests.post(url, data=json.dumps({**_article(seed), "body": "x" * (2 << 20)}),
-                      headers={"Content-Type": "application/json"}, timeout=30),
+                      headers={"Content-Type": "application/json", **KEY}, timeout=30),
     ]
     statuses = [r.status_code for r in cases]
     assert statuses == [400, 400, 415, 400, 422, 422, 422, 413]
@@ -79,3 +83,28 @@ def test_health_and_readiness(system):
     for base in (system.ingest_url, system.query_url):
         assert requests.get(f"{base}/healthz", timeout=10).json() == {"status": "ok"}
         assert requests.get(f"{base}/readyz", timeout=10).json() == {"status": "ready"}
+
+
+def test_writes_need_a_valid_key_and_rotation_keeps_both_valid(system, seed):
+    from conftest import NEXT_API_KEY
+
+    url = f"{system.ingest_url}/v1/articles"
+    no_key = requests.post(url, json=_article(seed), timeout=10)
+    wrong = requests.post(url, json=_article(seed), headers={"X-API-Key": "x" * 24}, timeout=10)
+    assert (no_key.status_code, wrong.status_code) == (401, 401)
+    assert "X-API-Key" in no_key.json()["error"]["reason"]
+    rotated_in = requests.post(url, json=_article(seed), headers={"X-API-Key": NEXT_API_KEY}, timeout=10)
+    assert rotated_in.status_code == 202
+    # reads stay public
+    assert requests.get(f"{system.query_url}/v1/stories", timeout=10).status_code == 200
+
+
+def test_a_rotated_out_key_is_refused(tmp_path, seed):
+    from conftest import System
+
+    sys_ = System({"STORYLINE_DATA_DIR": str(tmp_path / "d"), "STORYLINE_API_KEYS": "only-the-new-key-0123456789"})
+    try:
+        r = requests.post(f"{sys_.ingest_url}/v1/articles", json=_article(seed), headers=KEY, timeout=10)
+        assert r.status_code == 401 and r.json()["error"]["reason"] == "invalid API key"
+    finally:
+        sys_.close()

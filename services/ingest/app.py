@@ -7,7 +7,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from marshmallow import ValidationError
 
 from shared.bootstrap import Settings, open_log
-from shared.http import error, install_error_handlers
+from shared.http import error, install_error_handlers, require_api_key
 from services.ingest.schemas import ArticleSchema
 from services.ingest.service import ingest
 
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, log=None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["storyline.log"] = log or open_log(settings)
+    require_api_key(app, settings.api_keys)
     app.register_blueprint(bp)
     install_error_handlers(app)
     return app
