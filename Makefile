@@ -6,7 +6,7 @@ KAFKA_PORT ?= 19092
 MONGO_PORT ?= 27018
 export KAFKA_PORT MONGO_PORT
 
-.PHONY: tools-check install run test test-only servers-up servers-down clean evaluate
+.PHONY: bench bench-real tools-check install run test test-only servers-up servers-down clean evaluate
 
 $(BIN)/storyline: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -39,3 +39,14 @@ evaluate: install
 clean:
 	tools/servers.sh stop || true
 	rm -rf .storyline .cache/run
+
+# Benchmarks print figures; they assert nothing. BENCH_EVENTS sets the size.
+# bench-real runs the same against Kafka + FerretDB; see README (FerretDB stalls on large bulk writes).
+BENCH_EVENTS ?= 20000
+bench: install
+	STORYLINE_DATA_DIR=$$(mktemp -d) $(BIN)/python bench/projection.py $(BENCH_EVENTS)
+
+bench-real: install
+	tools/servers.sh start
+	STORYLINE_LOG=kafka://127.0.0.1:$(KAFKA_PORT) STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench \
+	  timeout 300 $(BIN)/python bench/projection.py $(BENCH_EVENTS); status=$$?; tools/servers.sh stop; exit $$status

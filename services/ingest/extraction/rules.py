@@ -1,8 +1,18 @@
 """Rule-based extraction: cue verbs per event type, the named subject as actor.
 
-Deliberately simple for the spine; it is transparent (every finding names its cue) and
-offline. One real-world event per (type, actor) in an article; later mentions become
-provenance of the first.
+Transparent (every finding names its cue) and offline. One real-world event per
+(type, actor) in an article; later mentions become provenance of the first.
+
+Pipeline per sentence:
+  * cue patterns per event type (active verbs, passives, "now-deleted X post by Y",
+    "the allegation was made by Y", "accusations from Y");
+  * modality / negation window just before the cue verb (would, if, not, whether,
+    threatened to ...) suppresses the event; "remained online" style vetoes too;
+  * actor = subject of the cue verb: a proper name (titles dropped), a descriptive
+    noun phrase ("members of the X Orchestra", "a group of parents"), a pronoun or
+    a description ("he", "the company", "the trust") resolved to an earlier entity;
+  * a rebuttal with no allegation on record turns the most recent reported statement
+    ("X said that ...") by another party into the allegation it answers.
 """
 from __future__ import annotations
 
@@ -12,28 +22,102 @@ from datetime import datetime
 
 from services.ingest.extraction.dates import resolve
 
-EXTRACTOR_VERSION = "rules-0.1"
+EXTRACTOR_VERSION = "rules-0.2"
 
-_CUES = {
-    "complaint_filed": re.compile(r"\b(?:has |have |had )?(?:filed|lodged|submitted|files|lodges)\b[^.]*?\bcomplaint\b", re.I),
-    "post_deleted": re.compile(r"\b(?:now-deleted|deleted|removed|took down)\b[^.]*?\b(?:post|tweet|page|video)\b", re.I),
-    "rebuttal_given": re.compile(r"\b(?:denied|denies|rejected|rejects|downplayed|downplays|defended|defends|hit back|dismissed)\b", re.I),
-    "allegation_made": re.compile(r"\b(?:has |have |had )?(?:claimed|alleged|accused|accuses|alleges|claims)\b", re.I),
+_W = r"[\w'’\-]+"
+_POST_NOUN = r"(?:post|tweet|page|video|message|statement|article|blog|thread)s?"
+_DEL_VERB = r"(?:deleted|removed|took down|taken down|pulled|scrubbed|wiped|erased)"
+
+# Each pattern names the cue verb as group "v"; "agent" (optional) names the actor directly.
+_CUES: dict[str, list[re.Pattern]] = {
+    "complaint_filed": [
+        re.compile(r"\b(?P<v>(?:filed|lodged|submitted|made|sent|files|lodges|submits|makes|file|lodge|submit))"
+                   r"(?:\s+%s){0,3}?\s+(?:complaint|grievance)s?\b" % _W, re.I),
+        re.compile(r"\b(?:complaint|grievance)s?\s+(?:was|were|has been|had been|have been)\s+"
+                   r"(?P<v>filed|lodged|submitted|made)\s+by\s+(?P<agent>[^,.;]+)", re.I),
+    ],
+    "post_deleted": [
+        re.compile(r"\b(?P<v>now-deleted|since-deleted|now-removed)\b(?:\s+%s){0,2}?\s+%s\b" % (_W, _POST_NOUN), re.I),
+        re.compile(r"\b(?P<v>%s|deletes|removes|takes down|has deleted|have deleted|delete|remove)\b"
+                   r"(?:\s+%s){0,4}?\s+%s\b" % (_DEL_VERB, _W, _POST_NOUN), re.I),
+        re.compile(r"\b%s\b[^.;]*?\b(?P<v>(?:was|were|has been|had been|have been|got)\s+(?:\w+ly\s+)?%s)\b"
+                   % (_POST_NOUN, _DEL_VERB), re.I),
+    ],
+    "rebuttal_given": [
+        re.compile(r"\b(?P<v>denied|denies|deny|rejected|rejects|reject|downplayed|downplays|played down|"
+                   r"plays down|defended|defends|hit back|hits back|dismissed|dismisses|brushed aside|"
+                   r"brushes aside|brushed off|rebuffed|rebuffs|refuted|refutes|disputed|disputes|"
+                   r"pushed back|pushes back|rubbished|rubbishes)\b", re.I),
+    ],
+    "allegation_made": [
+        re.compile(r"\b(?:allegations?|claims?|accusations?|charges?)\s+(?:was|were|had been|has been|have been)\s+"
+                   r"(?:first\s+)?(?P<v>made|raised|levelled|leveled|brought|voiced)\s+by\s+(?P<agent>[^,.;]+)", re.I),
+        re.compile(r"\b(?P<v>accusations?|allegations?)\s+(?:from|by)\s+(?P<agent>[^,.;]+)", re.I),
+        re.compile(r"\b(?P<v>claimed|alleged|accused|accuses|alleges|claims|claim|allege|accuse)\b", re.I),
+    ],
 }
-_MODAL = re.compile(r"\b(?:would|could|might|may|considering|threatened to|plans? to|not|never|if)\s+(?:\w+\s+){0,2}$", re.I)
-_TITLES = re.compile(r"^(?:(?:UK|US|former|Deputy|Prime|Minister|President|Vice|Democratic|Republican|Dr|Mr|Mrs|Ms|"
-                     r"Sir|Dame|Chief|Executive|Secretary|Senator|Governor|Mayor|Head|The|the)\.?\s+)+")
-_WORD = r"[A-Z][\w\-]*(?:['’](?!s\b)\w+)?"
-_NAME = re.compile(r"(%s(?:\s+(?:of\s+)?%s)*)(?:['’]s\s+(campaign|team|lawyers|party|office))?" % (_WORD, _WORD))
-_ADJECTIVAL = re.compile(r"\b(?:regarding|about|of|the|an|a|over|concerning|for|into)\s+$", re.I)
-_PRONOUN = re.compile(r"\b(he|she|they|it)\b", re.I)
-_ORG_WORDS = re.compile(r"\b(?:Party|campaign|Commission|Council|Trust|Ltd|Inc|Group|Union|Committee|Department|"
-                        r"Ministry|Agency|Company|Association|Guild|Board|Authority|Office|Labour)\b")
+# words directly before "claims"/"alleged" that make it a noun or adjective, not a verb
+_NOUN_USE = re.compile(r"(?:\b(?:the|a|an|these|those|such|his|her|their|its|our|my|your|any|of|about|over|"
+                       r"regarding|concerning|for|into|against|to|with|by|on|new|false|fresh|earlier|"
+                       r"these|all|and|or|from)|['’]s|ed|ing)\s+$", re.I)
+_MODAL = re.compile(r"\b(?:would|could|might|may|will|shall|should|can|considering|consider|considered|threatened|"
+                    r"threatening|threatens|plans?|planned|planning|intends?|intending|expected|likely|"
+                    r"whether|if|unless|not|n't|never|no longer|yet to|refused|declined|wants?|hopes?|"
+                    r"ready|preparing|urged|asked|called on|set)\b[\w\s'’\-]*$|\bto\s+(?:\w+\s+)?$", re.I)
+_VETO = re.compile(r"\b(?:remain(?:s|ed)?|still|stayed|stays|is|was)\s+(?:\w+\s+)?(?:online|up|live|visible|available)\b|"
+                   r"\bcontrary to\b|\bfalsely reported\b|\bwas not (?:deleted|removed)\b", re.I)
+_AUX = re.compile(r"(?:\s+|^)(?:has|have|had|also|later|then|now|since|quickly|swiftly|promptly|repeatedly|publicly|"
+                  r"previously|already|again|strongly|firmly|flatly|angrily|formally|today|yesterday|\w+ly|and|but)\s*$", re.I)
+_SUBORD = re.compile(r"^(?:while|in|after|before|as|when|following|during|on|at|since|although|though|despite|"
+                     r"amid|with|without|asked|speaking|responding|according)\b", re.I)
+_TITLES = re.compile(r"^(?:(?:UK|US|former|Former|Deputy|Prime|Minister|President|Vice|Democratic|Republican|Dr|Mr|"
+                     r"Mrs|Ms|Sir|Dame|Chief|Executive|Secretary|Senator|Governor|Mayor|Head|Professor|Prof|Judge|"
+                     r"Councillor|Cllr|Rev|Lord|Lady|General|Captain|Coach|Chairman|Chairwoman|Chair|Director|"
+                     r"Commissioner|Inspector|Officer|MP|Nurse|Doctor|Developer|Shadow|Health|Education|Home|Foreign|Justice|"
+                     r"Culture|Transport|Business|Defence|Environment|Housing|Energy|Finance|Interior|State|"
+                     r"Attorney|Detective|Constable|Sergeant|Superintendent|Spokesman|Spokeswoman|Leader|Manager|"
+                     r"Teacher|Headteacher|Bishop|Archbishop|Father|Pastor|Chancellor|Ambassador|Commander|"
+                     r"Editor|Founder|Owner|Singer|Actor|Actress|Striker|Referee|Manager|Treasurer|Councillor|"
+                     r"Rapper|Star|Boss|Chef|Author|Campaigner|Activist|Lawyer|Barrister|Solicitor|Landlord|"
+                     r"Tenant|Resident|Parent|Pupil|Student|Principal|Conductor|Producer|Director|"
+                     r"Writer|Publisher|Journalist|Presenter|Broadcaster|Comedian|Musician|Artist|Designer|Architect|"
+                     r"Engineer|Scientist|Researcher|Economist|Analyst|Businessman|Businesswoman|Entrepreneur|"
+                     r"Investor|Billionaire|Tycoon|Footballer|Player|Boxer|Athlete|Chairperson|Model|Influencer|"
+                     r"Blogger|Podcaster|Priest|Imam|Rabbi|Vicar|Surgeon|Consultant|Paramedic|Firefighter|Pilot|"
+                     r"Farmer|Whistleblower|Candidate|Nominee|Congressman|Congresswoman|Representative|Rep|Sen|"
+                     r"Gov|Speaker|Premier|Businessman|Pop|TV|Reality|Veteran|Local|Opposition|Party|"
+                     r"Senior|Junior|Acting|Interim|Labour|Conservative|Tory|Green|Liberal|Reform|Council|The|the)"
+                     r"\.?\s+)+(?=[A-Z])")
+_CAPWORD = r"[A-Z][\w\-]*(?:['’](?!s\b)\w+|(?<=s)['’](?=\s))?"
+_NAME = re.compile(r"(%s(?:\s+(?:of\s+|for\s+|and\s+|&\s+)?%s)*)(?:['’]s\s+(campaign|team|lawyers|party|office|spokesman|"
+                   r"spokeswoman|spokesperson))?" % (_CAPWORD, _CAPWORD))
+_GROUP_HEADS = ("campaign", "team", "lawyers", "party", "office")
+_PRONOUNS = {"he": "person", "she": "person", "it": "organisation", "they": "group", "who": "rel", "which": "rel"}
+_ORG_WORDS = re.compile(r"\b(?:Party|campaign|Commission|Council|Trust|Ltd|Inc|Plc|PLC|LLC|Group|Union|Committee|"
+                        r"Department|Ministry|Agency|Company|Association|Guild|Board|Authority|Office|Labour|"
+                        r"Services|Orchestra|Festival|University|College|School|Academy|Primary|Hospital|Bank|"
+                        r"Club|Society|Federation|Institute|Foundation|Corporation|Corp|News|Times|Police|"
+                        r"Service|Court|Parliament|Government|Trust|Network|Media|Holdings|Partners|Limited|Co)\b")
+_ORG_NOUNS = ("company", "firm", "group", "organisation", "organization", "body", "council", "band", "club",
+              "trust", "party", "campaign", "agency", "department", "ministry", "union", "charity", "school",
+              "board", "business", "operator", "retailer", "bank", "developer", "contractor", "network",
+              "broadcaster", "publisher", "team", "orchestra", "festival", "authority", "government", "university",
+              "hospital", "quarry", "airline", "employer", "operator", "insurer", "chain", "supplier", "platform", "newspaper", "station", "association")
+_NP = re.compile(r"^(?:(?:a|an|the|some|several|many|most|two|three|four|five|six|seven|eight|nine|ten|dozens of|"
+                 r"hundreds of|a number of|\d+)\s+)?(?P<np>(?:[A-Za-z][\w'’\-]*\s+){0,2}?[A-Za-z][\w'’\-]*"
+                 r"(?:\s+(?:of|at|from|in|for)\s+(?:the\s+)?(?:[A-Z][\w'’\-]*|[a-z]+)(?:\s+[A-Z][\w'’\-]*)*)?)$", re.I)
 _QUOTE = re.compile(r"[\"“]([^\"“”]{3,})[\"”]")
-_BODY = re.compile(r"\bwith (?:the )?((?:[A-Z][\w’'\-]+\s*)+(?:\([A-Z]+\))?)")
-_PLATFORM = re.compile(r"\b(LinkedIn|Twitter|X|Facebook|Instagram|TikTok|YouTube|Threads|Bluesky|website|blog)\b")
-_BY = re.compile(r"\bby ((?:[A-Z][\w’'\-]+\s?)+)")
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"”’]?|$)")
+_BODY = re.compile(r"\b(?:with|to)\s+(?:the\s+)?((?:[A-Z][\w’'\-]+\s*)(?:(?:of|for|and)\s+|[A-Z][\w’'\-]+\s*)*"
+                   r"(?:\([A-Z]+\))?|(?:[\w’'\-]+\s+){0,2}(?:committee|board|regulator|ombudsman|watchdog|"
+                   r"management|council|commission|authority|police|court))")
+_PLATFORM = re.compile(r"\b(LinkedIn|Twitter|X|Facebook|Instagram|TikTok|YouTube|Threads|Bluesky|Reddit|"
+                       r"Telegram|website|blog|Substack)\b")
+_BY = re.compile(r"\bby\s+(?:the\s+)?((?:[A-Z][\w’'\-]+\s?)+)")
+_AUTHOR = re.compile(r"\b%s\b\s+(?:in which|where|on which)\s+(?P<who>[^,;]+?)\s+"
+                     r"(?:had\s+|has\s+)?(?:\w+ed|said|wrote|called|claimed|shared|made|posted)\b" % _POST_NOUN, re.I)
+_POSS_POST = re.compile(r"((?:%s\s+)*%s['’]s?|\b[Hh]is|\b[Hh]er|\b[Tt]heir|\b[Ii]ts)\s+(?:\w+\s+){0,2}%s\b"
+                        % (_CAPWORD, _CAPWORD, _POST_NOUN))
+_SAID = re.compile(r"\b(?P<v>said|says|told|stated|argued|insisted|maintained|complained|wrote)\b(?P<rest>.*)", re.I)
 
 
 @dataclass
@@ -61,91 +145,329 @@ def sentences(text: str):
         for m in re.finditer(r"(?:(?<=[.!?])|(?<=[.!?][\"”’]))\s+(?=[A-Z\"“])", chunk):
             piece = chunk[pos:m.start()]
             if piece.count('"') % 2 == 0 and piece.count("“") <= piece.count("”"):
-                yield piece, base + pos, base + m.start()
+                yield piece, base + pos, base + m.start(), para.start()
                 pos = m.end()
         if chunk[pos:].strip():
-            yield chunk[pos:], base + pos, base + len(chunk)
+            yield chunk[pos:], base + pos, base + len(chunk), para.start()
+
+
+def _is_org(name: str) -> bool:
+    """Organisation if the head (last word, or the word before 'of'/'for') is an organisation word."""
+    words = name.split()
+    if not words:
+        return False
+    head = re.split(r"\s+(?:of|for)\s+", name)[0].split()[-1]
+    return bool(_ORG_WORDS.fullmatch(words[-1]) or _ORG_WORDS.fullmatch(head))
 
 
 def _kind(name: str) -> str:
-    return "organisation" if _ORG_WORDS.search(name) else "person"
+    if re.match(r"(?:[a-z]+\s+)*[A-Za-z]*[a-z]s\s+(?:of|at|from|in)\s", name) and not _ORG_WORDS.match(name):
+        return "group"
+    if _is_org(name) or re.fullmatch(r"[A-Z]{2,6}", name) or name.split()[-1] in _GROUP_HEADS:
+        return "organisation"
+    if name[:1].islower() or re.match(r"(?:group|members|residents|parents|staff|workers)\b", name, re.I):
+        return "group"
+    return "person"
 
 
 def _clean(name: str) -> str:
-    name = _TITLES.sub("", name.strip()).strip()
-    return re.sub(r"['’]s$", "", name)
+    name = name.strip()
+    if _is_org(name):  # "Labour Party", "Green Council": titles are part of an organisation's name
+        name = re.sub(r"^(?:The|the)\s+", "", name)
+    else:
+        name = _TITLES.sub("", name).strip()
+    return re.sub(r"['’]s$", "", name).strip()
 
 
-def _subject(before: str, last_person: str | None) -> str | None:
-    """The actor: the last name before the cue verb, or a pronoun's antecedent."""
-    names = [m for m in _NAME.finditer(before) if _clean(m.group(1))]
-    tail = before[names[-1].end():] if names else before
-    if _PRONOUN.search(tail) and last_person:
-        return last_person
-    if not names:
-        return last_person if _PRONOUN.search(before) else None
-    m = names[-1]
-    base = _clean(m.group(1))
-    if m.group(2):
-        return f"{base} {m.group(2)}"
-    return base
+class Context:
+    """Entities named so far, for pronouns, descriptions and short names."""
+
+    def __init__(self):
+        self.entities: list[tuple[str, str]] = []  # (name, kind), in order of mention
+        self.orgs: set[str] = set()  # names a description marked as organisations ("the firm, X")
+
+    def add(self, name: str, kind: str | None = None):
+        if name:
+            self.entities.append((name, "organisation" if name in self.orgs else kind or _kind(name)))
+
+    def last(self, kind: str) -> str | None:
+        for name, k in reversed(self.entities):
+            if kind == "group" and k in ("group", "organisation"):
+                return name
+            if k == kind:
+                return name
+        return None
+
+    def kind(self, actor: str) -> str:
+        if actor in self.orgs:
+            return "organisation"
+        for name, k in reversed(self.entities):
+            if name == actor:
+                return k
+        return _kind(actor)
+
+    def full(self, actor: str) -> str:
+        """'Starmer' after 'Keir Starmer', 'Railcraft' after 'Railcraft Services'; 'Trump campaign' keeps its head."""
+        head, _, rest = actor.partition(" ")
+        if rest and rest not in _GROUP_HEADS:
+            return actor
+        for name, kind in reversed(self.entities):
+            words = name.split()
+            if len(words) < 2 or name == head:
+                continue
+            if (kind == "person" and words[-1] == head) or (kind != "person" and words[0] == head):
+                return f"{name} {rest}".strip()
+        return actor
+
+    def describe(self, np: str) -> str | None:
+        """'the trust' -> 'Oakline Academy Trust'; 'the company' -> the last organisation."""
+        head = np.split()[-1].lower()
+        for name, _ in reversed(self.entities):
+            if name.split()[-1].lower() == head and len(name.split()) > 1:
+                return name
+        if head in _ORG_NOUNS:
+            return self.last("organisation")
+        return None
 
 
-def _full_name(actor: str, known: list[str]) -> str:
-    """'Starmer' after 'Keir Starmer' is the same person; 'Trump campaign' keeps its head."""
-    head, _, rest = actor.partition(" ")
-    for name in reversed(known):
-        if name.split()[-1] == head and name != head:
-            return f"{name} {rest}".strip() if rest in ("campaign", "team", "lawyers", "party", "office") else (name if not rest else actor)
-    return actor
+_STOP = {"a", "an", "the", "some", "several", "many", "most", "this", "that", "these", "those", "its", "their",
+         "his", "her", "our", "my", "your", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+         "ten", "dozens", "hundreds", "but", "and", "so", "then", "meanwhile", "however", "he", "she", "it", "they",
+         "we", "i", "you", "who", "which", "there", "here", "reports", "critics", "officials", "nobody",
+         "no one", "none", "neither", "nor", "no", "anyone", "everyone", "someone", "had", "has", "have"}
+
+
+def _names(text: str):
+    for m in _NAME.finditer(text):
+        name = _clean(m.group(1))
+        if not name or name.lower() in _STOP:
+            continue
+        if not _SUBORD.match(name) or len(name.split()) > 1:
+            yield m, name
+
+
+def _subject(before: str, ctx: Context, sent_entities: list[tuple[str, str]]) -> str | None:
+    """The actor of a cue verb: the clause subject just before it."""
+    text = before
+    while True:
+        stripped = _AUX.sub("", text)
+        if stripped == text:
+            break
+        text = stripped
+    text = text.rstrip(" ,;:—–-")
+    if not text:
+        return None
+    last = re.search(r"\b(\w+)$", text)
+    if last and last.group(1).lower() in _PRONOUNS:
+        kind = _PRONOUNS[last.group(1).lower()]
+        if kind == "rel":
+            prev = text[:last.start()].rstrip(" ,")
+            return _subject(prev, ctx, sent_entities) if prev else None
+        for name, k in reversed(sent_entities):
+            if k == kind or (kind == "group" and k != "person"):
+                return name
+        fallback = ctx.entities[-1][0] if ctx.entities and kind != "person" else None
+        return ctx.last(kind) or fallback
+    segments = [s.strip() for s in re.split(r",|\bthat\b|\band\b|;|—|–|\b(?:said|says|say|told|claimed|"
+                                            r"claims|alleged|added|insisted|reported|confirmed|announced)\b", text)
+                if s.strip()]
+    for seg in reversed(segments):
+        if _SUBORD.match(seg) and not _NAME.fullmatch(seg):
+            continue
+        seg = re.sub(r"^(?:but|so|then)\s+", "", seg, flags=re.I)
+        names = list(_names(seg))
+        if names:
+            m, name = names[-1]
+            pre = seg[:m.start()]
+            if re.search(r"\b(?:of|at|from|in|for)\s+(?:the\s+)?$", pre) and not re.search(r"[A-Z]", pre[1:]):
+                np = _NP.match(seg)
+                if np:
+                    return np.group("np")
+            if m.group(2):
+                return f"{name} {m.group(2)}"
+            tail = seg[m.end():].strip()
+            if tail.lower() in _GROUP_HEADS:
+                return f"{name} {tail.lower()}"
+            if tail and not re.fullmatch(r"(?:[a-z]+\s?){0,1}", tail):
+                continue  # the name sits inside a longer clause ("X addressed the matter")
+            return name
+        np = _NP.match(seg)
+        if np and seg[:1].isalpha():
+            phrase = np.group("np")
+            if re.match(r"(?:the|its|their)\s", seg, re.I) or len(phrase.split()) <= 2:
+                resolved = ctx.describe(phrase)
+                if resolved:
+                    return resolved
+            if len(phrase.split()) == 1 and phrase.lower() not in _ORG_NOUNS and not phrase.endswith("s"):
+                return None
+            return phrase
+        return None
+    return None
+
+
+def _agent(text: str, ctx: Context) -> str | None:
+    text = text.strip()
+    names = list(_names(text))
+    if names:
+        m, name = names[0]
+        return ctx.full(f"{name} {m.group(2)}" if m.group(2) else name)
+    np = _NP.match(text)
+    if np:
+        return ctx.describe(np.group("np")) or np.group("np")
+    return None
+
+
+def _cue_match(event_type: str, sent: str):
+    for rx in _CUES[event_type]:
+        for m in rx.finditer(sent):
+            vpos = m.start("v")
+            window = sent[:vpos]
+            clause = re.split(r"[,;:]", window)[-1]
+            if _MODAL.search(" ".join(clause.split()[-6:]) + " ") or re.match(r"\s*if\b", sent, re.I):
+                continue
+            if event_type == "allegation_made" and "agent" not in rx.groupindex and _NOUN_USE.search(window):
+                continue
+            if event_type == "post_deleted" and (_VETO.search(sent) or (
+                    "agent" not in rx.groupindex and re.search(r"\b(?:was|were|been|be|being)\s+$", window, re.I)
+                    and not m.group("v").lower().startswith(("was", "were", "has", "had", "have", "got")))):
+                continue
+            return m
+    return None
+
+
+def _post_author(sent: str, m, ctx: Context, sent_entities) -> str | None:
+    after = sent[m.start():]
+    by = _BY.search(after)
+    if by and not re.match(r"\s*(?:was|were|been)", sent[m.start("v"):]):
+        return ctx.full(_clean(by.group(1)))
+    au = _AUTHOR.search(sent)
+    if au:
+        who = au.group("who").strip()
+        if who.lower() in _PRONOUNS:
+            return _subject(who, ctx, sent_entities)
+        return _agent(who, ctx)
+    poss = _POSS_POST.search(sent)
+    if poss and poss.start() <= m.end():
+        who = poss.group(1)
+        if who.lower() in ("his", "her"):
+            return ctx.last("person")
+        if who.lower() in ("their", "its"):
+            return ctx.last("organisation")
+        return ctx.full(_clean(re.sub(r"['’]s?$", "", who)))
+    if by:
+        return ctx.full(_clean(by.group(1)))
+    return None
 
 
 def extract(title: str, body: str, published: datetime) -> list[Finding]:
     findings: dict[tuple[str, str], Finding] = {}
-    last_person: str | None = None
-    known: list[str] = []
-    for sent, start, end in sentences(body):
-        for event_type, cue in _CUES.items():
-            m = cue.search(sent)
-            if not m or _MODAL.search(sent[:m.start()]) or (
-                    event_type == "allegation_made" and _ADJECTIVAL.search(sent[:m.start()])):
+    ctx = Context()
+    statements: list[dict] = []  # reported statements: candidates for an unrecorded allegation
+    sents = list(sentences(body))
+    anchor: str | None = None
+    for idx, (sent, start, end, para) in enumerate(sents):
+        org_re = r"(?:%s)" % "|".join(_ORG_NOUNS)
+        for m, name in _names(sent):
+            lead = sent[max(0, m.start() - 30):m.start()]
+            tail = sent[m.end():m.end() + 30]
+            if re.search(r"\b%s(?:['’]s)?,?\s+$" % org_re, lead, re.I) or re.match(r"\s+%s\b" % org_re, tail):
+                ctx.orgs.add(name)
+                ctx.entities = [(n, "organisation" if n == name else k) for n, k in ctx.entities]
+        sent_entities: list[tuple[str, str]] = []
+        for m, name in _names(sent):
+            if len(name.split()) >= 2 or _ORG_WORDS.search(name):
+                sent_entities.append((name, ctx.kind(name) if name in ctx.orgs else _kind(name)))
+        when_s, prec_s = resolve(sent, published, anchor)
+        found_any = False
+        for event_type in ("complaint_filed", "post_deleted", "rebuttal_given", "allegation_made"):
+            m = _cue_match(event_type, sent)
+            if not m:
                 continue
             before = sent[:m.start()]
-            if event_type == "post_deleted":
-                by = _BY.search(sent[m.end():]) or _BY.search(sent)
-                actor = _clean(by.group(1)) if by else _subject(before, last_person)
+            ents_before = [(n, k) for n, k in sent_entities if sent.find(n) < m.start()]
+            if "agent" in m.groupdict() and m.group("agent"):
+                actor = _agent(m.group("agent"), ctx)
+            elif event_type == "post_deleted":
+                actor = _post_author(sent, m, ctx, ents_before)
+                if not actor and not re.match(r"(?:was|were|has|had|have|got)\b", m.group("v"), re.I):
+                    actor = _subject(before, ctx, ents_before)  # active voice: the subject removed it
             else:
-                actor = _subject(before, last_person)
-            if not actor or actor.lower() in ("in", "while", "the", "reports"):
+                actor = _subject(before, ctx, ents_before)
+            if not actor or actor.lower() in _STOP or actor.lower() in _PRONOUNS or re.match(
+                    r"(?:no|nobody|none|neither)\b", actor, re.I):
                 continue
-            actor = _full_name(actor, known)
-            details = {"cue": m.group(0).strip()}
+            actor = ctx.full(actor)
+            found_any = True
+            details = {"cue": m.group("v").strip()}
             if event_type == "complaint_filed":
-                body_m = _BODY.search(sent[m.start():])
+                body_m = _BODY.search(sent[m.start("v"):])
                 if body_m:
                     details["body"] = body_m.group(1).strip()
             if event_type == "post_deleted":
                 plat = _PLATFORM.search(sent)
                 if plat:
                     details["platform"] = plat.group(1)
-            quote_m = _QUOTE.search(sent)
-            when, precision = resolve(sent, published)
-            key = (event_type, actor.lower())
-            mention = {"sentence": sent.strip(), "char_start": start, "char_end": end}
-            if key in findings:
-                findings[key].mentions.append(mention)
-                continue
-            findings[key] = Finding(
-                event_type=event_type, actor={"name": actor, "kind": _kind(actor)}, target=None,
-                quote=quote_m.group(1) if quote_m else None,
-                summary=f"{actor}: {sent.strip()[:200]}", details=details,
-                occurred_at=when, occurred_precision=precision, sentence=sent.strip(),
-                char_start=start, char_end=end, confidence=0.6, mentions=[mention])
+            when, prec = when_s, prec_s
+            if event_type in ("allegation_made", "rebuttal_given"):
+                # a date inside the reported claim ("alleged that ... in August") dates the conduct, not the claim
+                that = re.search(r"\bthat\b", sent[m.end():])
+                if that:
+                    when, prec = resolve(sent[:m.end() + that.start()], published, anchor)
+            _record(findings, event_type, actor, sent, start, end, when, prec, details,
+                    sents, idx, published, anchor, 0.6, ctx)
             if event_type in ("complaint_filed", "post_deleted"):
                 break  # a stronger cue wins over a generic verb in the same sentence
-        for m in _NAME.finditer(sent):
-            name = _clean(m.group(1))
-            if len(name.split()) >= 2 and _kind(name) == "person" and not m.group(2):
-                last_person = name
-                known.append(name)
-    return list(findings.values())
+        if not found_any:
+            said = _SAID.search(sent)
+            if said and (re.match(r"\s*(?:in\s+\w+\s+\w+\s+)?(?:that\b|[\"“,])", said.group("rest"))
+                         or re.search(r"\bthat\b", said.group("rest")[:60])):
+                ents_before = [(n, k) for n, k in sent_entities if sent.find(n) < said.start()]
+                speaker = _subject(sent[:said.start()], ctx, ents_before)
+                if speaker:
+                    statements.append({"actor": ctx.full(speaker), "idx": idx, "sent": sent, "start": start,
+                                       "end": end, "when": when_s, "prec": prec_s})
+        else:
+            rebutters = {a for (t, a) in findings if t == "rebuttal_given"}
+            if any(t == "rebuttal_given" for (t, _) in findings) and not any(
+                    t == "allegation_made" for (t, _) in findings):
+                for st in reversed(statements):
+                    if idx - st["idx"] <= 2 and st["actor"].lower() not in rebutters:
+                        _record(findings, "allegation_made", st["actor"], st["sent"], st["start"], st["end"],
+                                st["when"], st["prec"], {"cue": "disputed statement"}, sents, st["idx"],
+                                published, anchor, 0.4, ctx)
+                        break
+        for name, kind in sent_entities:
+            ctx.add(name, kind)
+        for m, name in _names(sent):
+            if len(name.split()) == 1 and name in ctx.orgs:
+                ctx.add(name, "organisation")
+        if when_s:
+            anchor = when_s
+    return sorted(findings.values(), key=lambda f: f.char_start)
+
+
+def _record(findings, event_type, actor, sent, start, end, when, precision, details, sents, idx, published,
+            anchor, confidence, ctx):
+    if when is None:
+        # the date often sits in the next sentence that elaborates the same event
+        if idx + 1 < len(sents) and sents[idx + 1][3] == sents[idx][3]:
+            nxt = sents[idx + 1][0]
+            if not any(_cue_match(t, nxt) for t in _CUES):
+                when, precision = resolve(nxt, published, anchor)
+    key = (event_type, actor.lower())
+    mention = {"sentence": sent.strip(), "char_start": start, "char_end": end}
+    for (t, a), f in findings.items():
+        if t == event_type and (a == key[1] or re.search(r"\b%s\b" % re.escape(key[1]), a)
+                                or re.search(r"\b%s\b" % re.escape(a), key[1])):
+            if mention not in f.mentions:
+                f.mentions.append(mention)
+            if f.occurred_at is None and when:
+                f.occurred_at, f.occurred_precision = when, precision
+            return
+    quote_m = _QUOTE.search(sent)
+    findings[key] = Finding(
+        event_type=event_type, actor={"name": actor, "kind": ctx.kind(actor)}, target=None,
+        quote=quote_m.group(1) if quote_m else None,
+        summary=f"{actor}: {sent.strip()[:200]}", details=details,
+        occurred_at=when, occurred_precision=precision, sentence=sent.strip(),
+        char_start=start, char_end=end, confidence=confidence, mentions=[mention])
