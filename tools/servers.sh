@@ -21,6 +21,8 @@ FERRETDB_VERSION=v1.24.2
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 CONTROLLER_PORT=$((KAFKA_PORT + 1))
 MONGO_PORT="${MONGO_PORT:-27018}"
+MONGO_WIRE="${MONGO_WIRE:-secantus}"   # secantus | ferretdb
+case "$MONGO_WIRE" in secantus|ferretdb) ;; *) echo "servers.sh: MONGO_WIRE must be secantus or ferretdb" >&2; exit 2 ;; esac
 
 KAFKA_LIBS="$CACHE/kafka/libs"
 FERRETDB_BIN="$CACHE/bin/ferretdb"
@@ -152,6 +154,18 @@ EOF
     echo $! >"$RUN/kafka.pid"
 }
 
+# SecantusDB (a MongoDB-wire server on WiredTiger, from PyPI) is the default: FerretDB's
+# SQLite backend stalled here under concurrent bulk upserts ("sql: database is closed").
+start_secantus() {
+    local dir="$RUN/secantus" logf="$RUN/secantus.log"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    [[ -x "$ROOT/.venv/bin/secantusd-py" ]] || die "secantusd-py missing: install the test extras (make install)"
+    nohup "$ROOT/.venv/bin/secantusd-py" --host 127.0.0.1 --port "$MONGO_PORT" \
+        --storage-path "$dir" --log-level WARNING >"$logf" 2>&1 </dev/null &
+    echo $! >"$RUN/secantus.pid"
+}
+
 start_ferretdb() {
     local dir="$RUN/ferretdb" logf="$RUN/ferretdb.log"
     rm -rf "$dir"
@@ -225,7 +239,8 @@ cmd_stop() {
     mkdir -p "$RUN"
     stop_pidfile kafka
     stop_pidfile ferretdb
-    rm -rf "$RUN/kafka" "$RUN/ferretdb"
+    stop_pidfile secantus
+    rm -rf "$RUN/kafka" "$RUN/ferretdb" "$RUN/secantus"
 }
 
 cmd_start() {
@@ -236,19 +251,19 @@ cmd_start() {
         port_open "$port" && die "port $port on 127.0.0.1 is already in use (KAFKA_PORT=$KAFKA_PORT, KAFKA_PORT+1, MONGO_PORT=$MONGO_PORT)"
     done
     fetch_kafka
-    fetch_ferretdb
+    [[ "$MONGO_WIRE" == ferretdb ]] && fetch_ferretdb
     start_kafka
-    start_ferretdb
-    if ! wait_ready ferretdb 30 mongo_ready; then
+    "start_$MONGO_WIRE"
+    if ! wait_ready "$MONGO_WIRE" 30 mongo_ready; then
         cmd_stop
-        die "FerretDB failed to start on 127.0.0.1:$MONGO_PORT"
+        die "$MONGO_WIRE failed to start on 127.0.0.1:$MONGO_PORT"
     fi
     if ! wait_ready kafka 90 kafka_ready; then
         cmd_stop
         die "Kafka failed to start on 127.0.0.1:$KAFKA_PORT"
     fi
     echo "kafka ready at 127.0.0.1:$KAFKA_PORT"
-    echo "mongodb-wire ready at mongodb://127.0.0.1:$MONGO_PORT"
+    echo "mongodb-wire ($MONGO_WIRE) ready at mongodb://127.0.0.1:$MONGO_PORT"
 }
 
 case "${1:-}" in
