@@ -64,7 +64,9 @@ class KafkaLogConsumer:
     def __init__(self, bootstrap: str, topic: str, group: str):
         self._consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
                                        enable_auto_commit=False, auto_offset_reset="earliest",
-                                       client_id="storyline-timeline")
+                                       client_id="storyline-timeline",
+                                       # a backlog across partitions must fit in one response frame
+                                       fetch_max_bytes=8 << 20, receive_message_max_bytes=16 << 20)
 
     def assignment(self) -> set[tuple[str, int]]:
         return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}

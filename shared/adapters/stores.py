@@ -14,7 +14,7 @@ def open_store(url: str):
         import pymongo
 
         # retryWrites=false: MongoDB-wire servers without replica sets reject retryable writes.
-        client = pymongo.MongoClient(url, retryWrites=False, serverSelectionTimeoutMS=5000,
+        client = pymongo.MongoClient(url, retryWrites=False, serverSelectionTimeoutMS=5000, socketTimeoutMS=30000,
                                      tz_aware=False, appname="storyline")
         return client.get_default_database("storyline")
     if parsed.scheme == "file":
