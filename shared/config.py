@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlparse
 
 
@@ -62,8 +62,6 @@ class Settings:
         )
 
     def with_api_keys(self, keys: tuple[str, ...]) -> "Settings":
-        from dataclasses import replace
-
         return replace(self, api_keys=keys)
 
 

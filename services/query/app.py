@@ -38,9 +38,9 @@ def list_stories():
         return error(400, "limit must be a whole number", {"limit": ["not a number"]})
     if not 1 <= limit <= 500:
         return error(400, "limit must be between 1 and 500", {"limit": ["out of range"]})
-    stories = list(_db()[STORIES].find({}, {"_id": 0}))
-    stories.sort(key=lambda s: s.get("last_recorded_at") or "", reverse=True)
-    return jsonify(stories=stories[:limit])
+    # newest activity first; the store sorts and limits, so a large newsroom is not loaded whole
+    stories = list(_db()[STORIES].find({}, {"_id": 0}).sort("last_recorded_at", -1).limit(limit))
+    return jsonify(stories=stories)
 
 
 @bp.get("/v1/stories/<story_id>/timeline")
