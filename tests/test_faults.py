@@ -26,7 +26,7 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.structs import TopicPartition
 
-from shared import events
+from shared import events, read_model
 from shared.bootstrap import open_log
 from shared.config import Settings
 from shared.ports import Record
@@ -125,7 +125,7 @@ class Rig:
 
     # -- observations
     def count(self) -> int:
-        return self.db["timeline_events"].count_documents({})
+        return self.db[read_model.events_name(1)].count_documents({})
 
     def end_offsets(self) -> dict[int, int]:
         c = KafkaConsumer(bootstrap_servers=self.bootstrap)
@@ -136,7 +136,7 @@ class Rig:
 
     def tracking(self) -> dict[int, int]:
         prefix = f"{self.settings.group}:{self.settings.topic}:"
-        docs = (self.db["tracking"].find_one({"_id": f"{prefix}{p}"}) for p in range(self.partitions))
+        docs = (self.db[read_model.tracking_name(1)].find_one({"_id": f"{prefix}{p}"}) for p in range(self.partitions))
         return {int(d["_id"][len(prefix):]): d["next_offset"] for d in docs if d}
 
     def committed(self) -> dict[int, int]:
@@ -193,7 +193,7 @@ class Rig:
     # -- the verdict
     def verify(self, capsys, scenario: str, sent_ids: list[str]) -> None:
         end = self.end_offsets()
-        docs = list(self.db["timeline_events"].find({}, {"_id": 1, "event_id": 1, "log": 1, "story_id": 1}))
+        docs = list(self.db[read_model.events_name(1)].find({}, {"_id": 1, "event_id": 1, "log": 1, "story_id": 1}))
         projected = len(docs)
         distinct = {d["_id"] for d in docs}
         lost = len(set(sent_ids) - distinct)
@@ -215,7 +215,7 @@ class Rig:
         assert not wrong, f"{len(wrong)} documents were overwritten by a later copy, e.g. {wrong[:5]}"
         # Story summaries count each event once.
         per_story = Counter(d["story_id"] for d in docs)
-        summaries = {s["_id"]: s["event_count"] for s in self.db["stories"].find({}, {"event_count": 1})}
+        summaries = {s["_id"]: s["event_count"] for s in self.db[read_model.stories_name(1)].find({}, {"event_count": 1})}
         assert summaries == dict(per_story), "story summaries disagree with the projected events"
 
 

@@ -5,7 +5,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 
 from shared.bootstrap import Settings, open_store
 from shared.http import error, install_error_handlers
-from services.timeline.projection import EVENTS, STORIES
+from shared import read_model
 
 bp = Blueprint("query", __name__)
 _HIDDEN = {"_id": 0, "sort": 0}
@@ -39,16 +39,16 @@ def list_stories():
     if not 1 <= limit <= 500:
         return error(400, "limit must be between 1 and 500", {"limit": ["out of range"]})
     # newest activity first; the store sorts and limits, so a large newsroom is not loaded whole
-    stories = list(_db()[STORIES].find({}, {"_id": 0}).sort("last_recorded_at", -1).limit(limit))
+    stories = list(read_model.current(_db()).stories.find({}, {"_id": 0}).sort("last_recorded_at", -1).limit(limit))
     return jsonify(stories=stories)
 
 
 @bp.get("/v1/stories/<story_id>/timeline")
 def timeline(story_id: str):
-    story = _db()[STORIES].find_one({"_id": str(story_id)}, {"_id": 0})
+    story = read_model.current(_db()).stories.find_one({"_id": str(story_id)}, {"_id": 0})
     if story is None:
         return error(404, f"no story {story_id!r}")
-    entries = list(_db()[EVENTS].find({"story_id": str(story_id)}, _HIDDEN | {"log": 0}).sort("sort", 1))
+    entries = list(read_model.current(_db()).events.find({"story_id": str(story_id)}, _HIDDEN | {"log": 0}).sort("sort", 1))
     for e in entries:
         # Some MongoDB-wire servers drop null fields on upsert; the contract keeps them.
         for key in _NULLABLE:

@@ -10,36 +10,37 @@ from collections import Counter
 
 from pymongo import UpdateOne
 
-from shared import events
+from shared import events, read_model
 from shared.ports import Message
 
-EVENTS = "timeline_events"
-STORIES = "stories"
-TRACKING = "tracking"
 DEAD_LETTERS = "dead_letters"
 _CHUNK = 200  # bounded bulk_write batches keep MongoDB-wire servers responsive
 
 
-def sort_key(ev: dict) -> str:
-    """Documented order: event time (an undated event sits after the dated ones of its
-    publication day), then publication time, then log position. A string, because
-    MongoDB sorts arrays by their smallest element."""
-    dated = ev.get("occurred_at")
-    return "|".join([dated or ev["published_at"][:10], "0" if dated else "1", ev["published_at"],
-                     f"{ev['log']['partition']:06d}", f"{ev['log']['offset']:015d}"])
-
-
 class Projection:
-    def __init__(self, db, group: str):
+    def __init__(self, db, group: str, generation: int | None = None):
         self.db = db
         self.group = group
+        self.fixed_generation = generation
+        self.c = read_model.Collections(db, generation or read_model.current_generation(db))
+
+    def refresh_generation(self) -> bool:
+        """Follow the readers' pointer (unless pinned); True when it moved."""
+        if self.fixed_generation is not None:
+            return False
+        g = read_model.current_generation(self.db)
+        if g == self.c.generation:
+            return False
+        self.c = read_model.Collections(self.db, g)
+        self.ensure_indexes()
+        return True
 
     def ensure_indexes(self) -> None:
-        self.db[EVENTS].create_index([("story_id", 1), ("sort", 1)])
+        self.c.events.create_index([("story_id", 1), ("sort", 1)])
 
     def tracked(self, topic: str, partition: int) -> int:
         """Next offset to apply for a partition, from the tracking record (-1 when none)."""
-        doc = self.db[TRACKING].find_one({"_id": f"{self.group}:{topic}:{partition}"})
+        doc = self.c.tracking.find_one({"_id": f"{self.group}:{topic}:{partition}"})
         return doc["next_offset"] if doc else -1
 
     def apply(self, batch: list[Message]) -> dict[tuple[str, int], int]:
@@ -62,22 +63,24 @@ class Projection:
                              "key": msg.key, "value": msg.value.decode("utf-8", "replace")})
                 continue
             ev["log"] = {"partition": msg.partition, "offset": msg.offset, "timestamp_ms": msg.timestamp_ms}
-            ev["sort"] = sort_key(ev)
+            ev["sort"] = read_model.sort_key(ev)
+            ev["entry_id"] = read_model.entry_id_for(ev)
+            ev["status"], ev["history"] = "active", []
             ops.append(UpdateOne({"_id": ev["event_id"]}, {"$setOnInsert": ev}, upsert=True))
             stories.add(ev["story_id"])
         for i in range(0, len(ops), _CHUNK):
-            self.db[EVENTS].bulk_write(ops[i:i + _CHUNK], ordered=True)
+            self.c.events.bulk_write(ops[i:i + _CHUNK], ordered=True)
         for d in dead:
             self.db[DEAD_LETTERS].update_one({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True)
         for story_id in stories:
             self._summarise(story_id)
         for (topic, partition), nxt in positions.items():
-            self.db[TRACKING].update_one({"_id": f"{self.group}:{topic}:{partition}"},
+            self.c.tracking.update_one({"_id": f"{self.group}:{topic}:{partition}"},
                                          {"$max": {"next_offset": nxt}}, upsert=True)
         return positions
 
     def _summarise(self, story_id: str) -> None:
-        evs = list(self.db[EVENTS].find({"story_id": story_id},
+        evs = list(self.c.events.find({"story_id": story_id},
                                         {"event_type": 1, "actor": 1, "target": 1, "occurred_at": 1,
                                          "published_at": 1, "source": 1, "recorded_at": 1}))
         counts = Counter(e["event_type"] for e in evs)
@@ -90,7 +93,7 @@ class Projection:
                         p["roles"].append(role)
         dates = sorted(e.get("occurred_at") or e["published_at"] for e in evs)
         first_title = min(evs, key=lambda e: e["published_at"])["source"].get("title") if evs else None
-        self.db[STORIES].replace_one({"_id": story_id}, {
+        self.c.stories.replace_one({"_id": story_id}, {
             "_id": story_id, "story_id": story_id, "title": first_title,
             "participants": sorted(participants.values(), key=lambda p: p["name"]),
             "counts": dict(counts), "event_count": len(evs),

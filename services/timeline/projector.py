@@ -22,6 +22,12 @@ class Projector:
         batch = self.consumer.poll(max_records=self.batch_size, timeout_ms=timeout_ms)
         if not batch:
             return 0
+        if self.projection.refresh_generation():
+            # A rebuild switched generations: re-read from the new generation's tracking
+            # record (replays are harmless, gaps are not).
+            for topic, partition in {(m.topic, m.partition) for m in batch}:
+                self.consumer.seek(topic, partition, max(self.projection.tracked(topic, partition), 0))
+            return 0
         try:
             positions = self.projection.apply(batch)
         except Exception:
