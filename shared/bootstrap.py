@@ -18,4 +18,11 @@ def open_log(settings: Settings):
     return EmbeddedLog(parsed.path, settings.topic, settings.partitions)
 
 
-__all__ = ["open_log", "open_store", "Settings"]
+def open_outbox(settings: Settings):
+    """Ingest's durable queue in front of the log; one file per instance, shared by its workers."""
+    from shared.adapters.sqlite_outbox import SqliteOutbox
+
+    return SqliteOutbox(settings.data_dir)
+
+
+__all__ = ["open_log", "open_outbox", "open_store", "Settings"]

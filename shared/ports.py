@@ -38,6 +38,33 @@ class EventLog(Protocol):
     topic: str
     def publish(self, records: list[Record]) -> None:
         """Durably append (acks=all) or raise."""
+    def deliver(self, records: list[Record]) -> list[bool]:
+        """Send all, wait, and say per record whether the log acknowledged it (never raises
+        for a refused record; raises only when nothing could be attempted)."""
     def consumer(self, group: str) -> LogConsumer: ...
     def ping(self) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A record waiting in the outbox; `seq` is its place in outbox order."""
+    seq: int
+    record: Record
+
+
+class Outbox(Protocol):
+    """Records accepted but not yet acknowledged by the log, kept durably, in order."""
+    def add(self, records: list[Record]) -> list[int]:
+        """Store all of them in one transaction; return their sequence numbers."""
+    def pending(self, limit: int) -> list[Queued]:
+        """The oldest unsent records, in outbox order."""
+    def mark_sent(self, seqs: list[int]) -> None: ...
+    def unsent(self, seqs: list[int]) -> int:
+        """How many of these are still waiting."""
+    def backlog(self) -> tuple[int, float | None]:
+        """How many records wait, and the age in seconds of the oldest (None when empty)."""
+    def try_lease(self) -> bool:
+        """Become the one relay of this outbox (True while held; released when the process ends)."""
+    def release_lease(self) -> None: ...
     def close(self) -> None: ...

@@ -1,47 +1,63 @@
-"""Fault tests against the REAL servers (Kafka + MongoDB-wire): crash, duplicate delivery, rebalance.
+"""The fault suite, against the REAL servers (Kafka + MongoDB-wire): nothing lost, nothing doubled.
 
-Each scenario prints one row `scenario | sent | projected | lost | doubled` (also appended to
-tests/output/faults.txt) and asserts that nothing was lost and nothing was applied twice:
+Scenarios: broker down while articles arrive (outbox), ingest SIGKILLed with a non-empty outbox
+and restarted, store down then back (projector backs off, query answers 503), projector SIGKILL
+mid-stream, same events delivered twice, two projectors with rebalance.
 
-* lost     = sent event ids missing from `timeline_events`;
-* doubled  = documents beyond one per event id (count - distinct ids). Because `_id` is the event
-             id this is impossible by key, so each scenario ALSO checks that the tracking record
-             and the committed offset of every partition equal the log end offset, that every
-             document carries the log position of the FIRST copy of its event (first write wins),
-             and that every story summary counts each of its events once.
+Each scenario prints one row of the table (also written to tests/output/faults.txt):
+`scenario | articles accepted | events expected | events in the timeline | lost | doubled`, and
+asserts lost = 0 and doubled = 0 where
+
+* lost     = expected event ids missing from the timeline collection;
+* doubled  = documents beyond one per event id. `_id` is the event id, so this is impossible by
+             key; each scenario therefore ALSO checks that the tracking record and the committed
+             offset of every partition equal the log end offset, that every document carries the
+             log position of the FIRST copy of its event (first write wins), that every story
+             summary counts each event once, and (outbox scenarios) that each event sits in the log
+             exactly once and in arrival order per story.
+
+`STORYLINE_FAULT_SCALE` multiplies the sizes (1 in `make test`, larger in `make faults`).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import pathlib
 import signal
+import socket
 import subprocess
+import threading
 import time
 from collections import Counter
 
 import pymongo
 import pymongo.errors
 import pytest
+import requests
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.structs import TopicPartition
+from werkzeug.serving import make_server
 
 from shared import events, read_model
-from shared.bootstrap import open_log
+from shared.bootstrap import open_log, open_store
 from shared.config import Settings
 from shared.ports import Record
+from services.ingest.app import create_app as ingest_app
 from services.ingest.schemas import ArticleSchema
 from services.ingest.service import events_for
-from conftest import real_env
+from services.query.app import create_app as query_app
+from conftest import API_KEY, real_env
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 STORYLINE = ROOT / ".venv" / "bin" / "storyline"
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+SERVERS = ROOT / "tools" / "servers.sh"
 OUTPUT = ROOT / "tests" / "output" / "faults.txt"
-# Sizes are small because the projector is slow on FerretDB (see the report): a few hundred
-# events already take tens of seconds.
-N_KILL, N_TWICE, N_REBAL = 600, 300, 600
-HEADER = "scenario | sent | projected | lost | doubled"
-
+SCALE = float(os.environ.get("STORYLINE_FAULT_SCALE", "1"))
+N_KILL, N_TWICE, N_REBAL, N_STORE = (int(n * SCALE) for n in (600, 300, 600, 400))
+N_ARTICLES = max(int(30 * SCALE), 6)  # articles posted per outbox scenario (about 3.5 events each)
+HEADER = "scenario | articles accepted | events expected | events in the timeline | lost | doubled"
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -52,8 +68,8 @@ def _rows_file():
     yield
 
 
-def _report(capsys, scenario: str, sent: int, projected: int, lost: int, doubled: int) -> None:
-    row = f"{scenario} | {sent} | {projected} | {lost} | {doubled}"
+def _report(capsys, scenario: str, articles, sent: int, projected: int, lost: int, doubled: int) -> None:
+    row = f"{scenario} | {articles} | {sent} | {projected} | {lost} | {doubled}"
     with OUTPUT.open("a") as fh:
         fh.write(row + "\n")
     with capsys.disabled():  # visible with or without -s
@@ -99,14 +115,25 @@ class Rig:
         self.tps = [TopicPartition(self.settings.topic, p) for p in range(partitions)]
 
     # -- projector processes
-    def start_projector(self) -> subprocess.Popen:
+    def start_projector(self, **env) -> subprocess.Popen:
         n = len(self.procs)
         out = open(self.tmp / f"projector{n}.log", "wb")
-        proc = subprocess.Popen([str(STORYLINE), "project"], env={**os.environ, **self.env},
+        proc = subprocess.Popen([str(STORYLINE), "project"], env={**os.environ, **self.env, **env},
                                 stdout=out, stderr=subprocess.STDOUT, cwd=self.tmp)
         out.close()
         self.procs.append(proc)
         return proc
+
+    def wait_joined(self, members: int = 1) -> None:
+        """Until the group has this many members with partitions (the projectors are consuming)."""
+        def joined():
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
+            try:
+                (group,) = admin.describe_consumer_groups([self.settings.group])
+            finally:
+                admin.close()
+            return group.state == "Stable" and len(group.members) == members
+        self.wait_until(joined, 60, f"{members} projector(s) to join the group", 0.5)
 
     def logs(self) -> str:
         return "\n".join(f"--- projector{i}\n" + (self.tmp / f"projector{i}.log").read_text(errors="replace")[-3000:]
@@ -119,7 +146,7 @@ class Rig:
                 p.wait(10)
         self.log.close()
         try:
-            self.client.drop_database(self.db.name)
+            os.environ.get("KEEP_DB") or self.client.drop_database(self.db.name)
         finally:
             self.client.close()
 
@@ -191,14 +218,14 @@ class Rig:
             c.close()
 
     # -- the verdict
-    def verify(self, capsys, scenario: str, sent_ids: list[str]) -> None:
+    def verify(self, capsys, scenario: str, sent_ids: list[str], articles="-") -> None:
         end = self.end_offsets()
         docs = list(self.db[read_model.events_name(1)].find({}, {"_id": 1, "event_id": 1, "log": 1, "story_id": 1}))
         projected = len(docs)
         distinct = {d["_id"] for d in docs}
         lost = len(set(sent_ids) - distinct)
         doubled = projected - len(distinct)
-        _report(capsys, scenario, len(set(sent_ids)), projected, lost, doubled)
+        _report(capsys, scenario, articles, len(set(sent_ids)), projected, lost, doubled)
 
         assert lost == 0, f"{lost} events lost, e.g. {sorted(set(sent_ids) - distinct)[:5]}"
         assert doubled == 0
@@ -219,6 +246,184 @@ class Rig:
         assert summaries == dict(per_story), "story summaries disagree with the projected events"
 
 
+    def log_order_per_story(self) -> dict[str, list[str]]:
+        """story_id -> its event ids in log order (one story lives in one partition)."""
+        positions = self.log_positions()
+        stories = {}
+        for event_id, places in sorted(positions.items(), key=lambda kv: min(kv[1])):
+            stories.setdefault(self._story_of[event_id], []).append(event_id)
+        return stories
+
+    def verify_log_once_in_order(self, posted: list[dict]) -> None:
+        """Each event in the log exactly once; per story, in the order the articles were accepted."""
+        self._story_of = {e["event_id"]: e["story_id"] for e in posted}
+        positions = self.log_positions()
+        twice = [i for i, places in positions.items() if len(places) != 1]
+        assert not twice, f"{len(twice)} events were published more than once, e.g. {twice[:5]}"
+        assert set(positions) == set(self._story_of), "the log holds other events than those accepted"
+        arrival: dict[str, list[str]] = {}
+        for e in posted:
+            arrival.setdefault(e["story_id"], []).append(e["event_id"])
+        assert self.log_order_per_story() == arrival, "a story's events reached the log out of order"
+
+
+# ----------------------------------------------------------------------------- fault tools
+
+def _servers_env() -> dict:
+    port = os.environ["STORYLINE_TEST_KAFKA"].rsplit(":", 1)[1]
+    return {**os.environ, "KAFKA_PORT": port}
+
+
+@contextlib.contextmanager
+def broker_down():
+    """Stop the real broker (its data kept) and bring it back, ready, whatever happens inside."""
+    subprocess.run([str(SERVERS), "stop-kafka"], env=_servers_env(), check=True, timeout=60)
+    try:
+        yield
+    finally:
+        subprocess.run([str(SERVERS), "start-kafka"], env=_servers_env(), check=True, timeout=120)
+
+
+class TcpProxy:
+    """A TCP forwarder that can be cut (every connection closed, new ones refused) and restored."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.up = True
+        self._conns: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns |= {client, upstream}
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+
+    def cut(self):
+        self.up = False
+        with self._lock:
+            conns, self._conns = self._conns, set()
+        for sock in conns:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def restore(self):
+        self.up = True
+
+    def close(self):
+        self.cut()
+        self.listener.close()
+
+
+def make_articles(corpus: dict, n: int, tag: str, stories: int = 5) -> list[dict]:
+    """n distinct articles from the corpus texts, spread over a few stories."""
+    base = corpus["articles"]
+    out = []
+    for i in range(n):
+        a = base[i % len(base)]
+        out.append({"id": f"{tag}-{i:05d}", "url": f"https://faults.example.test/{tag}/{i}", "title": a["title"],
+                    "body": a["body"], "published_at": a["published_at"], "outlet": a["outlet"],
+                    "story_id": f"fault-{tag}-{i % stories}"})
+    return out
+
+
+def post_all(url: str, articles: list[dict]) -> tuple[list[dict], list[str]]:
+    """Post in order; return the accepted events in arrival order and each answer's delivery."""
+    posted, deliveries = [], []
+    for a in articles:
+        r = requests.post(f"{url}/v1/articles", json=a, headers={"X-API-Key": API_KEY}, timeout=30)
+        assert r.status_code == 202, r.text
+        posted += r.json()["events"]
+        deliveries.append(r.json()["delivery"])
+    return posted, deliveries
+
+
+def wait_for(pred, timeout: float, what: str, step: float = 0.3):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(requests.RequestException):
+            if pred():
+                return
+        time.sleep(step)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+class InProcessIngest:
+    """The ingest app (with its relay) on a free port in this process."""
+
+    def __init__(self, settings: Settings):
+        self.log = open_log(settings)
+        self.app = ingest_app(settings, log=self.log)
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def readyz(self) -> dict:
+        return requests.get(f"{self.url}/readyz", timeout=30).json()
+
+    def close(self):
+        self.server.shutdown()
+        self.app.extensions["storyline.relay"].stop()
+        self.app.extensions["storyline.outbox"].close()
+        self.log.close()
+
+
+class GunicornIngest:
+    """Ingest as deployed: gunicorn with two workers sharing one outbox (one process group)."""
+
+    def __init__(self, env: dict, tmp: pathlib.Path, name: str):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.logfile = tmp / f"{name}.log"
+        with open(self.logfile, "wb") as out:
+            self.proc = subprocess.Popen(
+                [str(GUNICORN), "-c", str(ROOT / "deploy" / "gunicorn" / "ingest.conf.py")],
+                env={**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"},
+                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        wait_for(lambda: requests.get(f"{self.url}/healthz", timeout=2).status_code == 200, 60,
+                 f"gunicorn ingest to answer:\n{self.logs()}")
+
+    def logs(self) -> str:
+        return self.logfile.read_text(errors="replace")[-4000:]
+
+    def kill(self):
+        """SIGKILL master and workers at once: no shutdown hook runs, nothing is flushed."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+
 @pytest.fixture
 def rig_factory(tmp_path):
     rigs: list[Rig] = []
@@ -233,6 +438,98 @@ def rig_factory(tmp_path):
 
 
 # ----------------------------------------------------------------------------- scenarios
+
+def test_broker_down_while_articles_arrive(rig_factory, corpus, tmp_path, capsys):
+    rig = rig_factory(partitions=3)
+    articles = make_articles(corpus, N_ARTICLES, "outbox")
+    settings = Settings.from_env({**rig.env, "STORYLINE_DATA_DIR": str(tmp_path / "ingest"),
+                                  "STORYLINE_API_KEYS": API_KEY})
+    ingest = InProcessIngest(settings)
+    try:
+        rig.start_projector()
+        rig.wait_joined()
+        with broker_down():
+            posted, deliveries = post_all(ingest.url, articles)
+            ready = ingest.readyz()
+            assert ready["status"] == "degraded" and ready["log"].startswith("unreachable"), ready
+            assert ready["outbox"]["queued"] == len(posted), "every accepted event waits in the outbox"
+            assert set(deliveries) == {"queued"}
+            assert rig.count() == 0
+        # the broker is back: the relay drains the outbox without help
+        wait_for(lambda: ingest.readyz()["outbox"]["queued"] == 0, 90, "the outbox to drain")
+        assert ingest.readyz()["status"] == "ready"
+        rig.wait_until(lambda: rig.count() >= len({e["event_id"] for e in posted}), 90, "the timeline to fill")
+        rig.wait_caught_up()
+    finally:
+        ingest.close()
+    rig.verify_log_once_in_order(posted)
+    rig.verify(capsys, "broker down while articles arrive (outbox)", [e["event_id"] for e in posted], len(articles))
+
+
+def test_ingest_killed_with_a_full_outbox_and_restarted(rig_factory, corpus, tmp_path, capsys):
+    rig = rig_factory(partitions=3)
+    articles = make_articles(corpus, N_ARTICLES, "restart")
+    env = {**rig.env, "STORYLINE_DATA_DIR": str(tmp_path / "ingest"), "STORYLINE_API_KEYS": API_KEY}
+    with broker_down():
+        first = GunicornIngest(env, tmp_path, "ingest-first")
+        try:
+            posted, deliveries = post_all(first.url, articles)
+            queued = requests.get(f"{first.url}/readyz", timeout=30).json()["outbox"]["queued"]
+        finally:
+            first.kill()
+        assert set(deliveries) == {"queued"} and queued == len(posted)
+    second = GunicornIngest(env, tmp_path, "ingest-second")  # same data dir: resumes the outbox
+    try:
+        wait_for(lambda: requests.get(f"{second.url}/readyz", timeout=30).json()["outbox"]["queued"] == 0, 90,
+                 "the restarted ingest to drain its outbox")
+        rig.start_projector()
+        rig.wait_until(lambda: rig.count() >= len({e["event_id"] for e in posted}), 90, "the timeline to fill")
+        rig.wait_caught_up()
+    finally:
+        second.kill()
+    rig.verify_log_once_in_order(posted)
+    rig.verify(capsys, "ingest SIGKILLed with a full outbox, restarted", [e["event_id"] for e in posted],
+               len(articles))
+
+
+def test_store_down_then_back(rig_factory, template, tmp_path, capsys):
+    rig = rig_factory(partitions=3)
+    evs = make_events(template, N_STORE, "store")
+    half = len(evs) // 2
+    mongo = os.environ["STORYLINE_TEST_MONGO"].rsplit(":", 1)
+    proxy = TcpProxy((mongo[0], int(mongo[1])))
+    through_proxy = rig.settings.store_url.replace(os.environ["STORYLINE_TEST_MONGO"], f"127.0.0.1:{proxy.port}")
+    query = make_server("127.0.0.1", 0, query_app(rig.settings, store=open_store(through_proxy)), threaded=True)
+    threading.Thread(target=query.serve_forever, daemon=True).start()
+    stories = f"http://127.0.0.1:{query.server_port}/v1/stories"
+    try:
+        rig.log.publish(records_for(evs[:half]))
+        rig.start_projector(STORYLINE_STORE=through_proxy)
+        rig.wait_caught_up()
+        before = rig.committed()
+
+        proxy.cut()
+        rig.log.publish(records_for(evs[half:]))  # arrives while the store is away
+        time.sleep(5)
+        t0 = time.monotonic()
+        r = requests.get(stories, timeout=30)
+        took = time.monotonic() - t0
+        assert r.status_code == 503, r.text
+        assert "store" in r.json()["error"]["reason"] and "Traceback" not in r.text
+        assert rig.committed() == before, "offsets were committed while the store was down"
+        assert rig.count() == half
+
+        proxy.restore()
+        rig.wait_caught_up()
+        wait_for(lambda: requests.get(stories, timeout=30).status_code == 200, 30, "the query service to recover")
+        assert "retrying in" in rig.logs(), "the projector should have backed off and retried"
+    finally:
+        query.shutdown()
+        proxy.close()
+    with capsys.disabled():
+        print(f"\nstore down: query answered 503 in {took:.2f}s", flush=True)
+    rig.verify(capsys, "store down then back (projector)", [e["event_id"] for e in evs])
+
 
 def test_projector_killed_mid_stream_and_restarted(rig_factory, template, capsys):
     rig = rig_factory(partitions=3)

@@ -4,6 +4,7 @@
 #
 #   tools/servers.sh start   # fetch (cached) + start both, wait until ready
 #   tools/servers.sh stop    # stop both, remove their data dirs
+#   tools/servers.sh stop-kafka | start-kafka   # stop / restart only the broker, keeping its data
 #
 # Env: KAFKA_PORT (default 19092; controller uses KAFKA_PORT+1),
 #      MONGO_PORT (default 27018).
@@ -150,7 +151,15 @@ EOF
         tail -n 30 "$logf" >&2
         die "kafka storage format failed (log: $logf)"
     fi
-    nohup java -Xmx512m -cp "$cp" kafka.Kafka "$props" >>"$logf" 2>&1 </dev/null &
+    launch_kafka
+}
+
+# launch_kafka: run the broker on the already formatted data dir (start, and start-kafka after stop-kafka).
+launch_kafka() {
+    local props="$RUN/kafka/server.properties" logf="$RUN/kafka.log"
+    [[ -f "$props" ]] || die "no Kafka data dir under $RUN/kafka: run '$0 start' first"
+    # its own session: a restart from inside a test must outlive the caller's process group
+    setsid nohup java -Xmx512m -cp "$KAFKA_LIBS/*" kafka.Kafka "$props" >>"$logf" 2>&1 </dev/null &
     echo $! >"$RUN/kafka.pid"
 }
 
@@ -266,11 +275,35 @@ cmd_start() {
     echo "mongodb-wire ($MONGO_WIRE) ready at mongodb://127.0.0.1:$MONGO_PORT"
 }
 
+# stop-kafka / start-kafka: take the broker away and bring it back with its data (fault tests).
+cmd_stop_kafka() {
+    mkdir -p "$RUN"
+    stop_pidfile kafka
+}
+
+cmd_start_kafka() {
+    mkdir -p "$RUN"
+    if pid_alive "$(cat "$RUN/kafka.pid" 2>/dev/null || true)"; then
+        log "kafka already running"
+    else
+        local i
+        for ((i = 0; i < 100; i++)); do  # the old listener may linger a moment after stop
+            port_open "$KAFKA_PORT" || port_open "$CONTROLLER_PORT" || break
+            sleep 0.1
+        done
+        launch_kafka
+    fi
+    wait_ready kafka 90 kafka_ready || die "Kafka failed to restart on 127.0.0.1:$KAFKA_PORT"
+    echo "kafka ready at 127.0.0.1:$KAFKA_PORT"
+}
+
 case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
+stop-kafka) cmd_stop_kafka ;;
+start-kafka) cmd_start_kafka ;;
 *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|stop|stop-kafka|start-kafka" >&2
     exit 2
     ;;
 esac

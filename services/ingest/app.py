@@ -1,18 +1,21 @@
 """Ingest service: Flask application factory."""
 from __future__ import annotations
 
+import time
 import uuid
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from marshmallow import ValidationError
 
-from shared.bootstrap import Settings, open_log
+from shared.bootstrap import Settings, open_log, open_outbox
 from shared.http import error, install_error_handlers, require_api_key
 from services.ingest.schemas import ArticleSchema
+from services.ingest.relay import Relay
 from services.ingest.service import ingest
 
 bp = Blueprint("ingest", __name__)
 _ARTICLE = ArticleSchema()
+PUBLISH_WAIT_S = 1.0  # how long a POST waits for the log's acknowledgement before answering 'queued'
 
 
 @bp.get("/healthz")
@@ -22,11 +25,18 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
+    # Ingest takes articles while the outbox can be written, even with the log down; the
+    # log's state and the outbox depth are reported beside it.
+    try:
+        queued, oldest = current_app.extensions["storyline.outbox"].backlog()
+    except Exception as exc:
+        return error(503, f"outbox unavailable: {type(exc).__name__}")
+    outbox = {"queued": queued, "oldest_age_s": None if oldest is None else round(oldest, 3)}
     try:
         current_app.extensions["storyline.log"].ping()
     except Exception as exc:
-        return error(503, f"event log unreachable: {type(exc).__name__}")
-    return jsonify(status="ready")
+        return jsonify(status="degraded", log=f"unreachable: {type(exc).__name__}", outbox=outbox)
+    return jsonify(status="ready", log="reachable", outbox=outbox)
 
 
 @bp.post("/v1/articles")
@@ -44,18 +54,37 @@ def post_article():
         return error(422, "the article failed validation", exc.messages)
     request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
     try:
-        article_id, story_id, evs = ingest(article, current_app.extensions["storyline.log"], request_id)
-    except Exception:  # the log refused: nothing was accepted, say so plainly
-        current_app.logger.exception("publish failed")
-        return error(503, "the event log is unavailable; the article was not accepted, retry later")
-    return jsonify(article_id=article_id, story_id=story_id, events=evs, request_id=request_id), 202
+        article_id, story_id, evs, seqs = ingest(article, current_app.extensions["storyline.outbox"], request_id)
+    except Exception:  # the outbox could not be written: nothing was accepted, say so plainly
+        current_app.logger.exception("outbox write failed")
+        return error(503, "the outbox is unavailable; the article was not accepted, retry later")
+    return jsonify(article_id=article_id, story_id=story_id, events=evs, request_id=request_id,
+                   delivery=_await_publication(seqs)), 202
 
 
-def create_app(settings: Settings | None = None, log=None) -> Flask:
+def _await_publication(seqs: list[int]) -> str:
+    """'published' once the log acknowledged every event, else 'queued' (kept in the outbox)."""
+    outbox, relay = current_app.extensions["storyline.outbox"], current_app.extensions["storyline.relay"]
+    relay.wake.set()
+    _, oldest = outbox.backlog()
+    if oldest is not None and oldest > PUBLISH_WAIT_S:
+        return "queued"  # older records are stuck already: the log is down, do not hold the client
+    deadline = time.monotonic() + PUBLISH_WAIT_S
+    while outbox.unsent(seqs):
+        if time.monotonic() >= deadline:
+            return "queued"
+        time.sleep(0.01)
+    return "published"
+
+
+def create_app(settings: Settings | None = None, log=None, outbox=None) -> Flask:
+    """Also starts this process's outbox relay (app.extensions["storyline.relay"]; stop() it)."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["storyline.log"] = log or open_log(settings)
+    app.extensions["storyline.outbox"] = outbox or open_outbox(settings)
+    app.extensions["storyline.relay"] = Relay(app.extensions["storyline.outbox"], app.extensions["storyline.log"]).start()
     require_api_key(app, settings.api_keys)
     app.register_blueprint(bp)
     install_error_handlers(app)

@@ -64,6 +64,10 @@ class EmbeddedLog:
                 self._db.execute("ROLLBACK")
                 raise
 
+    def deliver(self, records: list[Record]) -> list[bool]:
+        self.publish(records)  # one transaction: all acknowledged or an exception
+        return [True] * len(records)
+
     def consumer(self, group: str) -> "EmbeddedConsumer":
         return EmbeddedConsumer(self, group)
 

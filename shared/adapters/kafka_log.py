@@ -29,10 +29,23 @@ class KafkaLog:
         if self._producer is None:
             self.ensure_topic()
             # Idempotent producer: a retried send is never written twice, and order per key holds.
+            # Short timeouts: with the broker gone a send fails within seconds and the record
+            # stays in the outbox, instead of blocking the relay for minutes.
             self._producer = KafkaProducer(bootstrap_servers=self._bootstrap, acks="all",
                                            enable_idempotence=True, linger_ms=5,
+                                           max_block_ms=5000, request_timeout_ms=5000,
+                                           delivery_timeout_ms=15000, reconnect_backoff_max_ms=1000,
                                            client_id="storyline-ingest")
         return self._producer
+
+    def _drop_producer(self) -> None:
+        # after a failure start afresh: a new producer learns the cluster again when it returns
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=0)
+            except Exception:
+                pass
+            self._producer = None
 
     def publish(self, records: list[Record]) -> None:
         producer = self._get_producer()
@@ -42,6 +55,35 @@ class KafkaLog:
         producer.flush()
         for f in futures:
             f.get(timeout=30)  # raises if the broker did not take it
+
+    def deliver(self, records: list[Record]) -> list[bool]:
+        try:
+            producer = self._get_producer()
+        except Exception:
+            self._drop_producer()
+            raise
+        futures = []
+        for r in records:
+            try:
+                futures.append(producer.send(self.topic, key=r.key.encode(), value=r.value,
+                                             headers=[(k, v.encode()) for k, v in r.headers.items()]))
+            except Exception:
+                break  # the broker is unreachable: do not wait max_block_ms for each of the rest
+        try:
+            producer.flush(timeout=30)
+        except Exception:
+            pass  # each future below says what happened to its record
+        acked = []
+        for f in futures:
+            try:
+                f.get(timeout=1)  # done after the flush, unless the flush itself timed out
+                acked.append(True)
+            except Exception:
+                acked.append(False)
+        acked += [False] * (len(records) - len(futures))
+        if not all(acked):
+            self._drop_producer()
+        return acked
 
     def consumer(self, group: str) -> "KafkaLogConsumer":
         self.ensure_topic()
@@ -56,8 +98,8 @@ class KafkaLog:
 
     def close(self) -> None:
         if self._producer is not None:
-            self._producer.flush()
-            self._producer.close()
+            self._producer.close(timeout=10)
+            self._producer = None
 
 
 class KafkaLogConsumer:
@@ -65,6 +107,8 @@ class KafkaLogConsumer:
         self._consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
                                        enable_auto_commit=False, auto_offset_reset="earliest",
                                        client_id="storyline-timeline",
+                                       # back within seconds when a broker returns, not 30 s
+                                       reconnect_backoff_max_ms=2000,
                                        # a backlog across partitions must fit in one response frame
                                        fetch_max_bytes=8 << 20, receive_message_max_bytes=16 << 20)
 
@@ -89,4 +133,4 @@ class KafkaLogConsumer:
                                for (t, p), o in positions.items()})
 
     def close(self) -> None:
-        self._consumer.close()
+        self._consumer.close(autocommit=False)

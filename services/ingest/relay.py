@@ -1,0 +1,82 @@
+"""The relay: moves records from the outbox to the event log, oldest first.
+
+A record leaves the outbox only after the log acknowledged it. When the log refuses a record,
+later records of the same story stay too, so each story reaches the log in arrival order;
+records of other stories go on. Only the holder of the outbox lease relays, so two workers
+never send the same record; a restarted process resumes from whatever is still queued.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from shared.ports import EventLog, Outbox
+
+log = logging.getLogger("storyline.ingest.relay")
+
+
+class LogRefused(RuntimeError):
+    """Some records were not acknowledged; they stay queued."""
+
+
+class Relay:
+    def __init__(self, outbox: Outbox, event_log: EventLog, batch_size: int = 500,
+                 idle_s: float = 0.05, lease_retry_s: float = 0.5, max_backoff_s: float = 2.0):
+        self.outbox = outbox
+        self.event_log = event_log
+        self.batch_size = batch_size
+        self.idle_s = idle_s
+        self.lease_retry_s = lease_retry_s
+        self.max_backoff_s = max_backoff_s
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.last_error: str | None = None
+        self._thread: threading.Thread | None = None
+
+    def relay_once(self) -> int:
+        """Send one batch; return how many left the outbox. Raises LogRefused if any stayed."""
+        batch = self.outbox.pending(self.batch_size)
+        if not batch:
+            return 0
+        acked = self.event_log.deliver([q.record for q in batch])
+        sent, held_back = [], set()
+        for queued, ok in zip(batch, acked):
+            if ok and queued.record.key not in held_back:
+                sent.append(queued.seq)
+            else:
+                held_back.add(queued.record.key)
+        self.outbox.mark_sent(sent)
+        if held_back:
+            raise LogRefused(f"{len(batch) - len(sent)} of {len(batch)} records not acknowledged; kept queued")
+        return len(sent)
+
+    def run(self) -> None:
+        backoff = 0.1
+        while not self.stopping.is_set():
+            if not self.outbox.try_lease():
+                self.stopping.wait(self.lease_retry_s)  # another process relays; take over if it dies
+                continue
+            try:
+                moved = self.relay_once()
+                self.last_error, backoff = None, 0.1
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("relay: event log unavailable (%s); retrying in %.1fs", self.last_error, backoff)
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+                continue
+            if not moved:
+                self.wake.wait(self.idle_s)
+                self.wake.clear()
+        self.outbox.release_lease()
+
+    def start(self) -> "Relay":
+        self._thread = threading.Thread(target=self.run, name="outbox-relay", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.stopping.set()
+        self.wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
