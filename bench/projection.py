@@ -14,10 +14,9 @@ import uuid
 from pymongo import UpdateOne
 
 from shared import events
-from shared.bootstrap import open_log, open_store
+from shared.bootstrap import open_log, open_projector, open_store
 from shared.config import Settings
 from shared.ports import Record
-from services.timeline.projector import Projector
 
 
 def template() -> dict:
@@ -68,7 +67,7 @@ def main() -> None:
     write_s = time.perf_counter() - t
     raw.drop()
 
-    projector = Projector(log, db, settings.group)
+    projector = open_projector(settings, log, db)
     projector.projection.ensure_indexes()
     t = time.perf_counter()
     while projector.applied < n:

@@ -39,10 +39,9 @@ def cmd_extract(args) -> int:
 
 
 def _projector(settings: Settings):
-    from shared.bootstrap import open_log, open_store
-    from services.timeline.projector import Projector
+    from shared.bootstrap import open_projector
 
-    return Projector(open_log(settings), open_store(settings.store_url), settings.group)
+    return open_projector(settings)
 
 
 def cmd_project(args) -> int:
@@ -61,13 +60,13 @@ def cmd_serve(args) -> int:
     from shared.bootstrap import open_log, open_store
     from services.ingest.app import create_app as ingest_app
     from services.query.app import create_app as query_app
-    from services.timeline.projector import Projector
+    from shared.bootstrap import open_projector
 
     settings = Settings.from_env()
     if not settings.api_keys:
         settings = settings.with_api_keys((_local_api_key(settings.data_dir),))
     log, store = open_log(settings), open_store(settings.store_url)
-    projector = Projector(log, store, settings.group)
+    projector = open_projector(settings, log, store)
     servers = [make_server("127.0.0.1", settings.ingest_port, ingest_app(settings, log=log), threaded=True),
                make_server("127.0.0.1", settings.query_port, query_app(settings, store=store), threaded=True)]
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
