@@ -18,7 +18,8 @@ EVENT_TYPES = CORE_TYPES + ("investigation_opened", "statement_made", "apology_i
 # Editors' changes to an event already in the log: new facts about facts, never rewrites.
 CHANGE_TYPES = ("event_corrected", "event_retracted")
 PRECISIONS = ("datetime", "day", "week", "month", "year")
-ENTITY_KINDS = ("person", "organisation", "unknown")
+# "group": people acting together without being an organisation ("parents at the school").
+ENTITY_KINDS = ("person", "organisation", "group", "unknown")
 
 
 class EntitySchema(Schema):
@@ -138,7 +139,13 @@ def validate_event(doc: dict) -> dict:
 
 
 def encode(event: dict) -> bytes:
-    return json.dumps(EVENT_SCHEMA.dump(event), sort_keys=True, ensure_ascii=False).encode()
+    """Validated on the way out too: a producer bug must fail loudly at the producer, not
+    turn up later as a dead letter."""
+    doc = EVENT_SCHEMA.dump(event)
+    problems = EVENT_SCHEMA.validate(doc)
+    if problems:
+        raise ValueError(f"event {event.get('event_id')!r} breaks the contract: {problems}")
+    return json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()
 
 
 def decode(raw: bytes) -> dict:

@@ -51,6 +51,7 @@ class System:
     """Ingest, projector and query running in this process on free ports."""
 
     def __init__(self, env: dict):
+        self.env = env
         self.settings = Settings.from_env(env)
         self.log = open_log(self.settings)
         self.store = open_store(self.settings.store_url)

@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 
 from shared.bootstrap import Settings, open_log
 from shared.http import error, install_error_handlers, require_api_key
+from services.ingest.corrections import bp as corrections_bp
 from services.ingest.schemas import ArticleSchema
 from services.ingest.service import ingest
 
@@ -58,5 +59,6 @@ def create_app(settings: Settings | None = None, log=None) -> Flask:
     app.extensions["storyline.log"] = log or open_log(settings)
     require_api_key(app, settings.api_keys)
     app.register_blueprint(bp)
+    app.register_blueprint(corrections_bp)
     install_error_handlers(app)
     return app

@@ -7,6 +7,7 @@ still cannot be applied comes back to the dead-letter topic with a new reason.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from shared.ports import Message, Record
@@ -41,10 +42,24 @@ def list_letters(dead_letter_log) -> list[Letter]:
 
 def replay(dead_letter_log, event_log, group: str, dry_run: bool = False) -> list[Letter]:
     """Send every letter not replayed before back to the main log; returns them."""
+    if not any(dead_letter_log.end_offsets().values()):
+        return []
+    # Only the letters there now: one that fails again comes back as a new letter, and must
+    # wait for the next replay rather than circle forever.
+    ends = dead_letter_log.end_offsets()
     consumer = dead_letter_log.consumer(f"{group}.dlq-replay")
     sent: list[Letter] = []
     try:
-        while batch := consumer.poll(max_records=500, timeout_ms=1500):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            polled = consumer.poll(max_records=500, timeout_ms=1500)
+            batch = [m for m in polled if m.offset < ends.get(m.partition, 0)]
+            if not batch:
+                if consumer.assignment() and not polled:
+                    break  # joined the group and nothing is left before the snapshot
+                if polled:
+                    break  # only letters that arrived after the snapshot
+                continue
             letters = [letter(m) for m in batch]
             if not dry_run:
                 event_log.publish([Record(key=lt.key or "", value=lt.value,
