@@ -20,7 +20,7 @@ def dead_letter_record(dead: DeadLetter) -> Record:
 
 
 class Projector:
-    def __init__(self, event_log, db, group: str, batch_size: int = 500, dead_letters=None):
+    def __init__(self, event_log, db, group: str, batch_size: int = 2000, dead_letters=None):
         self.projection = Projection(db, group)
         self.consumer = event_log.consumer(group)
         self.dead_letters = dead_letters
