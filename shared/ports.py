@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Iterator, Protocol
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,12 @@ class EventLog(Protocol):
         """Send all, wait, and say per record whether the log acknowledged it (never raises
         for a refused record; raises only when nothing could be attempted)."""
     def consumer(self, group: str) -> LogConsumer: ...
+    def read(self, start: "str | int | dict[int, int]" = "beginning") -> Iterator[Message]:
+        """Every message from `start` up to the end as it stands now, no consumer group:
+        "beginning", a time in epoch milliseconds, or {partition: offset}. For analysts and
+        rebuilds; partitions are read one after another, each in order."""
+    def end_offsets(self) -> dict[int, int]:
+        """Next offset to be written, per partition."""
     def ping(self) -> None: ...
     def close(self) -> None: ...
 
@@ -53,10 +59,15 @@ class Queued:
     record: Record
 
 
+class OutboxUnavailable(RuntimeError):
+    """The outbox could not store the records: nothing was accepted."""
+
+
 class Outbox(Protocol):
     """Records accepted but not yet acknowledged by the log, kept durably, in order."""
     def add(self, records: list[Record]) -> list[int]:
-        """Store all of them in one transaction; return their sequence numbers."""
+        """Store all of them in one transaction; return their sequence numbers.
+        Raises OutboxUnavailable when it cannot."""
     def pending(self, limit: int) -> list[Queued]:
         """The oldest unsent records, in outbox order."""
     def mark_sent(self, seqs: list[int]) -> None: ...

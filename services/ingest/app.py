@@ -1,7 +1,6 @@
 """Ingest service: Flask application factory."""
 from __future__ import annotations
 
-import time
 import uuid
 
 from flask import Blueprint, Flask, current_app, jsonify, request
@@ -9,13 +8,15 @@ from marshmallow import ValidationError
 
 from shared.bootstrap import Settings, open_log, open_outbox
 from shared.http import error, install_error_handlers, require_api_key
+from shared.ports import OutboxUnavailable
+from services.ingest.corrections import bp as corrections_bp
 from services.ingest.schemas import ArticleSchema
+from services.ingest.delivery import await_publication, queue
 from services.ingest.relay import Relay
 from services.ingest.service import ingest
 
 bp = Blueprint("ingest", __name__)
 _ARTICLE = ArticleSchema()
-PUBLISH_WAIT_S = 1.0  # how long a POST waits for the log's acknowledgement before answering 'queued'
 
 
 @bp.get("/healthz")
@@ -54,27 +55,12 @@ def post_article():
         return error(422, "the article failed validation", exc.messages)
     request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
     try:
-        article_id, story_id, evs, seqs = ingest(article, current_app.extensions["storyline.outbox"], request_id)
-    except Exception:  # the outbox could not be written: nothing was accepted, say so plainly
+        article_id, story_id, evs, seqs = ingest(article, queue, request_id)
+    except OutboxUnavailable:  # nothing was accepted: say so plainly
         current_app.logger.exception("outbox write failed")
         return error(503, "the outbox is unavailable; the article was not accepted, retry later")
     return jsonify(article_id=article_id, story_id=story_id, events=evs, request_id=request_id,
-                   delivery=_await_publication(seqs)), 202
-
-
-def _await_publication(seqs: list[int]) -> str:
-    """'published' once the log acknowledged every event, else 'queued' (kept in the outbox)."""
-    outbox, relay = current_app.extensions["storyline.outbox"], current_app.extensions["storyline.relay"]
-    relay.wake.set()
-    _, oldest = outbox.backlog()
-    if oldest is not None and oldest > PUBLISH_WAIT_S:
-        return "queued"  # older records are stuck already: the log is down, do not hold the client
-    deadline = time.monotonic() + PUBLISH_WAIT_S
-    while outbox.unsent(seqs):
-        if time.monotonic() >= deadline:
-            return "queued"
-        time.sleep(0.01)
-    return "published"
+                   delivery=await_publication(seqs)), 202
 
 
 def create_app(settings: Settings | None = None, log=None, outbox=None) -> Flask:
@@ -87,5 +73,6 @@ def create_app(settings: Settings | None = None, log=None, outbox=None) -> Flask
     app.extensions["storyline.relay"] = Relay(app.extensions["storyline.outbox"], app.extensions["storyline.log"]).start()
     require_api_key(app, settings.api_keys)
     app.register_blueprint(bp)
+    app.register_blueprint(corrections_bp)
     install_error_handlers(app)
     return app

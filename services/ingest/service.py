@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Callable
 
 from shared import events
-from shared.ports import Outbox, Record
+from shared.ports import Record
 from services.ingest.extraction import EXTRACTOR_VERSION, extract
 
 
@@ -50,10 +51,11 @@ def events_for(article: dict, recorded_at: str | None = None) -> list[dict]:
     return out
 
 
-def ingest(article: dict, outbox: Outbox, request_id: str = "") -> tuple[str, str, list[dict], list[int]]:
-    """Queue the article's events durably (one transaction); the relay publishes them.
-    Returns their outbox sequence numbers too, so the caller can wait for publication."""
+def ingest(article: dict, queue: Callable[[list[Record]], list[int]],
+           request_id: str = "") -> tuple[str, str, list[dict], list[int]]:
+    """Queue the article's events durably, in one transaction (the outbox relay publishes them).
+    Returns their queue positions too, so the caller can wait for publication."""
     evs = events_for(article)
-    seqs = outbox.add([Record(key=e["story_id"], value=events.encode(e),
+    seqs = queue([Record(key=e["story_id"], value=events.encode(e),
                               headers={"request_id": request_id, "event_type": e["event_type"]}) for e in evs])
     return article_id_for(article), story_id_for(article), evs, seqs

@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 
-from shared.ports import Queued, Record
+from shared.ports import OutboxUnavailable, Queued, Record
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -49,8 +49,11 @@ class SqliteOutbox:
 
     def add(self, records: list[Record]) -> list[int]:
         now = int(time.time() * 1000)
-        return self._write("INSERT INTO outbox (key, value, headers, queued_at) VALUES (?,?,?,?)",
-                           [(r.key, r.value, json.dumps(r.headers), now) for r in records])
+        try:
+            return self._write("INSERT INTO outbox (key, value, headers, queued_at) VALUES (?,?,?,?)",
+                               [(r.key, r.value, json.dumps(r.headers), now) for r in records])
+        except sqlite3.Error as exc:  # disk full, locked beyond the timeout, unreadable file
+            raise OutboxUnavailable(f"outbox {self.path}: {exc}") from exc
 
     def pending(self, limit: int) -> list[Queued]:
         with self._lock:

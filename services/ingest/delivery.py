@@ -1,0 +1,36 @@
+"""Hand records to the outbox and tell the client whether the log has them yet.
+
+Articles and corrections both go this way, so a story's events reach the log in the order
+ingest accepted them, whatever the state of the broker.
+"""
+from __future__ import annotations
+
+import time
+
+from flask import current_app
+
+from shared.ports import Record
+
+PUBLISH_WAIT_S = 1.0  # how long a request waits for the log's acknowledgement before answering 'queued'
+
+
+def queue(records: list[Record]) -> list[int]:
+    """Store the records durably in one transaction (raises OutboxUnavailable) and wake the relay."""
+    seqs = current_app.extensions["storyline.outbox"].add(records)
+    current_app.extensions["storyline.relay"].wake.set()
+    return seqs
+
+
+def await_publication(seqs: list[int]) -> str:
+    """'published' once the log acknowledged every record, else 'queued' (kept in the outbox,
+    published when the log is back)."""
+    outbox = current_app.extensions["storyline.outbox"]
+    _, oldest = outbox.backlog()
+    if oldest is not None and oldest > PUBLISH_WAIT_S:
+        return "queued"  # older records are stuck already: the log is away, do not hold the client
+    deadline = time.monotonic() + PUBLISH_WAIT_S
+    while outbox.unsent(seqs):
+        if time.monotonic() >= deadline:
+            return "queued"
+        time.sleep(0.01)
+    return "published"
