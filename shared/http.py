@@ -6,6 +6,8 @@ import hmac
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from shared.adapters.stores import unavailable_errors
+
 
 def error(status: int, reason: str, fields: dict | None = None):
     body = {"error": {"status": status, "reason": reason}}
@@ -18,6 +20,15 @@ def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         return error(exc.code or 500, exc.description or exc.name)
+
+    def _store_unavailable(exc: Exception):
+        app.logger.warning("store unavailable: %s", exc)
+        response, status = error(503, f"the store is unavailable ({type(exc).__name__}); retry later")
+        response.headers["Retry-After"] = "5"
+        return response, status
+
+    for kind in unavailable_errors():
+        app.register_error_handler(kind, _store_unavailable)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -8,13 +8,23 @@ import os
 from urllib.parse import urlparse
 
 
+def unavailable_errors() -> tuple[type[Exception], ...]:
+    """Errors that mean "the store cannot be reached right now" (the HTTP layer answers 503)."""
+    from pymongo.errors import ConnectionFailure
+
+    return (ConnectionFailure,)  # covers AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
+
+
 def open_store(url: str):
     parsed = urlparse(url)
     if parsed.scheme == "mongodb":
         import pymongo
 
         # retryWrites=false: MongoDB-wire servers without replica sets reject retryable writes.
-        client = pymongo.MongoClient(url, retryWrites=False, serverSelectionTimeoutMS=5000, socketTimeoutMS=30000,
+        # Short server selection: with the store away a request fails in ~2 s with a clear
+        # error (the services answer 503) instead of hanging; the projector retries with backoff.
+        client = pymongo.MongoClient(url, retryWrites=False, serverSelectionTimeoutMS=2000, connectTimeoutMS=3000,
+                                     socketTimeoutMS=30000,
                                      tz_aware=False, appname="storyline")
         return client.get_default_database("storyline")
     if parsed.scheme == "file":
