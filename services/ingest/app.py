@@ -7,29 +7,18 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from marshmallow import ValidationError
 
 from shared.bootstrap import Settings, open_log
-from shared.http import error, install_error_handlers, require_api_key
-from services.ingest.schemas import ArticleSchema
+from shared.http import error, health_blueprint, install_error_handlers, require_api_key
+from shared.openapi import doc, install_openapi
+from services.ingest.schemas import AcceptedSchema, ArticleSchema
 from services.ingest.service import ingest
 
 bp = Blueprint("ingest", __name__)
 _ARTICLE = ArticleSchema()
 
 
-@bp.get("/healthz")
-def healthz():
-    return jsonify(status="ok")
-
-
-@bp.get("/readyz")
-def readyz():
-    try:
-        current_app.extensions["storyline.log"].ping()
-    except Exception as exc:
-        return error(503, f"event log unreachable: {type(exc).__name__}")
-    return jsonify(status="ready")
-
-
 @bp.post("/v1/articles")
+@doc("Ingest an article: its events are extracted and published to the log (X-API-Key required)",
+     tags=["articles"], body=ArticleSchema, response=AcceptedSchema, status=202, errors=(400, 401, 413, 415, 422, 503))
 def post_article():
     if not request.is_json:
         return error(415, "send the article as JSON (Content-Type: application/json)")
@@ -57,6 +46,9 @@ def create_app(settings: Settings | None = None, log=None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["storyline.log"] = log or open_log(settings)
     require_api_key(app, settings.api_keys)
+    app.register_blueprint(health_blueprint(app.extensions["storyline.log"].ping, "event log"))
     app.register_blueprint(bp)
+    install_openapi(app, "Storyline ingest API", "1", "Articles in, typed events out to the log. "
+                    "Errors everywhere: {\"error\": {\"status\", \"reason\", \"fields\"}}.")
     install_error_handlers(app)
     return app
