@@ -19,13 +19,18 @@ install: $(BIN)/storyline
 run: install
 	$(BIN)/storyline serve
 
-# Debian's docker-compose validates the compose file without an engine; Java, Maven and Go
+# Debian's docker-compose validates the compose file without an engine; Debian's chromium runs the
+# page test (Playwright drives it; browsers are never downloaded); Java, Maven and Go
 # are on the machine image and fetch Kafka and FerretDB from their registries (cached in .cache/).
 tools-check:
 	@command -v docker-compose >/dev/null || { \
 	  echo "installing Debian's docker-compose (validator only)"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null) \
 	  || echo "warning: could not install docker-compose; the compose test will say so"; }
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium (headless browser for the editors' page test)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "warning: could not install chromium; the page test will say so"; }
 
 test: install tools-check
 	tools/servers.sh start

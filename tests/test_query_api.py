@@ -15,7 +15,8 @@ from shared.ports import Record
 from services.query import schemas
 
 STORY = "gov-row"
-TITLES = {STORY: "Row over the ministry", "harbour-row": "Harbour dredging dispute", "sewer.*-row": "Sewer works apology"}
+TITLES = {STORY: "Row over the ministry", "harbour-row": "Harbour dredging dispute", "sewer.*-row": "Sewer works apology",
+          "busy-day": "A crowded day"}
 
 
 def event(n: int, event_type: str, actor: str, *, occurred: str | None, published: str, recorded: str,
@@ -52,6 +53,9 @@ EVENTS = [
     # same day as e3, published earlier: publication time breaks the tie
     event(7, "statement_made", "Ministry of Tests", occurred="2025-03-02", published="2025-03-01T18:00:00Z",
           recorded="2025-03-06T08:00:00.000Z", article="a0"),
+    # between e1 and e2 in the order: the merged entry's members straddle it
+    event(10, "rebuttal_given", "Ministry of Tests", occurred="2025-03-01", published="2025-03-02T12:00:00Z",
+          recorded="2025-03-06T08:00:00.000Z", article="a4"),
     # identical times: the log position breaks the tie (e9 is published to the log first, below)
     event(9, "investigation_opened", "Police", occurred="2025-03-05", published="2025-03-06T07:00:00Z",
           recorded="2025-03-06T08:00:00.000Z", article="a3"),
@@ -59,7 +63,7 @@ EVENTS = [
           recorded="2025-03-06T08:00:00.000Z", article="a3"),
 ]
 # The documented order, by event id number (entry of e1+e2 shown as 1).
-EXPECTED_ORDER = [6, 1, 7, 3, 4, 5, 9, 8]
+EXPECTED_ORDER = [6, 1, 10, 7, 3, 4, 5, 9, 8]
 OTHER = [event(20, "allegation_made", "Zed Quill", target="Harbour Board", occurred="2025-01-10",
                published="2025-01-11T09:00:00Z", recorded="2025-01-11T10:00:00.000Z", story="harbour-row",
                article="h1"),
@@ -111,7 +115,7 @@ def test_timeline_is_in_the_documented_order_with_provenance(loaded):
     assert {p["extractor_version"] for p in merged["provenance"]} == {"rules-test"}
     assert [p["confidence"] for p in merged["provenance"]] == [0.7, 0.9] and merged["confidence"] == 0.9
     assert merged["target"] == {"name": "Ministry of Tests", "kind": "organisation"}
-    undated = body["entries"][4]
+    undated = body["entries"][5]
     assert (number(undated), undated["dated"], undated["occurred_at"]) == (4, False, None)
     assert all(e["dated"] for e in body["entries"] if number(e) != 4)
     assert body["entries"][0]["occurred_precision"] == "month"
@@ -128,12 +132,12 @@ def test_timeline_filters(loaded):
         return [number(e) for e in r.json()["entries"]]
 
     assert numbers(types="statement_made") == [6, 7]
-    assert numbers(types="statement_made,rebuttal_given") == [6, 7, 3]
+    assert numbers(types="statement_made,rebuttal_given") == [6, 10, 7, 3]
     assert numbers(types=["statement_made", "post_deleted"]) == [6, 7, 4]
     assert numbers(actor="john roe") == [3, 4, 8]
     assert numbers(actor="John") == []  # exact name, not a substring
     assert numbers(since="2025-03-02") == [7, 3, 4, 5, 9, 8]  # the undated e4 counts by its publication day
-    assert numbers(until="2025-03-01") == [6, 1]
+    assert numbers(until="2025-03-01") == [6, 1, 10]
     assert numbers(since="2025-03-02", until="2025-03-02") == [7, 3, 4]
     assert numbers(since="2025-03-02", until="2025-03-05", actor="Jane Doe", types="complaint_filed") == [5]
 
@@ -157,6 +161,28 @@ def test_timeline_cursor_pages_cover_everything_once(loaded):
     first = get(loaded, f"/v1/stories/{STORY}/timeline", limit=1, actor="Jane Doe").json()
     second = get(loaded, f"/v1/stories/{STORY}/timeline", limit=5, actor="Jane Doe", cursor=first["next_cursor"]).json()
     assert [number(e) for e in first["entries"] + second["entries"]] == [6, 1, 5]
+
+
+def test_paging_through_a_crowded_day(system):
+    """More events on one day than a page scans at once, several articles reporting the same events."""
+    story = "busy-day"
+    evs = [event(100 + i, "statement_made" if i % 3 else "allegation_made", f"Speaker {i % 7}",
+                 occurred="2025-04-01", published=f"2025-04-0{1 + i % 3}T{i % 24:02d}:00:00Z",
+                 recorded="2025-04-03T00:00:00.000Z", article=f"b{i % 3}", story=story) for i in range(40)]
+    evs.append(event(200, "post_deleted", "Speaker 1", occurred=None, published="2025-04-01T05:00:00Z",
+                     recorded="2025-04-03T00:00:00.000Z", story=story))
+    publish(system, evs)
+    whole = wait_cited(system, story, len(evs), limit=500)["entries"]
+    assert sum(len(e["provenance"]) for e in whole) == len(evs) and len(whole) < len(evs)  # some merged
+    for limit in (1, 2, 5):
+        seen, cursor = [], None
+        while True:
+            body = get(system, f"/v1/stories/{story}/timeline", limit=limit, **({"cursor": cursor} if cursor else {})).json()
+            seen += [(e["entry_id"], len(e["provenance"])) for e in body["entries"]]
+            cursor = body["next_cursor"]
+            if not cursor:
+                break
+        assert seen == [(e["entry_id"], len(e["provenance"])) for e in whole], limit
 
 
 def test_timeline_bad_parameters_are_400_with_the_field(loaded):
@@ -225,7 +251,7 @@ def test_corrections_and_retractions_are_read_per_the_contract(loaded):
     _correct(loaded, f"{STORY}-ev-0003", "retracted", "2025-03-11T00:00:00.000Z", {}, "source withdrew")
 
     now = get(loaded, url).json()["entries"]
-    assert [number(e) for e in now] == [6, 1, 7, 4, 5, 9, 8]  # e3 hidden, e5 moved to 4 March
+    assert [number(e) for e in now] == [6, 1, 10, 7, 4, 5, 9, 8]  # e3 hidden, e5 moved to 4 March
     fixed = next(e for e in now if number(e) == 5)
     assert (fixed["status"], fixed["occurred_at"], fixed["summary"]) == (
         "corrected", "2025-03-04", "Jane Doe: complaint, corrected date")
@@ -234,7 +260,7 @@ def test_corrections_and_retractions_are_read_per_the_contract(loaded):
     shown = get(loaded, url, include_retracted="true").json()["entries"]
     gone = next(e for e in shown if number(e) == 3)
     assert gone["status"] == "retracted" and gone["retracted"] is True
-    assert [number(e) for e in shown] == [6, 1, 7, 3, 4, 5, 9, 8]
+    assert [number(e) for e in shown] == [6, 1, 10, 7, 3, 4, 5, 9, 8]
 
     # as known before the correction: the original date, summary and place; e3 not yet retracted
     before = get(loaded, url, as_of="2025-03-09T00:00:00.000Z").json()["entries"]
@@ -243,7 +269,7 @@ def test_corrections_and_retractions_are_read_per_the_contract(loaded):
     assert (old["status"], old["occurred_at"], old["summary"]) == ("active", "2025-03-05", "Jane Doe: event 5")
     assert old["provenance"][0]["corrections"] == []
     between = get(loaded, url, as_of="2025-03-10T12:00:00.000Z").json()["entries"]
-    assert [number(e) for e in between] == [6, 1, 7, 3, 4, 5, 9, 8]
+    assert [number(e) for e in between] == [6, 1, 10, 7, 3, 4, 5, 9, 8]
     assert next(e for e in between if number(e) == 5)["occurred_at"] == "2025-03-04"
 
 
@@ -291,10 +317,10 @@ def test_story_summary(loaded):
     roles = {p["name"]: sorted(p["roles"]) for p in s["participants"]}
     assert roles == {"Jane Doe": ["actor", "target"], "John Roe": ["actor"], "Ministry of Tests": ["actor", "target"],
                      "Police": ["actor"]}
-    assert s["counts"] == {"allegation_made": 2, "rebuttal_given": 1, "post_deleted": 1, "complaint_filed": 1,
+    assert s["counts"] == {"allegation_made": 2, "rebuttal_given": 2, "post_deleted": 1, "complaint_filed": 1,
                            "statement_made": 2, "investigation_opened": 1, "apology_issued": 1}
     assert (s["first_date"][:10], s["last_date"][:10]) == ("2025-02-01", "2025-03-05")
-    assert [a["article_id"] for a in s["sources"]] == ["a0", "a1", "a2", "a3"]
+    assert [a["article_id"] for a in s["sources"]] == ["a0", "a1", "a4", "a2", "a3"]  # by publication
     assert s["sources"][1]["url"] == "https://news.example.test/a1"
     assert s["freshness"]["position"] == r.headers["X-Storyline-Position"]
     assert get(loaded, "/v1/stories/nope").status_code == 404
@@ -311,7 +337,7 @@ def test_narrative_as_markdown_or_plain_text(loaded):
     assert lines[0].startswith("- **February 2025**: Jane Doe: event 6")
     assert lines[1].startswith("- **1 March 2025**: Jane Doe: event 1")
     assert "[Daily Test](https://news.example.test/a1), [Other Times](https://news.example.test/a2)" in lines[1]
-    assert lines[4].startswith("- **undated (reported 2 March 2025)**: John Roe: event 4")
+    assert lines[5].startswith("- **undated (reported 2 March 2025)**: John Roe: event 4")
     assert md.text.startswith("# Row over the ministry (a0)\n")  # the earliest article's title
 
     plain = requests.get(url, headers={"Accept": "text/plain"}, timeout=10)
@@ -338,7 +364,7 @@ def test_timelinejs_format(loaded):
     assert evs[1]["start_date"] == {"year": 2025, "month": 3, "day": 1}
     assert evs[1]["group"] == "allegation made"
     assert 'href="https://news.example.test/a2"' in evs[1]["text"]["text"]
-    assert evs[4]["display_date"] == "undated (reported 2 March 2025)"
+    assert evs[5]["display_date"] == "undated (reported 2 March 2025)"
     by_actor = get(loaded, f"/v1/stories/{STORY}/timelinejs", group="actor").json()
     assert [e["group"] for e in by_actor["events"]][:3] == ["Jane Doe", "Jane Doe", "Ministry of Tests"]
     assert get(loaded, f"/v1/stories/{STORY}/timelinejs", group="colour").status_code == 400

@@ -127,7 +127,7 @@ def timeline_page(story_id: str):
     if (cached := answer.not_modified()) is not None:
         return cached
     after = _cursor(args, f.fingerprint(story_id), ("p",))
-    story = _reads().story(answer.c, story_id)
+    story = _reads().story(answer.c, story_id, fields=("title",))
     if story is None:
         return _no_story(story_id)
     entries, nxt = _reads().entry_page(answer.c, story_id, f, after["p"] if after else None, args["limit"])
@@ -137,7 +137,7 @@ def timeline_page(story_id: str):
 
 
 def _all_entries(story_id: str, answer: _Answer, f: Filters):
-    story = _reads().story(answer.c, story_id)
+    story = _reads().story(answer.c, story_id, fields=("title",))
     if story is None:
         return None, None
     return story, [e.to_dict() for e in _reads().entries(answer.c, story_id, f)]

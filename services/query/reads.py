@@ -46,7 +46,6 @@ class Reads:
     def ensure_indexes(c: read_model.Collections) -> None:
         """Idempotent: create_index is a no-op when the index exists."""
         c.events.create_index([("story_id", 1), ("sort", 1)])      # timeline pages
-        c.events.create_index([("story_id", 1), ("entry_id", 1)])  # an entry's members
         c.stories.create_index([("last_recorded_at", -1), ("_id", -1)])  # newest activity first
 
     # ------------------------------------------------------------ freshness
@@ -94,8 +93,8 @@ class Reads:
         last = stories[-1] if stories else None
         return stories, ((last["last_recorded_at"] or "", last["story_id"]) if more and last else None)
 
-    def story(self, c, story_id: str) -> dict | None:
-        doc = c.stories.find_one({"_id": story_id})
+    def story(self, c, story_id: str, fields: tuple[str, ...] = ()) -> dict | None:
+        doc = c.stories.find_one({"_id": story_id}, {k: 1 for k in fields} or None)
         return self._story_defaults(doc) if doc else None
 
     def articles(self, c, story_id: str) -> list[dict]:
@@ -151,28 +150,30 @@ class Reads:
         return self._store_page(c, story_id, f, after, limit)
 
     def _store_page(self, c, story_id, f, after, limit):
-        """One page read from the store in order: scan events after the cursor until limit+1
-        new entries are found (the extra one says whether a next page exists), then fetch all
-        visible members of those entries. An entry whose member sits at or before the cursor
-        was on an earlier page, so it is skipped."""
+        """One page read from the store in order, in one scan most of the time.
+
+        Relies on the read model's grouping: all events of an entry share the day that
+        starts their sort key (read_model.entry_id_for includes the day; an undated entry is
+        one event). So an entry is complete once the scan has passed its day, and only
+        entries of the cursor's day can have members on an earlier page."""
         base = self.event_query(story_id, f)
-        chosen: list[Entry] = []
-        seen: set[str] = set()
-        scanned = after
-        while len(chosen) <= limit:
-            scan = dict(base)
-            if scanned is not None:
-                scan["sort"] = {**base.get("sort", {}), "$gt": scanned}
-            want = limit + 1 - len(chosen)
-            batch = list(c.events.find(scan, {"entry_id": 1, "sort": 1, "_id": 0}).sort("sort", 1).limit(want))
-            fresh = list(dict.fromkeys(d["entry_id"] for d in batch if d["entry_id"] not in seen))
-            seen.update(fresh)
-            if fresh:
-                members = c.events.find({**base, "entry_id": {"$in": fresh}}, _EVENT_FIELDS)
-                found = timeline.group([timeline.with_defaults(d) for d in members])
-                chosen.extend(e for e in found if after is None or e.position > after)
+        bounds = base.get("sort", {})
+        shown: set[str] = set()
+        if after is not None:  # entries of the cursor's day that an earlier page already showed
+            day_start = max(after[:10], bounds.get("$gte", ""))
+            earlier = {**base, "sort": {**bounds, "$gte": day_start, "$lte": after}}
+            shown = {d["entry_id"] for d in c.events.find(earlier, {"entry_id": 1, "_id": 0})}
+        docs: list[dict] = []
+        scanned, want = after, limit + limit // 4 + 8  # slack: the last day's entries may be cut short
+        while True:
+            scan = {**base, "sort": {**bounds, "$gt": scanned}} if scanned is not None else base
+            batch = list(c.events.find(scan, _EVENT_FIELDS).sort("sort", 1).limit(want))
+            docs += batch
+            entries = timeline.group([timeline.with_defaults(d) for d in docs if d["entry_id"] not in shown])
             if len(batch) < want:
-                break
-            scanned = batch[-1]["sort"]
-        chosen.sort(key=lambda e: e.position)
-        return timeline.page(chosen, after, limit)
+                return timeline.page(entries, after, limit)
+            last_day = docs[-1]["sort"][:10]
+            complete = [e for e in entries if e.position[:10] < last_day]
+            if len(complete) > limit:
+                return timeline.page(complete, after, limit)
+            scanned, want = docs[-1]["sort"], want * 2
