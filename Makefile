@@ -6,7 +6,7 @@ KAFKA_PORT ?= 19092
 MONGO_PORT ?= 27018
 export KAFKA_PORT MONGO_PORT
 
-.PHONY: bench bench-real tools-check install run test test-only servers-up servers-down clean evaluate
+.PHONY: bench bench-real bench-query tools-check install run test test-only servers-up servers-down clean evaluate
 
 $(BIN)/storyline: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -55,3 +55,11 @@ bench-real: install
 	tools/servers.sh start
 	STORYLINE_LOG=kafka://127.0.0.1:$(KAFKA_PORT) STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench \
 	  timeout 300 $(BIN)/python bench/projection.py $(BENCH_EVENTS); status=$$?; tools/servers.sh stop; exit $$status
+
+# Query latency under a real gunicorn (3 workers) against the raw pymongo find, on the test
+# MongoDB-wire server (SecantusDB); also the stories list's requests/s. BENCH_QUERY_EVENTS sets the story size.
+BENCH_QUERY_EVENTS ?= 1000
+bench-query: install
+	tools/servers.sh start
+	STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench_query \
+	  timeout 600 $(BIN)/python bench/query_latency.py $(BENCH_QUERY_EVENTS); status=$$?; tools/servers.sh stop; exit $$status

@@ -20,7 +20,7 @@ from services.query.timeline import BadCursor, Filters
 
 bp = Blueprint("query", __name__)
 _STORIES, _TIMELINE = schemas.StoriesQuery(), schemas.TimelineQuery()
-_FILTERS, _TIMELINEJS = schemas.EntryFiltersQuery(), schemas.TimelineJSQuery()
+_FILTERS, _TIMELINEJS, _NONE = schemas.EntryFiltersQuery(), schemas.TimelineJSQuery(), schemas.NoQuery()
 _TEXT_TYPES = ("text/markdown", "text/plain")
 _FRESH_HEADERS = {"ETag": "weak ETag: the projection position plus the request",
                   "X-Storyline-Position": "how far the projection has read the log (generation; group:topic:partition=next offset)"}
@@ -105,8 +105,9 @@ def list_stories():
 
 @bp.get("/v1/stories/<story_id>")
 @doc("A story's summary: title, participants with roles, counts by type, first and last dates, sources",
-     tags=["stories"], response=schemas.StorySummarySchema, headers=_FRESH_HEADERS, conditional=True, errors=(404,))
+     tags=["stories"], response=schemas.StorySummarySchema, headers=_FRESH_HEADERS, conditional=True, errors=(400, 404))
 def story_summary(story_id: str):
+    query_args(_NONE)
     answer = _Answer()
     if (cached := answer.not_modified()) is not None:
         return cached

@@ -15,6 +15,10 @@ class _Strict(Schema):
         unknown = RAISE  # a mistyped parameter is an error, not silently ignored
 
 
+class NoQuery(_Strict):
+    """An endpoint without parameters still refuses unknown ones."""
+
+
 class StoriesQuery(_Strict):
     q = fields.String(validate=validate.Length(min=1, max=200),
                       metadata={"description": "words in the title or a participant's name (actor or target), any case"})
