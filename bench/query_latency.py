@@ -5,9 +5,9 @@ N events (each its own entry, pages taken in turn through their cursors) served 
 with a few workers, p50/p99 of the raw pymongo find for the same pages (same filter, sort
 and page size), their p99 ratio, and requests/s of the stories list with a few clients.
 
-The read model is written by the projection code itself (Projection.apply), so the service
+The read model is written by the projection code itself (Projection.prepare/apply), so the service
 reads exactly what production writes. Needs a MongoDB-wire server:
-  STORYLINE_STORE=mongodb://127.0.0.1:27018/storyline_bench python bench/query_latency.py [N]
+  STORYLINE_STORE=mongodb://127.0.0.1:27018/storyline_bench python -m bench.query_latency [N]
 (`make bench-query` starts the test servers, runs this, and stops them.)
 """
 from __future__ import annotations
@@ -57,8 +57,8 @@ def load(db, n: int, run: str) -> str:
     projection = Projection(db, "bench")
     projection.ensure_indexes()
     for start in range(0, len(evs), 500):
-        projection.apply([Message("bench", 0, start + k, e["story_id"], events.encode(e), 0)
-                          for k, e in enumerate(evs[start:start + 500])])
+        projection.apply(projection.prepare([Message("bench", 0, start + k, e["story_id"], events.encode(e), 0)
+                                             for k, e in enumerate(evs[start:start + 500])]))
     return big
 
 

@@ -426,6 +426,7 @@ def test_openapi_documents_both_services(loaded):
     body_ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert {"url", "title", "body", "published_at", "outlet"} <= set(ingest["components"]["schemas"][body_ref]["required"])
     assert {"202", "401", "422"} <= set(post["responses"])
+    assert "requestBody" in ingest["paths"]["/v1/corrections"]["post"]
     for doc_ in (query, ingest):
         assert doc_["components"]["schemas"]["Error"]["properties"]["error"]
     # the documented error format is the one served

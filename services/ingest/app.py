@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 from shared.bootstrap import Settings, open_log
 from shared.http import error, health_blueprint, install_error_handlers, require_api_key
 from shared.openapi import doc, install_openapi
+from services.ingest.corrections import bp as corrections_bp
 from services.ingest.schemas import AcceptedSchema, ArticleSchema
 from services.ingest.service import ingest
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, log=None) -> Flask:
     require_api_key(app, settings.api_keys)
     app.register_blueprint(health_blueprint(app.extensions["storyline.log"].ping, "event log"))
     app.register_blueprint(bp)
+    app.register_blueprint(corrections_bp)
     install_openapi(app, "Storyline ingest API", "1", "Articles in, typed events out to the log. "
                     "Errors everywhere: {\"error\": {\"status\", \"reason\", \"fields\"}}.")
     install_error_handlers(app)

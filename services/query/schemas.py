@@ -113,7 +113,8 @@ class CorrectionSchema(Schema):
     change_id = fields.String(allow_none=True)
     kind = fields.String(allow_none=True, metadata={"description": "corrected | retracted"})
     recorded_at = fields.String(allow_none=True)
-    changes = fields.Raw(allow_none=True)
+    changes = fields.Raw(allow_none=True, metadata={"description": "the values the change set"})
+    previous = fields.Raw(allow_none=True, metadata={"description": "the values it replaced"})
     reason = fields.String(allow_none=True)
     editor = fields.String(allow_none=True)
 

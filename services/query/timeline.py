@@ -114,7 +114,7 @@ def _provenance(ev: dict) -> dict:
             "sentence": src["sentence"], "char_start": src["char_start"], "char_end": src["char_end"],
             "extractor_version": ev["extractor"]["version"], "confidence": ev["extractor"]["confidence"],
             "recorded_at": ev["recorded_at"], "status": ev["status"],
-            "corrections": [{k: h.get(k) for k in ("change_id", "kind", "recorded_at", "changes", "reason", "editor")}
+            "corrections": [{k: h.get(k) for k in ("change_id", "kind", "recorded_at", "changes", "previous", "reason", "editor")}
                             for h in ev["history"]],
             "log": {"partition": ev["log"]["partition"], "offset": ev["log"]["offset"]} if ev.get("log") else None}
 
