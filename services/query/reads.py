@@ -61,15 +61,15 @@ class Reads:
 
     @staticmethod
     def _story_defaults(doc: dict) -> dict:
-        doc.pop("_id", None)
-        for key, default in (("title", None), ("first_date", None), ("last_date", None),
-                             ("last_recorded_at", None)):
-            doc.setdefault(key, default)
+        """The documented summary fields only (the projector may keep working fields of its
+        own), with defaults for those a MongoDB-wire server dropped as null."""
+        out = {"story_id": doc.get("story_id") or doc.get("_id")}
+        for key in ("title", "first_date", "last_date", "last_recorded_at"):
+            out[key] = doc.get(key)
         for key, default in (("participants", list), ("counts", dict), ("sources", list)):
-            if doc.get(key) is None:
-                doc[key] = default()
-        doc.setdefault("event_count", sum(doc["counts"].values()))
-        return doc
+            out[key] = doc.get(key) if doc.get(key) is not None else default()
+        out["event_count"] = doc.get("event_count", sum(out["counts"].values()))
+        return out
 
     def list_stories(self, c, q: str | None, actor: str | None, event_type: str | None, limit: int,
                      after: tuple[str, str] | None) -> tuple[list[dict], tuple[str, str] | None]:
