@@ -70,17 +70,17 @@ class System:
         return requests.post(f"{self.ingest_url}/v1/articles", json=article, timeout=30,
                              headers={"X-API-Key": API_KEY})
 
-    def timeline(self, story_id: str, want: int, timeout: float = 30.0) -> dict:
-        """Poll the query service until the story has `want` events (or time runs out)."""
+    def timeline(self, story_id: str, want: int, timeout: float = 30.0, **params) -> dict:
+        """Poll the query service until the story's timeline cites `want` events (or time runs out)."""
         deadline, body = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
-            r = requests.get(f"{self.query_url}/v1/stories/{story_id}/timeline", timeout=10)
+            r = requests.get(f"{self.query_url}/v1/stories/{story_id}/timeline", params=params, timeout=10)
             if r.status_code == 200:
                 body = r.json()
-                if len(body["events"]) >= want:
+                if sum(len(e["provenance"]) for e in body["entries"]) >= want:
                     return body
             time.sleep(0.2)
-        return body or {"events": []}
+        return body or {"entries": []}
 
     def close(self):
         for s in self._servers:

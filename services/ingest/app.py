@@ -7,53 +7,37 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from marshmallow import ValidationError
 
 from shared.bootstrap import Settings, open_log, open_outbox
-from shared.http import error, install_error_handlers, require_api_key
+from shared.http import error, health_blueprint, install_error_handlers, json_body, require_api_key
+from shared.openapi import doc, install_openapi
 from shared.ports import OutboxUnavailable
 from services.ingest.corrections import bp as corrections_bp
-from services.ingest.schemas import ArticleSchema
-from services.ingest.delivery import await_publication, queue
+from services.ingest.delivery import await_publication, queue, readiness
 from services.ingest.relay import Relay
+from services.ingest.schemas import AcceptedSchema, ArticleSchema, RequestIdSchema
 from services.ingest.service import ingest
 
 bp = Blueprint("ingest", __name__)
 _ARTICLE = ArticleSchema()
-
-
-@bp.get("/healthz")
-def healthz():
-    return jsonify(status="ok")
-
-
-@bp.get("/readyz")
-def readyz():
-    # Ingest takes articles while the outbox can be written, even with the log down; the
-    # log's state and the outbox depth are reported beside it.
-    try:
-        queued, oldest = current_app.extensions["storyline.outbox"].backlog()
-    except Exception as exc:
-        return error(503, f"outbox unavailable: {type(exc).__name__}")
-    outbox = {"queued": queued, "oldest_age_s": None if oldest is None else round(oldest, 3)}
-    try:
-        current_app.extensions["storyline.log"].ping()
-    except Exception as exc:
-        return jsonify(status="degraded", log=f"unreachable: {type(exc).__name__}", outbox=outbox)
-    return jsonify(status="ready", log="reachable", outbox=outbox)
+_REQUEST_ID = RequestIdSchema()
 
 
 @bp.post("/v1/articles")
+@doc("Ingest an article: its events are extracted, queued durably and published to the log (X-API-Key required)",
+     tags=["articles"], body=ArticleSchema, response=AcceptedSchema, status=202, errors=(400, 401, 413, 415, 422, 503))
 def post_article():
-    if not request.is_json:
-        return error(415, "send the article as JSON (Content-Type: application/json)")
-    payload = request.get_json(silent=True)
-    if payload is None:
-        return error(400, "the body is not valid JSON")
+    if not request.is_json or request.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        return error(415, "send the article as UTF-8 JSON (Content-Type: application/json)")
+    payload, problem = json_body()
+    if problem:
+        return error(400, problem)
     if not isinstance(payload, dict):
         return error(400, "the body must be a JSON object")
     try:
         article = _ARTICLE.load(payload)
+        headers = _REQUEST_ID.load({k: v for k, v in request.headers.items() if k == "X-Request-Id"})
     except ValidationError as exc:
         return error(422, "the article failed validation", exc.messages)
-    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request_id = headers.get("request_id") or uuid.uuid4().hex
     try:
         article_id, story_id, evs, seqs = ingest(article, queue, request_id)
     except OutboxUnavailable:  # nothing was accepted: say so plainly
@@ -72,7 +56,13 @@ def create_app(settings: Settings | None = None, log=None, outbox=None) -> Flask
     app.extensions["storyline.outbox"] = outbox or open_outbox(settings)
     app.extensions["storyline.relay"] = Relay(app.extensions["storyline.outbox"], app.extensions["storyline.log"]).start()
     require_api_key(app, settings.api_keys)
+    # ready while the outbox takes articles, even with the log away; the log's state is reported beside it
+    app.register_blueprint(health_blueprint(app.extensions["storyline.outbox"].backlog, "outbox",
+                                            details=lambda: readiness(app.extensions["storyline.outbox"],
+                                                                      app.extensions["storyline.log"])))
     app.register_blueprint(bp)
     app.register_blueprint(corrections_bp)
+    install_openapi(app, "Storyline ingest API", "1", "Articles in, typed events out to the log. "
+                    "Errors everywhere: {\"error\": {\"status\", \"reason\", \"fields\"}}.")
     install_error_handlers(app)
     return app

@@ -13,7 +13,8 @@ from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared import events
-from shared.http import error
+from shared.http import error, json_body
+from shared.openapi import doc
 from shared.ports import OutboxUnavailable, Record
 from services.ingest.delivery import await_publication, queue
 
@@ -56,10 +57,14 @@ def change_event(c: dict, recorded_at: str | None = None) -> dict:
 
 
 @bp.post("/v1/corrections")
+@doc("Correct or retract an event: published to the log as a change event (X-API-Key required)",
+     tags=["corrections"], body=CorrectionSchema, status=202, errors=(400, 401, 415, 422, 503))
 def post_correction():
-    if not request.is_json:
+    if not request.is_json or request.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
         return error(415, "send the correction as JSON (Content-Type: application/json)")
-    payload = request.get_json(silent=True)
+    payload, problem = json_body()
+    if problem:
+        return error(400, problem)
     if not isinstance(payload, dict):
         return error(400, "the body must be a JSON object")
     try:

@@ -34,3 +34,16 @@ def await_publication(seqs: list[int]) -> str:
             return "queued"
         time.sleep(0.01)
     return "published"
+
+
+def readiness(outbox, event_log) -> dict:
+    """The log's state and the outbox depth, for /readyz: 'degraded' while the log is away
+    (articles are still accepted and queued)."""
+    queued, oldest = outbox.backlog()
+    body = {"log": "reachable", "outbox": {"queued": queued,
+                                           "oldest_age_s": None if oldest is None else round(oldest, 3)}}
+    try:
+        event_log.ping()
+    except Exception as exc:
+        body.update(status="degraded", log=f"unreachable: {type(exc).__name__}")
+    return body

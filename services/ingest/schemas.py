@@ -1,14 +1,47 @@
 """What the ingest API accepts."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
+
+from shared.events import EventSchema
+
+
+class Text(fields.String):
+    """A string that is valid Unicode text: JSON can carry lone surrogates ("\\ud800"), which
+    no UTF-8 encoder (Kafka, MongoDB) accepts. Only strings pass, never objects or lists, so
+    no body field can reach the store as a query operator."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError("not valid Unicode text (it holds a lone surrogate)") from None
+        return text
 
 
 class ArticleSchema(Schema):
-    id = fields.String(validate=validate.Length(min=1, max=200))
-    story_id = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
-                                                      error="letters, digits and . _ : - only"))
+    id = Text(validate=validate.Length(min=1, max=200))
+    story_id = Text(validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
+                                             error="letters, digits and . _ : - only"))
     url = fields.Url(required=True, require_tld=False, validate=validate.Length(max=2000))
-    title = fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=500_000))
+    title = Text(required=True, validate=validate.Length(min=1, max=1000))
+    body = Text(required=True, validate=validate.Length(min=1, max=500_000))
     published_at = fields.AwareDateTime(required=True, default_timezone=None,
                                         error_messages={"invalid": "not an ISO 8601 datetime with a timezone"})
-    outlet = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    outlet = Text(required=True, validate=validate.Length(min=1, max=200))
+
+
+class RequestIdSchema(Schema):
+    """The optional X-Request-Id header: it travels on every event's log headers."""
+    request_id = fields.String(data_key="X-Request-Id", validate=validate.Regexp(
+        r"^[A-Za-z0-9._:-]{1,128}$", error="1 to 128 letters, digits or . _ : -"))
+
+
+class AcceptedSchema(Schema):
+    """What POST /v1/articles answers (202): the events published for the article."""
+    article_id = fields.String(required=True)
+    story_id = fields.String(required=True)
+    events = fields.List(fields.Nested(EventSchema), required=True)
+    request_id = fields.String(required=True)
+    delivery = fields.String(required=True, validate=validate.OneOf(("published", "queued")), metadata={
+        "description": "published: the log acknowledged every event; queued: they wait in the durable "
+                       "outbox (the log is slow or away) and are published, in order, when it answers"})
