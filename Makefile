@@ -6,7 +6,7 @@ KAFKA_PORT ?= 19092
 MONGO_PORT ?= 27018
 export KAFKA_PORT MONGO_PORT
 
-.PHONY: bench bench-real bench-rebuild bench-query tools-check install run test test-only servers-up servers-down clean evaluate
+.PHONY: faults bench bench-real bench-rebuild bench-query tools-check install run test test-only servers-up servers-down clean evaluate
 
 $(BIN)/storyline: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -37,6 +37,15 @@ test: install tools-check
 	STORYLINE_TEST_KAFKA=127.0.0.1:$(KAFKA_PORT) STORYLINE_TEST_MONGO=127.0.0.1:$(MONGO_PORT) \
 	  $(BIN)/python -m pytest -p no:cacheprovider -rA $(PYTEST_ARGS); \
 	  status=$$?; tools/servers.sh stop; exit $$status
+
+# The fault suite alone, larger (STORYLINE_FAULT_SCALE multiplies its sizes; make test runs it at 1),
+# then its table: scenario, articles accepted, events expected, events in the timeline, lost, doubled.
+FAULT_SCALE ?= 4
+faults: install
+	tools/servers.sh start
+	STORYLINE_TEST_KAFKA=127.0.0.1:$(KAFKA_PORT) STORYLINE_TEST_MONGO=127.0.0.1:$(MONGO_PORT) \
+	  STORYLINE_FAULT_SCALE=$(FAULT_SCALE) $(BIN)/python -m pytest -p no:cacheprovider -q -rxX tests/test_faults.py; \
+	  status=$$?; tools/servers.sh stop; echo; column -t -s '|' -o '|' tests/output/faults.txt; exit $$status
 
 evaluate: install
 	$(BIN)/python ../shared/corpus/evaluate.py --cmd '$(BIN)/storyline extract {file}'
