@@ -41,7 +41,7 @@ SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, Heal
 
 
 def _article(title: str, body: str) -> dict:
-    return {"id": "prop", "url": "https://prop.example.test/a", "title": title or "t", "body": body or "b",
+    return {"id": "prop", "url": "https://prop.example.test/a", "title": title[:1000] or "t", "body": body or "b",
             "published_at": "2025-03-14T09:00:00Z", "outlet": "Prop", "story_id": "prop-story"}
 
 
@@ -62,7 +62,10 @@ def test_storyline_extract_never_crashes(tmp_path, title, body):
     path.write_text(json.dumps(_article(title, body)), encoding="utf-8")
     run = subprocess.run([str(STORYLINE), "extract", "--stable", str(path)], capture_output=True, timeout=120,
                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
-    assert run.returncode == 0, run.stderr.decode(errors="replace")[-2000:]
+    stderr = run.stderr.decode(errors="replace")
+    assert "Traceback" not in stderr, stderr[-2000:]
+    # 2 only for text that is not valid Unicode (a lone surrogate), with a message naming the file
+    assert run.returncode == 0 or (run.returncode == 2 and "invalid article" in stderr), stderr[-2000:]
     assert isinstance(json.loads(run.stdout), list)
 
 
@@ -73,7 +76,7 @@ def embedded(tmp_path_factory):
     system.close()
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=50),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
                     max_leaves=12)
 FIELDS = ("id", "url", "title", "body", "published_at", "outlet", "story_id")
