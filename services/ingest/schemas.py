@@ -22,7 +22,9 @@ class ArticleSchema(Schema):
     id = Text(validate=validate.Length(min=1, max=200))
     story_id = Text(validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
                                              error="letters, digits and . _ : - only"))
-    url = fields.Url(required=True, require_tld=False, validate=validate.Length(max=2000))
+    url = fields.Url(required=True, require_tld=False, validate=validate.Length(max=2000), metadata={
+        "format": "uri", "pattern": r"^https?://[a-z0-9-]+(\.[a-z0-9-]+)*(/[A-Za-z0-9._~-]*)*$",
+        "description": "http(s) address of the article"})
     title = Text(required=True, validate=validate.Length(min=1, max=1000))
     body = Text(required=True, validate=validate.Length(min=1, max=500_000))
     published_at = fields.AwareDateTime(required=True, default_timezone=None,
