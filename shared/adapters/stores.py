@@ -42,6 +42,7 @@ def _share_sqlite_connections_across_threads() -> None:
     """litemongo guards each collection with its own read/write lock but opens SQLite with
     the default same-thread check, which breaks the threaded servers; lift only that check."""
     import sqlite3
+    import threading
     import types
 
     from litemongo import sqlite_store
@@ -52,3 +53,13 @@ def _share_sqlite_connections_across_threads() -> None:
     shim.connect = lambda *a, **kw: sqlite3.connect(*a, **{"check_same_thread": False, "timeout": 30, **kw})
     shim._storyline_shim = True
     sqlite_store.sqlite3 = shim
+    # Two threads touching a collection for the first time both create its file record and
+    # the second fails (UNIQUE constraint failed: info.key); open collections one at a time.
+    opening = threading.Lock()
+    first_open = sqlite_store.DatabaseStore.__getitem__
+
+    def _getitem(self, col_name):
+        with opening:
+            return first_open(self, col_name)
+
+    sqlite_store.DatabaseStore.__getitem__ = _getitem
