@@ -8,6 +8,8 @@ from marshmallow import ValidationError
 
 from shared.bootstrap import Settings, open_log
 from shared.http import error, install_error_handlers, require_api_key
+from shared.logs import current_request_id
+from shared.observability import instrument
 from services.ingest.schemas import ArticleSchema
 from services.ingest.service import ingest
 
@@ -42,7 +44,7 @@ def post_article():
         article = _ARTICLE.load(payload)
     except ValidationError as exc:
         return error(422, "the article failed validation", exc.messages)
-    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request_id = current_request_id() or uuid.uuid4().hex
     try:
         article_id, story_id, evs = ingest(article, current_app.extensions["storyline.log"], request_id)
     except Exception:  # the log refused: nothing was accepted, say so plainly
@@ -59,4 +61,5 @@ def create_app(settings: Settings | None = None, log=None) -> Flask:
     require_api_key(app, settings.api_keys)
     app.register_blueprint(bp)
     install_error_handlers(app)
+    instrument(app, "ingest")
     return app

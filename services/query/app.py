@@ -5,6 +5,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 
 from shared.bootstrap import Settings, open_store
 from shared.http import error, install_error_handlers
+from shared.observability import instrument
 from shared import read_model
 
 bp = Blueprint("query", __name__)
@@ -65,4 +66,5 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
     app.extensions["storyline.store"] = store if store is not None else open_store(settings.store_url)
     app.register_blueprint(bp)
     install_error_handlers(app)
+    instrument(app, "query")
     return app

@@ -18,6 +18,8 @@ _CHUNK = 200  # bounded bulk_write batches keep MongoDB-wire servers responsive
 
 
 class Projection:
+    dead_lettered = 0  # dead letters set aside since start, read by the projector's metrics
+
     def __init__(self, db, group: str, generation: int | None = None):
         self.db = db
         self.group = group
@@ -72,6 +74,7 @@ class Projection:
             self.c.events.bulk_write(ops[i:i + _CHUNK], ordered=True)
         for d in dead:
             self.db[DEAD_LETTERS].update_one({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True)
+        self.dead_lettered += len(dead)
         for story_id in stories:
             self._summarise(story_id)
         for (topic, partition), nxt in positions.items():

@@ -17,6 +17,7 @@ class Projector:
         self.batch_size = batch_size
         self.stopping = threading.Event()
         self.applied = 0
+        self.on_batch_applied = lambda batch: None  # observers (metrics, logs) see each committed batch
 
     def run_once(self, timeout_ms: int = 500) -> int:
         batch = self.consumer.poll(max_records=self.batch_size, timeout_ms=timeout_ms)
@@ -37,6 +38,7 @@ class Projector:
             raise
         self.consumer.commit(positions)
         self.applied += len(batch)
+        self.on_batch_applied(batch)
         return len(batch)
 
     def run(self) -> None:
