@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 
 from flask import Flask, jsonify
@@ -109,15 +110,18 @@ class ProjectorMonitor:
     def start(self, port: int, host: str = "0.0.0.0") -> int:
         """Take the first lag reading, then serve and refresh in the background; returns the port."""
         self.refresh_lag()
+        # bound here, not by werkzeug, which answers a taken port with sys.exit instead of an error
         try:
-            self._server = make_server(host, port, self.app(), threaded=True)
+            sock = socket.create_server((host, port))
         except OSError as exc:
             raise ConfigError(f"STORYLINE_PROJECTOR_PORT={port}: cannot listen: {exc.strerror}") from None
+        with sock:
+            self._server = make_server(host, sock.getsockname()[1], self.app(), threaded=True, fd=sock.fileno())
         self._threads = [threading.Thread(target=self._server.serve_forever, name="projector-http", daemon=True),
                          threading.Thread(target=self._refresh_forever, name="projector-lag", daemon=True)]
         for t in self._threads:
             t.start()
-        return self._server.server_port
+        return self._server.socket.getsockname()[1]
 
     def stop(self) -> None:
         self._stopping.set()
