@@ -10,6 +10,7 @@ from shared.bootstrap import Settings, open_log
 from shared.http import error, install_error_handlers, require_api_key
 from shared.logs import current_request_id
 from shared.observability import instrument
+from services.ingest.corrections import bp as corrections_bp
 from services.ingest.schemas import ArticleSchema
 from services.ingest.service import ingest
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, log=None) -> Flask:
     app.extensions["storyline.log"] = log or open_log(settings)
     require_api_key(app, settings.api_keys)
     app.register_blueprint(bp)
+    app.register_blueprint(corrections_bp)
     install_error_handlers(app)
     instrument(app, "ingest")
     return app

@@ -49,7 +49,7 @@ class ProjectorMonitor:
     # -- the projector's hook, called on its own thread after each committed batch
     def batch_applied(self, batch) -> None:
         EVENTS_APPLIED.inc(len(batch))
-        dead = getattr(self.projector.projection, "dead_lettered", 0)
+        dead = self.projector.dead_lettered
         if dead > self._dead_seen:
             DEAD_LETTERS.inc(dead - self._dead_seen)
             self._dead_seen = dead

@@ -12,15 +12,14 @@ def run_projector(settings: Settings) -> int:
     # One process, one registry: a PROMETHEUS_MULTIPROC_DIR meant for gunicorn does not apply here
     # (prometheus_client reads it when first imported, hence before the imports below).
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    from shared.bootstrap import open_log, open_store
+    from shared.bootstrap import open_log, open_projector, open_store
     from shared.logs import configure_logging
     from services.timeline.health import ProjectorMonitor
-    from services.timeline.projector import Projector
 
     configure_logging("timeline", settings.log_level)
     logger = logging.getLogger("storyline.timeline")
     log, store = open_log(settings), open_store(settings.store_url)
-    projector = Projector(log, store, settings.group)
+    projector = open_projector(settings, log, store)
     # SIGTERM (docker stop, a Kubernetes rollout): finish the batch in hand, commit, leave the group
     signal.signal(signal.SIGTERM, lambda *_: projector.stop())
     signal.signal(signal.SIGINT, lambda *_: projector.stop())
@@ -37,6 +36,8 @@ def run_projector(settings: Settings) -> int:
     finally:
         monitor.stop()
         log.close()
+        if projector.dead_letters is not None:
+            projector.dead_letters.close()
     logger.info("projector stopped: last batch committed, consumer group left",
                 extra={"group": settings.group, "applied": projector.applied})
     return 0
