@@ -39,12 +39,6 @@ def cmd_extract(args) -> int:
     return status
 
 
-def _projector(settings: Settings):
-    from shared.bootstrap import open_projector
-
-    return open_projector(settings)
-
-
 def cmd_project(args) -> int:
     from services.timeline.process import run_projector
 
