@@ -173,7 +173,7 @@ def group_members(bootstrap: str, group: str) -> int:
         admin.close()
 
 
-def test_services_as_separate_processes(tmp_path, corpus):
+def test_services_as_separate_processes(tmp_path, corpus, capsys):
     env = real_env() | {"STORYLINE_API_KEYS": API_KEY, "STORYLINE_LAG_INTERVAL_SECONDS": "2",
                         "STORYLINE_LOG_LEVEL": "INFO"}
     bootstrap = env["STORYLINE_LOG"].removeprefix("kafka://")
@@ -260,6 +260,9 @@ def test_services_as_separate_processes(tmp_path, corpus):
         assert not doubled, f"events shown more than once: {list(doubled.items())[:5]}"
         assert set(seen) == set(sent), f"unexpected events: {sorted(set(seen) - set(sent))[:5]}"
         assert len(sent) == len(set(sent))
+        with capsys.disabled():  # the figures, visible with or without -s
+            print(f"\nprocesses | articles {posts + 1} | events {len(sent)} | lost 0 | doubled 0 | "
+                  f"in-flight request answered 202 after SIGTERM", flush=True)
 
         # -- the survivor's lag gauge falls to zero on every partition
         def lag_is_zero():
