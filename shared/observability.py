@@ -11,19 +11,20 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import replace
 
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess
 
-from shared.logs import bind_request_id, unbind_request_id
+from shared.logs import bind_request_id, current_request_id, unbind_request_id
 
 HTTP_REQUESTS = Counter("storyline_http_requests_total", "HTTP requests answered",
                         ["service", "endpoint", "method", "status"])
 HTTP_LATENCY = Histogram("storyline_http_request_duration_seconds", "Time from request to response",
                          ["service", "endpoint", "method", "status"])
 EVENTS_EXTRACTED = Counter("storyline_ingest_events_extracted_total",
-                           "Events extracted from accepted articles and handed to the log", ["kind"])
+                           "Events handed to the log: extracted from articles, or corrections", ["kind"])
 EVENTS_PUBLISHED = Counter("storyline_ingest_events_published_total",
                            "Events the log acknowledged (acks=all)", ["kind"])
 
@@ -45,8 +46,10 @@ def metrics_response() -> Response:
     return Response(generate_latest(metrics_registry()), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-class CountingLog:
-    """The event log as ingest sees it, counting events by kind on their way in."""
+class InstrumentedLog:
+    """The event log as an HTTP service sees it: counts events by kind on their way in, and
+    stamps the request id on every record published while serving a request, so whatever
+    a request wrote (articles, corrections) can be followed into the projector's logs."""
 
     def __init__(self, inner):
         self._inner = inner
@@ -55,6 +58,10 @@ class CountingLog:
         return getattr(self._inner, name)
 
     def publish(self, records) -> None:
+        rid = current_request_id()
+        if rid:
+            records = [r if r.headers.get("request_id") else replace(r, headers={**r.headers, "request_id": rid})
+                       for r in records]
         kinds = [r.headers.get("event_type", "unknown") for r in records]
         for kind in kinds:
             EVENTS_EXTRACTED.labels(kind).inc()
@@ -97,5 +104,5 @@ def instrument(app: Flask, service: str) -> Flask:
     app.teardown_request(forget)
     app.add_url_rule("/metrics", "metrics", metrics_response)
     if "storyline.log" in app.extensions:
-        app.extensions["storyline.log"] = CountingLog(app.extensions["storyline.log"])
+        app.extensions["storyline.log"] = InstrumentedLog(app.extensions["storyline.log"])
     return app

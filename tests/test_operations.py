@@ -91,6 +91,23 @@ def test_request_id_is_echoed_or_made(system, seed):
     assert r.headers["X-Request-Id"] == "read-1"
 
 
+def test_request_id_travels_in_the_log_headers_of_whatever_a_request_wrote(system, seed):
+    article = requests.post(f"{system.ingest_url}/v1/articles", json=seed_article(seed), timeout=30,
+                            headers={"X-API-Key": API_KEY, "X-Request-Id": "article-req-1"})
+    assert article.status_code == 202
+    target = article.json()["events"][0]
+    r = requests.post(f"{system.ingest_url}/v1/corrections", timeout=30,
+                      headers={"X-API-Key": API_KEY, "X-Request-Id": "correction-req-1"},
+                      json={"story_id": target["story_id"], "event_id": target["event_id"], "action": "retract",
+                            "reason": "wrong person", "editor": "desk"})
+    assert r.status_code == 202, r.text
+    by_request: dict[str, set] = {}
+    for m in system.log.read():
+        by_request.setdefault(m.headers.get("request_id"), set()).add(m.headers.get("event_type"))
+    assert by_request["article-req-1"] == {e["event_type"] for e in article.json()["events"]}
+    assert by_request["correction-req-1"] == {"event_retracted"}
+
+
 def test_metrics_count_requests_and_events(system, seed):
     before = metrics(system.ingest_url)
     accepted = requests.post(f"{system.ingest_url}/v1/articles", json=seed_article(seed), timeout=30,
