@@ -55,3 +55,7 @@ bench-real: install
 	tools/servers.sh start
 	STORYLINE_LOG=kafka://127.0.0.1:$(KAFKA_PORT) STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench \
 	  timeout 900 $(BIN)/python -m bench.projection $(BENCH_EVENTS); status=$$?; tools/servers.sh stop; exit $$status
+
+# bench-observability: what request ids, metrics and the JSON access line add per request.
+bench-observability: install
+	$(BIN)/python -m bench.observability
