@@ -174,7 +174,7 @@ def group_members(bootstrap: str, group: str) -> int:
 
 
 def test_services_as_separate_processes(tmp_path, corpus, capsys):
-    env = real_env() | {"STORYLINE_API_KEYS": API_KEY, "STORYLINE_LAG_INTERVAL_SECONDS": "2",
+    env = real_env() | {"STORYLINE_API_KEYS": API_KEY, "STORYLINE_LAG_INTERVAL_SECONDS": "3",
                         "STORYLINE_LOG_LEVEL": "INFO"}
     bootstrap = env["STORYLINE_LOG"].removeprefix("kafka://")
     run = env["STORYLINE_GROUP"].rsplit("-", 1)[-1]
@@ -217,12 +217,20 @@ def test_services_as_separate_processes(tmp_path, corpus, capsys):
         # -- two projectors in one group
         for name in ("proj_a", "proj_b"):
             stack.start(name, [str(BIN / "storyline"), "project"], STORYLINE_PROJECTOR_PORT=str(ports[name]))
-        first_lag = {}
-        for name in ("proj_a", "proj_b"):
-            stack.wait_until(lambda n=name: requests.get(f"{urls[n]}/healthz", timeout=5).status_code == 200,
-                             60, f"{name} listener")
-            first_lag[name] = metric_total(urls[name], "storyline_consumer_lag")
-        # each projector reads the lag before it consumes, so at least the later one saw a backlog
+        # Each projector reads the group's lag once before it consumes and then every few seconds;
+        # scrape each as soon as its listener answers to catch that first reading. The one that
+        # started consuming second read it before anyone consumed, so it saw a backlog.
+        first_lag: dict[str, float] = {}
+
+        def first_readings() -> bool:
+            for name in ("proj_a", "proj_b"):
+                if name not in first_lag:
+                    try:
+                        first_lag[name] = metric_total(urls[name], "storyline_consumer_lag")
+                    except requests.ConnectionError:
+                        pass
+            return len(first_lag) == 2
+        stack.wait_until(first_readings, 60, "both projectors' listeners", step=0.05)
         assert max(first_lag.values()) > 0, first_lag
         for name in ("proj_a", "proj_b"):
             stack.wait_until(lambda n=name: requests.get(f"{urls[n]}/readyz", timeout=10).status_code == 200,
@@ -233,10 +241,12 @@ def test_services_as_separate_processes(tmp_path, corpus, capsys):
         # -- SIGTERM one projector: it finishes, commits, leaves the group, exits 0
         proj_a = stack.procs["proj_a"]
         proj_a.send_signal(signal.SIGTERM)
-        assert proj_a.wait(60) == 0, stack.tails()
+        assert proj_a.wait(60) == 0, f"projector A exited {proj_a.returncode}:\n{stack.tails()}"
         a_lines = json_lines(stack.log("proj_a"))
-        assert any(line["message"].startswith("Leaving consumer group") for line in a_lines), stack.tails()
-        assert any(line["message"].startswith("projector stopped") for line in a_lines), stack.tails()
+        assert any(line["message"].startswith("Leaving consumer group") for line in a_lines), \
+            f"projector A did not leave its group:\n{stack.tails()}"
+        assert any(line["message"].startswith("projector stopped") for line in a_lines), \
+            f"projector A did not log its stop:\n{stack.tails()}"
         stack.wait_until(lambda: group_members(bootstrap, env["STORYLINE_GROUP"]) == 1, 60, "A to be gone")
         stack.wait_until(lambda: metric_total(urls["proj_b"], "storyline_projector_assigned_partitions") == 3,
                          60, "B to take every partition")
@@ -251,7 +261,8 @@ def test_services_as_separate_processes(tmp_path, corpus, capsys):
         last = articles(corpus["articles"], f"inflight-{run}", 1)[0]
         answer = post_in_flight_then_terminate(ports["ingest"], last, f"inflight-{run}", stack.procs["ingest"])
         sent += [e["event_id"] for e in answer["events"]]
-        assert stack.procs["ingest"].wait(40) == 0, stack.tails()
+        assert stack.procs["ingest"].wait(40) == 0, \
+            f"ingest exited {stack.procs['ingest'].returncode}:\n{stack.tails()}"
 
         # -- nothing lost, nothing doubled
         wait_projected(stack, urls["query"], sent)
@@ -273,10 +284,11 @@ def test_services_as_separate_processes(tmp_path, corpus, capsys):
 
         # -- one request id, followed from ingest to the projector that applied its events
         ingest_hits = [line for line in json_lines(stack.log("ingest")) if line.get("request_id") == trace_id]
-        assert any(line["service"] == "ingest" and line.get("status") == 202 for line in ingest_hits), stack.tails()
+        assert any(line["service"] == "ingest" and line.get("status") == 202 for line in ingest_hits), \
+            f"no ingest line with request id {trace_id}:\n{stack.tails()}"
         projector_hits = [line for name in ("proj_a", "proj_b") for line in json_lines(stack.log(name))
                           if line.get("request_id") == trace_id]
-        assert projector_hits, stack.tails()
+        assert projector_hits, f"no projector line with request id {trace_id}:\n{stack.tails()}"
         assert all(line["service"] == "timeline" for line in projector_hits)
         assert {e for line in projector_hits for e in line["event_ids"]} == set(traced_events)
 
@@ -284,7 +296,8 @@ def test_services_as_separate_processes(tmp_path, corpus, capsys):
         for name in ("proj_b", "query"):
             stack.procs[name].send_signal(signal.SIGTERM)
         for name in ("proj_b", "query"):
-            assert stack.procs[name].wait(60) == 0, stack.tails()
+            assert stack.procs[name].wait(60) == 0, \
+                f"{name} exited {stack.procs[name].returncode}:\n{stack.tails()}"
     finally:
         stack.close()
         try:
