@@ -8,6 +8,8 @@ from marshmallow import ValidationError
 
 from shared.bootstrap import Settings, open_log
 from shared.http import error, health_blueprint, install_error_handlers, require_api_key
+from shared.logs import current_request_id
+from shared.observability import instrument
 from shared.openapi import doc, install_openapi
 from services.ingest.corrections import bp as corrections_bp
 from services.ingest.schemas import AcceptedSchema, ArticleSchema
@@ -32,7 +34,7 @@ def post_article():
         article = _ARTICLE.load(payload)
     except ValidationError as exc:
         return error(422, "the article failed validation", exc.messages)
-    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request_id = current_request_id() or uuid.uuid4().hex
     try:
         article_id, story_id, evs = ingest(article, current_app.extensions["storyline.log"], request_id)
     except Exception:  # the log refused: nothing was accepted, say so plainly
@@ -53,4 +55,5 @@ def create_app(settings: Settings | None = None, log=None) -> Flask:
     install_openapi(app, "Storyline ingest API", "1", "Articles in, typed events out to the log. "
                     "Errors everywhere: {\"error\": {\"status\", \"reason\", \"fields\"}}.")
     install_error_handlers(app)
+    instrument(app, "ingest")
     return app
