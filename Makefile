@@ -77,3 +77,7 @@ bench-query: install
 	tools/servers.sh start
 	STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench_query \
 	  timeout 600 $(BIN)/python -m bench.query_latency $(BENCH_QUERY_EVENTS); status=$$?; tools/servers.sh stop; exit $$status
+
+# bench-observability: what request ids, metrics and the JSON access line add per request.
+bench-observability: install
+	$(BIN)/python -m bench.observability

@@ -44,7 +44,9 @@ def real_env() -> dict:
     run = uuid.uuid4().hex[:8]
     return {"STORYLINE_LOG": f"kafka://{kafka}", "STORYLINE_STORE": f"mongodb://{mongo}/storyline_test_{run}",
             "STORYLINE_TOPIC": f"storyline.test.{run}", "STORYLINE_PARTITIONS": "3",
-            "STORYLINE_GROUP": f"timeline-test-{run}"}
+            "STORYLINE_GROUP": f"timeline-test-{run}",
+            # projector subprocesses run side by side: each lets the system pick its listener port
+            "STORYLINE_PROJECTOR_PORT": "0"}
 
 
 class System:

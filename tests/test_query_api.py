@@ -10,7 +10,8 @@ import time
 import pytest
 import requests
 
-from shared import events, read_model
+from conftest import API_KEY
+from shared import events
 from shared.ports import Record
 from services.query import schemas
 
@@ -228,49 +229,65 @@ def test_as_of_shows_what_had_been_ingested_by_then(loaded):
     assert [number(e) for e in paged["entries"] + rest["entries"]] == [1, 3, 4] and rest["next_cursor"] is None
 
 
-def _correct(system, event_id: str, kind: str, at: str, changes: dict, reason: str) -> None:
-    """What the projector records for a correction or retraction (shared/read_model.py contract):
-    the new values in place, the replaced ones in history[].previous."""
-    coll = read_model.current(system.store).events
-    doc = coll.find_one({"_id": event_id})
-    previous = {k: doc.get(k) for k in changes}
-    updated = {**doc, **changes}
-    new = dict(changes, sort=read_model.sort_key(updated), status="retracted" if kind == "retracted" else "corrected")
-    previous["sort"] = doc["sort"]
-    previous["status"] = doc.get("status", "active")
-    change = {"change_id": f"c-{event_id}-{at}", "kind": kind, "recorded_at": at, "changes": changes,
-              "previous": previous, "reason": reason, "editor": "desk"}
-    coll.update_one({"_id": event_id}, {"$set": new, "$push": {"history": change}})
+def _post_correction(system, event_id: str, action: str, changes: dict, reason: str) -> str:
+    """An editor's correction through the ingest API; returns when it was recorded."""
+    r = requests.post(f"{system.ingest_url}/v1/corrections", headers={"X-API-Key": API_KEY}, timeout=10, json={
+        "story_id": STORY, "event_id": event_id, "action": action, "changes": changes, "reason": reason,
+        "editor": "Desk"})
+    assert r.status_code == 202, r.text
+    return r.json()["event"]["recorded_at"]
 
 
-def test_corrections_and_retractions_are_read_per_the_contract(loaded):
-    """Reads corrections as the read model defines them (written here the way the projector will)."""
+def _until(predicate, what: str, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if got := predicate():
+            return got
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_corrections_and_retractions_change_the_timeline_and_as_of_undoes_them(loaded):
     url = f"/v1/stories/{STORY}/timeline"
-    _correct(loaded, f"{STORY}-ev-0005", "corrected", "2025-03-10T00:00:00.000Z",
-             {"occurred_at": "2025-03-04", "summary": "Jane Doe: complaint, corrected date"}, "wrong date")
-    _correct(loaded, f"{STORY}-ev-0003", "retracted", "2025-03-11T00:00:00.000Z", {}, "source withdrew")
+    numbers = lambda entries: [number(e) for e in entries]  # noqa: E731
+    corrected_at = _post_correction(loaded, f"{STORY}-ev-0005", "correct",
+                                    {"occurred_at": "2025-03-04", "summary": "Jane Doe: complaint, corrected date"},
+                                    "wrong date")
+    _until(lambda: numbers(get(loaded, url).json()["entries"]) == [6, 1, 10, 7, 3, 4, 5, 9, 8] and
+           next(e for e in get(loaded, url).json()["entries"] if number(e) == 5)["status"] == "corrected",
+           "the correction")
+    retracted_at = _post_correction(loaded, f"{STORY}-ev-0003", "retract", {}, "source withdrew")
+    assert retracted_at > corrected_at
+    now = _until(lambda: (b := get(loaded, url).json()["entries"]) and 3 not in numbers(b) and b, "the retraction")
 
-    now = get(loaded, url).json()["entries"]
-    assert [number(e) for e in now] == [6, 1, 10, 7, 4, 5, 9, 8]  # e3 hidden, e5 moved to 4 March
+    assert numbers(now) == [6, 1, 10, 7, 4, 5, 9, 8]  # e3 hidden, e5 moved to 4 March
     fixed = next(e for e in now if number(e) == 5)
     assert (fixed["status"], fixed["occurred_at"], fixed["summary"]) == (
         "corrected", "2025-03-04", "Jane Doe: complaint, corrected date")
-    assert fixed["provenance"][0]["corrections"][0]["reason"] == "wrong date"
+    change = fixed["provenance"][0]["corrections"][0]
+    assert (change["kind"], change["reason"], change["editor"]) == ("corrected", "wrong date", "Desk")
+    assert change["previous"]["occurred_at"] == "2025-03-05"
 
     shown = get(loaded, url, include_retracted="true").json()["entries"]
     gone = next(e for e in shown if number(e) == 3)
     assert gone["status"] == "retracted" and gone["retracted"] is True
-    assert [number(e) for e in shown] == [6, 1, 10, 7, 3, 4, 5, 9, 8]
+    assert numbers(shown) == [6, 1, 10, 7, 3, 4, 5, 9, 8]
 
     # as known before the correction: the original date, summary and place; e3 not yet retracted
     before = get(loaded, url, as_of="2025-03-09T00:00:00.000Z").json()["entries"]
-    assert [number(e) for e in before] == EXPECTED_ORDER
+    assert numbers(before) == EXPECTED_ORDER
     old = next(e for e in before if number(e) == 5)
     assert (old["status"], old["occurred_at"], old["summary"]) == ("active", "2025-03-05", "Jane Doe: event 5")
     assert old["provenance"][0]["corrections"] == []
-    between = get(loaded, url, as_of="2025-03-10T12:00:00.000Z").json()["entries"]
-    assert [number(e) for e in between] == [6, 1, 10, 7, 3, 4, 5, 9, 8]
+    # between the two: corrected, not yet retracted
+    between = get(loaded, url, as_of=corrected_at).json()["entries"]
+    assert numbers(between) == [6, 1, 10, 7, 3, 4, 5, 9, 8]
     assert next(e for e in between if number(e) == 5)["occurred_at"] == "2025-03-04"
+    assert next(e for e in between if number(e) == 3)["status"] == "active"
+    # the narrative follows the same rules
+    text = requests.get(f"{loaded.query_url}/v1/stories/{STORY}/narrative", headers={"Accept": "text/plain"},
+                        params={"include_retracted": "true"}, timeout=10).text
+    assert "[RETRACTED] John Roe: event 3" in text and "4 March 2025: [corrected] Jane Doe: complaint" in text
 
 
 # ---------------------------------------------------------------- stories

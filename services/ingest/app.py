@@ -8,17 +8,18 @@ from marshmallow import ValidationError
 
 from shared.bootstrap import Settings, open_log, open_outbox
 from shared.http import error, health_blueprint, install_error_handlers, json_body, require_api_key
+from shared.logs import current_request_id
+from shared.observability import instrument
 from shared.openapi import doc, install_openapi
 from shared.ports import OutboxUnavailable
 from services.ingest.corrections import bp as corrections_bp
 from services.ingest.delivery import await_publication, queue, readiness
 from services.ingest.relay import Relay
-from services.ingest.schemas import AcceptedSchema, ArticleSchema, RequestIdSchema
+from services.ingest.schemas import AcceptedSchema, ArticleSchema
 from services.ingest.service import ingest
 
 bp = Blueprint("ingest", __name__)
 _ARTICLE = ArticleSchema()
-_REQUEST_ID = RequestIdSchema()
 
 
 @bp.post("/v1/articles")
@@ -34,10 +35,9 @@ def post_article():
         return error(400, "the body must be a JSON object")
     try:
         article = _ARTICLE.load(payload)
-        headers = _REQUEST_ID.load({k: v for k, v in request.headers.items() if k == "X-Request-Id"})
     except ValidationError as exc:
         return error(422, "the article failed validation", exc.messages)
-    request_id = headers.get("request_id") or uuid.uuid4().hex
+    request_id = current_request_id() or uuid.uuid4().hex
     try:
         article_id, story_id, evs, seqs = ingest(article, queue, request_id)
     except OutboxUnavailable:  # nothing was accepted: say so plainly
@@ -54,7 +54,6 @@ def create_app(settings: Settings | None = None, log=None, outbox=None) -> Flask
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["storyline.log"] = log or open_log(settings)
     app.extensions["storyline.outbox"] = outbox or open_outbox(settings)
-    app.extensions["storyline.relay"] = Relay(app.extensions["storyline.outbox"], app.extensions["storyline.log"]).start()
     require_api_key(app, settings.api_keys)
     # ready while the outbox takes articles, even with the log away; the log's state is reported beside it
     app.register_blueprint(health_blueprint(app.extensions["storyline.outbox"].backlog, "outbox",
@@ -65,4 +64,7 @@ def create_app(settings: Settings | None = None, log=None, outbox=None) -> Flask
     install_openapi(app, "Storyline ingest API", "1", "Articles in, typed events out to the log. "
                     "Errors everywhere: {\"error\": {\"status\", \"reason\", \"fields\"}}.")
     install_error_handlers(app)
+    instrument(app, "ingest")
+    # after instrument(): the relay publishes through the instrumented log, so it is counted
+    app.extensions["storyline.relay"] = Relay(app.extensions["storyline.outbox"], app.extensions["storyline.log"]).start()
     return app

@@ -6,9 +6,11 @@ ingest accepted them, whatever the state of the broker.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from flask import current_app
 
+from shared.logs import current_request_id
 from shared.ports import Record
 
 PUBLISH_WAIT_S = 1.0  # how long a request waits for the log's acknowledgement before answering 'queued'
@@ -16,6 +18,10 @@ PUBLISH_WAIT_S = 1.0  # how long a request waits for the log's acknowledgement b
 
 def queue(records: list[Record]) -> list[int]:
     """Store the records durably in one transaction (raises OutboxUnavailable) and wake the relay."""
+    rid = current_request_id()
+    if rid:  # whatever a request wrote can be followed into the projector's logs
+        records = [r if r.headers.get("request_id") else replace(r, headers={**r.headers, "request_id": rid})
+                   for r in records]
     seqs = current_app.extensions["storyline.outbox"].add(records)
     current_app.extensions["storyline.relay"].wake.set()
     return seqs

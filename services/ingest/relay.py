@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from shared.ports import EventLog, Outbox
 
@@ -75,7 +76,16 @@ class Relay:
         self._thread.start()
         return self
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 30.0, drain_s: float = 0.0) -> None:
+        """Stop relaying; with drain_s, first keep publishing for up to that long while the
+        outbox holds records (a graceful shutdown then leaves nothing queued that it could send)."""
+        if drain_s and self.outbox.try_lease():
+            deadline = time.monotonic() + drain_s
+            while time.monotonic() < deadline and self.outbox.backlog()[0]:
+                try:
+                    self.relay_once()
+                except Exception:
+                    break  # the log is away: what is queued stays for the next start
         self.stopping.set()
         self.wake.set()
         if self._thread is not None:

@@ -32,12 +32,6 @@ class ArticleSchema(Schema):
     outlet = Text(required=True, validate=validate.Length(min=1, max=200))
 
 
-class RequestIdSchema(Schema):
-    """The optional X-Request-Id header: it travels on every event's log headers."""
-    request_id = fields.String(data_key="X-Request-Id", validate=validate.Regexp(
-        r"^[A-Za-z0-9._:-]{1,128}$", error="1 to 128 letters, digits or . _ : -"))
-
-
 class AcceptedSchema(Schema):
     """What POST /v1/articles answers (202): the events published for the article."""
     article_id = fields.String(required=True)

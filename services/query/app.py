@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from shared.bootstrap import Settings, open_store
 from shared.http import InvalidParameters, error, health_blueprint, install_error_handlers, query_args
+from shared.observability import instrument
 from shared.openapi import doc, install_openapi
 from services.query import render, schemas, timeline
 from services.query.reads import Reads
@@ -202,4 +203,5 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
     app.register_blueprint(bp)
     install_openapi(app, "Storyline query API", "1", _DESCRIPTION)
     install_error_handlers(app)
+    instrument(app, "query")
     return app

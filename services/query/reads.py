@@ -47,6 +47,9 @@ class Reads:
         """Idempotent: create_index is a no-op when the index exists."""
         c.events.create_index([("story_id", 1), ("sort", 1)])      # timeline pages
         c.stories.create_index([("last_recorded_at", -1), ("_id", -1)])  # newest activity first
+        # Open the tracking collection now too: the embedded store (litemongo) can fail when two
+        # threads open one collection file for the first time at once (UNIQUE constraint on info.key).
+        c.tracking.find_one({"_id": ""})
 
     # ------------------------------------------------------------ freshness
 
