@@ -44,7 +44,7 @@ FAULT_SCALE ?= 4
 faults: install
 	tools/servers.sh start
 	STORYLINE_TEST_KAFKA=127.0.0.1:$(KAFKA_PORT) STORYLINE_TEST_MONGO=127.0.0.1:$(MONGO_PORT) \
-	  STORYLINE_FAULT_SCALE=$(FAULT_SCALE) $(BIN)/python -m pytest -p no:cacheprovider -q -rxX tests/test_faults.py; \
+	  STORYLINE_FAULT_SCALE=$(FAULT_SCALE) $(BIN)/python -m pytest -p no:cacheprovider -q tests/test_faults.py; \
 	  status=$$?; tools/servers.sh stop; echo; column -t -s '|' -o '|' tests/output/faults.txt; exit $$status
 
 evaluate: install

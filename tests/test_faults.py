@@ -559,15 +559,7 @@ def test_projector_killed_mid_stream_and_restarted(rig_factory, template, capsys
     rig.verify(capsys, f"sigkill-restart (killed at {at_kill})", [e["event_id"] for e in evs])
 
 
-# Known bug, found by this suite after merging main: Projection.apply counts an event twice in
-# its story summary when both copies arrive in ONE batch (both copies are in `findings`, both
-# match the id in `upserted_ids`, so both count as inserted). services/timeline/projection.py
-# is not this branch's to edit; the event documents themselves are never doubled.
-SAME_BATCH_BUG = pytest.mark.xfail(strict=True, reason="projection.py counts a same-batch duplicate twice in the "
-                                                       "story summary (event documents are not doubled)")
-
-
-@pytest.mark.parametrize("arrival", ["later-batch", pytest.param("same-batch", marks=SAME_BATCH_BUG)])
+@pytest.mark.parametrize("arrival", ["later-batch", "same-batch"])
 def test_same_events_delivered_twice(rig_factory, template, capsys, arrival):
     rig = rig_factory(partitions=3)
     evs = make_events(template, N_TWICE, "twice")
