@@ -124,16 +124,13 @@ class Rig:
         self.procs.append(proc)
         return proc
 
-    def wait_joined(self, members: int = 1) -> None:
-        """Until the group has this many members with partitions (the projectors are consuming)."""
+    def wait_joined(self) -> None:
+        """Until every projector process has partitions assigned (it is consuming). Read from
+        their logs: kafka-python's describe_consumer_groups cannot parse Kafka 4.1's answer."""
         def joined():
-            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
-            try:
-                (group,) = admin.describe_consumer_groups([self.settings.group])
-            finally:
-                admin.close()
-            return group.state == "Stable" and len(group.members) == members
-        self.wait_until(joined, 60, f"{members} projector(s) to join the group", 0.5)
+            return all("newly assigned partitions" in (self.tmp / f"projector{i}.log").read_text(errors="replace")
+                       for i in range(len(self.procs)))
+        self.wait_until(joined, 60, "the projector(s) to be assigned partitions", 0.3)
 
     def logs(self) -> str:
         return "\n".join(f"--- projector{i}\n" + (self.tmp / f"projector{i}.log").read_text(errors="replace")[-3000:]
