@@ -50,6 +50,7 @@ def cmd_lag(args) -> int:
 
     settings = Settings.from_env()
     group = args.group or settings.group
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # the table, not the client's connection chatter
     log = open_log(settings)
     try:
         lags = log.lag(group)

@@ -143,14 +143,25 @@ def post_in_flight_then_terminate(port: int, article: dict, request_id: str, pro
     return json.loads(payload)
 
 
-def timeline_ids(query_url: str) -> Counter:
-    """Every event id in every story timeline the query service serves, with its count."""
-    stories = requests.get(f"{query_url}/v1/stories", params={"limit": 500}, timeout=10).json()["stories"]
-    seen: Counter = Counter()
-    for story in stories:
-        r = requests.get(f"{query_url}/v1/stories/{story['story_id']}/timeline", timeout=10)
+def _pages(url: str, key: str, **params):
+    """Every item of a paginated list answer, following next_cursor."""
+    cursor = None
+    while True:
+        r = requests.get(url, params=params | ({"cursor": cursor} if cursor else {}), timeout=10)
         r.raise_for_status()
-        seen.update(e["event_id"] for e in r.json()["events"])
+        body = r.json()
+        yield from body[key]
+        cursor = body.get("next_cursor")
+        if not cursor:
+            return
+
+
+def timeline_ids(query_url: str) -> Counter:
+    """Every event id cited by every story timeline the query service serves, with its count."""
+    seen: Counter = Counter()
+    for story in _pages(f"{query_url}/v1/stories", "stories", limit=200):
+        for entry in _pages(f"{query_url}/v1/stories/{story['story_id']}/timeline", "entries", limit=500):
+            seen.update(p["event_id"] for p in entry["provenance"])
     return seen
 
 

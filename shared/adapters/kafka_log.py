@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from shared.ports import Message, PartitionLag, Record
@@ -110,11 +111,21 @@ class KafkaLog:
                     KafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False,
                                   client_id="storyline-lag", request_timeout_ms=10000))
             admin, offsets = self._lag_clients
-            try:
-                return self._lag(admin, offsets, group)
-            except Exception:
-                self._close_lag_clients()  # a broken connection is not reused
-                raise
+            # A broker that just started answers "coordinator not available" until its offsets
+            # topic exists; such retriable errors are waited out for a while.
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    return self._lag(admin, offsets, group)
+                except KafkaError as exc:
+                    if exc.retriable and time.monotonic() < deadline:
+                        time.sleep(0.5)
+                        continue
+                    self._close_lag_clients()  # a broken connection is not reused
+                    raise
+                except Exception:
+                    self._close_lag_clients()
+                    raise
 
     def _lag(self, admin, offsets, group) -> dict[tuple[str, int], PartitionLag]:
         partitions = offsets.partitions_for_topic(self.topic) or set()
