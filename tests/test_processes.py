@@ -143,26 +143,26 @@ def post_in_flight_then_terminate(port: int, article: dict, request_id: str, pro
     return json.loads(payload)
 
 
-def _pages(url: str, key: str, **params):
-    """Every item of a paginated list answer, following next_cursor."""
-    cursor = None
+def timeline_ids(query_url: str) -> Counter:
+    """Every event id in every story timeline the query service serves, with its count."""
+    stories = _all_pages(f"{query_url}/v1/stories", "stories", {"limit": 200})
+    seen: Counter = Counter()
+    for story in stories:
+        for entry in _all_pages(f"{query_url}/v1/stories/{story['story_id']}/timeline", "entries", {"limit": 500}):
+            seen.update(p["event_id"] for p in entry["provenance"])
+    return seen
+
+
+def _all_pages(url: str, key: str, params: dict) -> list[dict]:
+    out, cursor = [], None
     while True:
         r = requests.get(url, params=params | ({"cursor": cursor} if cursor else {}), timeout=10)
         r.raise_for_status()
         body = r.json()
-        yield from body[key]
+        out += body[key]
         cursor = body.get("next_cursor")
         if not cursor:
-            return
-
-
-def timeline_ids(query_url: str) -> Counter:
-    """Every event id cited by every story timeline the query service serves, with its count."""
-    seen: Counter = Counter()
-    for story in _pages(f"{query_url}/v1/stories", "stories", limit=200):
-        for entry in _pages(f"{query_url}/v1/stories/{story['story_id']}/timeline", "entries", limit=500):
-            seen.update(p["event_id"] for p in entry["provenance"])
-    return seen
+            return out
 
 
 def wait_projected(stack: Stack, query_url: str, sent: list[str], timeout: float = 120) -> None:

@@ -6,7 +6,11 @@ import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import (CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError,
+                          TopicAlreadyExistsError)
+
+# A young broker is still electing the coordinator of its offsets topic: worth a retry.
+_COORDINATOR_SETTLING = (CoordinatorNotAvailableError, NotCoordinatorError, CoordinatorLoadInProgressError)
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from shared.ports import Message, PartitionLag, Record
@@ -111,20 +115,16 @@ class KafkaLog:
                     KafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False,
                                   client_id="storyline-lag", request_timeout_ms=10000))
             admin, offsets = self._lag_clients
-            # A broker that just started answers "coordinator not available" until its offsets
-            # topic exists; such retriable errors are waited out for a while.
-            deadline = time.monotonic() + 15
-            while True:
+            for attempt in range(10):
                 try:
                     return self._lag(admin, offsets, group)
-                except KafkaError as exc:
-                    if exc.retriable and time.monotonic() < deadline:
-                        time.sleep(0.5)
-                        continue
-                    self._close_lag_clients()  # a broken connection is not reused
-                    raise
+                except _COORDINATOR_SETTLING:
+                    if attempt == 9:
+                        self._close_lag_clients()
+                        raise
+                    time.sleep(0.5)
                 except Exception:
-                    self._close_lag_clients()
+                    self._close_lag_clients()  # a broken connection is not reused
                     raise
 
     def _lag(self, admin, offsets, group) -> dict[tuple[str, int], PartitionLag]:
