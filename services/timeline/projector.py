@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ class Projector:
         self.on_batch_applied = lambda batch: None  # observers (metrics, logs) see each committed batch
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="projection-writer")
         self._inflight: _InFlight | None = None
+        self.heartbeat = time.monotonic()  # when the loop last turned (liveness)
 
     def run_once(self, timeout_ms: int = 500) -> int:
         """One batch, written and committed before returning."""
@@ -51,6 +53,7 @@ class Projector:
         """Poll and decode the next batch while the previous one is still being written,
         then hand it to the writer. Decoding is CPU and the write mostly waits on the store,
         so the two overlap. Offsets are committed only after their batch's write."""
+        self.heartbeat = time.monotonic()
         if self.projection.generation_moved():
             # A rebuild moved readers: finish the write in flight on the old generation, then
             # follow; the gap check below rewinds to the new generation's tracking records.
@@ -130,6 +133,7 @@ class Projector:
                 self.step()
                 backoff = 0.5
             except Exception:
+                self.heartbeat = time.monotonic()
                 # Store or broker trouble: nothing was committed, so the batch is re-read later.
                 log.exception("projection failed; retrying in %.1fs", backoff)
                 self.stopping.wait(backoff)
