@@ -68,7 +68,7 @@ def cmd_serve(args) -> int:
         settings = settings.with_api_keys((_local_api_key(settings.data_dir),))
     log, store = open_log(settings), open_store(settings.store_url)
     projector = Projector(log, store, settings.group)
-    servers = [make_server("127.0.0.1", settings.ingest_port, ingest_app(settings, log=log), threaded=True),
+    servers = [make_server("127.0.0.1", settings.ingest_port, ingest_app(settings, log=log, store=store), threaded=True),
                make_server("127.0.0.1", settings.query_port, query_app(settings, store=store), threaded=True)]
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     threads.append(threading.Thread(target=projector.run, daemon=True))

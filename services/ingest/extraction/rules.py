@@ -466,8 +466,13 @@ def _record(findings, event_type, actor, sent, start, end, when, precision, deta
             return
     quote_m = _QUOTE.search(sent)
     findings[key] = Finding(
-        event_type=event_type, actor={"name": actor, "kind": ctx.kind(actor)}, target=None,
+        event_type=event_type, actor={"name": actor, "kind": _public_kind(ctx.kind(actor))}, target=None,
         quote=quote_m.group(1) if quote_m else None,
         summary=f"{actor}: {sent.strip()[:200]}", details=details,
         occurred_at=when, occurred_precision=precision, sentence=sent.strip(),
         char_start=start, char_end=end, confidence=confidence, mentions=[mention])
+
+
+def _public_kind(kind: str) -> str:
+    """The contract knows persons and organisations; a named collective ("residents of X") counts as the latter."""
+    return "person" if kind == "person" else "organisation"
