@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.ingest.extraction import grammar
-from services.ingest.extraction.dates import resolve
+from services.ingest.extraction.dates import MONTHS, WEEKDAYS, resolve
 
 EXTRACTOR_VERSION = "rules-0.3+spacy"
 
@@ -247,20 +247,28 @@ _STOP = {"a", "an", "the", "some", "several", "many", "most", "this", "that", "t
          "no one", "none", "neither", "nor", "no", "anyone", "everyone", "someone", "had", "has", "have"}
 
 
+_CALENDAR = re.compile(r"(?:%s)(?:\s+\d.*)?" % "|".join(list(WEEKDAYS) + list(MONTHS)), re.I)
+
+
 def _names(text: str):
     for m in _NAME.finditer(text):
         name = _clean(m.group(1))
-        if not name or name.lower() in _STOP:
+        if not name or name.lower() in _STOP or _CALENDAR.fullmatch(name):
             continue
         if not _SUBORD.match(name) or len(name.split()) > 1:
             yield m, name
+
+
+# a time phrase between subject and verb: "Martin Ebo on Tuesday rejected ..."
+_WHEN_TAIL = re.compile(r"\s+(?:on|last|this|early|late|earlier|later|in)\s+(?:the\s+)?(?:%s)(?:\s+\d{1,2})?\s*$"
+                        % "|".join(list(WEEKDAYS) + list(MONTHS)), re.I)
 
 
 def _subject(before: str, ctx: Context, sent_entities: list[tuple[str, str]]) -> str | None:
     """The actor of a cue verb: the clause subject just before it."""
     text = before
     while True:
-        stripped = _AUX.sub("", text)
+        stripped = _WHEN_TAIL.sub("", _AUX.sub("", text))
         if stripped == text:
             break
         text = stripped
@@ -298,6 +306,8 @@ def _subject(before: str, ctx: Context, sent_entities: list[tuple[str, str]]) ->
             tail = seg[m.end():].strip()
             if tail.lower() in _GROUP_HEADS:
                 return f"{name} {tail.lower()}"
+            if m.start() == 0 and " " not in name and re.fullmatch(r"[a-z]+(?:s|staff|people)", tail):
+                return f"{name} {tail}"  # "Protest organisers", "Kitchen staff": the name is a modifier
             if tail and not re.fullmatch(r"(?:[a-z]+\s?){0,1}", tail):
                 continue  # the name sits inside a longer clause ("X addressed the matter")
             return name
@@ -435,7 +445,7 @@ def extract(title: str, body: str, published: datetime) -> list[Finding]:
                 actor = _subject(before, ctx, ents_before)
             if not _acceptable(actor) or _common_noun_actor(actor, sent, start, parsed, ctx):
                 continue
-            actor = ctx.full(actor)
+            actor = ctx.full(_speaking_for(actor))
             found_any = True
             found_types.add(event_type)
             details = {"cue": m.group("v").strip()}
@@ -455,7 +465,7 @@ def extract(title: str, body: str, published: datetime) -> list[Finding]:
                     when, prec = resolve(sent[:m.end() + that.start()], published, anchor)
             target = _target(event_type, tok, sent, m, ctx)
             _record(findings, event_type, actor, sent, start, end, when, prec, details,
-                    sents, idx, published, anchor, 0.6 if tok is not None else 0.5, ctx, target)
+                    sents, idx, published, anchor, _confidence(actor, tok, ctx), ctx, target)
             if event_type in ("complaint_filed", "post_deleted"):
                 break  # a stronger cue wins over a generic verb in the same sentence
         # passives the patterns cannot span: "Allegations that X did Y were first made by Z"
@@ -472,8 +482,9 @@ def extract(title: str, body: str, published: datetime) -> list[Finding]:
                 body_m = _BODY.search(sent[tok.idx - start:])
                 if body_m:
                     details["body"] = body_m.group(1).strip()
-            _record(findings, event_type, ctx.full(actor), sent, start, end, when_s, prec_s, details,
-                    sents, idx, published, anchor, 0.6, ctx, None)
+            actor = ctx.full(_speaking_for(actor))
+            _record(findings, event_type, actor, sent, start, end, when_s, prec_s, details,
+                    sents, idx, published, anchor, _confidence(actor, tok, ctx), ctx, None)
         if not found_any:
             said = _SAID.search(sent)
             if said and (re.match(r"\s*(?:in\s+\w+\s+\w+\s+)?(?:that\b|[\"“,])", said.group("rest"))
@@ -498,6 +509,26 @@ def extract(title: str, body: str, published: datetime) -> list[Finding]:
         if when_s:
             anchor = when_s
     return _with_rebuttal_targets(sorted(findings.values(), key=lambda f: f.char_start), ctx)
+
+
+_SPEAKER_FOR = re.compile(r"^(?:a|an|the)?\s*(?:spokes(?:person|man|woman)|representative|press officer|"
+                          r"lawyers?|solicitors?)\s+(?:for|of)\s+(?:the\s+)?(?P<who>[A-Z].*)$", re.I)
+
+
+def _speaking_for(actor: str) -> str:
+    """'a spokesperson for Northwater' acts for Northwater: the party is the organisation."""
+    m = _SPEAKER_FOR.match(actor)
+    return m.group("who") if m else actor
+
+
+def _confidence(actor: str, tok, ctx: Context) -> float:
+    """0.5 for a pattern alone; more when the parse agrees the cue is a verb and the actor is a name."""
+    score = 0.5
+    if tok is not None and tok.pos_ in ("VERB", "AUX"):
+        score += 0.2
+    if actor[:1].isupper() and (actor in ctx.ner or actor in ctx.orgs or len(actor.split()) > 1):
+        score += 0.2
+    return round(score, 2)
 
 
 def _acceptable(actor: str | None) -> bool:
