@@ -13,6 +13,7 @@ answers grammatical questions about them:
 """
 from __future__ import annotations
 
+import bisect
 import threading
 
 from spacy.tokens import Doc, Token
@@ -52,14 +53,15 @@ class Parsed:
 
     def __init__(self, doc: Doc):
         self.doc = doc
-        self._by_char: dict[int, int] = {}
-        for t in doc:
-            for c in range(t.idx, t.idx + len(t.text)):
-                self._by_char[c] = t.i
+        self._starts = [t.idx for t in doc]
 
     def token_at(self, char: int) -> Token | None:
-        i = self._by_char.get(char)
-        return self.doc[i] if i is not None else None
+        """The token covering the character offset, if any."""
+        i = bisect.bisect_right(self._starts, char) - 1
+        if i < 0:
+            return None
+        tok = self.doc[i]
+        return tok if char < tok.idx + len(tok.text) else None
 
     def entity_kinds(self) -> dict[str, str]:
         """Entity text -> person | organisation, by the majority of its mentions in the article."""
