@@ -161,6 +161,8 @@ def _claim_noun_of(verb: Token) -> Token | None:
 
 
 def object_phrase(tok: Token) -> Token | None:
-    """The direct object of a verb ("accused Northwater of ...")."""
+    """The direct object of a verb ("accused Northwater of ..."), a proper name first
+    ("accused referee Paula Grant" parses as two objects)."""
     objs = _children(tok, "dobj")
-    return objs[0] if objs else None
+    named = [o for o in objs if o.pos_ == "PROPN"]
+    return (named or objs or [None])[0]

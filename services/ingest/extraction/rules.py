@@ -188,13 +188,17 @@ class Context:
         self.entities: list[tuple[str, str]] = []  # (name, kind), in order of mention
         self.orgs: set[str] = set()  # names a description marked as organisations ("the firm, X")
         self.ner: dict[str, str] = {}  # spaCy's person/organisation verdict per entity text
+        self.people: set[str] = set()  # spaCy's multi-word PERSON spans
 
     def add(self, name: str, kind: str | None = None):
         if name:
             self.entities.append((name, "organisation" if name in self.orgs else kind or self.kind(name)))
 
     def last(self, kind: str) -> str | None:
-        for name, k in reversed(self.entities):
+        entities = self.entities
+        if kind == "person":  # "he"/"she": a name spaCy calls an organisation comes last
+            entities = sorted(entities, key=lambda e: self.ner.get(e[0]) != "organisation")
+        for name, k in reversed(entities):
             if kind == "group" and k in ("group", "organisation"):
                 return name
             if k == kind:
@@ -210,14 +214,25 @@ class Context:
         return self.guess(actor)
 
     def guess(self, name: str) -> str:
-        """Rules first (organisation words, collectives); for a bare proper name, spaCy's NER."""
+        """Rules first (organisation words, collectives, descriptions). For a one-word name
+        ("Northwater", "Lumen") the rules have nothing to go on, so spaCy's NER decides; for
+        longer names the small model's ORG/PERSON call proved less reliable than the rules."""
         kind = _kind(name)
-        if kind == "person" and self.ner.get(name) == "organisation":
+        if kind == "person" and " " not in name and self.ner.get(name) == "organisation":
             return "organisation"
         return kind
 
+    def trim(self, name: str) -> str:
+        """'Sprinter Abel Tesfaye' -> 'Abel Tesfaye' when spaCy's PERSON span ends the name: a
+        role word the title list does not know is still left out."""
+        for person in self.people:
+            if name.endswith(" " + person):
+                return person
+        return name
+
     def full(self, actor: str) -> str:
         """'Starmer' after 'Keir Starmer', 'Railcraft' after 'Railcraft Services'; 'Trump campaign' keeps its head."""
+        actor = self.trim(actor)
         head, _, rest = actor.partition(" ")
         if rest and rest not in _GROUP_HEADS:
             return actor
@@ -281,6 +296,8 @@ def _subject(before: str, ctx: Context, sent_entities: list[tuple[str, str]]) ->
         if kind == "rel":
             prev = text[:last.start()].rstrip(" ,")
             return _subject(prev, ctx, sent_entities) if prev else None
+        if kind == "person":  # "he"/"she": a name spaCy calls an organisation comes last
+            sent_entities = sorted(sent_entities, key=lambda e: ctx.ner.get(e[0]) != "organisation")
         for name, k in reversed(sent_entities):
             if k == kind or (kind == "group" and k != "person"):
                 return name
@@ -404,7 +421,7 @@ def _sentence_names(sent: str, start: int, parsed: grammar.Parsed, ctx: Context)
     for m, name in _names(sent):
         if m.start() == 0 and len(name.split()) == 1 and name not in ctx.ner and parsed.is_common_noun(start):
             continue
-        yield m, name
+        yield m, ctx.trim(name)
 
 
 def extract_many(articles: list[tuple[str, str, datetime]]) -> list[list[Finding]]:
@@ -419,6 +436,7 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
     ctx = Context()
     parsed = grammar.Parsed(doc if doc is not None else grammar.parse(body))
     ctx.ner = parsed.entity_kinds()
+    ctx.people = {n for n, k in ctx.ner.items() if k == "person" and " " in n}
     statements: list[dict] = []  # reported statements: candidates for an unrecorded allegation
     sents = list(sentences(body))
     _mark_organisations(sents, ctx)
