@@ -6,7 +6,7 @@ KAFKA_PORT ?= 19092
 MONGO_PORT ?= 27018
 export KAFKA_PORT MONGO_PORT
 
-.PHONY: bench bench-extract bench-real tools-check install run test test-only servers-up servers-down clean evaluate
+.PHONY: bench bench-extract bench-real bench-rebuild tools-check install run test test-only servers-up servers-down clean evaluate
 
 $(BIN)/storyline: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -49,11 +49,16 @@ clean:
 
 # Benchmarks print figures; they assert nothing. BENCH_EVENTS sets the size.
 # bench-real runs the same against Kafka + FerretDB; see README (FerretDB stalls on large bulk writes).
-BENCH_EVENTS ?= 20000
+BENCH_EVENTS ?= 5000
 bench: install
-	STORYLINE_DATA_DIR=$$(mktemp -d) $(BIN)/python bench/projection.py $(BENCH_EVENTS)
+	STORYLINE_DATA_DIR=$$(mktemp -d) $(BIN)/python -m bench.projection $(BENCH_EVENTS)
+
+# bench-rebuild: time to rebuild from a log of REBUILD_EVENTS (the issue's figure is 1,000,000).
+REBUILD_EVENTS ?= 100000
+bench-rebuild: install
+	STORYLINE_DATA_DIR=$$(mktemp -d) $(BIN)/python -m bench.rebuild $(REBUILD_EVENTS)
 
 bench-real: install
 	tools/servers.sh start
 	STORYLINE_LOG=kafka://127.0.0.1:$(KAFKA_PORT) STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench \
-	  timeout 300 $(BIN)/python bench/projection.py $(BENCH_EVENTS); status=$$?; tools/servers.sh stop; exit $$status
+	  timeout 900 $(BIN)/python -m bench.projection $(BENCH_EVENTS); status=$$?; tools/servers.sh stop; exit $$status

@@ -1,4 +1,5 @@
-"""The `storyline` command: extract, serve (all three on the embedded default), project."""
+"""The `storyline` command: extract, serve (all three on the embedded default), project, and the
+timeline's tools: rebuild, dlq, replay."""
 from __future__ import annotations
 
 import argparse
@@ -39,10 +40,9 @@ def cmd_extract(args) -> int:
 
 
 def _projector(settings: Settings):
-    from shared.bootstrap import open_log, open_store
-    from services.timeline.projector import Projector
+    from shared.bootstrap import open_projector
 
-    return Projector(open_log(settings), open_store(settings.store_url), settings.group)
+    return open_projector(settings)
 
 
 def cmd_project(args) -> int:
@@ -61,13 +61,13 @@ def cmd_serve(args) -> int:
     from shared.bootstrap import open_log, open_store
     from services.ingest.app import create_app as ingest_app
     from services.query.app import create_app as query_app
-    from services.timeline.projector import Projector
+    from shared.bootstrap import open_projector
 
     settings = Settings.from_env()
     if not settings.api_keys:
         settings = settings.with_api_keys((_local_api_key(settings.data_dir),))
     log, store = open_log(settings), open_store(settings.store_url)
-    projector = Projector(log, store, settings.group)
+    projector = open_projector(settings, log, store)
     servers = [make_server("127.0.0.1", settings.ingest_port, ingest_app(settings, log=log, store=store), threaded=True),
                make_server("127.0.0.1", settings.query_port, query_app(settings, store=store), threaded=True)]
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
@@ -86,6 +86,83 @@ def cmd_serve(args) -> int:
         s.shutdown()
     projector.stop()
     threads[-1].join(timeout=10)
+    return 0
+
+
+def cmd_rebuild(args) -> int:
+    from tqdm import tqdm
+
+    from shared.bootstrap import open_log, open_store
+    from services.timeline.rebuild import rebuild
+
+    settings = Settings.from_env()
+    log, db = open_log(settings), open_store(settings.store_url)
+    with tqdm(unit="ev", unit_scale=True, desc="rebuild", file=sys.stderr, disable=args.quiet) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = rebuild(log, db, settings.group, batch_size=args.batch, progress=progress,
+                         drop_after_s=args.drop_after)
+    print(json.dumps({"old_generation": result.old_generation, "generation": result.new_generation,
+                      "events": result.events, "dead_letters": result.dead_letters,
+                      "seconds": round(result.seconds, 2),
+                      "events_per_s": round(result.events / result.seconds, 1) if result.seconds else None}))
+    log.close()
+    return 0
+
+
+def cmd_dlq(args) -> int:
+    from shared.bootstrap import open_dead_letter_log, open_log
+    from services.timeline import dead_letters
+
+    settings = Settings.from_env()
+    dlq = open_dead_letter_log(settings)
+    if args.action == "list":
+        letters = dead_letters.list_letters(dlq)
+        for lt in letters:
+            print(json.dumps(lt.as_json(), ensure_ascii=False))
+        print(f"{len(letters)} dead letter(s) on {dlq.topic}", file=sys.stderr)
+        return 0
+    sent = dead_letters.replay(dlq, open_log(settings), settings.group, dry_run=args.dry_run)
+    for lt in sent:
+        print(json.dumps({"replayed" if not args.dry_run else "would_replay": lt.origin, "reason": lt.reason}))
+    print(f"{len(sent)} dead letter(s) {'would be ' if args.dry_run else ''}sent back to {settings.topic}",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_replay(args) -> int:
+    from shared.bootstrap import open_log, open_store
+    from services.timeline import replay
+
+    settings = Settings.from_env()
+    try:
+        start = replay.parse_start(args.start)
+        until = replay.to_epoch_ms(args.until) if args.until else None
+    except ValueError as exc:
+        print(f"storyline replay: {exc}", file=sys.stderr)
+        return 2
+    filters = replay.Filters(story=args.story, types=frozenset(args.type or ()), actor=args.actor, until_ms=until)
+    pairs = replay.selected(open_log(settings).read(start), filters)
+    if args.into:
+        if args.into == settings.store_url:
+            print("storyline replay: --into must name a scratch store, not the live one", file=sys.stderr)
+            return 2
+        n = replay.into_projection(pairs, open_store(args.into))
+        print(f"{n} event(s) projected into {args.into}", file=sys.stderr)
+        return 0
+    try:
+        out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    except OSError as exc:
+        print(f"storyline replay: --out {args.out}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        n = replay.to_json_lines(pairs, out)
+    finally:
+        if args.out:
+            out.close()
+    print(f"{n} event(s) written", file=sys.stderr)
     return 0
 
 
@@ -116,6 +193,26 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_extract)
     sub.add_parser("serve", help="run ingest, projector and query on one machine").set_defaults(func=cmd_serve)
     sub.add_parser("project", help="run the timeline projector").set_defaults(func=cmd_project)
+    p = sub.add_parser("rebuild", help="project the whole log into a fresh generation, then switch readers to it")
+    p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--drop-after", type=float, default=5.0, metavar="S",
+                   help="seconds to keep the old generation after the switch (default 5)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_rebuild)
+    p = sub.add_parser("dlq", help="dead letters: list them, or send them back to the log after a fix")
+    p.add_argument("action", choices=("list", "replay"))
+    p.add_argument("--dry-run", action="store_true", help="replay: show what would be sent")
+    p.set_defaults(func=cmd_dlq)
+    p = sub.add_parser("replay", help="read events back from the log, filtered, as JSON Lines or into a scratch store")
+    p.add_argument("--from", dest="start", default="beginning",
+                   help="'beginning' (default), an ISO-8601 time, or offsets per partition like 0:120,1:98")
+    p.add_argument("--until", help="ISO-8601 time: only what the log held then ('what did we know at T')")
+    p.add_argument("--story")
+    p.add_argument("--type", action="append", help="event type; repeat for several")
+    p.add_argument("--actor", help="actor name, case-insensitive")
+    p.add_argument("--out", help="file for the JSON Lines (default stdout)")
+    p.add_argument("--into", metavar="STORE_URL", help="project into this scratch store (mongodb://…/db or file:///dir)")
+    p.set_defaults(func=cmd_replay)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -9,14 +9,17 @@ import hashlib
 import json
 from datetime import datetime, timezone
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 SCHEMA_VERSION = 1
 
 CORE_TYPES = ("allegation_made", "rebuttal_given", "complaint_filed", "post_deleted")
 EVENT_TYPES = CORE_TYPES + ("investigation_opened", "statement_made", "apology_issued")
+# Editors' changes to an event already in the log: new facts about facts, never rewrites.
+CHANGE_TYPES = ("event_corrected", "event_retracted")
 PRECISIONS = ("datetime", "day", "week", "month", "year")
-ENTITY_KINDS = ("person", "organisation", "unknown")
+# "group": people acting together without being an organisation ("parents at the school").
+ENTITY_KINDS = ("person", "organisation", "group", "unknown")
 
 
 class EntitySchema(Schema):
@@ -39,6 +42,28 @@ class ExtractorSchema(Schema):
     confidence = fields.Float(required=True, validate=validate.Range(min=0, max=1))
 
 
+class ChangesSchema(Schema):
+    """The fields an editor may correct. Unknown keys are refused, so a typo is not lost."""
+
+    class Meta:
+        unknown = RAISE
+
+    event_type = fields.String(validate=validate.OneOf(EVENT_TYPES))
+    occurred_at = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$",
+                                                                        error="use YYYY-MM-DD"))
+    occurred_precision = fields.String(allow_none=True, validate=validate.OneOf(PRECISIONS))
+    actor = fields.Nested(EntitySchema)
+    target = fields.Nested(EntitySchema, allow_none=True)
+    quote = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    summary = fields.String(validate=validate.Length(min=1, max=2000))
+
+
+class ChangeDetailsSchema(Schema):
+    event_id = fields.String(required=True, validate=validate.Length(min=8, max=128))
+    changes = fields.Nested(ChangesSchema, load_default=dict)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
 class EventSchema(Schema):
     """The wire envelope. Unknown keys from newer producers are ignored, not fatal."""
 
@@ -46,7 +71,7 @@ class EventSchema(Schema):
         unknown = EXCLUDE
 
     event_id = fields.String(required=True, validate=validate.Length(min=8, max=128))
-    event_type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
+    event_type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES + CHANGE_TYPES))
     schema_version = fields.Integer(required=True, validate=validate.Equal(SCHEMA_VERSION))
     story_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     occurred_at = fields.String(allow_none=True, load_default=None)
@@ -59,8 +84,19 @@ class EventSchema(Schema):
     quote = fields.String(allow_none=True, load_default=None)
     summary = fields.String(required=True)
     details = fields.Dict(load_default=dict)
-    source = fields.Nested(SourceSchema, required=True)
-    extractor = fields.Nested(ExtractorSchema, required=True)
+    source = fields.Nested(SourceSchema, allow_none=True, load_default=None)
+    extractor = fields.Nested(ExtractorSchema, allow_none=True, load_default=None)
+
+    @validates_schema
+    def _per_kind(self, data, **kwargs):
+        if data.get("event_type") in CHANGE_TYPES:
+            data["details"] = ChangeDetailsSchema().load(data.get("details") or {})
+            if data["event_type"] == "event_corrected" and not data["details"]["changes"]:
+                raise ValidationError({"details": {"changes": ["a correction needs at least one change"]}})
+            return
+        missing = {k: ["Missing data for required field."] for k in ("source", "extractor") if not data.get(k)}
+        if missing:
+            raise ValidationError(missing)
 
 
 EVENT_SCHEMA = EventSchema()
@@ -103,7 +139,13 @@ def validate_event(doc: dict) -> dict:
 
 
 def encode(event: dict) -> bytes:
-    return json.dumps(EVENT_SCHEMA.dump(event), sort_keys=True, ensure_ascii=False).encode()
+    """Validated on the way out too: a producer bug must fail loudly at the producer, not
+    turn up later as a dead letter."""
+    doc = EVENT_SCHEMA.dump(event)
+    problems = EVENT_SCHEMA.validate(doc)
+    if problems:
+        raise ValueError(f"event {event.get('event_id')!r} breaks the contract: {problems}")
+    return json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()
 
 
 def decode(raw: bytes) -> dict:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Iterator, Protocol
 
 
 @dataclass(frozen=True)
@@ -39,5 +39,11 @@ class EventLog(Protocol):
     def publish(self, records: list[Record]) -> None:
         """Durably append (acks=all) or raise."""
     def consumer(self, group: str) -> LogConsumer: ...
+    def read(self, start: "str | int | dict[int, int]" = "beginning") -> Iterator[Message]:
+        """Every message from `start` up to the end as it stands now, no consumer group:
+        "beginning", a time in epoch milliseconds, or {partition: offset}. For analysts and
+        rebuilds; partitions are read one after another, each in order."""
+    def end_offsets(self) -> dict[int, int]:
+        """Next offset to be written, per partition."""
     def ping(self) -> None: ...
     def close(self) -> None: ...

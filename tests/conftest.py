@@ -16,11 +16,10 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from shared.bootstrap import open_log, open_store
+from shared.bootstrap import open_log, open_projector, open_store
 from shared.config import Settings
 from services.ingest.app import create_app as ingest_app
 from services.query.app import create_app as query_app
-from services.timeline.projector import Projector
 
 API_KEY = "test-key-0123456789abcdef"
 NEXT_API_KEY = "test-key-rotated-in-0123456789"
@@ -52,10 +51,11 @@ class System:
     """Ingest, projector and query running in this process on free ports."""
 
     def __init__(self, env: dict):
+        self.env = env
         self.settings = Settings.from_env(env)
         self.log = open_log(self.settings)
         self.store = open_store(self.settings.store_url)
-        self.projector = Projector(self.log, self.store, self.settings.group)
+        self.projector = open_projector(self.settings, self.log, self.store)
         self._servers = [make_server("127.0.0.1", 0, ingest_app(self.settings, log=self.log, store=self.store), threaded=True),
                          make_server("127.0.0.1", 0, query_app(self.settings, store=self.store), threaded=True)]
         self.ingest_url = f"http://127.0.0.1:{self._servers[0].server_port}"

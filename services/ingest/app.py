@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 
 from shared.bootstrap import Settings, open_log, open_store
 from shared.http import error, install_error_handlers, require_api_key
+from services.ingest.corrections import bp as corrections_bp
 from services.ingest.schemas import ArticleSchema
 from services.ingest.service import ingest
 from services.ingest.story_index import StoreStoryIndex
@@ -61,5 +62,6 @@ def create_app(settings: Settings | None = None, log=None, store=None) -> Flask:
     app.extensions["storyline.stories"] = StoreStoryIndex(store if store is not None else open_store(settings.store_url))
     require_api_key(app, settings.api_keys)
     app.register_blueprint(bp)
+    app.register_blueprint(corrections_bp)
     install_error_handlers(app)
     return app

@@ -67,10 +67,35 @@ class EmbeddedLog:
     def consumer(self, group: str) -> "EmbeddedConsumer":
         return EmbeddedConsumer(self, group)
 
-    def end_offsets(self) -> dict[tuple[str, int], int]:
+    def end_offsets(self) -> dict[int, int]:
         rows = self._db.execute("SELECT partition, MAX(offset) + 1 FROM records WHERE topic=? GROUP BY partition",
                                 (self.topic,)).fetchall()
-        return {(self.topic, p): n for p, n in rows}
+        return {p: 0 for p in range(self.partitions)} | {p: n for p, n in rows}
+
+    def read(self, start="beginning", page: int = 2000):
+        ends = self.end_offsets()
+        db = self._connect()
+        try:
+            for p in range(self.partitions):
+                if isinstance(start, dict):
+                    pos = start.get(p, 0)
+                elif isinstance(start, int):
+                    row = db.execute("SELECT MIN(offset) FROM records WHERE topic=? AND partition=? AND ts>=?",
+                                     (self.topic, p, start)).fetchone()
+                    pos = ends[p] if row[0] is None else row[0]
+                else:
+                    pos = 0
+                while pos < ends[p]:
+                    rows = db.execute("SELECT offset, key, value, headers, ts FROM records WHERE topic=? AND "
+                                      "partition=? AND offset>=? AND offset<? ORDER BY offset LIMIT ?",
+                                      (self.topic, p, pos, ends[p], page)).fetchall()
+                    if not rows:
+                        break
+                    for off, key, value, headers, ts in rows:
+                        yield Message(self.topic, p, off, key, bytes(value), ts, json.loads(headers))
+                    pos = rows[-1][0] + 1
+        finally:
+            db.close()
 
     def ping(self) -> None:
         self._db.execute("SELECT 1").fetchone()

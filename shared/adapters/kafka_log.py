@@ -47,6 +47,48 @@ class KafkaLog:
         self.ensure_topic()
         return KafkaLogConsumer(self._bootstrap, self.topic, group)
 
+    def _partitions(self) -> list[TopicPartition]:
+        return [TopicPartition(self.topic, p) for p in range(self.partitions)]
+
+    def end_offsets(self) -> dict[int, int]:
+        self.ensure_topic()
+        c = KafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        try:
+            return {tp.partition: o for tp, o in c.end_offsets(self._partitions()).items()}
+        finally:
+            c.close()
+
+    def read(self, start="beginning", page: int = 2000):
+        self.ensure_topic()
+        tps = self._partitions()
+        # No group: reading the history must not disturb the projectors' positions.
+        c = KafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False,
+                          client_id="storyline-reader", fetch_max_bytes=8 << 20,
+                          receive_message_max_bytes=16 << 20)
+        try:
+            ends = {tp.partition: o for tp, o in c.end_offsets(tps).items()}
+            for tp in tps:
+                if isinstance(start, dict):
+                    pos = start.get(tp.partition, 0)
+                elif isinstance(start, int):
+                    found = c.offsets_for_times({tp: start})[tp]
+                    pos = found.offset if found is not None else ends[tp.partition]
+                else:
+                    pos = 0
+                if pos >= ends[tp.partition]:
+                    continue
+                c.assign([tp])
+                c.seek(tp, pos)
+                while c.position(tp) < ends[tp.partition]:
+                    for r in c.poll(timeout_ms=1000, max_records=page).get(tp, []):
+                        if r.offset >= ends[tp.partition]:
+                            break
+                        yield Message(tp.topic, tp.partition, r.offset,
+                                      r.key.decode() if r.key is not None else None, r.value, r.timestamp,
+                                      {k: v.decode(errors="replace") for k, v in (r.headers or [])})
+        finally:
+            c.close()
+
     def ping(self) -> None:
         admin = KafkaAdminClient(bootstrap_servers=self._bootstrap, request_timeout_ms=5000)
         try:

@@ -1,0 +1,75 @@
+"""Editors' corrections and retractions: new events about an event, never a rewrite.
+
+POST /v1/corrections {story_id, event_id, action: correct|retract, changes, reason, editor}
+publishes `event_corrected` or `event_retracted`, keyed by the story so it follows the
+event it changes in the same partition. The projection applies it and keeps the history.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import Blueprint, current_app, jsonify, request
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from shared import events
+from shared.http import error
+from shared.ports import Record
+
+bp = Blueprint("corrections", __name__)
+
+
+class CorrectionSchema(Schema):
+    story_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    event_id = fields.String(required=True, validate=validate.Length(min=8, max=128))
+    action = fields.String(required=True, validate=validate.OneOf(("correct", "retract")))
+    changes = fields.Nested(events.ChangesSchema, load_default=dict)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    editor = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+    @validates_schema
+    def _changes_match_action(self, data, **kwargs):
+        if data["action"] == "correct" and not data["changes"]:
+            raise ValidationError({"changes": ["a correction needs at least one changed field"]})
+        if data["action"] == "retract" and data["changes"]:
+            raise ValidationError({"changes": ["a retraction changes no fields; use action=correct"]})
+
+
+_SCHEMA = CorrectionSchema()
+
+
+def change_event(c: dict, recorded_at: str | None = None) -> dict:
+    """The envelope for one correction. The id is derived from its content, so an editor
+    who posts the same correction twice changes the event once."""
+    raw = json.dumps([c["event_id"], c["action"], c["changes"], c["reason"]], sort_keys=True)
+    recorded_at = recorded_at or events.utcnow_iso()
+    kind = "event_corrected" if c["action"] == "correct" else "event_retracted"
+    verb = "corrected " + ", ".join(sorted(c["changes"])) if c["changes"] else "retracted"
+    return {"event_id": hashlib.sha256(raw.encode()).hexdigest()[:32], "event_type": kind,
+            "schema_version": events.SCHEMA_VERSION, "story_id": c["story_id"],
+            "published_at": recorded_at, "recorded_at": recorded_at,
+            "actor": {"name": c["editor"], "kind": "person"}, "target": None, "quote": None,
+            "summary": f"{c['editor']} {verb}: {c['reason']}",
+            "details": {"event_id": c["event_id"], "changes": c["changes"], "reason": c["reason"]},
+            "source": None, "extractor": None}
+
+
+@bp.post("/v1/corrections")
+def post_correction():
+    if not request.is_json:
+        return error(415, "send the correction as JSON (Content-Type: application/json)")
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return error(400, "the body must be a JSON object")
+    try:
+        correction = _SCHEMA.load(payload)
+    except ValidationError as exc:
+        return error(422, "the correction failed validation", exc.messages)
+    ev = change_event(correction)
+    try:
+        current_app.extensions["storyline.log"].publish(
+            [Record(key=ev["story_id"], value=events.encode(ev), headers={"event_type": ev["event_type"]})])
+    except Exception:
+        current_app.logger.exception("publish failed")
+        return error(503, "the event log is unavailable; the correction was not accepted, retry later")
+    return jsonify(event=ev), 202
