@@ -131,3 +131,18 @@ def test_same_title_different_matter_gets_its_own_story(system):
              "body": "Volunteers planted four hundred oak saplings along the river path at Elmstead."}
     b = system.post(other).json()["story_id"]
     assert a != b
+
+
+def test_cli_and_http_return_the_same_events(system, tmp_path):
+    import json
+    import pathlib
+    import subprocess
+
+    cli = pathlib.Path(__file__).resolve().parents[1] / ".venv" / "bin" / "storyline"
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(HARBOUR_1))
+    offline = json.loads(subprocess.run([str(cli), "extract", str(path)], capture_output=True, text=True,
+                                        check=True).stdout)
+    posted = system.post(HARBOUR_1).json()["events"]
+    strip = lambda evs: [{k: v for k, v in e.items() if k != "recorded_at"} for e in evs]  # noqa: E731
+    assert strip(posted) == strip(offline) and offline
