@@ -44,8 +44,21 @@ def nlp():
     return _nlp
 
 
+_parse_lock = threading.Lock()
+
+
 def parse(text: str) -> Doc:
-    return nlp()(text)
+    # One parse at a time per process: the threaded servers share one pipeline, and
+    # concurrent calls into it crashed the test process (segfault) under load.
+    model = nlp()
+    with _parse_lock:
+        return model(text)
+
+
+def parse_many(texts: list[str]) -> list[Doc]:
+    model = nlp()
+    with _parse_lock:
+        return list(model.pipe(texts))
 
 
 class Parsed:
