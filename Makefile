@@ -6,7 +6,7 @@ KAFKA_PORT ?= 19092
 MONGO_PORT ?= 27018
 export KAFKA_PORT MONGO_PORT
 
-.PHONY: bench bench-extract bench-real bench-rebuild tools-check install run test test-only servers-up servers-down clean evaluate
+.PHONY: bench bench-extract bench-real bench-rebuild bench-query tools-check install run test test-only servers-up servers-down clean evaluate
 
 $(BIN)/storyline: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -19,13 +19,18 @@ install: $(BIN)/storyline
 run: install
 	$(BIN)/storyline serve
 
-# Debian's docker-compose validates the compose file without an engine; Java, Maven and Go
+# Debian's docker-compose validates the compose file without an engine; Debian's chromium runs the
+# page test (Playwright drives it; browsers are never downloaded); Java, Maven and Go
 # are on the machine image and fetch Kafka and FerretDB from their registries (cached in .cache/).
 tools-check:
 	@command -v docker-compose >/dev/null || { \
 	  echo "installing Debian's docker-compose (validator only)"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null) \
 	  || echo "warning: could not install docker-compose; the compose test will say so"; }
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium (headless browser for the editors' page test)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "warning: could not install chromium; the page test will say so"; }
 
 test: install tools-check
 	tools/servers.sh start
@@ -62,3 +67,15 @@ bench-real: install
 	tools/servers.sh start
 	STORYLINE_LOG=kafka://127.0.0.1:$(KAFKA_PORT) STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench \
 	  timeout 900 $(BIN)/python -m bench.projection $(BENCH_EVENTS); status=$$?; tools/servers.sh stop; exit $$status
+
+# Query latency under a real gunicorn (3 workers) against the raw pymongo find, on the test
+# MongoDB-wire server (SecantusDB); also the stories list's requests/s. BENCH_QUERY_EVENTS sets the story size.
+BENCH_QUERY_EVENTS ?= 1000
+bench-query: install
+	tools/servers.sh start
+	STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench_query \
+	  timeout 600 $(BIN)/python -m bench.query_latency $(BENCH_QUERY_EVENTS); status=$$?; tools/servers.sh stop; exit $$status
+
+# bench-observability: what request ids, metrics and the JSON access line add per request.
+bench-observability: install
+	$(BIN)/python -m bench.observability

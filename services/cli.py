@@ -39,35 +39,59 @@ def cmd_extract(args) -> int:
     return status
 
 
-def _projector(settings: Settings):
-    from shared.bootstrap import open_projector
-
-    return open_projector(settings)
-
-
 def cmd_project(args) -> int:
+    from services.timeline.process import run_projector
+
+    return run_projector(Settings.from_env())
+
+
+def cmd_lag(args) -> int:
+    from shared.bootstrap import open_log
+
     settings = Settings.from_env()
-    projector = _projector(settings)
-    signal.signal(signal.SIGTERM, lambda *_: projector.stop())
-    signal.signal(signal.SIGINT, lambda *_: projector.stop())
-    logging.getLogger("storyline").info("projector started on %s", settings.log_url)
-    projector.run()
+    group = args.group or settings.group
+    log = open_log(settings)
+    try:
+        lags = log.lag(group)
+    except Exception as exc:
+        print(f"storyline lag: cannot read offsets from {settings.log_url}: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return 1
+    finally:
+        log.close()
+    rows = [{"topic": t, "partition": p, "end": v.end, "committed": v.committed, "lag": v.lag}
+            for (t, p), v in sorted(lags.items())]
+    if args.json:
+        json.dump({"group": group, "topic": settings.topic, "partitions": rows,
+                   "total_lag": sum(r["lag"] for r in rows)}, sys.stdout, indent=1)
+        print()
+        return 0
+    print(f"group {group}, topic {settings.topic}")
+    print(f"{'partition':>9} {'end':>10} {'committed':>10} {'lag':>10}")
+    for r in rows:
+        committed = "-" if r["committed"] is None else r["committed"]
+        print(f"{r['partition']:>9} {r['end']:>10} {committed:>10} {r['lag']:>10}")
+    print(f"{'total':>9} {'':>10} {'':>10} {sum(r['lag'] for r in rows):>10}")
     return 0
 
 
 def cmd_serve(args) -> int:
     from werkzeug.serving import make_server
 
-    from shared.bootstrap import open_log, open_store
+    from shared.bootstrap import open_log, open_projector, open_store
+    from shared.logs import configure_logging
     from services.ingest.app import create_app as ingest_app
     from services.query.app import create_app as query_app
-    from shared.bootstrap import open_projector
+    from services.timeline.health import ProjectorMonitor
 
     settings = Settings.from_env()
+    configure_logging("storyline", settings.log_level)
     if not settings.api_keys:
         settings = settings.with_api_keys((_local_api_key(settings.data_dir),))
     log, store = open_log(settings), open_store(settings.store_url)
     projector = open_projector(settings, log, store)
+    monitor = ProjectorMonitor(projector, log, store, settings.group, settings.lag_interval_s)
+    projector_port = monitor.start(settings.projector_port, host="127.0.0.1")
     servers = [make_server("127.0.0.1", settings.ingest_port, ingest_app(settings, log=log, store=store), threaded=True),
                make_server("127.0.0.1", settings.query_port, query_app(settings, store=store), threaded=True)]
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
@@ -76,6 +100,7 @@ def cmd_serve(args) -> int:
         t.start()
     print(f"ingest  http://127.0.0.1:{settings.ingest_port}/v1/articles\n"
           f"query   http://127.0.0.1:{settings.query_port}/v1/stories\n"
+          f"metrics /metrics on both, projector http://127.0.0.1:{projector_port}/metrics\n"
           f"api key {settings.api_keys[0]}  (send as X-API-Key; also in {settings.data_dir}/api-key)\n"
           f"data    {settings.data_dir}  (log {settings.log_url}, store {settings.store_url})", flush=True)
     done = threading.Event()
@@ -86,6 +111,7 @@ def cmd_serve(args) -> int:
         s.shutdown()
     projector.stop()
     threads[-1].join(timeout=10)
+    monitor.stop()
     return 0
 
 
@@ -193,6 +219,10 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_extract)
     sub.add_parser("serve", help="run ingest, projector and query on one machine").set_defaults(func=cmd_serve)
     sub.add_parser("project", help="run the timeline projector").set_defaults(func=cmd_project)
+    p = sub.add_parser("lag", help="print the consumer group's lag per partition")
+    p.add_argument("--group", help="consumer group (default: STORYLINE_GROUP)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_lag)
     p = sub.add_parser("rebuild", help="project the whole log into a fresh generation, then switch readers to it")
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--drop-after", type=float, default=5.0, metavar="S",

@@ -6,6 +6,9 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlparse
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
 class ConfigError(ValueError):
     """A bad environment variable; the message names it."""
 
@@ -33,6 +36,9 @@ class Settings:
     query_port: int
     max_body_bytes: int
     api_keys: tuple[str, ...] = ()
+    projector_port: int = 8003
+    lag_interval_s: int = 5
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -59,10 +65,21 @@ class Settings:
             query_port=_int(env, "STORYLINE_QUERY_PORT", 8002),
             max_body_bytes=_int(env, "STORYLINE_MAX_BODY_BYTES", 1 << 20, 1024, 1 << 30),
             api_keys=_api_keys(env),
+            # 0 lets the system pick a free port (several projectors on one machine)
+            projector_port=_int(env, "STORYLINE_PROJECTOR_PORT", 8003, 0),
+            lag_interval_s=_int(env, "STORYLINE_LAG_INTERVAL_SECONDS", 5, 1, 3600),
+            log_level=_log_level(env),
         )
 
     def with_api_keys(self, keys: tuple[str, ...]) -> "Settings":
         return replace(self, api_keys=keys)
+
+
+def _log_level(env) -> str:
+    level = env.get("STORYLINE_LOG_LEVEL", "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"STORYLINE_LOG_LEVEL={level!r}: use one of {', '.join(LOG_LEVELS)}")
+    return level
 
 
 def _api_keys(env) -> tuple[str, ...]:

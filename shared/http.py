@@ -1,10 +1,14 @@
-"""HTTP habits both Flask services share: one error format, body limits, health."""
+"""HTTP habits both Flask services share: one error format, query validation, body limits, health."""
 from __future__ import annotations
 
 import hmac
+from typing import Callable
 
-from flask import Flask, jsonify, request
+from flask import Blueprint, Flask, jsonify, request
+from marshmallow import Schema, ValidationError, fields as ma_fields
 from werkzeug.exceptions import HTTPException
+
+from shared.openapi import doc
 
 
 def error(status: int, reason: str, fields: dict | None = None):
@@ -14,7 +18,40 @@ def error(status: int, reason: str, fields: dict | None = None):
     return jsonify(body), status
 
 
+class InvalidParameters(Exception):
+    """Query parameters failed their schema: answered 400 with each field and its reason."""
+
+    def __init__(self, messages: dict):
+        super().__init__("invalid query parameters")
+        self.messages = messages
+
+
+def query_args(schema: Schema) -> dict:
+    """Validate request.args with `schema`. List fields take every repeat of their parameter
+    (and comma-separated values); anything else takes one value, so no parameter can turn
+    into a list or an object on its way to the store."""
+    raw: dict = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        field = schema.fields.get(key)
+        if isinstance(field, ma_fields.List):
+            raw[key] = [part for v in values for part in v.split(",") if part]
+        elif len(values) > 1:
+            raise InvalidParameters({key: ["give this parameter once"]})
+        else:
+            raw[key] = values[0]
+    try:
+        return schema.load(raw)
+    except ValidationError as exc:
+        raise InvalidParameters(exc.messages) from None
+
+
 def install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(InvalidParameters)
+    def _invalid(exc: InvalidParameters):
+        names = ", ".join(sorted(exc.messages))
+        return error(400, f"invalid query parameter(s): {names}", exc.messages)
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         return error(exc.code or 500, exc.description or exc.name)
@@ -23,6 +60,33 @@ def install_error_handlers(app: Flask) -> None:
     def _unexpected(exc: Exception):
         app.logger.exception("unhandled error")
         return error(500, "internal error")
+
+
+class StatusSchema(Schema):
+    status = ma_fields.String(required=True, metadata={"example": "ok"})
+
+
+def health_blueprint(check_ready: Callable[[], None], dependency: str) -> Blueprint:
+    """/healthz (the process answers) and /readyz (its dependency answers too).
+    `check_ready` raises when the dependency is unreachable."""
+    bp = Blueprint("health", __name__)
+
+    @bp.get("/healthz")
+    @doc(tags=["health"], summary="Liveness: the process answers", response=StatusSchema)
+    def healthz():
+        return jsonify(status="ok")
+
+    @bp.get("/readyz")
+    @doc(tags=["health"], summary=f"Readiness: the {dependency} answers too", response=StatusSchema,
+         errors=(503,))
+    def readyz():
+        try:
+            check_ready()
+        except Exception as exc:
+            return error(503, f"{dependency} unreachable: {type(exc).__name__}")
+        return jsonify(status="ready")
+
+    return bp
 
 
 def require_api_key(app: Flask, keys: tuple[str, ...]) -> None:

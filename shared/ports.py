@@ -25,6 +25,14 @@ class Message:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PartitionLag:
+    """How far a consumer group is behind on one partition."""
+    end: int               # the offset the next record will get
+    committed: int | None  # the group's committed next offset; None when it never committed
+    lag: int               # records written and not yet committed by the group
+
+
 class LogConsumer(Protocol):
     def poll(self, max_records: int = 500, timeout_ms: int = 1000) -> list[Message]: ...
     def commit(self, positions: dict[tuple[str, int], int]) -> None:
@@ -46,4 +54,6 @@ class EventLog(Protocol):
     def end_offsets(self) -> dict[int, int]:
         """Next offset to be written, per partition."""
     def ping(self) -> None: ...
+    def lag(self, group: str) -> dict[tuple[str, int], PartitionLag]:
+        """Per partition of the topic: end offset, the group's committed offset, the difference."""
     def close(self) -> None: ...

@@ -44,7 +44,9 @@ def real_env() -> dict:
     run = uuid.uuid4().hex[:8]
     return {"STORYLINE_LOG": f"kafka://{kafka}", "STORYLINE_STORE": f"mongodb://{mongo}/storyline_test_{run}",
             "STORYLINE_TOPIC": f"storyline.test.{run}", "STORYLINE_PARTITIONS": "3",
-            "STORYLINE_GROUP": f"timeline-test-{run}"}
+            "STORYLINE_GROUP": f"timeline-test-{run}",
+            # projector subprocesses run side by side: each lets the system pick its listener port
+            "STORYLINE_PROJECTOR_PORT": "0"}
 
 
 class System:
@@ -69,17 +71,17 @@ class System:
         return requests.post(f"{self.ingest_url}/v1/articles", json=article, timeout=30,
                              headers={"X-API-Key": API_KEY})
 
-    def timeline(self, story_id: str, want: int, timeout: float = 30.0) -> dict:
-        """Poll the query service until the story has `want` events (or time runs out)."""
+    def timeline(self, story_id: str, want: int, timeout: float = 30.0, **params) -> dict:
+        """Poll the query service until the story's timeline cites `want` events (or time runs out)."""
         deadline, body = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
-            r = requests.get(f"{self.query_url}/v1/stories/{story_id}/timeline", timeout=10)
+            r = requests.get(f"{self.query_url}/v1/stories/{story_id}/timeline", params=params, timeout=10)
             if r.status_code == 200:
                 body = r.json()
-                if len(body["events"]) >= want:
+                if sum(len(e["provenance"]) for e in body["entries"]) >= want:
                     return body
             time.sleep(0.2)
-        return body or {"events": []}
+        return body or {"entries": []}
 
     def close(self):
         for s in self._servers:

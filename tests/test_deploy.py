@@ -7,6 +7,7 @@ docker-compose binary to validate the compose file (`config -q`).
 
 from __future__ import annotations
 
+import os
 import runpy
 import shutil
 import subprocess
@@ -22,7 +23,9 @@ GUNICORN_DIR = ROOT / "deploy" / "gunicorn"
 K8S_DIR = ROOT / "deploy" / "k8s"
 
 HTTP_SERVICES = {"ingest": 8001, "query": 8002}
+PROJECTOR_PORT = 8003  # the projector's probe and metrics listener
 APP_SERVICES = ("ingest", "query", "timeline")
+PROBE_PORTS = {**HTTP_SERVICES, "timeline": PROJECTOR_PORT}
 
 
 # ---------------------------------------------------------------- helpers
@@ -102,8 +105,30 @@ def test_gunicorn_defaults(name, port, monkeypatch):
     assert cfg["workers"] == 2
     assert cfg["timeout"] == 30
     assert cfg["graceful_timeout"] == 30
-    assert cfg["accesslog"] == "-"
+    # the app writes JSON access lines with request ids; gunicorn's own lines go through the same handler
+    assert cfg["accesslog"] is None and cfg["errorlog"] == "-"
+    handler = cfg["logconfig_dict"]["handlers"]["json"]
+    assert handler == {"()": "shared.logs.json_handler", "service": name}
+    assert cfg["logconfig_dict"]["root"]["handlers"] == ["json"]
     assert cfg["wsgi_app"] == f"services.{name}.wsgi:app"
+
+
+@pytest.mark.parametrize("name", sorted(HTTP_SERVICES))
+def test_gunicorn_prepares_multiprocess_metrics(name, monkeypatch, tmp_path):
+    cfg = _gunicorn_settings(name, monkeypatch)
+    stale = tmp_path / "counter_123.db"
+    stale.write_bytes(b"old samples")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    cfg["on_starting"](None)
+    assert not stale.exists(), "samples of an earlier run would be counted again"
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    cfg["on_starting"](None)
+    made = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    try:
+        assert os.path.isdir(made) and made != str(tmp_path)
+    finally:
+        os.rmdir(made)
+    assert callable(cfg["child_exit"]) and callable(cfg["worker_exit"])
 
 
 @pytest.mark.parametrize("name", sorted(HTTP_SERVICES))
@@ -126,7 +151,7 @@ def test_dockerfile():
     assert users[-1].split(":")[0] not in ("root", "0")
     assert "pip install ." in text
     exposed = {int(p) for ln in lines if ln.upper().startswith("EXPOSE ") for p in ln.split()[1:]}
-    assert exposed >= set(HTTP_SERVICES.values())
+    assert exposed >= set(PROBE_PORTS.values())
 
 
 # ---------------------------------------------------------------- compose
@@ -185,9 +210,17 @@ def test_compose_http_service(compose, name, port, monkeypatch):
 
 def test_compose_timeline_is_scalable(compose):
     timeline = compose["services"]["timeline"]
-    assert "ports" not in timeline
+    assert "ports" not in timeline  # no host port: `--scale timeline=3` would collide on it
     assert "container_name" not in timeline
     assert timeline["command"] == ["storyline", "project"]
+
+
+def test_compose_timeline_probe(compose):
+    timeline = compose["services"]["timeline"]
+    assert int(timeline["environment"]["STORYLINE_PROJECTOR_PORT"]) == PROJECTOR_PORT
+    assert [int(p) for p in timeline["expose"]] == [PROJECTOR_PORT]
+    assert f":{PROJECTOR_PORT}/healthz" in " ".join(timeline["healthcheck"]["test"])
+    assert int(timeline["stop_grace_period"].rstrip("s")) >= 10
 
 
 # ---------------------------------------------------------------- kubernetes
@@ -226,10 +259,36 @@ def test_k8s_http_deployment(k8s_docs, name, port, monkeypatch):
 
 def test_k8s_timeline(k8s_docs):
     container = _container(_objects(k8s_docs, "Deployment")["timeline"])
-    assert not container.get("ports")
     assert container["command"] == ["storyline", "project"]
     assert {"requests", "limits"} <= set(container["resources"])
     assert "timeline" not in _objects(k8s_docs, "Service")
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert int(env["STORYLINE_PROJECTOR_PORT"]) == PROJECTOR_PORT
+    assert [p["containerPort"] for p in container["ports"]] == [PROJECTOR_PORT]
+    live, ready = container["livenessProbe"], container["readinessProbe"]
+    assert live["httpGet"]["path"] == "/healthz" and ready["httpGet"]["path"] == "/readyz"
+    assert _probe_port(container, live) == _probe_port(container, ready) == PROJECTOR_PORT
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_k8s_pods_are_scraped_where_metrics_are(k8s_docs, name):
+    template = _objects(k8s_docs, "Deployment")[name]["spec"]["template"]
+    notes = template["metadata"]["annotations"]
+    assert notes["prometheus.io/scrape"] == "true"
+    assert notes["prometheus.io/path"] == "/metrics"
+    assert int(notes["prometheus.io/port"]) == PROBE_PORTS[name]
+    ports = [p["containerPort"] for p in _container({"spec": {"template": template}})["ports"]]
+    assert PROBE_PORTS[name] in ports
+
+
+def test_k8s_config_values_are_accepted(k8s_docs):
+    """The ConfigMap's values pass the same validation the services run at start."""
+    from shared.config import Settings
+
+    data = _objects(k8s_docs, "ConfigMap")["storyline-config"]["data"]
+    settings = Settings.from_env({k: str(v) for k, v in data.items()})
+    assert settings.log_level == data["STORYLINE_LOG_LEVEL"]
+    assert settings.lag_interval_s == int(data["STORYLINE_LAG_INTERVAL_SECONDS"])
 
 
 def test_k8s_autoscalers(k8s_docs):

@@ -47,8 +47,8 @@ def _event(system: System, story: str, event_id: str, **params) -> dict | None:
     r = requests.get(f"{system.query_url}/v1/stories/{story}/timeline", params=params, timeout=10)
     if r.status_code != 200:
         return None
-    body = r.json()
-    return next((e for e in body["events"] if e["event_id"] == event_id), None)
+    # an entry's fields with the provenance of this one event (the timeline lists entries)
+    return next(({**e, **p} for e in r.json()["entries"] for p in e["provenance"] if p["event_id"] == event_id), None)
 
 
 @pytest.fixture
@@ -78,16 +78,17 @@ def test_corrections_change_the_timeline_and_keep_the_history(system, seed):
     fixed = _wait(lambda: (e := _event(system, "labour-volunteers", target["event_id"])) and
                   e.get("status") == "corrected" and e, what="the correction")
     assert fixed["occurred_at"] == "2000-03-01"
-    assert len(fixed["history"]) == 1
-    h = fixed["history"][0]
+    assert len(fixed["corrections"]) == 1
+    h = fixed["corrections"][0]
     assert h["kind"] == "corrected" and h["editor"] == "Night Desk"
     assert h["previous"]["occurred_at"] == target["occurred_at"]
-    body = _wait(lambda: (b := system.timeline("labour-volunteers", want=1)) and
-                 b["story"]["event_count"] == 4 and b, what="the retraction in the summary")
-    assert "post_deleted" not in body["story"]["counts"]
-    # The corrected date moves the event to the start of the timeline.
-    dated = [e for e in body["events"] if e.get("status") != "retracted"]
-    assert dated[0]["event_id"] == target["event_id"]
+    summary = _wait(lambda: (b := requests.get(f"{system.query_url}/v1/stories/labour-volunteers", timeout=10)
+                             .json()) and b["event_count"] == 4 and b, what="the retraction in the summary")
+    assert "post_deleted" not in summary["counts"]
+    # The corrected date moves the event to the start of the timeline (retracted ones are hidden).
+    body = system.timeline("labour-volunteers", want=4)
+    assert body["entries"][0]["provenance"][0]["event_id"] == target["event_id"]
+    assert retracted["event_id"] not in [p["event_id"] for e in body["entries"] for p in e["provenance"]]
 
 
 def test_a_correction_that_is_not_a_correction_is_refused(system):
@@ -158,8 +159,9 @@ def test_old_schema_versions_are_upcast_on_read(real_system, seed):
     v0 = {k: v for k, v in ev.items() if k not in ("event_type", "occurred_precision", "schema_version")}
     v0.update(type=ev["event_type"], event_id="v0" + ev["event_id"][2:], story_id="v0-story")
     s.log.publish([Record("v0-story", json.dumps(v0).encode())])
-    got = s.timeline("v0-story", want=1)["events"]
-    assert [(e["event_type"], e["schema_version"]) for e in got] == [("complaint_filed", 1)]
+    got = s.timeline("v0-story", want=1)["entries"]
+    assert [(e["event_type"], [p["event_id"] for p in e["provenance"]]) for e in got] == [
+        ("complaint_filed", [v0["event_id"]])]
 
 
 def test_replay_filters_and_projects_into_a_scratch_store(real_system, corpus):
@@ -218,7 +220,7 @@ def _answers(system: System, stories: list[str]) -> dict:
                              key=lambda x: x["story_id"])}
     for sid in stories:
         body = requests.get(f"{system.query_url}/v1/stories/{sid}/timeline", timeout=10).json()
-        out[sid] = body["events"]
+        out[sid] = body["entries"]
     return _without_volatile(out)
 
 
@@ -240,7 +242,7 @@ def test_rebuild_while_serving_switches_atomically(real_system, corpus):
     _wait(lambda: sum(x["event_count"] for x in requests.get(f"{s.query_url}/v1/stories", timeout=10)
                       .json()["stories"]) == total, what="the live projection")
     # a correction, so the rebuilt generation must replay history too
-    ev = s.timeline("rebuild-0", want=1)["events"][0]
+    ev = s.timeline("rebuild-0", want=1)["entries"][0]["provenance"][0]
     requests.post(f"{s.ingest_url}/v1/corrections", headers=KEY, timeout=10, json={
         "story_id": "rebuild-0", "event_id": ev["event_id"], "action": "correct",
         "changes": {"summary": "rewritten by the desk"}, "reason": "clarity", "editor": "Desk"})
@@ -256,7 +258,7 @@ def test_rebuild_while_serving_switches_atomically(real_system, corpus):
                 try:
                     r = requests.get(s.query_url + path, timeout=10)
                     requests_made[0] += 1
-                    if r.status_code != 200 or (path != "/v1/stories" and not r.json()["events"]):
+                    if r.status_code != 200 or (path != "/v1/stories" and not r.json()["entries"]):
                         failures.append((path, r.status_code))
                 except requests.RequestException as exc:
                     failures.append((path, repr(exc)))
@@ -281,5 +283,5 @@ def test_rebuild_while_serving_switches_atomically(real_system, corpus):
     late = corpus["articles"][0]
     posted = s.post({k: late[k] for k in ("url", "title", "body", "published_at", "outlet")} |
                     {"id": "late", "story_id": "rebuild-late"}).json()["events"]
-    got = s.timeline("rebuild-late", want=len(posted))["events"]
-    assert sorted(e["event_id"] for e in got) == sorted(e["event_id"] for e in posted)
+    got = s.timeline("rebuild-late", want=len(posted))["entries"]
+    assert sorted(p["event_id"] for e in got for p in e["provenance"]) == sorted(e["event_id"] for e in posted)

@@ -9,3 +9,4 @@ globals().update({k: v for k, v in runpy.run_path(os.path.join(os.path.dirname(_
 
 wsgi_app = "services.ingest.wsgi:app"
 bind = bind_from_env(8001)  # noqa: F821 - defined by common.py
+logconfig_dict = json_logging("ingest")  # noqa: F821

@@ -7,9 +7,12 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from marshmallow import ValidationError
 
 from shared.bootstrap import Settings, open_log, open_store
-from shared.http import error, install_error_handlers, require_api_key
+from shared.http import error, health_blueprint, install_error_handlers, require_api_key
+from shared.logs import current_request_id
+from shared.observability import instrument
+from shared.openapi import doc, install_openapi
 from services.ingest.corrections import bp as corrections_bp
-from services.ingest.schemas import ArticleSchema
+from services.ingest.schemas import AcceptedSchema, ArticleSchema
 from services.ingest.service import ingest
 from services.ingest.story_index import StoreStoryIndex
 
@@ -17,21 +20,9 @@ bp = Blueprint("ingest", __name__)
 _ARTICLE = ArticleSchema()
 
 
-@bp.get("/healthz")
-def healthz():
-    return jsonify(status="ok")
-
-
-@bp.get("/readyz")
-def readyz():
-    try:
-        current_app.extensions["storyline.log"].ping()
-    except Exception as exc:
-        return error(503, f"event log unreachable: {type(exc).__name__}")
-    return jsonify(status="ready")
-
-
 @bp.post("/v1/articles")
+@doc("Ingest an article: its events are extracted and published to the log (X-API-Key required)",
+     tags=["articles"], body=ArticleSchema, response=AcceptedSchema, status=202, errors=(400, 401, 413, 415, 422, 503))
 def post_article():
     if not request.is_json:
         return error(415, "send the article as JSON (Content-Type: application/json)")
@@ -44,7 +35,7 @@ def post_article():
         article = _ARTICLE.load(payload)
     except ValidationError as exc:
         return error(422, "the article failed validation", exc.messages)
-    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request_id = current_request_id() or uuid.uuid4().hex
     try:
         article_id, story_id, evs = ingest(article, current_app.extensions["storyline.log"], request_id,
                                        current_app.extensions["storyline.stories"])
@@ -61,7 +52,11 @@ def create_app(settings: Settings | None = None, log=None, store=None) -> Flask:
     app.extensions["storyline.log"] = log or open_log(settings)
     app.extensions["storyline.stories"] = StoreStoryIndex(store if store is not None else open_store(settings.store_url))
     require_api_key(app, settings.api_keys)
+    app.register_blueprint(health_blueprint(app.extensions["storyline.log"].ping, "event log"))
     app.register_blueprint(bp)
     app.register_blueprint(corrections_bp)
+    install_openapi(app, "Storyline ingest API", "1", "Articles in, typed events out to the log. "
+                    "Errors everywhere: {\"error\": {\"status\", \"reason\", \"fields\"}}.")
     install_error_handlers(app)
+    instrument(app, "ingest")
     return app

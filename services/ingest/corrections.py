@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from shared import events
 from shared.http import error
+from shared.openapi import doc
 from shared.ports import Record
 
 bp = Blueprint("corrections", __name__)
@@ -55,6 +56,8 @@ def change_event(c: dict, recorded_at: str | None = None) -> dict:
 
 
 @bp.post("/v1/corrections")
+@doc("Correct or retract an event: published to the log as a change event (X-API-Key required)",
+     tags=["corrections"], body=CorrectionSchema, status=202, errors=(400, 401, 415, 422, 503))
 def post_correction():
     if not request.is_json:
         return error(415, "send the correction as JSON (Content-Type: application/json)")

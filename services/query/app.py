@@ -1,68 +1,207 @@
-"""Query service: Flask application factory."""
+"""Query service: Flask application factory and its thin routes.
+
+Every answer says how far the projection has read the log (body `freshness` and the
+X-Storyline-Position header) and carries a weak ETag made of that position and the request:
+while the projection has not moved, If-None-Match gets a 304 without reading any events.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+import hashlib
+from datetime import timezone
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from shared.bootstrap import Settings, open_store
-from shared.http import error, install_error_handlers
-from shared import read_model
+from shared.http import InvalidParameters, error, health_blueprint, install_error_handlers, query_args
+from shared.observability import instrument
+from shared.openapi import doc, install_openapi
+from services.query import render, schemas, timeline
+from services.query.reads import Reads
+from services.query.timeline import BadCursor, Filters
 
 bp = Blueprint("query", __name__)
-_HIDDEN = {"_id": 0, "sort": 0}
-_NULLABLE = ("occurred_at", "occurred_precision", "target", "quote")
+_STORIES, _TIMELINE = schemas.StoriesQuery(), schemas.TimelineQuery()
+_FILTERS, _TIMELINEJS, _NONE = schemas.EntryFiltersQuery(), schemas.TimelineJSQuery(), schemas.NoQuery()
+_TEXT_TYPES = ("text/markdown", "text/plain")
+_FRESH_HEADERS = {"ETag": "weak ETag: the projection position plus the request",
+                  "X-Storyline-Position": "how far the projection has read the log (generation; group:topic:partition=next offset)"}
+_DESCRIPTION = (
+    "Story timelines projected from the event log. Order: " + timeline.ORDER + ". "
+    "`as_of` answers as the timeline was known at a time (ingested by then, later corrections undone); "
+    "`since`/`until` filter on event time instead. Every answer carries `freshness` / X-Storyline-Position "
+    "and an ETag for If-None-Match. Errors everywhere: {\"error\": {\"status\", \"reason\", \"fields\"}}.")
 
 
-def _db():
-    return current_app.extensions["storyline.store"]
+def _reads() -> Reads:
+    return current_app.extensions["storyline.reads"]
 
 
-@bp.get("/healthz")
-def healthz():
-    return jsonify(status="ok")
+class _Answer:
+    """The collections this request reads, the projection's position, and the request's ETag."""
+
+    def __init__(self, variant: str = ""):
+        self.c = _reads().collections()
+        self.freshness = Reads.freshness(self.c)
+        key = "\x1f".join([self.freshness["position"], request.path, variant,
+                           *sorted(f"{k}={v}" for k, vs in request.args.lists() for v in vs)])
+        self.etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+
+    def not_modified(self) -> Response | None:
+        if request.if_none_match.contains_weak(self.etag):
+            return self.finish(Response(status=304))
+        return None
+
+    def finish(self, resp: Response) -> Response:
+        resp.set_etag(self.etag, weak=True)
+        resp.headers["X-Storyline-Position"] = self.freshness["position"]
+        resp.headers["Cache-Control"] = "no-cache"  # reuse only after revalidating
+        return resp
+
+    def json(self, body: dict) -> Response:
+        return self.finish(jsonify({**body, "freshness": self.freshness}))
 
 
-@bp.get("/readyz")
-def readyz():
+def _filters(args: dict) -> Filters:
+    as_of = args.get("as_of")
+    if as_of is not None:  # the same form as recorded_at, so the store compares strings
+        as_of = as_of.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return Filters(types=tuple(dict.fromkeys(args.get("types") or ())), actor=args.get("actor"),
+                   since=args.get("since"), until=args.get("until"),
+                   include_retracted=args["include_retracted"], as_of=as_of)
+
+
+def _cursor(args: dict, fingerprint: str, keys: tuple[str, ...]) -> dict | None:
+    if not args.get("cursor"):
+        return None
     try:
-        _db().list_collection_names()
-    except Exception as exc:
-        return error(503, f"store unreachable: {type(exc).__name__}")
-    return jsonify(status="ready")
+        return timeline.decode_cursor(args["cursor"], fingerprint, keys)
+    except BadCursor as exc:
+        raise InvalidParameters({"cursor": [str(exc)]}) from None
+
+
+def _no_story(story_id: str):
+    return error(404, f"no story {story_id!r}")
+
+
+@bp.get("/")
+def editor_page():
+    return current_app.send_static_file("index.html")
 
 
 @bp.get("/v1/stories")
+@doc("Search stories, newest activity first", tags=["stories"], query=schemas.StoriesQuery,
+     response=schemas.StoriesPageSchema, headers=_FRESH_HEADERS, conditional=True)
 def list_stories():
-    try:
-        limit = int(request.args.get("limit", 50))
-    except ValueError:
-        return error(400, "limit must be a whole number", {"limit": ["not a number"]})
-    if not 1 <= limit <= 500:
-        return error(400, "limit must be between 1 and 500", {"limit": ["out of range"]})
-    # newest activity first; the store sorts and limits, so a large newsroom is not loaded whole
-    stories = list(read_model.current(_db()).stories.find({}, {"_id": 0}).sort("last_recorded_at", -1).limit(limit))
-    return jsonify(stories=stories)
+    args = query_args(_STORIES)
+    answer = _Answer()
+    if (cached := answer.not_modified()) is not None:
+        return cached
+    fp = hashlib.sha256(repr((args.get("q"), (args.get("actor") or "").lower(), args.get("type"))).encode()).hexdigest()[:16]
+    after = _cursor(args, fp, ("t", "i"))
+    stories, nxt = _reads().list_stories(answer.c, args.get("q"), args.get("actor"), args.get("type"), args["limit"],
+                                         (after["t"], after["i"]) if after else None)
+    token = timeline.encode_cursor({"t": nxt[0], "i": nxt[1], "f": fp}) if nxt else None
+    return answer.json({"stories": stories, "next_cursor": token})
+
+
+@bp.get("/v1/stories/<story_id>")
+@doc("A story's summary: title, participants with roles, counts by type, first and last dates, sources",
+     tags=["stories"], response=schemas.StorySummarySchema, headers=_FRESH_HEADERS, conditional=True, errors=(400, 404))
+def story_summary(story_id: str):
+    query_args(_NONE)
+    answer = _Answer()
+    if (cached := answer.not_modified()) is not None:
+        return cached
+    story = _reads().story(answer.c, story_id)
+    if story is None:
+        return _no_story(story_id)
+    return answer.json({**story, "sources": _reads().articles(answer.c, story_id)})
 
 
 @bp.get("/v1/stories/<story_id>/timeline")
-def timeline(story_id: str):
-    story = read_model.current(_db()).stories.find_one({"_id": str(story_id)}, {"_id": 0})
+@doc("A story's timeline, one entry per real-world event with every source", tags=["timelines"],
+     query=schemas.TimelineQuery, response=schemas.TimelinePageSchema, headers=_FRESH_HEADERS,
+     conditional=True, errors=(404,), description="Order: " + timeline.ORDER + ".")
+def timeline_page(story_id: str):
+    args = query_args(_TIMELINE)
+    f = _filters(args)
+    answer = _Answer()
+    if (cached := answer.not_modified()) is not None:
+        return cached
+    after = _cursor(args, f.fingerprint(story_id), ("p",))
+    story = _reads().story(answer.c, story_id, fields=("title",))
     if story is None:
-        return error(404, f"no story {story_id!r}")
-    entries = list(read_model.current(_db()).events.find({"story_id": str(story_id)}, _HIDDEN | {"log": 0}).sort("sort", 1))
-    for e in entries:
-        # Some MongoDB-wire servers drop null fields on upsert; the contract keeps them.
-        for key in _NULLABLE:
-            e.setdefault(key, None)
-        e["dated"] = e["occurred_at"] is not None
-    return jsonify(story=story, order="occurred_at (undated after dated on the publication day), "
-                                     "published_at, log position", events=entries)
+        return _no_story(story_id)
+    entries, nxt = _reads().entry_page(answer.c, story_id, f, after["p"] if after else None, args["limit"])
+    token = timeline.encode_cursor({"p": nxt, "f": f.fingerprint(story_id)}) if nxt else None
+    return answer.json({"story_id": story_id, "title": story["title"], "order": timeline.ORDER, "as_of": f.as_of,
+                        "entries": [e.to_dict() for e in entries], "next_cursor": token})
+
+
+def _all_entries(story_id: str, answer: _Answer, f: Filters):
+    story = _reads().story(answer.c, story_id, fields=("title",))
+    if story is None:
+        return None, None
+    return story, [e.to_dict() for e in _reads().entries(answer.c, story_id, f)]
+
+
+@bp.get("/v1/stories/<story_id>/narrative")
+@doc("The story told as text, one line per event in order, with dates and sources (Markdown or plain text by Accept)",
+     tags=["timelines"], query=schemas.EntryFiltersQuery, headers=_FRESH_HEADERS, conditional=True, errors=(404, 406),
+     content={"text/markdown": {"type": "string"}, "text/plain": {"type": "string"}})
+def narrative(story_id: str):
+    args = query_args(_FILTERS)
+    f = _filters(args)
+    if request.headers.get("Accept"):
+        kind = request.accept_mimetypes.best_match(_TEXT_TYPES)
+        if kind is None:
+            return error(406, "the narrative comes as text/markdown or text/plain")
+    else:
+        kind = "text/markdown"
+    answer = _Answer(variant=kind)
+    if (cached := answer.not_modified()) is not None:
+        cached.headers["Vary"] = "Accept"
+        return cached
+    story, entries = _all_entries(story_id, answer, f)
+    if story is None:
+        return _no_story(story_id)
+    write = render.narrative_markdown if kind == "text/markdown" else render.narrative_plain
+    resp = answer.finish(Response(write(story["title"], story_id, entries, f.as_of),
+                                  content_type=f"{kind}; charset=utf-8"))
+    resp.headers["Vary"] = "Accept"
+    return resp
+
+
+@bp.get("/v1/stories/<story_id>/timelinejs")
+@doc("The timeline in TimelineJS's JSON format, to embed as is", tags=["timelines"], query=schemas.TimelineJSQuery,
+     response=schemas.TimelineJSSchema, headers=_FRESH_HEADERS, conditional=True, errors=(404,))
+def timelinejs(story_id: str):
+    args = query_args(_TIMELINEJS)
+    f = _filters(args)
+    answer = _Answer()
+    if (cached := answer.not_modified()) is not None:
+        return cached
+    story, entries = _all_entries(story_id, answer, f)
+    if story is None:
+        return _no_story(story_id)
+    # freshness travels in the headers only: the body is TimelineJS's format, nothing added
+    return answer.finish(jsonify(render.timelinejs(story["title"], story_id, entries, args["group"])))
 
 
 def create_app(settings: Settings | None = None, store=None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = Flask(__name__)  # serves the editors' page from services/query/static
     app.json.sort_keys = False
-    app.extensions["storyline.store"] = store if store is not None else open_store(settings.store_url)
+    db = store if store is not None else open_store(settings.store_url)
+    reads = Reads(db)
+    try:
+        reads.collections()  # indexes for the current generation, now rather than on the first request
+    except Exception:
+        app.logger.warning("store unreachable at start; indexes are ensured on the first request", exc_info=True)
+    app.extensions["storyline.reads"] = reads
+    app.register_blueprint(health_blueprint(db.list_collection_names, "store"))
     app.register_blueprint(bp)
+    install_openapi(app, "Storyline query API", "1", _DESCRIPTION)
     install_error_handlers(app)
+    instrument(app, "query")
     return app

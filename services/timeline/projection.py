@@ -95,6 +95,8 @@ class Projection:
                     continue
                 out.changes.append(ev)
             else:
+                if ev["event_id"] in batch_ids:
+                    continue  # a second copy within one batch: the first stands, and counts once
                 ev["sort"] = read_model.sort_key(ev)
                 ev["entry_id"] = read_model.entry_id_for(ev)
                 ev["status"], ev["history"] = "active", []

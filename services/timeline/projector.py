@@ -28,6 +28,7 @@ class Projector:
         self.stopping = threading.Event()
         self.applied = 0
         self.dead_lettered = 0
+        self.on_batch_applied = lambda batch: None  # observers (metrics, logs) see each committed batch
 
     def run_once(self, timeout_ms: int = 500) -> int:
         # A rebuild may have moved readers to a new generation; the gap check below then
@@ -58,6 +59,7 @@ class Projector:
         self.consumer.commit(prepared.positions)
         self.applied += len(batch)
         self.dead_lettered += len(prepared.dead)
+        self.on_batch_applied(batch)
         return len(batch)
 
     def _rewind_gaps(self, batch):

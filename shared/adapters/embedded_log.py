@@ -13,7 +13,7 @@ import threading
 import time
 import zlib
 
-from shared.ports import Message, Record
+from shared.ports import Message, PartitionLag, Record
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -96,6 +96,17 @@ class EmbeddedLog:
                     pos = rows[-1][0] + 1
         finally:
             db.close()
+
+    def lag(self, group: str) -> dict[tuple[str, int], PartitionLag]:
+        with self._lock:  # the connection is shared with publish, which holds a transaction open
+            ends = self.end_offsets()
+            committed = dict(self._db.execute("SELECT partition, offset FROM group_offsets WHERE grp=? AND topic=?",
+                                              (group, self.topic)).fetchall())
+        out = {}
+        for p in range(self.partitions):
+            end, done = ends.get(p, 0), committed.get(p)
+            out[(self.topic, p)] = PartitionLag(end, done, max(end - (done or 0), 0))
+        return out
 
     def ping(self) -> None:
         self._db.execute("SELECT 1").fetchone()

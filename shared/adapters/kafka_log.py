@@ -1,12 +1,14 @@
 """Real event log: Apache Kafka through kafka-python."""
 from __future__ import annotations
 
+import threading
+
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from shared.ports import Message, Record
+from shared.ports import Message, PartitionLag, Record
 
 
 class KafkaLog:
@@ -15,6 +17,9 @@ class KafkaLog:
         self.partitions = partitions
         self._bootstrap = bootstrap
         self._producer: KafkaProducer | None = None
+        # lag() is called every few seconds by the projector: its clients are kept, not rebuilt
+        self._lag_lock = threading.Lock()
+        self._lag_clients: tuple[KafkaAdminClient, KafkaConsumer] | None = None
 
     def ensure_topic(self) -> None:
         admin = KafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="storyline-admin")
@@ -96,10 +101,48 @@ class KafkaLog:
         finally:
             admin.close()
 
+    def lag(self, group: str) -> dict[tuple[str, int], PartitionLag]:
+        with self._lag_lock:
+            if self._lag_clients is None:
+                self._lag_clients = (
+                    KafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="storyline-lag",
+                                     request_timeout_ms=10000),
+                    KafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False,
+                                  client_id="storyline-lag", request_timeout_ms=10000))
+            admin, offsets = self._lag_clients
+            try:
+                return self._lag(admin, offsets, group)
+            except Exception:
+                self._close_lag_clients()  # a broken connection is not reused
+                raise
+
+    def _lag(self, admin, offsets, group) -> dict[tuple[str, int], PartitionLag]:
+        partitions = offsets.partitions_for_topic(self.topic) or set()
+        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        if not tps:
+            return {}
+        ends = offsets.end_offsets(tps)
+        # with no commit the group starts at the earliest retained offset (auto_offset_reset)
+        starts = offsets.beginning_offsets(tps)
+        committed = {tp: om.offset for tp, om in admin.list_consumer_group_offsets(group, partitions=tps).items()
+                     if om.offset >= 0}
+        return {(tp.topic, tp.partition): PartitionLag(ends[tp], committed.get(tp),
+                                                       max(ends[tp] - committed.get(tp, starts[tp]), 0))
+                for tp in tps}
+
+    def _close_lag_clients(self) -> None:
+        if self._lag_clients is not None:
+            for client in self._lag_clients:
+                client.close()
+            self._lag_clients = None
+
     def close(self) -> None:
         if self._producer is not None:
             self._producer.flush()
             self._producer.close()
+            self._producer = None
+        with self._lag_lock:
+            self._close_lag_clients()
 
 
 class KafkaLogConsumer:

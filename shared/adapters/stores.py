@@ -4,7 +4,9 @@ Both speak the pymongo API, so the projection and the read model have one code p
 """
 from __future__ import annotations
 
+import inspect
 import os
+import threading
 from urllib.parse import urlparse
 
 
@@ -24,7 +26,7 @@ def open_store(url: str):
 
         path = parsed.path
         os.makedirs(path, exist_ok=True)
-        return litemongo.connect(path)["storyline"]
+        return _Serialised(litemongo.connect(path)["storyline"], threading.RLock())
     raise ValueError(f"unsupported store url {url!r}")
 
 
@@ -42,3 +44,46 @@ def _share_sqlite_connections_across_threads() -> None:
     shim.connect = lambda *a, **kw: sqlite3.connect(*a, **{"check_same_thread": False, "timeout": 30, **kw})
     shim._storyline_shim = True
     sqlite_store.sqlite3 = shim
+
+
+class _Serialised:
+    """One lock around every call into the embedded store.
+
+    litemongo (mongomock over SQLite) is not safe when threads share it: concurrent reads
+    and writes raised "Recursive use of cursors" and could crash the interpreter. The
+    embedded default serves one machine, so one call at a time costs little. Collections
+    and cursors it hands out are wrapped too; a cursor is read whole inside the lock."""
+
+    def __init__(self, inner, lock):
+        self._inner = inner
+        self._lock = lock
+
+    def __getitem__(self, name):
+        with self._lock:
+            return _Serialised(self._inner[name], self._lock)
+
+    def __getattr__(self, name):
+        with self._lock:
+            attr = getattr(self._inner, name)
+        if not inspect.isroutine(attr):  # a sub-collection or a plain value
+            return _wrap(attr, self._lock)
+
+        def call(*args, **kwargs):
+            with self._lock:
+                return _wrap(attr(*args, **kwargs), self._lock)
+        return call
+
+    def __iter__(self):
+        with self._lock:
+            items = list(self._inner)
+        return iter(items)
+
+    def __next__(self):
+        with self._lock:
+            return next(self._inner)
+
+
+def _wrap(value, lock):
+    if type(value).__module__.startswith("litemongo."):
+        return _Serialised(value, lock)
+    return value
