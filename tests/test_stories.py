@@ -106,9 +106,9 @@ def test_related_articles_share_a_story_and_unrelated_does_not(system):
 
     want = len(first.json()["events"]) + len(second.json()["events"])
     timeline = system.timeline(story, want)
-    sources = {e["source"]["article_id"] for e in timeline["events"]}
-    assert sources == {"harbour-1", "harbour-2"}
-    assert len(timeline["events"]) == want
+    cited = [p for e in timeline["entries"] for p in e["provenance"]]
+    assert {p["article_id"] for p in cited} == {"harbour-1", "harbour-2"}
+    assert len(cited) == want
 
 
 def test_reposting_an_article_keeps_its_story(system):
@@ -146,3 +146,16 @@ def test_cli_and_http_return_the_same_events(system, tmp_path):
     posted = system.post(HARBOUR_1).json()["events"]
     strip = lambda evs: [{k: v for k, v in e.items() if k != "recorded_at"} for e in evs]  # noqa: E731
     assert strip(posted) == strip(offline) and offline
+
+
+def test_one_denial_reported_by_two_articles_is_one_timeline_entry(system):
+    from test_extraction_grammar import DENIAL_A, DENIAL_B
+
+    a, b = system.post(DENIAL_A), system.post(DENIAL_B)
+    assert (a.status_code, b.status_code) == (202, 202)
+    want = len(a.json()["events"]) + len(b.json()["events"])
+    entries = system.timeline("rail-tender", want)["entries"]
+    denials = [e for e in entries if e["event_type"] == "rebuttal_given"]
+    assert len(denials) == 1
+    assert denials[0]["actor"]["name"] == "Ayesha Noor" and denials[0]["occurred_at"] == "2025-03-12"
+    assert sorted(p["article_id"] for p in denials[0]["provenance"]) == ["den-a", "den-b"]
