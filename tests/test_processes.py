@@ -145,13 +145,24 @@ def post_in_flight_then_terminate(port: int, article: dict, request_id: str, pro
 
 def timeline_ids(query_url: str) -> Counter:
     """Every event id in every story timeline the query service serves, with its count."""
-    stories = requests.get(f"{query_url}/v1/stories", params={"limit": 500}, timeout=10).json()["stories"]
+    stories = _all_pages(f"{query_url}/v1/stories", "stories", {"limit": 200})
     seen: Counter = Counter()
     for story in stories:
-        r = requests.get(f"{query_url}/v1/stories/{story['story_id']}/timeline", timeout=10)
-        r.raise_for_status()
-        seen.update(e["event_id"] for e in r.json()["events"])
+        for entry in _all_pages(f"{query_url}/v1/stories/{story['story_id']}/timeline", "entries", {"limit": 500}):
+            seen.update(p["event_id"] for p in entry["provenance"])
     return seen
+
+
+def _all_pages(url: str, key: str, params: dict) -> list[dict]:
+    out, cursor = [], None
+    while True:
+        r = requests.get(url, params=params | ({"cursor": cursor} if cursor else {}), timeout=10)
+        r.raise_for_status()
+        body = r.json()
+        out += body[key]
+        cursor = body.get("next_cursor")
+        if not cursor:
+            return out
 
 
 def wait_projected(stack: Stack, query_url: str, sent: list[str], timeout: float = 120) -> None:

@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import (CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError,
+                          TopicAlreadyExistsError)
+
+# A young broker is still electing the coordinator of its offsets topic: worth a retry.
+_COORDINATOR_SETTLING = (CoordinatorNotAvailableError, NotCoordinatorError, CoordinatorLoadInProgressError)
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from shared.ports import Message, PartitionLag, Record
@@ -110,11 +115,17 @@ class KafkaLog:
                     KafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False,
                                   client_id="storyline-lag", request_timeout_ms=10000))
             admin, offsets = self._lag_clients
-            try:
-                return self._lag(admin, offsets, group)
-            except Exception:
-                self._close_lag_clients()  # a broken connection is not reused
-                raise
+            for attempt in range(10):
+                try:
+                    return self._lag(admin, offsets, group)
+                except _COORDINATOR_SETTLING:
+                    if attempt == 9:
+                        self._close_lag_clients()
+                        raise
+                    time.sleep(0.5)
+                except Exception:
+                    self._close_lag_clients()  # a broken connection is not reused
+                    raise
 
     def _lag(self, admin, offsets, group) -> dict[tuple[str, int], PartitionLag]:
         partitions = offsets.partitions_for_topic(self.topic) or set()
