@@ -6,7 +6,7 @@ KAFKA_PORT ?= 19092
 MONGO_PORT ?= 27018
 export KAFKA_PORT MONGO_PORT
 
-.PHONY: bench bench-real bench-rebuild bench-query tools-check install run test test-only servers-up servers-down clean evaluate
+.PHONY: bench bench-extract bench-real bench-rebuild bench-query tools-check install run test test-only servers-up servers-down clean evaluate
 
 $(BIN)/storyline: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,8 +38,15 @@ test: install tools-check
 	  $(BIN)/python -m pytest -p no:cacheprovider -rA $(PYTEST_ARGS); \
 	  status=$$?; tools/servers.sh stop; exit $$status
 
+# Scores extraction on the shared sample corpus and on our own test articles (same format).
 evaluate: install
 	$(BIN)/python ../shared/corpus/evaluate.py --cmd '$(BIN)/storyline extract {file}'
+	$(BIN)/python ../shared/corpus/evaluate.py --cmd '$(BIN)/storyline extract {file}' --set tests/corpus/articles.json
+
+# Extraction throughput against a bare spaCy parse of the same text, in one run (prints, asserts nothing).
+BENCH_ROUNDS ?= 5
+bench-extract: install
+	$(BIN)/python bench/extraction.py --rounds $(BENCH_ROUNDS)
 
 clean:
 	tools/servers.sh stop || true

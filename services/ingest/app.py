@@ -6,7 +6,7 @@ import uuid
 from flask import Blueprint, Flask, current_app, jsonify, request
 from marshmallow import ValidationError
 
-from shared.bootstrap import Settings, open_log
+from shared.bootstrap import Settings, open_log, open_store
 from shared.http import error, health_blueprint, install_error_handlers, require_api_key
 from shared.logs import current_request_id
 from shared.observability import instrument
@@ -14,6 +14,7 @@ from shared.openapi import doc, install_openapi
 from services.ingest.corrections import bp as corrections_bp
 from services.ingest.schemas import AcceptedSchema, ArticleSchema
 from services.ingest.service import ingest
+from services.ingest.story_index import StoreStoryIndex
 
 bp = Blueprint("ingest", __name__)
 _ARTICLE = ArticleSchema()
@@ -36,18 +37,20 @@ def post_article():
         return error(422, "the article failed validation", exc.messages)
     request_id = current_request_id() or uuid.uuid4().hex
     try:
-        article_id, story_id, evs = ingest(article, current_app.extensions["storyline.log"], request_id)
-    except Exception:  # the log refused: nothing was accepted, say so plainly
+        article_id, story_id, evs = ingest(article, current_app.extensions["storyline.log"], request_id,
+                                       current_app.extensions["storyline.stories"])
+    except Exception:  # the log (or the story index) refused: nothing was accepted, say so plainly
         current_app.logger.exception("publish failed")
-        return error(503, "the event log is unavailable; the article was not accepted, retry later")
+        return error(503, "the event log or story index is unavailable; the article was not accepted, retry later")
     return jsonify(article_id=article_id, story_id=story_id, events=evs, request_id=request_id), 202
 
 
-def create_app(settings: Settings | None = None, log=None) -> Flask:
+def create_app(settings: Settings | None = None, log=None, store=None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["storyline.log"] = log or open_log(settings)
+    app.extensions["storyline.stories"] = StoreStoryIndex(store if store is not None else open_store(settings.store_url))
     require_api_key(app, settings.api_keys)
     app.register_blueprint(health_blueprint(app.extensions["storyline.log"].ping, "event log"))
     app.register_blueprint(bp)
