@@ -6,7 +6,7 @@ KAFKA_PORT ?= 19092
 MONGO_PORT ?= 27018
 export KAFKA_PORT MONGO_PORT
 
-.PHONY: faults bench bench-real bench-rebuild bench-query tools-check install run test test-only servers-up servers-down clean evaluate
+.PHONY: faults bench bench-extract bench-real bench-rebuild bench-query tools-check install run test test-only servers-up servers-down clean evaluate
 
 $(BIN)/storyline: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -47,8 +47,15 @@ faults: install
 	  STORYLINE_FAULT_SCALE=$(FAULT_SCALE) $(BIN)/python -m pytest -p no:cacheprovider -q tests/test_faults.py; \
 	  status=$$?; tools/servers.sh stop; echo; column -t -s '|' -o '|' tests/output/faults.txt; exit $$status
 
+# Scores extraction on the shared sample corpus and on our own test articles (same format).
 evaluate: install
 	$(BIN)/python ../shared/corpus/evaluate.py --cmd '$(BIN)/storyline extract {file}'
+	$(BIN)/python ../shared/corpus/evaluate.py --cmd '$(BIN)/storyline extract {file}' --set tests/corpus/articles.json
+
+# Extraction throughput against a bare spaCy parse of the same text, in one run (prints, asserts nothing).
+BENCH_ROUNDS ?= 5
+bench-extract: install
+	$(BIN)/python bench/extraction.py --rounds $(BENCH_ROUNDS)
 
 clean:
 	tools/servers.sh stop || true

@@ -89,7 +89,8 @@ def one_round(settings: Settings, log, db, n: int) -> dict[str, float]:
     target = projector.applied + n
     t = time.perf_counter()
     while projector.applied < target:
-        projector.run_once(timeout_ms=2000)
+        projector.step(timeout_ms=2000)
+    projector.flush()
     rates["projection"] = n / (time.perf_counter() - t)
     projector.consumer.close()
     rates["ratio"] = rates["projection"] / min(rates["raw_consume"], rates["raw_bulk_write"])

@@ -50,6 +50,7 @@ def cmd_lag(args) -> int:
 
     settings = Settings.from_env()
     group = args.group or settings.group
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # the table, not the client's connection chatter
     log = open_log(settings)
     try:
         lags = log.lag(group)
@@ -92,7 +93,7 @@ def cmd_serve(args) -> int:
     projector = open_projector(settings, log, store)
     monitor = ProjectorMonitor(projector, log, store, settings.group, settings.lag_interval_s)
     projector_port = monitor.start(settings.projector_port, host="127.0.0.1")
-    servers = [make_server("127.0.0.1", settings.ingest_port, ingest_app(settings, log=log), threaded=True),
+    servers = [make_server("127.0.0.1", settings.ingest_port, ingest_app(settings, log=log, store=store), threaded=True),
                make_server("127.0.0.1", settings.query_port, query_app(settings, store=store), threaded=True)]
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     threads.append(threading.Thread(target=projector.run, daemon=True))

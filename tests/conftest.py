@@ -58,7 +58,7 @@ class System:
         self.log = open_log(self.settings)
         self.store = open_store(self.settings.store_url)
         self.projector = open_projector(self.settings, self.log, self.store)
-        self.ingest = ingest_app(self.settings, log=self.log)
+        self.ingest = ingest_app(self.settings, log=self.log, store=self.store)
         self._servers = [make_server("127.0.0.1", 0, self.ingest, threaded=True),
                          make_server("127.0.0.1", 0, query_app(self.settings, store=self.store), threaded=True)]
         self.ingest_url = f"http://127.0.0.1:{self._servers[0].server_port}"

@@ -245,8 +245,12 @@ def test_cli_prints_events(tmp_path):
     assert [e.get("type") or e.get("event_type") for e in evs] == ["rebuttal_given"]
 
 
-def test_corpus_score():
-    out = subprocess.run([sys.executable, str(SCORER), "--cmd", f"{CLI} extract {{file}}"],
+OWN_CORPUS = ROOT / "tests" / "corpus" / "articles.json"
+
+
+@pytest.mark.parametrize("articles", [SCORER.with_name("articles.json"), OWN_CORPUS], ids=["shared", "own"])
+def test_corpus_score(articles):
+    out = subprocess.run([sys.executable, str(SCORER), "--cmd", f"{CLI} extract {{file}}", "--set", str(articles)],
                          capture_output=True, text=True, cwd=ROOT, check=True)
     line = [ln for ln in out.stdout.splitlines() if ln.startswith("f1=")][-1]
     figures = dict(kv.split("=") for kv in line.split())

@@ -6,7 +6,7 @@ import uuid
 from flask import Blueprint, Flask, current_app, jsonify, request
 from marshmallow import ValidationError
 
-from shared.bootstrap import Settings, open_log, open_outbox
+from shared.bootstrap import Settings, open_log, open_outbox, open_store
 from shared.http import error, health_blueprint, install_error_handlers, json_body, require_api_key
 from shared.logs import current_request_id
 from shared.observability import instrument
@@ -17,6 +17,7 @@ from services.ingest.delivery import await_publication, queue, readiness
 from services.ingest.relay import Relay
 from services.ingest.schemas import AcceptedSchema, ArticleSchema
 from services.ingest.service import ingest
+from services.ingest.story_index import StoreStoryIndex
 
 bp = Blueprint("ingest", __name__)
 _ARTICLE = ArticleSchema()
@@ -39,21 +40,23 @@ def post_article():
         return error(422, "the article failed validation", exc.messages)
     request_id = current_request_id() or uuid.uuid4().hex
     try:
-        article_id, story_id, evs, seqs = ingest(article, queue, request_id)
+        article_id, story_id, evs, seqs = ingest(article, queue, request_id, current_app.extensions["storyline.stories"])
     except OutboxUnavailable:  # nothing was accepted: say so plainly
         current_app.logger.exception("outbox write failed")
         return error(503, "the outbox is unavailable; the article was not accepted, retry later")
+    # (a story index that cannot reach the store answers 503 through the shared store handler)
     return jsonify(article_id=article_id, story_id=story_id, events=evs, request_id=request_id,
                    delivery=await_publication(seqs)), 202
 
 
-def create_app(settings: Settings | None = None, log=None, outbox=None) -> Flask:
+def create_app(settings: Settings | None = None, log=None, store=None, outbox=None) -> Flask:
     """Also starts this process's outbox relay (app.extensions["storyline.relay"]; stop() it)."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["storyline.log"] = log or open_log(settings)
     app.extensions["storyline.outbox"] = outbox or open_outbox(settings)
+    app.extensions["storyline.stories"] = StoreStoryIndex(store if store is not None else open_store(settings.store_url))
     require_api_key(app, settings.api_keys)
     # ready while the outbox takes articles, even with the log away; the log's state is reported beside it
     app.register_blueprint(health_blueprint(app.extensions["storyline.outbox"].backlog, "outbox",

@@ -1,4 +1,4 @@
-"""Ingest use case: article -> findings -> event envelopes -> the log."""
+"""Ingest use case: article -> findings -> story -> event envelopes -> the log."""
 from __future__ import annotations
 
 import hashlib
@@ -7,7 +7,9 @@ from typing import Callable
 
 from shared import events
 from shared.ports import Record
-from services.ingest.extraction import EXTRACTOR_VERSION, extract
+from services.ingest import stories
+from services.ingest.extraction import EXTRACTOR_VERSION, Finding, extract
+from services.ingest.story_index import StoryIndex
 
 
 def article_id_for(article: dict) -> str:
@@ -15,20 +17,41 @@ def article_id_for(article: dict) -> str:
 
 
 def story_id_for(article: dict) -> str:
+    """The story an article names, or a new one from its title (no index consulted)."""
     if article.get("story_id"):
         return article["story_id"]
     slug = re.sub(r"[^a-z0-9]+", "-", article["title"].lower()).strip("-")[:60]
     return slug or article_id_for(article)
 
 
-def events_for(article: dict, recorded_at: str | None = None) -> list[dict]:
-    """The envelopes for one validated article (published_at is a datetime)."""
+def findings_for(article: dict) -> list[Finding]:
+    return extract(article["title"], article["body"], article["published_at"])
+
+
+def assign_story(article: dict, findings: list[Finding], index: StoryIndex) -> str:
+    """An explicit story_id wins; an article indexed before keeps its story; otherwise the
+    best-matching story (services.ingest.stories), else a new one."""
     article_id = article_id_for(article)
-    story_id = story_id_for(article)
+    names = [n for f in findings for n in (f.actor["name"], (f.target or {}).get("name")) if n]
+    profile = stories.profile_of(article["title"], article["body"], names, article["published_at"])
+    story_id = article.get("story_id") or index.story_of(article_id)
+    if not story_id:
+        story_id = stories.best_story(profile, index.candidates(profile.published))
+    if not story_id:
+        story_id = story_id_for(article)
+        if index.has_story(story_id):  # same title, different matter: keep the stories apart
+            story_id = f"{story_id[:51]}-{article_id[:8]}"
+    index.record(article_id, story_id, profile)
+    return story_id
+
+
+def envelopes(article: dict, findings: list[Finding], story_id: str, recorded_at: str | None = None) -> list[dict]:
+    """The event envelopes for one validated article (published_at is a datetime)."""
+    article_id = article_id_for(article)
     published = article["published_at"]
     recorded_at = recorded_at or events.utcnow_iso()
     out = []
-    for f in extract(article["title"], article["body"], published):
+    for f in findings:
         out.append({
             "event_id": events.event_id_for(article_id, f.event_type, f.actor["name"], f.char_start),
             "event_type": f.event_type,
@@ -51,11 +74,18 @@ def events_for(article: dict, recorded_at: str | None = None) -> list[dict]:
     return out
 
 
-def ingest(article: dict, queue: Callable[[list[Record]], list[int]],
-           request_id: str = "") -> tuple[str, str, list[dict], list[int]]:
+def events_for(article: dict, recorded_at: str | None = None) -> list[dict]:
+    """Envelopes without a story index: the named story or a new one (what `storyline extract` prints)."""
+    return envelopes(article, findings_for(article), story_id_for(article), recorded_at)
+
+
+def ingest(article: dict, queue: Callable[[list[Record]], list[int]], request_id: str = "",
+           index: StoryIndex | None = None) -> tuple[str, str, list[dict], list[int]]:
     """Queue the article's events durably, in one transaction (the outbox relay publishes them).
     Returns their queue positions too, so the caller can wait for publication."""
-    evs = events_for(article)
+    findings = findings_for(article)
+    story_id = assign_story(article, findings, index) if index is not None else story_id_for(article)
+    evs = envelopes(article, findings, story_id)
     seqs = queue([Record(key=e["story_id"], value=events.encode(e),
-                              headers={"request_id": request_id, "event_type": e["event_type"]}) for e in evs])
-    return article_id_for(article), story_id_for(article), evs, seqs
+                         headers={"request_id": request_id, "event_type": e["event_type"]}) for e in evs])
+    return article_id_for(article), story_id, evs, seqs

@@ -11,6 +11,7 @@ import json
 import logging
 import socket
 import threading
+import time
 
 from flask import Flask, jsonify
 from prometheus_client import Counter, Gauge
@@ -31,6 +32,7 @@ LOG_END_OFFSET = Gauge("storyline_log_end_offset", "Offset the next record of th
 ASSIGNED = Gauge("storyline_projector_assigned_partitions", "Partitions this projector holds in its group")
 
 log = logging.getLogger("storyline.timeline")
+STALL_LIMIT_S = 120.0  # longer than the longest backoff (10 s) plus a slow batch
 
 
 class ProjectorMonitor:
@@ -87,6 +89,11 @@ class ProjectorMonitor:
         def healthz():
             if self.projector.stopping.is_set():
                 return error(503, "the projector is stopping")
+            # A loop that hangs (a write that never returns) is not alive, even if the
+            # process is; a store outage is not that: the loop keeps turning with backoff.
+            stalled = time.monotonic() - self.projector.heartbeat
+            if stalled > STALL_LIMIT_S:
+                return error(503, f"the consumer loop has not turned for {stalled:.0f} s")
             return jsonify(status="ok")
 
         @app.get("/readyz")

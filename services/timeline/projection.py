@@ -51,6 +51,9 @@ class Projection:
         self.fixed_generation = generation
         self.c = read_model.Collections(db, generation or read_model.current_generation(db))
 
+    def generation_moved(self) -> bool:
+        return self.fixed_generation is None and read_model.current_generation(self.db) != self.c.generation
+
     def refresh_generation(self) -> bool:
         """Follow the readers' pointer (unless pinned); True when it moved."""
         if self.fixed_generation is not None:
@@ -71,10 +74,13 @@ class Projection:
         return doc["next_offset"] if doc else -1
 
     # -- step 1: decode, no writes ---------------------------------------------------------
-    def prepare(self, batch: list[Message]) -> Prepared:
+    def prepare(self, batch: list[Message], pending: Prepared | None = None) -> Prepared:
+        """`pending`: a batch prepared earlier whose write may not have landed yet; a
+        correction may name one of its events."""
         out = Prepared()
         skip_below: dict[tuple[str, int], int] = {}
         batch_ids: set[str] = set()
+        pending_ids = {ev["event_id"] for ev in pending.findings} if pending else set()
         for msg in batch:
             tp = (msg.topic, msg.partition)
             if tp not in skip_below:
@@ -90,7 +96,7 @@ class Projection:
             ev["log"] = {"partition": msg.partition, "offset": msg.offset, "timestamp_ms": msg.timestamp_ms}
             if ev["event_type"] in events.CHANGE_TYPES:
                 target = ev["details"]["event_id"]
-                if target not in batch_ids and self.c.events.find_one({"_id": target}, {"_id": 1}) is None:
+                if target not in batch_ids and target not in pending_ids and self.c.events.find_one({"_id": target}, {"_id": 1}) is None:
                     out.dead.append(DeadLetter(msg, f"{ev['event_type']}: no event {target} in the timeline"))
                     continue
                 out.changes.append(ev)

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 from shared.ports import Record
-from services.timeline.projection import DeadLetter, Projection
+from services.timeline.projection import DeadLetter, Prepared, Projection
 
 log = logging.getLogger("storyline.timeline")
 
@@ -19,6 +22,13 @@ def dead_letter_record(dead: DeadLetter) -> Record:
                            "dlq.timestamp_ms": str(m.timestamp_ms)})
 
 
+@dataclass
+class _InFlight:
+    future: Future
+    prepared: Prepared
+    batch: list
+
+
 class Projector:
     def __init__(self, event_log, db, group: str, batch_size: int = 2000, dead_letters=None):
         self.projection = Projection(db, group)
@@ -29,19 +39,36 @@ class Projector:
         self.applied = 0
         self.dead_lettered = 0
         self.on_batch_applied = lambda batch: None  # observers (metrics, logs) see each committed batch
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="projection-writer")
+        self._inflight: _InFlight | None = None
+        self.heartbeat = time.monotonic()  # when the loop last turned (liveness)
 
     def run_once(self, timeout_ms: int = 500) -> int:
-        # A rebuild may have moved readers to a new generation; the gap check below then
-        # rewinds to that generation's tracking record.
-        self.projection.refresh_generation()
+        """One batch, written and committed before returning."""
+        n = self.step(timeout_ms)
+        self.flush()
+        return n
+
+    def step(self, timeout_ms: int = 500) -> int:
+        """Poll and decode the next batch while the previous one is still being written,
+        then hand it to the writer. Decoding is CPU and the write mostly waits on the store,
+        so the two overlap. Offsets are committed only after their batch's write."""
+        self.heartbeat = time.monotonic()
+        if self.projection.generation_moved():
+            # A rebuild moved readers: finish the write in flight on the old generation, then
+            # follow; the gap check below rewinds to the new generation's tracking records.
+            self.flush()
+            self.projection.refresh_generation()
         batch = self.consumer.poll(max_records=self.batch_size, timeout_ms=timeout_ms)
         if not batch:
+            self.flush()  # quiet log: commit the last batch now rather than on the next one
             return 0
-        batch = self._rewind_gaps(batch)
+        ahead = self._inflight.prepared.positions if self._inflight else {}
+        batch = self._rewind_gaps(batch, ahead)
         if not batch:
             return 0
         try:
-            prepared = self.projection.prepare(batch)
+            prepared = self.projection.prepare(batch, pending=self._inflight.prepared if self._inflight else None)
             if prepared.dead:
                 # Set aside before the tracking record moves past them, so none is dropped.
                 if self.dead_letters is None:
@@ -50,30 +77,52 @@ class Projector:
                 for d in prepared.dead:
                     log.warning("dead-lettered %s:%d:%d: %s", d.message.topic, d.message.partition,
                                 d.message.offset, d.reason)
-            self.projection.apply(prepared)
         except Exception:
-            # Re-read the whole batch next time; upserts and tracking make the replay harmless.
-            for (topic, partition), first in _first_offsets(batch).items():
-                self.consumer.seek(topic, partition, first)
+            self.flush(also_reread=batch)
+            self._seek_to_first(batch)
             raise
-        self.consumer.commit(prepared.positions)
-        self.applied += len(batch)
-        self.dead_lettered += len(prepared.dead)
-        self.on_batch_applied(batch)
+        self.flush(also_reread=batch)
+        self._inflight = _InFlight(self._writer.submit(self.projection.apply, prepared), prepared, batch)
         return len(batch)
 
-    def _rewind_gaps(self, batch):
+    def flush(self, also_reread=None) -> None:
+        """Wait for the write in flight and commit it. If it failed, rewind so that batch
+        (and `also_reread`, polled meanwhile) is read again; upserts and tracking make the
+        replay harmless."""
+        inflight, self._inflight = self._inflight, None
+        if inflight is None:
+            return
+        try:
+            inflight.future.result()
+        except Exception:
+            first = _first_offsets(inflight.batch)
+            for tp, offset in _first_offsets(also_reread or []).items():
+                first.setdefault(tp, offset)
+            for (topic, partition), offset in first.items():
+                self.consumer.seek(topic, partition, offset)
+            raise
+        self.consumer.commit(inflight.prepared.positions)
+        self.applied += len(inflight.batch)
+        self.dead_lettered += len(inflight.prepared.dead)
+        self.on_batch_applied(inflight.batch)
+
+    def _seek_to_first(self, batch) -> None:
+        for (topic, partition), first in _first_offsets(batch).items():
+            self.consumer.seek(topic, partition, first)
+
+    def _rewind_gaps(self, batch, ahead: dict[tuple[str, int], int]):
         """The store, not the group offset, says what was applied. If a partition's batch
         starts past its tracking record (a new generation, a wiped store, offsets committed
-        by a projector writing elsewhere), read it again from the tracked offset."""
+        by a projector writing elsewhere), read it again from the tracked offset. `ahead`
+        holds where the batch still being written will leave each partition."""
         keep = []
-        for (topic, partition), first in _first_offsets(batch).items():
-            tracked = self.projection.tracked(topic, partition)
-            if tracked >= 0 and first > tracked:  # no record: nothing to compare with
-                log.info("rewinding %s:%d from %d to tracked offset %d", topic, partition, first, tracked)
-                self.consumer.seek(topic, partition, tracked)
+        for tp, first in _first_offsets(batch).items():
+            tracked = self.projection.tracked(*tp)
+            if tracked >= 0 and first > max(tracked, ahead.get(tp, tracked)):  # no record: nothing to compare
+                log.info("rewinding %s:%d from %d to tracked offset %d", tp[0], tp[1], first, tracked)
+                self.consumer.seek(tp[0], tp[1], tracked)
             else:
-                keep.append((topic, partition))
+                keep.append(tp)
         return [m for m in batch if (m.topic, m.partition) in keep]
 
     def run(self) -> None:
@@ -81,13 +130,19 @@ class Projector:
         backoff = 0.5
         while not self.stopping.is_set():
             try:
-                self.run_once()
+                self.step()
                 backoff = 0.5
             except Exception:
+                self.heartbeat = time.monotonic()
                 # Store or broker trouble: nothing was committed, so the batch is re-read later.
                 log.exception("projection failed; retrying in %.1fs", backoff)
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 10)
+        try:
+            self.flush()  # finish the batch in flight and commit it before leaving the group
+        except Exception:
+            log.exception("the last batch failed; it will be re-read by the next owner")
+        self._writer.shutdown(wait=True)
         self.consumer.close()
 
     def stop(self) -> None:

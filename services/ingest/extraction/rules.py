@@ -20,12 +20,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.ingest.extraction.dates import resolve
+from services.ingest.extraction import grammar
+from services.ingest.extraction.dates import MONTHS, WEEKDAYS, resolve
 
-EXTRACTOR_VERSION = "rules-0.2"
+EXTRACTOR_VERSION = "rules-0.3+spacy"
 
 _W = r"[\w'’\-]+"
-_POST_NOUN = r"(?:post|tweet|page|video|message|statement|article|blog|thread)s?"
+_POST_NOUN = r"(?:post|tweet|page|video|message|statement|article|blog|thread|advert|ad|comment|photo|picture|" \
+             r"image|clip|reel|story|stories|announcement|notice|listing|entry|update)s?"
 _DEL_VERB = r"(?:deleted|removed|took down|taken down|pulled|scrubbed|wiped|erased)"
 
 # Each pattern names the cue verb as group "v"; "agent" (optional) names the actor directly.
@@ -185,13 +187,18 @@ class Context:
     def __init__(self):
         self.entities: list[tuple[str, str]] = []  # (name, kind), in order of mention
         self.orgs: set[str] = set()  # names a description marked as organisations ("the firm, X")
+        self.ner: dict[str, str] = {}  # spaCy's person/organisation verdict per entity text
+        self.people: set[str] = set()  # spaCy's multi-word PERSON spans
 
     def add(self, name: str, kind: str | None = None):
         if name:
-            self.entities.append((name, "organisation" if name in self.orgs else kind or _kind(name)))
+            self.entities.append((name, "organisation" if name in self.orgs else kind or self.kind(name)))
 
     def last(self, kind: str) -> str | None:
-        for name, k in reversed(self.entities):
+        entities = self.entities
+        if kind == "person":  # "he"/"she": a name spaCy calls an organisation comes last
+            entities = sorted(entities, key=lambda e: self.ner.get(e[0]) != "organisation")
+        for name, k in reversed(entities):
             if kind == "group" and k in ("group", "organisation"):
                 return name
             if k == kind:
@@ -204,10 +211,28 @@ class Context:
         for name, k in reversed(self.entities):
             if name == actor:
                 return k
-        return _kind(actor)
+        return self.guess(actor)
+
+    def guess(self, name: str) -> str:
+        """Rules first (organisation words, collectives, descriptions). For a one-word name
+        ("Northwater", "Lumen") the rules have nothing to go on, so spaCy's NER decides; for
+        longer names the small model's ORG/PERSON call proved less reliable than the rules."""
+        kind = _kind(name)
+        if kind == "person" and " " not in name and self.ner.get(name) == "organisation":
+            return "organisation"
+        return kind
+
+    def trim(self, name: str) -> str:
+        """'Sprinter Abel Tesfaye' -> 'Abel Tesfaye' when spaCy's PERSON span ends the name: a
+        role word the title list does not know is still left out."""
+        for person in self.people:
+            if name.endswith(" " + person):
+                return person
+        return name
 
     def full(self, actor: str) -> str:
         """'Starmer' after 'Keir Starmer', 'Railcraft' after 'Railcraft Services'; 'Trump campaign' keeps its head."""
+        actor = self.trim(actor)
         head, _, rest = actor.partition(" ")
         if rest and rest not in _GROUP_HEADS:
             return actor
@@ -237,20 +262,28 @@ _STOP = {"a", "an", "the", "some", "several", "many", "most", "this", "that", "t
          "no one", "none", "neither", "nor", "no", "anyone", "everyone", "someone", "had", "has", "have"}
 
 
+_CALENDAR = re.compile(r"(?:%s)(?:\s+\d.*)?" % "|".join(list(WEEKDAYS) + list(MONTHS)), re.I)
+
+
 def _names(text: str):
     for m in _NAME.finditer(text):
         name = _clean(m.group(1))
-        if not name or name.lower() in _STOP:
+        if not name or name.lower() in _STOP or _CALENDAR.fullmatch(name):
             continue
         if not _SUBORD.match(name) or len(name.split()) > 1:
             yield m, name
+
+
+# a time phrase between subject and verb: "Martin Ebo on Tuesday rejected ..."
+_WHEN_TAIL = re.compile(r"\s+(?:on|last|this|early|late|earlier|later|in)\s+(?:the\s+)?(?:%s)(?:\s+\d{1,2})?\s*$"
+                        % "|".join(list(WEEKDAYS) + list(MONTHS)), re.I)
 
 
 def _subject(before: str, ctx: Context, sent_entities: list[tuple[str, str]]) -> str | None:
     """The actor of a cue verb: the clause subject just before it."""
     text = before
     while True:
-        stripped = _AUX.sub("", text)
+        stripped = _WHEN_TAIL.sub("", _AUX.sub("", text))
         if stripped == text:
             break
         text = stripped
@@ -263,6 +296,8 @@ def _subject(before: str, ctx: Context, sent_entities: list[tuple[str, str]]) ->
         if kind == "rel":
             prev = text[:last.start()].rstrip(" ,")
             return _subject(prev, ctx, sent_entities) if prev else None
+        if kind == "person":  # "he"/"she": a name spaCy calls an organisation comes last
+            sent_entities = sorted(sent_entities, key=lambda e: ctx.ner.get(e[0]) != "organisation")
         for name, k in reversed(sent_entities):
             if k == kind or (kind == "group" and k != "person"):
                 return name
@@ -288,6 +323,8 @@ def _subject(before: str, ctx: Context, sent_entities: list[tuple[str, str]]) ->
             tail = seg[m.end():].strip()
             if tail.lower() in _GROUP_HEADS:
                 return f"{name} {tail.lower()}"
+            if m.start() == 0 and " " not in name and re.fullmatch(r"[a-z]+(?:s|staff|people)", tail):
+                return f"{name} {tail}"  # "Protest organisers", "Kitchen staff": the name is a modifier
             if tail and not re.fullmatch(r"(?:[a-z]+\s?){0,1}", tail):
                 continue  # the name sits inside a longer clause ("X addressed the matter")
             return name
@@ -317,22 +354,27 @@ def _agent(text: str, ctx: Context) -> str | None:
     return None
 
 
-def _cue_match(event_type: str, sent: str):
+def _cue_match(event_type: str, sent: str, start: int = 0, parsed: grammar.Parsed | None = None):
+    """The first cue of `event_type` in the sentence that survives the modality, noun-use and
+    grammar checks: (match, verb token or None)."""
     for rx in _CUES[event_type]:
         for m in rx.finditer(sent):
             vpos = m.start("v")
             window = sent[:vpos]
-            clause = re.split(r"[,;:]", window)[-1]
-            if _MODAL.search(" ".join(clause.split()[-6:]) + " ") or re.match(r"\s*if\b", sent, re.I):
+            if _modal_before(sent, vpos):
                 continue
-            if event_type == "allegation_made" and "agent" not in rx.groupindex and _NOUN_USE.search(window):
+            generic = "agent" not in rx.groupindex
+            if event_type == "allegation_made" and generic and _NOUN_USE.search(window):
                 continue
             if event_type == "post_deleted" and (_VETO.search(sent) or (
-                    "agent" not in rx.groupindex and re.search(r"\b(?:was|were|been|be|being)\s+$", window, re.I)
+                    generic and re.search(r"\b(?:was|were|been|be|being)\s+$", window, re.I)
                     and not m.group("v").lower().startswith(("was", "were", "has", "had", "have", "got")))):
                 continue
-            return m
-    return None
+            tok = parsed.token_at(start + vpos) if parsed is not None else None
+            if tok is not None and grammar.veto(event_type, tok, generic):
+                continue
+            return m, tok
+    return None, None
 
 
 def _post_author(sent: str, m, ctx: Context, sent_entities) -> str | None:
@@ -359,45 +401,78 @@ def _post_author(sent: str, m, ctx: Context, sent_entities) -> str | None:
     return None
 
 
-def extract(title: str, body: str, published: datetime) -> list[Finding]:
+_ORG_MARK = re.compile(r"\b(?:%s)(?:['’]s)?,?\s+$|\b(?:spokes(?:person|man|woman)|representatives?|staff|workers|"
+                       r"employees|customers|members|shareholders|chief executive|boss|owners?|directors?)"
+                       r"\s+(?:for|of|at)\s+$" % "|".join(_ORG_NOUNS), re.I)
+
+
+def _mark_organisations(sents, ctx: Context) -> None:
+    """Names an article describes as organisations anywhere ("the firm, X", "X quarry",
+    "a spokesperson for X"), so a description earlier in the text can already find them."""
+    org_tail = re.compile(r"\s+(?:%s)\b" % "|".join(_ORG_NOUNS), re.I)
+    for sent, *_ in sents:
+        for m, name in _names(sent):
+            if _ORG_MARK.search(sent[max(0, m.start() - 40):m.start()]) or org_tail.match(sent[m.end():m.end() + 30]):
+                ctx.orgs.add(name)
+
+
+def _sentence_names(sent: str, start: int, parsed: grammar.Parsed, ctx: Context):
+    """The names in a sentence, less capitalised ordinary nouns at its start ("Insurance claims ...")."""
+    for m, name in _names(sent):
+        if m.start() == 0 and len(name.split()) == 1 and name not in ctx.ner and parsed.is_common_noun(start):
+            continue
+        yield m, ctx.trim(name)
+
+
+def extract_many(articles: list[tuple[str, str, datetime]]) -> list[list[Finding]]:
+    """extract() for several articles, parsed in one batch (nlp.pipe): the same findings, faster."""
+    docs = grammar.parse_many([body for _, body, _ in articles])
+    return [extract(title, body, published, doc) for (title, body, published), doc in zip(articles, docs)]
+
+
+def extract(title: str, body: str, published: datetime, doc=None) -> list[Finding]:
+    """The findings of one article. `doc`: the body already parsed by grammar.nlp()."""
     findings: dict[tuple[str, str], Finding] = {}
     ctx = Context()
+    parsed = grammar.Parsed(doc if doc is not None else grammar.parse(body))
+    ctx.ner = parsed.entity_kinds()
+    ctx.people = {n for n, k in ctx.ner.items() if k == "person" and " " in n}
     statements: list[dict] = []  # reported statements: candidates for an unrecorded allegation
     sents = list(sentences(body))
+    _mark_organisations(sents, ctx)
     anchor: str | None = None
     for idx, (sent, start, end, para) in enumerate(sents):
-        org_re = r"(?:%s)" % "|".join(_ORG_NOUNS)
-        for m, name in _names(sent):
-            lead = sent[max(0, m.start() - 30):m.start()]
-            tail = sent[m.end():m.end() + 30]
-            if re.search(r"\b%s(?:['’]s)?,?\s+$" % org_re, lead, re.I) or re.match(r"\s+%s\b" % org_re, tail):
-                ctx.orgs.add(name)
-                ctx.entities = [(n, "organisation" if n == name else k) for n, k in ctx.entities]
+        names = list(_sentence_names(sent, start, parsed, ctx))
         sent_entities: list[tuple[str, str]] = []
-        for m, name in _names(sent):
-            if len(name.split()) >= 2 or _ORG_WORDS.search(name):
-                sent_entities.append((name, ctx.kind(name) if name in ctx.orgs else _kind(name)))
+        for m, name in names:
+            if len(name.split()) >= 2 or _ORG_WORDS.search(name) or name in ctx.orgs or name in ctx.ner:
+                sent_entities.append((name, ctx.kind(name) if name in ctx.orgs else ctx.guess(name)))
         when_s, prec_s = resolve(sent, published, anchor)
         found_any = False
+        found_types: set[str] = set()
         for event_type in ("complaint_filed", "post_deleted", "rebuttal_given", "allegation_made"):
-            m = _cue_match(event_type, sent)
+            m, tok = _cue_match(event_type, sent, start, parsed)
             if not m:
                 continue
             before = sent[:m.start()]
             ents_before = [(n, k) for n, k in sent_entities if sent.find(n) < m.start()]
+            passive_agent = grammar.agent_phrase(tok) if tok is not None else None
             if "agent" in m.groupdict() and m.group("agent"):
-                actor = _agent(m.group("agent"), ctx)
+                # the parse sees past a description to a named apposition ("a former aide, Tom Becker")
+                actor = _agent(passive_agent or m.group("agent"), ctx)
+            elif passive_agent and event_type in ("rebuttal_given", "allegation_made"):
+                actor = _agent(passive_agent, ctx)  # "the claims were denied by the company"
             elif event_type == "post_deleted":
                 actor = _post_author(sent, m, ctx, ents_before)
                 if not actor and not re.match(r"(?:was|were|has|had|have|got)\b", m.group("v"), re.I):
                     actor = _subject(before, ctx, ents_before)  # active voice: the subject removed it
             else:
                 actor = _subject(before, ctx, ents_before)
-            if not actor or actor.lower() in _STOP or actor.lower() in _PRONOUNS or re.match(
-                    r"(?:no|nobody|none|neither)\b", actor, re.I):
+            if not _acceptable(actor) or _common_noun_actor(actor, sent, start, parsed, ctx):
                 continue
-            actor = ctx.full(actor)
+            actor = ctx.full(_speaking_for(actor))
             found_any = True
+            found_types.add(event_type)
             details = {"cue": m.group("v").strip()}
             if event_type == "complaint_filed":
                 body_m = _BODY.search(sent[m.start("v"):])
@@ -413,10 +488,28 @@ def extract(title: str, body: str, published: datetime) -> list[Finding]:
                 that = re.search(r"\bthat\b", sent[m.end():])
                 if that:
                     when, prec = resolve(sent[:m.end() + that.start()], published, anchor)
+            target = _target(event_type, tok, sent, m, ctx)
             _record(findings, event_type, actor, sent, start, end, when, prec, details,
-                    sents, idx, published, anchor, 0.6, ctx)
+                    sents, idx, published, anchor, _confidence(actor, tok, ctx), ctx, target)
             if event_type in ("complaint_filed", "post_deleted"):
                 break  # a stronger cue wins over a generic verb in the same sentence
+        # passives the patterns cannot span: "Allegations that X did Y were first made by Z"
+        for event_type, tok in grammar.passive_reports(parsed.doc, start, end):
+            if event_type in found_types or _modal_before(sent, tok.idx - start):
+                continue
+            actor = _agent(grammar.agent_phrase(tok), ctx)
+            if not _acceptable(actor):
+                continue
+            found_any = True
+            found_types.add(event_type)
+            details = {"cue": f"{tok.text} by"}
+            if event_type == "complaint_filed":
+                body_m = _BODY.search(sent[tok.idx - start:])
+                if body_m:
+                    details["body"] = body_m.group(1).strip()
+            actor = ctx.full(_speaking_for(actor))
+            _record(findings, event_type, actor, sent, start, end, when_s, prec_s, details,
+                    sents, idx, published, anchor, _confidence(actor, tok, ctx), ctx, None)
         if not found_any:
             said = _SAID.search(sent)
             if said and (re.match(r"\s*(?:in\s+\w+\s+\w+\s+)?(?:that\b|[\"“,])", said.group("rest"))
@@ -434,25 +527,103 @@ def extract(title: str, body: str, published: datetime) -> list[Finding]:
                     if idx - st["idx"] <= 2 and st["actor"].lower() not in rebutters:
                         _record(findings, "allegation_made", st["actor"], st["sent"], st["start"], st["end"],
                                 st["when"], st["prec"], {"cue": "disputed statement"}, sents, st["idx"],
-                                published, anchor, 0.4, ctx)
+                                published, anchor, 0.4, ctx, None)
                         break
         for name, kind in sent_entities:
             ctx.add(name, kind)
-        for m, name in _names(sent):
-            if len(name.split()) == 1 and name in ctx.orgs:
-                ctx.add(name, "organisation")
         if when_s:
             anchor = when_s
-    return sorted(findings.values(), key=lambda f: f.char_start)
+    return _with_rebuttal_targets(sorted(findings.values(), key=lambda f: f.char_start), ctx)
+
+
+_SPEAKER_FOR = re.compile(r"^(?:a|an|the)?\s*(?:spokes(?:person|man|woman)|representative|press officer|"
+                          r"lawyers?|solicitors?)\s+(?:for|of)\s+(?:the\s+)?(?P<who>[A-Z].*)$", re.I)
+
+
+def _speaking_for(actor: str) -> str:
+    """'a spokesperson for Northwater' acts for Northwater: the party is the organisation."""
+    m = _SPEAKER_FOR.match(actor)
+    return m.group("who") if m else actor
+
+
+def _confidence(actor: str, tok, ctx: Context) -> float:
+    """0.5 for a pattern alone; more when the parse agrees the cue is a verb and the actor is a name."""
+    score = 0.5
+    if tok is not None and tok.pos_ in ("VERB", "AUX"):
+        score += 0.2
+    if actor[:1].isupper() and (actor in ctx.ner or actor in ctx.orgs or len(actor.split()) > 1):
+        score += 0.2
+    return round(score, 2)
+
+
+def _acceptable(actor: str | None) -> bool:
+    return bool(actor) and actor.lower() not in _STOP and actor.lower() not in _PRONOUNS and not re.match(
+        r"(?:no|nobody|none|neither)\b", actor, re.I)
+
+
+def _common_noun_actor(actor: str, sent: str, start: int, parsed: grammar.Parsed, ctx: Context) -> bool:
+    """'Insurance' in "Insurance claims for storm damage rose": a capitalised singular ordinary
+    noun opening the sentence, named nowhere else as a party, is not an actor."""
+    known = actor in ctx.orgs or actor in ctx.ner or any(n == actor for n, _ in ctx.entities)
+    return (" " not in actor and not actor.endswith("s") and not known and sent.startswith(actor)
+            and parsed.is_common_noun(start))
+
+
+def _modal_before(sent: str, vpos: int) -> bool:
+    clause = re.split(r"[,;:]", sent[:vpos])[-1]
+    return bool(_MODAL.search(" ".join(clause.split()[-6:]) + " ") or re.match(r"\s*if\b", sent, re.I))
+
+
+def _entity(name: str | None, ctx: Context) -> dict | None:
+    """A target worth naming: a proper name (after resolving short forms), never a bare description."""
+    if not name:
+        return None
+    name = ctx.full(_clean(name))
+    if not name or not name[:1].isupper() or name.lower() in _STOP or name.lower() in _PRONOUNS:
+        return None
+    return {"name": name, "kind": _public_kind(ctx.kind(name))}
+
+
+def _target(event_type: str, tok, sent: str, m, ctx: Context) -> dict | None:
+    """Whom the event is aimed at: the accused ("accused Northwater of ..."), the party a
+    complaint is against ("a complaint against X"), the owner of rebutted claims ("denied X's claims")."""
+    if tok is None:
+        return None
+    if event_type == "allegation_made" and tok.lower_.startswith("accus"):
+        obj = grammar.object_phrase(tok)
+        if obj is not None and obj.pos_ == "PROPN":
+            found = list(_names(obj.doc[obj.left_edge.i:obj.i + 1].text))
+            return _entity(found[-1][1] if found else None, ctx)
+    if event_type == "complaint_filed":
+        against = re.search(r"\bagainst\s+((?:the\s+)?(?:%s)(?:\s+(?:of\s+)?%s)*)" % (_CAPWORD, _CAPWORD),
+                            sent[m.end():])
+        return _entity(against.group(1) if against else None, ctx)
+    if event_type == "rebuttal_given":
+        obj = grammar.object_phrase(tok)
+        poss = [c for c in obj.children if c.dep_ == "poss" and c.pos_ == "PROPN"] if obj is not None else []
+        if poss:
+            return _entity(poss[0].doc[poss[0].left_edge.i:poss[0].i + 1].text, ctx)
+    return None
+
+
+def _with_rebuttal_targets(found: list[Finding], ctx: Context) -> list[Finding]:
+    """A rebuttal with no named target answers the allegation nearest to it in the article."""
+    allegations = [f for f in found if f.event_type == "allegation_made"]
+    for f in found:
+        if f.event_type == "rebuttal_given" and f.target is None and allegations:
+            nearest = min(allegations, key=lambda a: (abs(a.char_start - f.char_start), a.char_start))
+            if nearest.actor["name"] != f.actor["name"]:
+                f.target = {"name": nearest.actor["name"], "kind": nearest.actor["kind"]}
+    return found
 
 
 def _record(findings, event_type, actor, sent, start, end, when, precision, details, sents, idx, published,
-            anchor, confidence, ctx):
+            anchor, confidence, ctx, target=None):
     if when is None:
         # the date often sits in the next sentence that elaborates the same event
         if idx + 1 < len(sents) and sents[idx + 1][3] == sents[idx][3]:
             nxt = sents[idx + 1][0]
-            if not any(_cue_match(t, nxt) for t in _CUES):
+            if not any(_cue_match(t, nxt)[0] for t in _CUES):
                 when, precision = resolve(nxt, published, anchor)
     key = (event_type, actor.lower())
     mention = {"sentence": sent.strip(), "char_start": start, "char_end": end}
@@ -466,8 +637,13 @@ def _record(findings, event_type, actor, sent, start, end, when, precision, deta
             return
     quote_m = _QUOTE.search(sent)
     findings[key] = Finding(
-        event_type=event_type, actor={"name": actor, "kind": ctx.kind(actor)}, target=None,
+        event_type=event_type, actor={"name": actor, "kind": _public_kind(ctx.kind(actor))}, target=target,
         quote=quote_m.group(1) if quote_m else None,
         summary=f"{actor}: {sent.strip()[:200]}", details=details,
         occurred_at=when, occurred_precision=precision, sentence=sent.strip(),
         char_start=start, char_end=end, confidence=confidence, mentions=[mention])
+
+
+def _public_kind(kind: str) -> str:
+    """The contract knows persons and organisations; a named collective ("residents of X") counts as the latter."""
+    return "person" if kind == "person" else "organisation"
