@@ -35,6 +35,7 @@ def _post_raw(system, data: bytes, content_type: str = "application/json", **hea
     ("published_at", "2025-03-14", "Not a valid aware datetime."),
     ("published_at", "2025-03-14T09:00:00", "Not a valid aware datetime."),
     ("published_at", "2025-02-30T09:00:00Z", "not an ISO 8601 datetime with a timezone"),
+    ("published_at", "0382-10-27T20:33:30Z", "must lie between 1800 and 2199"),
     ("id", None, "Field may not be null."),
     ("surprise", "x", "Unknown field."),
 ])

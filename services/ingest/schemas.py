@@ -1,4 +1,6 @@
 """What the ingest API accepts."""
+from datetime import datetime, timezone
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.events import EventSchema
@@ -18,6 +20,10 @@ class Text(fields.String):
         return text
 
 
+_EARLIEST = datetime(1800, 1, 1, tzinfo=timezone.utc)
+_LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
+
+
 class ArticleSchema(Schema):
     id = Text(validate=validate.Length(min=1, max=200))
     story_id = Text(validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
@@ -27,7 +33,11 @@ class ArticleSchema(Schema):
         "description": "http(s) address of the article"})
     title = Text(required=True, validate=validate.Length(min=1, max=1000))
     body = Text(required=True, validate=validate.Length(min=1, max=500_000))
+    # a plausible publication time: years outside this range are typos (and strftime/strptime
+    # round trips downstream do not survive years below 1000)
     published_at = fields.AwareDateTime(required=True, default_timezone=None,
+                                        validate=validate.Range(min=_EARLIEST, max=_LATEST,
+                                                                error="must lie between 1800 and 2199"),
                                         error_messages={"invalid": "not an ISO 8601 datetime with a timezone"})
     outlet = Text(required=True, validate=validate.Length(min=1, max=200))
 
