@@ -57,6 +57,11 @@ def _objects(docs, kind):
     return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
 
 
+def _workloads(docs):
+    """Deployments and StatefulSets (ingest is one: its outbox needs a volume of its own)."""
+    return _objects(docs, "Deployment") | _objects(docs, "StatefulSet")
+
+
 def _container(deployment: dict) -> dict:
     containers = deployment["spec"]["template"]["spec"]["containers"]
     assert len(containers) == 1
@@ -227,7 +232,7 @@ def test_compose_timeline_probe(compose):
 
 def test_k8s_images_match_compose(compose, k8s_docs):
     compose_image = compose["services"]["ingest"]["image"]
-    deployments = _objects(k8s_docs, "Deployment")
+    deployments = _workloads(k8s_docs)
     assert set(deployments) >= set(APP_SERVICES)
     for name in APP_SERVICES:
         assert _container(deployments[name])["image"] == compose_image, name
@@ -236,7 +241,7 @@ def test_k8s_images_match_compose(compose, k8s_docs):
 @pytest.mark.parametrize("name,port", sorted(HTTP_SERVICES.items()))
 def test_k8s_http_deployment(k8s_docs, name, port, monkeypatch):
     cfg = _gunicorn_settings(name, monkeypatch)
-    container = _container(_objects(k8s_docs, "Deployment")[name])
+    container = _container(_workloads(k8s_docs)[name])
     container_ports = [p["containerPort"] for p in container["ports"]]
     assert container_ports == [_bind_port(cfg["bind"])] == [port]
 
@@ -253,12 +258,12 @@ def test_k8s_http_deployment(k8s_docs, name, port, monkeypatch):
     service = _objects(k8s_docs, "Service")[name]
     target = service["spec"]["ports"][0]["targetPort"]
     assert _probe_port(container, {"httpGet": {"port": target}}) == port
-    labels = _objects(k8s_docs, "Deployment")[name]["spec"]["template"]["metadata"]["labels"]
+    labels = _workloads(k8s_docs)[name]["spec"]["template"]["metadata"]["labels"]
     assert service["spec"]["selector"].items() <= labels.items()
 
 
 def test_k8s_timeline(k8s_docs):
-    container = _container(_objects(k8s_docs, "Deployment")["timeline"])
+    container = _container(_workloads(k8s_docs)["timeline"])
     assert container["command"] == ["storyline", "project"]
     assert {"requests", "limits"} <= set(container["resources"])
     assert "timeline" not in _objects(k8s_docs, "Service")
@@ -272,7 +277,7 @@ def test_k8s_timeline(k8s_docs):
 
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_k8s_pods_are_scraped_where_metrics_are(k8s_docs, name):
-    template = _objects(k8s_docs, "Deployment")[name]["spec"]["template"]
+    template = _workloads(k8s_docs)[name]["spec"]["template"]
     notes = template["metadata"]["annotations"]
     assert notes["prometheus.io/scrape"] == "true"
     assert notes["prometheus.io/path"] == "/metrics"
@@ -293,12 +298,12 @@ def test_k8s_config_values_are_accepted(k8s_docs):
 
 def test_k8s_autoscalers(k8s_docs):
     hpas = _objects(k8s_docs, "HorizontalPodAutoscaler")
-    deployments = _objects(k8s_docs, "Deployment")
+    deployments = _workloads(k8s_docs)
     targets = {h["spec"]["scaleTargetRef"]["name"] for h in hpas.values()}
     assert targets >= set(HTTP_SERVICES)
     for hpa in hpas.values():
         ref = hpa["spec"]["scaleTargetRef"]
-        assert ref["kind"] == "Deployment" and ref["name"] in deployments
+        assert ref["name"] in deployments and ref["kind"] == deployments[ref["name"]]["kind"]
         assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
 
 
@@ -325,3 +330,16 @@ def test_compose_config_validates():
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ingest_keeps_its_outbox_on_a_volume(compose, k8s_docs):
+    """Accepted articles wait in the outbox while Kafka is down; a restarted or rescheduled
+    ingest must find them, so the data dir is a volume in both deployments."""
+    ingest = compose["services"]["ingest"]
+    data_dir = ingest["environment"]["STORYLINE_DATA_DIR"]
+    assert any(v.split(":")[1] == data_dir for v in ingest["volumes"])
+    sts = _objects(k8s_docs, "StatefulSet")["ingest"]
+    claim = sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"]
+    container = _container(sts)
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    assert {m["mountPath"] for m in container["volumeMounts"] if m["name"] == claim} == {env["STORYLINE_DATA_DIR"]}

@@ -26,7 +26,10 @@ class StoryIndex(Protocol):
 
 
 def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Zero-padded year by hand: strftime("%Y") gives "382" for 382 on glibc, which breaks
+    # both the string order the window query relies on and parsing it back.
+    dt = dt.astimezone(timezone.utc)
+    return f"{dt.year:04d}-{dt:%m-%dT%H:%M:%S}Z"
 
 
 class StoreStoryIndex:
@@ -58,7 +61,7 @@ class StoreStoryIndex:
                               ).sort("published", -1).limit(_MAX_ARTICLES)
         by_story: dict[str, list[Profile]] = defaultdict(list)
         for d in docs:
-            when = datetime.strptime(d["published"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+            when = datetime.fromisoformat(d["published"].replace("Z", "+00:00"))
             by_story[d["story_id"]].append(Profile(frozenset(d["names"]), frozenset(d["terms"]), when))
         return [Candidate(sid, merge(ps)) for sid, ps in sorted(by_story.items())]
 

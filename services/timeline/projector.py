@@ -64,7 +64,13 @@ class Projector:
             self.flush()  # quiet log: commit the last batch now rather than on the next one
             return 0
         ahead = self._inflight.prepared.positions if self._inflight else {}
-        batch = self._rewind_gaps(batch, ahead)
+        try:
+            kept = self._rewind_gaps(batch, ahead)
+        except Exception:
+            self.flush(also_reread=batch)
+            self._seek_to_first(batch)  # the store could not say what was applied: read it all again
+            raise
+        batch = kept
         if not batch:
             return 0
         try:
