@@ -38,7 +38,8 @@ def open_projector(settings: Settings, log=None, store=None):
     from services.timeline.projector import Projector
 
     return Projector(log or open_log(settings), store if store is not None else open_store(settings.store_url),
-                     settings.group, dead_letters=open_dead_letter_log(settings))
+                     settings.group, dead_letters=open_dead_letter_log(settings),
+                     pipelined=urlparse(settings.store_url).scheme == "mongodb")
 
 
 __all__ = ["open_log", "open_outbox", "open_store", "open_dead_letter_log", "open_projector", "Settings"]

@@ -30,7 +30,11 @@ class _InFlight:
 
 
 class Projector:
-    def __init__(self, event_log, db, group: str, batch_size: int = 2000, dead_letters=None):
+    def __init__(self, event_log, db, group: str, batch_size: int = 2000, dead_letters=None,
+                 pipelined: bool = True):
+        # Pipelining pays when the store is another process (the write waits on a socket);
+        # with an in-process store both stages compete for the interpreter and it costs.
+        self.pipelined = pipelined
         self.projection = Projection(db, group)
         self.consumer = event_log.consumer(group)
         self.dead_letters = dead_letters
@@ -88,7 +92,17 @@ class Projector:
             self._seek_to_first(batch)
             raise
         self.flush(also_reread=batch)
-        self._inflight = _InFlight(self._writer.submit(self.projection.apply, prepared), prepared, batch)
+        if self.pipelined:
+            self._inflight = _InFlight(self._writer.submit(self.projection.apply, prepared), prepared, batch)
+        else:
+            done: Future = Future()
+            try:
+                self.projection.apply(prepared)
+                done.set_result(None)
+            except Exception as exc:
+                done.set_exception(exc)
+            self._inflight = _InFlight(done, prepared, batch)
+            self.flush()
         return len(batch)
 
     def flush(self, also_reread=None) -> None:
