@@ -5,7 +5,7 @@ import hmac
 import json
 from typing import Callable
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 from marshmallow import Schema, ValidationError, fields as ma_fields
 from werkzeug.exceptions import HTTPException
 
@@ -90,6 +90,22 @@ def json_body() -> tuple[object, str | None]:
     except UnicodeEncodeError:
         return None, "the body holds a lone surrogate escape (e.g. \\ud800): not valid Unicode text"
     return payload, None
+
+
+def load_json_object(schema: Schema, noun: str) -> tuple[dict | None, Response | None]:
+    """A write's body, checked in order: UTF-8 JSON content type (415), parseable JSON (400),
+    an object (400), the schema (422). Returns the loaded data or the error answer."""
+    if not request.is_json or request.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        return None, error(415, f"send the {noun} as UTF-8 JSON (Content-Type: application/json)")
+    payload, problem = json_body()
+    if problem:
+        return None, error(400, problem)
+    if not isinstance(payload, dict):
+        return None, error(400, "the body must be a JSON object")
+    try:
+        return schema.load(payload), None
+    except ValidationError as exc:
+        return None, error(422, f"the {noun} failed validation", exc.messages)
 
 
 class StatusSchema(Schema):

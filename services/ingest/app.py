@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Flask, current_app, jsonify, request
-from marshmallow import ValidationError
+from flask import Blueprint, Flask, current_app, jsonify
 
 from shared.bootstrap import Settings, open_log, open_outbox, open_store
-from shared.http import error, health_blueprint, install_error_handlers, json_body, require_api_key
+from shared.http import error, health_blueprint, install_error_handlers, load_json_object, require_api_key
 from shared.logs import current_request_id
 from shared.observability import instrument
 from shared.openapi import doc, install_openapi
@@ -27,17 +26,9 @@ _ARTICLE = ArticleSchema()
 @doc("Ingest an article: its events are extracted, queued durably and published to the log (X-API-Key required)",
      tags=["articles"], body=ArticleSchema, response=AcceptedSchema, status=202, errors=(400, 401, 413, 415, 422, 503))
 def post_article():
-    if not request.is_json or request.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
-        return error(415, "send the article as UTF-8 JSON (Content-Type: application/json)")
-    payload, problem = json_body()
-    if problem:
-        return error(400, problem)
-    if not isinstance(payload, dict):
-        return error(400, "the body must be a JSON object")
-    try:
-        article = _ARTICLE.load(payload)
-    except ValidationError as exc:
-        return error(422, "the article failed validation", exc.messages)
+    article, refused = load_json_object(_ARTICLE, "article")
+    if refused:
+        return refused
     request_id = current_request_id() or uuid.uuid4().hex
     try:
         article_id, story_id, evs, seqs = ingest(article, queue, request_id, current_app.extensions["storyline.stories"])

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared import events
-from shared.http import error, json_body
+from shared.http import error, load_json_object
 from shared.openapi import doc
 from shared.ports import OutboxUnavailable, Record
 from services.ingest.delivery import await_publication, queue
@@ -60,17 +60,9 @@ def change_event(c: dict, recorded_at: str | None = None) -> dict:
 @doc("Correct or retract an event: published to the log as a change event (X-API-Key required)",
      tags=["corrections"], body=CorrectionSchema, status=202, errors=(400, 401, 415, 422, 503))
 def post_correction():
-    if not request.is_json or request.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
-        return error(415, "send the correction as JSON (Content-Type: application/json)")
-    payload, problem = json_body()
-    if problem:
-        return error(400, problem)
-    if not isinstance(payload, dict):
-        return error(400, "the body must be a JSON object")
-    try:
-        correction = _SCHEMA.load(payload)
-    except ValidationError as exc:
-        return error(422, "the correction failed validation", exc.messages)
+    correction, refused = load_json_object(_SCHEMA, "correction")
+    if refused:
+        return refused
     ev = change_event(correction)
     try:  # through the outbox, so it cannot overtake the story's queued events
         seqs = queue([Record(key=ev["story_id"], value=events.encode(ev), headers={"event_type": ev["event_type"]})])
