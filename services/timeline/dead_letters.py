@@ -42,11 +42,11 @@ def list_letters(dead_letter_log) -> list[Letter]:
 
 def replay(dead_letter_log, event_log, group: str, dry_run: bool = False) -> list[Letter]:
     """Send every letter not replayed before back to the main log; returns them."""
-    if not any(dead_letter_log.end_offsets().values()):
-        return []
     # Only the letters there now: one that fails again comes back as a new letter, and must
     # wait for the next replay rather than circle forever.
     ends = dead_letter_log.end_offsets()
+    if not any(ends.values()):
+        return []
     consumer = dead_letter_log.consumer(f"{group}.dlq-replay")
     sent: list[Letter] = []
     try:

@@ -44,7 +44,6 @@ def _share_sqlite_connections_across_threads() -> None:
     """litemongo guards each collection with its own read/write lock but opens SQLite with
     the default same-thread check, which breaks the threaded servers; lift only that check."""
     import sqlite3
-    import threading
     import types
 
     from litemongo import sqlite_store
