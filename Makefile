@@ -47,10 +47,11 @@ faults: install
 	  STORYLINE_FAULT_SCALE=$(FAULT_SCALE) $(BIN)/python -m pytest -p no:cacheprovider -q tests/test_faults.py; \
 	  status=$$?; tools/servers.sh stop; echo; column -t -s '|' -o '|' tests/output/faults.txt; exit $$status
 
-# Scores extraction on the shared sample corpus and on our own test articles (same format).
+# Scores extraction with the shared scorer (../shared/corpus/evaluate.py) on both sample sets and on
+# our own test articles, in one process and one spaCy load (bench/evaluate.py); -v lists every miss.
+EVALUATE_ARGS ?=
 evaluate: install
-	$(BIN)/python ../shared/corpus/evaluate.py --cmd '$(BIN)/storyline extract {file}'
-	$(BIN)/python ../shared/corpus/evaluate.py --cmd '$(BIN)/storyline extract {file}' --set tests/corpus/articles.json
+	$(BIN)/python -m bench.evaluate $(EVALUATE_ARGS)
 
 # Extraction throughput against a bare spaCy parse of the same text, in one run (prints, asserts nothing).
 BENCH_ROUNDS ?= 5

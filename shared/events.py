@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 CORE_TYPES = ("allegation_made", "rebuttal_given", "complaint_filed", "post_deleted")
 EVENT_TYPES = CORE_TYPES + ("investigation_opened", "statement_made", "apology_issued")
@@ -86,6 +86,10 @@ class EventSchema(Schema):
     details = fields.Dict(load_default=dict)
     source = fields.Nested(SourceSchema, allow_none=True, load_default=None)
     extractor = fields.Nested(ExtractorSchema, allow_none=True, load_default=None)
+    # The events this one answers or cites, by event_id: a rebuttal names the allegation it
+    # denies, a complaint the allegation or post it is about. Causal order reads these links.
+    responds_to = fields.List(fields.String(validate=validate.Length(min=8, max=128)),
+                              load_default=list, validate=validate.Length(max=50))
 
     @validates_schema
     def _per_kind(self, data, **kwargs):
@@ -112,7 +116,15 @@ def _upcast_v0(doc: dict) -> dict:
     return doc
 
 
-UPCASTERS = {0: _upcast_v0}
+def _upcast_v1(doc: dict) -> dict:
+    # v1 events carried no links to the events they answer.
+    doc = dict(doc)
+    doc.setdefault("responds_to", [])
+    doc["schema_version"] = 2
+    return doc
+
+
+UPCASTERS = {0: _upcast_v0, 1: _upcast_v1}
 
 
 def upcast(doc: dict) -> dict:

@@ -26,7 +26,7 @@ def test_extract_prints_the_same_events_as_the_api_contract(tmp_path, seed):
     again = json.loads(run("extract", str(path), "--stable").stdout)
     assert [e["event_id"] for e in evs] == [e["event_id"] for e in again]
     for e in evs:
-        assert e["schema_version"] == 1 and e["extractor"]["version"] and 0 < e["extractor"]["confidence"] <= 1
+        assert e["schema_version"] == 2 and e["extractor"]["version"] and 0 < e["extractor"]["confidence"] <= 1
         assert seed["body"][e["source"]["char_start"]:e["source"]["char_end"]].strip() == e["source"]["sentence"]
 
 

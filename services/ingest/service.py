@@ -50,10 +50,11 @@ def envelopes(article: dict, findings: list[Finding], story_id: str, recorded_at
     article_id = article_id_for(article)
     published = article["published_at"]
     recorded_at = recorded_at or events.utcnow_iso()
+    ids = [events.event_id_for(article_id, f.event_type, f.actor["name"], f.char_start) for f in findings]
     out = []
-    for f in findings:
+    for f, event_id in zip(findings, ids):
         out.append({
-            "event_id": events.event_id_for(article_id, f.event_type, f.actor["name"], f.char_start),
+            "event_id": event_id,
             "event_type": f.event_type,
             "schema_version": events.SCHEMA_VERSION,
             "story_id": story_id,
@@ -70,6 +71,7 @@ def envelopes(article: dict, findings: list[Finding], story_id: str, recorded_at
                        "title": article["title"], "sentence": f.sentence,
                        "char_start": f.char_start, "char_end": f.char_end},
             "extractor": {"version": EXTRACTOR_VERSION, "confidence": f.confidence},
+            "responds_to": [ids[i] for i in f.responds_to if 0 <= i < len(ids) and ids[i] != event_id],
         })
     return out
 

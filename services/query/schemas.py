@@ -157,6 +157,8 @@ class EntrySchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(("active", "corrected", "retracted")))
     retracted = fields.Boolean(required=True)
     confidence = fields.Float(required=True, metadata={"description": "the highest of its sources"})
+    responds_to = fields.List(fields.String(), required=True,
+                              metadata={"description": "entry_ids of the entries this one answers or cites"})
     provenance = fields.List(fields.Nested(ProvenanceSchema), required=True,
                              metadata={"description": "every event (article, sentence) this entry merges"})
 

@@ -123,6 +123,7 @@ def _provenance(ev: dict) -> dict:
 class Entry:
     position: str
     members: list[dict] = field(default_factory=list)
+    responds_to: list[str] = field(default_factory=list)  # entry_ids, resolved by group()
 
     def to_dict(self) -> dict:
         lead = self.members[0]
@@ -135,6 +136,7 @@ class Entry:
                 "quote": lead["quote"], "details": lead["details"], "status": status,
                 "retracted": status == "retracted",
                 "confidence": max(m["extractor"]["confidence"] for m in self.members),
+                "responds_to": list(self.responds_to),
                 "provenance": [_provenance(m) for m in self.members]}
 
 
@@ -146,6 +148,10 @@ def group(events: list[dict]) -> list[Entry]:
         if entry is None:
             entry = by_id[ev["entry_id"]] = Entry(position=ev["sort"])
         entry.members.append(ev)
+    entry_of = {ev["event_id"]: ev["entry_id"] for ev in events}
+    for entry in by_id.values():
+        linked = {entry_of[r] for m in entry.members for r in m.get("responds_to") or () if r in entry_of}
+        entry.responds_to = sorted(linked - {entry.members[0]["entry_id"]})
     return sorted(by_id.values(), key=lambda e: e.position)
 
 

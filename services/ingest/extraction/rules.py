@@ -137,6 +137,8 @@ class Finding:
     char_end: int
     confidence: float
     mentions: list = field(default_factory=list)
+    # indices, in the returned list, of the findings this one answers (a rebuttal's allegation)
+    responds_to: list[int] = field(default_factory=list)
 
 
 def sentences(text: str):
