@@ -139,6 +139,9 @@ class Finding:
     mentions: list = field(default_factory=list)
     # indices, in the returned list, of the findings this one answers (a rebuttal's allegation)
     responds_to: list[int] = field(default_factory=list)
+    # token index (in the parsed body) of the cue predicate, one per mention, None where a
+    # pattern found it without the parse; for the post-pass (quotes, dates, summaries)
+    cue_tokens: list = field(default_factory=list)
 
 
 def sentences(text: str):
@@ -492,7 +495,8 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
                     when, prec = resolve(sent[:m.end() + that.start()], published, anchor)
             target = _target(event_type, tok, sent, m, ctx)
             _record(findings, event_type, actor, sent, start, end, when, prec, details,
-                    sents, idx, published, anchor, _confidence(actor, tok, ctx), ctx, target)
+                    sents, idx, published, anchor, _confidence(actor, tok, ctx), ctx, target,
+                    cue=tok.i if tok is not None else None)
             if event_type in ("complaint_filed", "post_deleted"):
                 break  # a stronger cue wins over a generic verb in the same sentence
         # passives the patterns cannot span: "Allegations that X did Y were first made by Z"
@@ -511,7 +515,7 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
                     details["body"] = body_m.group(1).strip()
             actor = ctx.full(_speaking_for(actor))
             _record(findings, event_type, actor, sent, start, end, when_s, prec_s, details,
-                    sents, idx, published, anchor, _confidence(actor, tok, ctx), ctx, None)
+                    sents, idx, published, anchor, _confidence(actor, tok, ctx), ctx, None, cue=tok.i)
         if not found_any:
             said = _SAID.search(sent)
             if said and (re.match(r"\s*(?:in\s+\w+\s+\w+\s+)?(?:that\b|[\"“,])", said.group("rest"))
@@ -620,7 +624,7 @@ def _with_rebuttal_targets(found: list[Finding], ctx: Context) -> list[Finding]:
 
 
 def _record(findings, event_type, actor, sent, start, end, when, precision, details, sents, idx, published,
-            anchor, confidence, ctx, target=None):
+            anchor, confidence, ctx, target=None, cue=None):
     if when is None:
         # the date often sits in the next sentence that elaborates the same event
         if idx + 1 < len(sents) and sents[idx + 1][3] == sents[idx][3]:
@@ -634,6 +638,7 @@ def _record(findings, event_type, actor, sent, start, end, when, precision, deta
                                 or re.search(r"\b%s\b" % re.escape(a), key[1])):
             if mention not in f.mentions:
                 f.mentions.append(mention)
+                f.cue_tokens.append(cue)
             if f.occurred_at is None and when:
                 f.occurred_at, f.occurred_precision = when, precision
             return
@@ -643,7 +648,7 @@ def _record(findings, event_type, actor, sent, start, end, when, precision, deta
         quote=quote_m.group(1) if quote_m else None,
         summary=f"{actor}: {sent.strip()[:200]}", details=details,
         occurred_at=when, occurred_precision=precision, sentence=sent.strip(),
-        char_start=start, char_end=end, confidence=confidence, mentions=[mention])
+        char_start=start, char_end=end, confidence=confidence, mentions=[mention], cue_tokens=[cue])
 
 
 def _public_kind(kind: str) -> str:
