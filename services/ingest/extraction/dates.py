@@ -129,3 +129,7 @@ def resolve(sentence: str, published: datetime, anchor: str | None = None) -> tu
     rank = {"day": 0, "week": 1, "month": 2, "year": 3}
     _, value, precision = min(hits, key=lambda h: (rank[h[2]], h[0]))
     return value, precision
+
+
+def date_findings(findings, doc, published):
+    pass

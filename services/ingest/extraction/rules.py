@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.ingest.extraction import grammar
+from services.ingest.extraction import postpass
 from services.ingest.extraction.dates import MONTHS, WEEKDAYS, resolve
 
 EXTRACTOR_VERSION = "rules-0.3+spacy"
@@ -539,7 +540,8 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
             ctx.add(name, kind)
         if when_s:
             anchor = when_s
-    return _with_rebuttal_targets(sorted(findings.values(), key=lambda f: f.char_start), ctx)
+    found = _with_rebuttal_targets(sorted(findings.values(), key=lambda f: f.char_start), ctx)
+    return postpass.complete(found, parsed.doc, body, published)
 
 
 _SPEAKER_FOR = re.compile(r"^(?:a|an|the)?\s*(?:spokes(?:person|man|woman)|representative|press officer|"
