@@ -39,7 +39,8 @@ _ORG_NAME = re.compile(r"\b(?:LLP|Ltd|Limited|Inc|Plc|PLC|LLC|GmbH|AG|SA|Group|R
                        r"Associates|Trust|Council|Party|Union|Association|Commission|Committee|Authority|"
                        r"Board|Agency|Department|Ministry|University|College|School|Hospital|Club|Society|"
                        r"Foundation|Institute|Corporation|Company|Co|Bank|Court|Police|Service|Services|Office|"
-                       r"Federation|Coalition|League|Network|Media|News|Pictures|Studios|Films|Energy|Foods)$")
+                       r"Federation|Coalition|League|Network|Media|News|Pictures|Studios|Films|Energy|Foods|FC|United|City|"
+                       r"Town|Athletic|Rovers|Wanderers|Albion)$")
 
 
 @dataclass
@@ -71,6 +72,8 @@ class Entities:
     def __init__(self, doc: Doc, findings):
         self.doc = doc
         self.items: list[Entity] = []
+        # whom a named person speaks for: "union president X", "the company's chief executive, X"
+        self.employer: dict[int, Entity] = {}
         for f in findings:
             self._add(f.actor["name"], f.actor.get("kind", "person"), actor=True)
         for f in findings:
@@ -106,6 +109,8 @@ class Entities:
             return
         if _ORG_NAME.search(name):
             kind = "organisation"
+        elif re.match(r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame|Lord|Lady)\.?\s", name):
+            kind = "person"
         self.items.append(Entity(name, "person" if kind == "person" else "organisation", actor))
 
     def _mentions(self):
@@ -114,6 +119,11 @@ class Entities:
             forms = {e.name, *e.aliases}
             if e.kind == "person":
                 forms.add(e.name.split()[-1])
+            elif len(e.name.split()) > 1 and len(e.name.split()[0]) > 3 and e.name[:1].isupper():
+                first, second = e.name.split()[:2]
+                # the first word alone stands for the organisation when the text uses it so
+                if re.search(r"(?<![\w-])%s(?!\s+%s)(?![\w-])" % (re.escape(first), re.escape(second)), body):
+                    forms.add(first)
             for form in forms:
                 for m in re.finditer(r"(?<![\w-])%s(?![\w-])" % re.escape(form), body):
                     yield m.start(), e
@@ -130,7 +140,10 @@ class Entities:
             for ew in e.forms():
                 n = " ".join(ew)
                 hit = (n == p or (len(ew) > 1 and f" {n} " in f" {p} ") or (len(pw) > 1 and f" {p} " in f" {n} ")
-                       or (e.kind == "person" and pw[-1] == ew[-1] and len(pw) <= 2))
+                       or (e.kind == "person" and pw[-1] == ew[-1] and len(pw) <= 2)
+                       # "Corvane" for "Corvane Textiles": an organisation by its first name
+                       or (e.kind == "organisation" and len(pw) == 1 and len(ew) > 1 and pw[0] == ew[0]
+                           and phrase.strip()[:1].isupper() and len(pw[0]) > 3))
                 if hit and (best is None or (e.actor, len(ew)) > (best.actor, len(best.words))):
                     best = e
         return best
@@ -177,6 +190,7 @@ class Entities:
             if app.pos_ == "PROPN":
                 hit = self.match(_phrase(app))
                 if hit:
+                    self._note_employer(hit, tok, at)
                     return hit
         if lower in PROXY_NOUNS:
             for c in tok.children:  # "the Acme spokesperson", "a party spokesman"
@@ -186,11 +200,19 @@ class Entities:
                     return self.before(at, {"organisation"}, head=c.lower_) or self.before(at, {"organisation"})
             if lower == "statement":
                 return None
-            if last is not None and last.entity.kind == "organisation":
-                return last.entity  # "the spokesman said": for the organisation that spoke last
+            if last is not None:
+                return last.entity  # "Acme rejected the claims. A spokesman said ...": for who spoke last
             return self.before(at, {"organisation"})
         if tok.pos_ == "PROPN":
-            return self.match(_phrase(tok))
+            hit = self.match(_phrase(tok))
+            if hit is not None:
+                for c in tok.doc[tok.left_edge.i:tok.i]:
+                    if c.text.islower() and c.pos_ in ("NOUN", "PROPN"):  # "union president X"
+                        self._note_employer(hit, c, at)
+                for c in tok.children:
+                    if c.dep_ == "appos" and c.pos_ == "NOUN":  # "X, the union's president,"
+                        self._note_employer(hit, c, at)
+            return hit
         if tok.pos_ == "NOUN":
             for c in tok.children:  # "the family of X" names X's family: the phrase as a whole first
                 if c.dep_ == "prep" and c.lower_ == "of":
@@ -211,6 +233,23 @@ class Entities:
                 return self.before(at, {"organisation"}) if org else None
         return None
 
+    def _note_employer(self, person: Entity, role: Token, at: int) -> None:
+        """Remember the organisation a role word ties a person to ("the union's president")."""
+        if person.kind != "person":
+            return
+        owner = None
+        for c in role.children:
+            if c.dep_ == "poss":
+                owner = self.match(_phrase(c)) or (self.before(at, {"organisation"}, head=c.lower_)
+                                                   if c.pos_ == "NOUN" else None)
+        if owner is None and role.dep_ == "compound":
+            owner = self.before(at, {"organisation"}, head=role.lower_)
+        if owner is not None and owner is not person:
+            self.employer.setdefault(id(person), owner)
+
+    def speaks_for(self, person: Entity) -> Entity | None:
+        return self.employer.get(id(person))
+
     def surface(self, tok: Token) -> str | None:
         """What the subject phrase itself is, whoever it speaks for: "A spokeswoman" is a
         person, "His solicitors, Hallam & Co" an organisation, "the firm" an organisation."""
@@ -221,9 +260,11 @@ class Entities:
             hit = self.match(_phrase(app))
             if hit:
                 return hit.kind
+        hit = self.match(_phrase(tok)) if tok.pos_ in ("PROPN", "NOUN") else None
+        if hit is not None:
+            return hit.kind
         if tok.pos_ == "PROPN":
-            hit = self.match(_phrase(tok))
-            return hit.kind if hit else None
+            return None
         if lower == "statement":
             return None
         return "organisation" if lower in _ORG_NOUNS else "person"

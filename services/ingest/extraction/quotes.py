@@ -38,6 +38,9 @@ SPEECH_VERBS = {
     "recount", "cite", "quote",
     "blame", "slam", "attack", "question", "challenge", "welcome", "thank", "praise", "point",
 }
+# verbs that only report speech (as against event cues such as "accused X of 'fraud'")
+SAYING = {"say", "tell", "add", "write", "state", "explain", "insist", "argue", "reply", "respond", "continue",
+          "note", "declare", "maintain", "stress", "emphasise", "emphasize", "remark", "recall", "tweet"}
 _DENIAL = re.compile(r"\b(?:not|never|no|nothing|nobody|false|untrue|deny|denies|denied|reject|baseless|"
                      r"groundless|unfounded|nonsense|wrong|incorrect|inaccurate|misleading|categorically|"
                      r"n't|absolutely|fully|confident|lawful|lawfully|complied|proud|stand by)\b", re.I)
@@ -57,6 +60,8 @@ class Quotation:
     text: str = ""
     speaker: Entity | None = None
     attributed: bool = False  # a reporting verb or "according to" names the speaker
+    alone: bool = False  # opens a sentence or paragraph, not a phrase quoted inside one
+    reported: bool = False  # hangs from a plain verb of saying ("she said she had 'never ...'")
 
 
 def quotations(body: str) -> list[Quotation]:
@@ -101,6 +106,7 @@ def quotations(body: str) -> list[Quotation]:
         found.append(carry)
     for q in found:
         q.text = " ".join(body[a:b].strip() for a, b in q.pieces).strip().rstrip(",").strip()
+        q.alone = _stands_alone(body, q)
     return [q for q in found if len(q.text) >= 2]
 
 
@@ -138,7 +144,7 @@ class Layout:
         return self.sent_starts[i], end if end is not None else 10 ** 9
 
 
-def speakers(doc: Doc, quotes: list[Quotation], entities: Entities, layout: Layout) -> None:
+def speakers(doc: Doc, quotes: list[Quotation], entities: Entities, layout: Layout, findings=()) -> None:
     """Set each quotation's speaker (an entity, or None when the text does not say).
 
     Reads the article in order, keeping who spoke last (in a quotation or a paraphrase such as
@@ -150,6 +156,19 @@ def speakers(doc: Doc, quotes: list[Quotation], entities: Entities, layout: Layo
     for t in doc:
         if _is_speech(t) and not any(a <= t.idx < b for a, b in inside):
             steps.append((t.idx, t))
+    for f in findings:  # an event's actor is an antecedent too ("Acme removed the page. The firm said ...")
+        actor = entities.match(f.actor["name"])
+        for ci in f.cue_tokens or []:
+            if actor is not None and ci is not None and 0 <= ci < len(doc):
+                steps.append((doc[ci].idx, actor))
+    for sent in doc.sents:  # the named subject of a sentence is the likeliest antecedent of the next "she"
+        for t in sent:
+            if t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT" and t.pos_ == "PROPN" \
+                    and not _in_any(t, inside):
+                named = entities.match(_name(t))
+                if named is not None:
+                    steps.append((t.idx, named))
+                break
     steps.sort(key=lambda s: s[0])
     last: Speaker | None = None
 
@@ -158,6 +177,10 @@ def speakers(doc: Doc, quotes: list[Quotation], entities: Entities, layout: Layo
 
     for at, step in steps:
         para = layout.paragraph(at)
+        if isinstance(step, Entity):
+            if not (last is not None and last.paragraph == para and last.entity is step):
+                last = Speaker(step, step.kind, para)
+            continue
         if isinstance(step, Token):  # a paraphrase: "X said that ...", "X told reporters ..."
             subj = _subject_of(step)
             if subj is not None and not _in_any(subj, inside):
@@ -167,15 +190,21 @@ def speakers(doc: Doc, quotes: list[Quotation], entities: Entities, layout: Layo
             continue
         q = step
         subj = _governing_subject(doc, q) or _tail_subject(doc, q, layout) or _head_subject(doc, q, layout)
+        verb = subj.head if subj is not None else None
+        q.reported = verb is not None and lemma(verb.text) in SAYING
         if subj is not None:
             q.speaker = entities.resolve(subj, at=min(subj.idx, q.start), last=recent(para))
             q.attributed = True  # even when the speaker is no one the article's entities know
             if q.speaker is not None:
                 last = Speaker(q.speaker, entities.surface(subj), para)
-        elif _stands_alone(body, q) and recent(para) is not None:
+        elif q.alone and recent(para) is not None:
             # "...," he said. "More." / a quote paragraph right after a paraphrase by the same speaker
             q.speaker = recent(para).entity
             last = Speaker(q.speaker, last.surface, para)
+
+
+def _name(tok: Token) -> str:
+    return tok.doc[tok.left_edge.i:tok.i + 1].text
 
 
 def _in_any(tok: Token, spans) -> bool:
@@ -344,32 +373,45 @@ def attach(findings, doc: Doc, entities: Entities) -> None:
     """Set `quote` on each finding from the article's attributed quotations."""
     quotes = quotations(doc.text)
     layout = Layout(doc.text, quotes)
-    speakers(doc, quotes, entities, layout)
+    speakers(doc, quotes, entities, layout, findings)
     quotes = runs(doc.text, quotes)
     claims: dict[int, list[tuple[tuple, int]]] = {}  # finding index -> [(distance, quote index)]
     for qi, q in enumerate(quotes):
         if q.speaker is None:
             continue
         own = [(i, f) for i, f in enumerate(findings) if entities.same(q.speaker, f.actor["name"])]
+        employer = entities.speaks_for(q.speaker)
+        if not own and employer is not None:  # "union president X said": the union's events
+            own = [(i, f) for i, f in enumerate(findings) if entities.same(employer, f.actor["name"])]
         scored = [(d, i) for i, f in own if (d := _distance(f, q, layout)) is not None]
         if not scored:
             continue
-        scored = [(_rank(d, findings[i].event_type, q.text), i) for d, i in scored]
-        scored.sort()
+        scored = sorted((_rank(d, findings[i].event_type, q), i, d[0] == 0) for d, i in scored)
         nearest = scored[0][0]
-        for d, i in scored:
+        for rank, i, in_cue_sentence in scored:
             # the nearest event of the speaker takes it; one whose cue sentence holds it shares it
-            if d == nearest or d[0] == 0:
-                claims.setdefault(i, []).append((d, qi))
+            if rank == nearest or in_cue_sentence:
+                claims.setdefault(i, []).append((rank, qi))
     for i, f in enumerate(findings):
         mine = sorted(claims.get(i, []))
         f.quote = quotes[mine[0][1]].text if mine else None
 
 
-def _rank(d: tuple, event_type: str, text: str) -> tuple:
-    """Inside the cue's sentence first; then by paragraph; within a paragraph a quotation that
-    fits the event's type (a denial for a rebuttal) before a nearer one that does not."""
-    return (d[0], d[1], _type_preference(event_type, text), d[2], d[3])
+def _rank(d: tuple, event_type: str, q: Quotation) -> tuple:
+    """Which quotation an event takes, best first: speech (a quotation that opens its sentence,
+    or one a verb of saying reports) in the cue's sentence; speech in the same or an adjacent paragraph;
+    a phrase quoted inside the cue's sentence ("accused X of 'silencing'"); a phrase nearby;
+    anything further. Within a tier, nearer paragraphs, a quotation that fits the event's type
+    (a denial for a rebuttal), nearer sentences, and what follows the cue before what precedes."""
+    in_sentence, pd, sd, before = d
+    speech = q.alone or (q.reported and len(q.text.split()) >= 4)
+    if in_sentence == 0:
+        tier = 0 if speech else 2
+    elif pd <= 1:
+        tier = 1 if speech else 3
+    else:
+        tier = 4
+    return (tier, pd, _type_preference(event_type, q.text), sd, before)
 
 
 def _type_preference(event_type: str, text: str) -> int:
@@ -377,7 +419,7 @@ def _type_preference(event_type: str, text: str) -> int:
     denial = bool(_DENIAL.search(text))
     if event_type == "rebuttal_given":
         return 0 if denial else 1
-    return 1 if denial and event_type == "allegation_made" else 0
+    return 1 if denial else 0
 
 
 def runs(body: str, quotes: list[Quotation]) -> list[Quotation]:
@@ -388,10 +430,12 @@ def runs(body: str, quotes: list[Quotation]) -> list[Quotation]:
         prev = out[-1] if out else None
         gap = body[prev.end:q.start] if prev is not None else ""
         if prev is not None and q.speaker is not None and q.speaker is prev.speaker and "\n" not in gap \
-                and len(gap) <= 40:
+                and len(gap) <= 100 and len(re.findall(r"[.!?]\s", gap)) <= 1:
             prev.pieces = prev.pieces + q.pieces
             prev.end = q.end
             prev.text = f"{prev.text.rstrip(',')} … {q.text}"
+            prev.alone, prev.reported = prev.alone or q.alone, prev.reported or q.reported
             continue
-        out.append(Quotation(q.start, q.end, list(q.pieces), q.text, q.speaker, q.attributed))
+        out.append(Quotation(q.start, q.end, list(q.pieces), q.text, q.speaker, q.attributed, q.alone,
+                             q.reported))
     return out
