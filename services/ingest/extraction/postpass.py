@@ -29,6 +29,6 @@ def complete(findings: list, doc: Doc, body: str, published: datetime) -> list:
         raise ValueError("postpass: the parse is not of this body")
     entities = Entities(doc, findings)
     quotes.attach(findings, doc, entities)
-    dates.date_findings(findings, doc, published)
+    dates.date_findings(findings, doc, published, entities)
     summaries.write(findings, doc)
     return findings
