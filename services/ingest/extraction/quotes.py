@@ -189,7 +189,7 @@ def speakers(doc: Doc, quotes: list[Quotation], entities: Entities, layout: Layo
                     last = Speaker(e, entities.surface(subj), para)
             continue
         q = step
-        subj = _governing_subject(doc, q) or _tail_subject(doc, q, layout) or _head_subject(doc, q, layout)
+        subj = _governing_subject(doc, q, layout) or _tail_subject(doc, q, layout) or _head_subject(doc, q, layout)
         verb = subj.head if subj is not None else None
         q.reported = verb is not None and lemma(verb.text) in SAYING
         if subj is not None:
@@ -250,42 +250,39 @@ def _subject_of(verb: Token, q: Quotation | None = None) -> Token | None:
             return agent[0] if agent else None
         if subj:
             return subj[0]
-        if v.dep_ in ("conj", "xcomp", "advcl") and v.head is not v:
+        if v.dep_ in ("conj", "xcomp", "advcl") and v.head.i != v.i:
             v = v.head
             continue
         return None
     return None
 
 
-def _governing_subject(doc: Doc, q: Quotation):
+def _governing_subject(doc: Doc, q: Quotation, layout: Layout):
     """The subject of the reporting verb the quotation hangs from in the parse, or of a
-    reporting verb inside a cue clause that contains it (`claimed that ... "a phrase"`)."""
+    reporting verb inside a cue clause that contains it (`claimed that ... "a phrase"`), within
+    the quotation's own sentence (the parser sometimes joins the next sentence on)."""
     toks = _quote_tokens(doc, q)
     if not toks:
         return None
-    roots = [t for t in toks if not _in_quote(t.head, q) or t.head is t]
+    lo, _ = layout.sentence_span(max(0, q.start - 1))
+    _, hi = layout.sentence_span(max(q.start, q.end - 1))
+    roots = [t for t in toks if not _in_quote(t.head, q) or t.head.i == t.i]
     for root in roots:
         node = root
         for _ in range(8):
-            if node.head is node:
+            if node.head.i == node.i:
                 break
             node = node.head
+            if not lo <= node.idx < hi:
+                break
             if _in_quote(node, q):
                 continue
             if _is_speech(node):
                 subj = _subject_of(node, q)
-                if subj is not None:
+                if subj is not None and lo <= subj.idx < hi:
                     return subj
             if node.dep_ in ("relcl",):
                 break
-    # the quotation is the root; its reporting verb is a child outside the marks ("...," he said)
-    for root in roots:
-        if root.head is root or _in_quote(root.head, q):
-            for c in root.children:
-                if not _in_quote(c, q) and _is_speech(c):
-                    subj = _subject_of(c, q)
-                    if subj is not None:
-                        return subj
     return None
 
 
