@@ -159,7 +159,29 @@ def _clause_tokens(tok):
 
 
 def _text(tokens, quoted) -> str:
-    return " ".join(t.text for t in tokens if not any(a <= t.idx < b for a, b in quoted))
+    """The tokens as text, spaced as in the article ("2025-10-07" stays one date)."""
+    out, prev = [], None
+    for t in tokens:
+        if any(a <= t.idx < b for a, b in quoted):
+            continue
+        if prev is not None and not (prev.i + 1 == t.i and not prev.whitespace_):
+            out.append(" ")
+        out.append(t.text)
+        prev = t
+    return "".join(out)
+
+
+_RECENT_DAY = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
+                         r"last night|this morning)\b", re.I)
+
+
+def _gerund_tokens(tok):
+    """The gerund complement of a cue ("accused X of ignoring ..."), as token indices."""
+    out = set()
+    for c in tok.children:
+        if c.dep_ == "prep" and any(g.dep_ == "pcomp" for g in c.children):
+            out.update(t.i for t in c.subtree)
+    return out
 
 
 def _claim_tokens(tok):
@@ -220,12 +242,19 @@ def date_findings(findings, doc, published: datetime, entities=None) -> None:
                     continue
             skip = _claim_tokens(cue) if cue is not None else set()
             when = resolve(_text([t for t in sent if t.i not in skip], quoted), published, anchor)
+            if not when[0] and cue is not None:
+                # "accused X of ignoring warnings on Wednesday": a day of the last week at the end
+                # of a gerund goes with the accusation; a year or month there dates the conduct
+                gerund = _text([t for t in sent if t.i in _gerund_tokens(cue)], quoted)
+                if _RECENT_DAY.search(gerund):
+                    when = resolve(gerund, published, anchor)
             if when[0]:
                 found.append((1, _RANK[when[1]], order, when))
                 continue
             nxt = _next_sentence(doc, b, paragraphs, spans)
             if nxt is not None:
-                when = resolve(_text(_clause_tokens(nxt.root), quoted), published, _anchor_before(anchors, nxt.start_char))
+                when = resolve(_text(_setting_tokens(nxt.root), quoted), published,
+                               _anchor_before(anchors, nxt.start_char))
                 if when[0]:
                     found.append((2, _RANK[when[1]], order, when))
         if not found and entities is not None:

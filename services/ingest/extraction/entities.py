@@ -40,7 +40,11 @@ _ORG_NAME = re.compile(r"\b(?:LLP|Ltd|Limited|Inc|Plc|PLC|LLC|GmbH|AG|SA|Group|R
                        r"Board|Agency|Department|Ministry|University|College|School|Hospital|Club|Society|"
                        r"Foundation|Institute|Corporation|Company|Co|Bank|Court|Police|Service|Services|Office|"
                        r"Federation|Coalition|League|Network|Media|News|Pictures|Studios|Films|Energy|Foods|FC|United|City|"
-                       r"Town|Athletic|Rovers|Wanderers|Albion)$")
+                       r"Town|Athletic|Rovers|Wanderers|Albion|Line|Lines|Labs|Airways|Airlines|Systems|Technologies|"
+                       r"Solutions|Live|Productions|Press)$")
+
+
+_TITLED = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame|Lord|Lady)\.?\s")
 
 
 @dataclass
@@ -90,11 +94,30 @@ class Entities:
                     "organisation"
                 if self.match(text) is None:
                     self._add(text, kind, actor=False)
+        self._vote_kinds(doc)
         quoted = [(m.start(), m.end()) for m in re.finditer(r"[\"“][^\"“”\n]*[\"”]", doc.text)]
         # names inside quotation marks are what someone said, not who is speaking
         self.mentions: list[tuple[int, Entity]] = sorted(
             (m for m in self._mentions() if not any(a < m[0] < b for a, b in quoted)), key=lambda m: m[0])
         self._starts = [m[0] for m in self.mentions]
+
+    def _vote_kinds(self, doc: Doc) -> None:
+        """Person or organisation by what the parse calls the entity's mentions (the findings'
+        kinds are a guess from the name alone); a name's own shape ("... Ltd", "Dr ...") wins."""
+        votes: dict[int, list[int]] = {}
+        for ent in doc.ents:
+            if ent.label_ in ("PERSON", "ORG"):
+                e = self.match(ent.text)
+                if e is not None:
+                    votes.setdefault(id(e), [0, 0])[0 if ent.label_ == "PERSON" else 1] += 1
+        for e in self.items:
+            people, orgs = votes.get(id(e), (0, 0))
+            if _ORG_NAME.search(e.name):
+                e.kind = "organisation"
+            elif _TITLED.match(e.name):
+                e.kind = "person"
+            elif people and people >= orgs:
+                e.kind = "person"  # the small model calls many people ORG, few bodies PERSON
 
     def _add(self, name: str, kind: str, actor: bool) -> None:
         known = self.match(name)
@@ -109,7 +132,7 @@ class Entities:
             return
         if _ORG_NAME.search(name):
             kind = "organisation"
-        elif re.match(r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame|Lord|Lady)\.?\s", name):
+        elif _TITLED.match(name):
             kind = "person"
         self.items.append(Entity(name, "person" if kind == "person" else "organisation", actor))
 
@@ -240,8 +263,10 @@ class Entities:
         owner = None
         for c in role.children:
             if c.dep_ == "poss":
-                owner = self.match(_phrase(c)) or (self.before(at, {"organisation"}, head=c.lower_)
-                                                   if c.pos_ == "NOUN" else None)
+                owner = self.match(_phrase(c))
+                if owner is None and c.pos_ == "NOUN":  # "the company's operations director"
+                    owner = self.before(at, {"organisation"}, head=c.lower_) or (
+                        self.before(at, {"organisation"}) if c.lower_ in _ORG_NOUNS else None)
         if owner is None and role.dep_ == "compound":
             owner = self.before(at, {"organisation"}, head=role.lower_)
         if owner is not None and owner is not person:

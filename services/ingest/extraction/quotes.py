@@ -154,7 +154,9 @@ def speakers(doc: Doc, quotes: list[Quotation], entities: Entities, layout: Layo
     inside = [(a, b) for q in quotes for a, b in q.pieces]
     steps: list[tuple[int, object]] = [(q.start, q) for q in quotes]
     for t in doc:
-        if _is_speech(t) and not any(a <= t.idx < b for a, b in inside):
+        # a verb of saying inside what someone else said ("said the company had written ...") is not a speaker
+        if _is_speech(t) and not any(a <= t.idx < b for a, b in inside) and not any(
+                _is_speech(up) for up in t.ancestors):
             steps.append((t.idx, t))
     for f in findings:  # an event's actor is an antecedent too ("Acme removed the page. The firm said ...")
         actor = entities.match(f.actor["name"])

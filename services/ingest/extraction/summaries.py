@@ -22,8 +22,7 @@ _DROP_DEPS = {"nsubj", "nsubjpass", "aux", "auxpass", "punct", "cc", "conj", "ad
 _KEEP_ADVERBS = {"back", "down", "off", "aside", "away", "out", "up"}
 _TIME_WORDS = re.compile(r"^(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
                          r"april|may|june|july|august|september|october|november|december|yesterday|today|"
-                         r"tonight|week|month|year|morning|afternoon|evening|night|hours?|days?|weeks|months|"
-                         r"years|\d{4}|\d{1,2}(?:st|nd|rd|th)?)$", re.I)
+                         r"tonight|\d{4})$", re.I)
 _SUBORDINATING_PREPS = {"following", "after", "before", "despite", "amid", "during", "since", "while", "as",
                         "until", "because", "like", "within", "ahead"}
 _QUOTE_MARKS = {'"', "“", "”", "''", "``", "‘", "’"}
@@ -94,7 +93,13 @@ def from_parse(f, cue: Token) -> str | None:
         verb = cue.head  # a pattern may name the auxiliary ("has" in "has deleted")
     kept: list[Token] = []
     passive_subject = [c for c in verb.children if c.dep_ == "nsubjpass"]
+    objects = 0
     for c in verb.children:
+        if c.dep_ == "dobj":
+            objects += 1
+            before = c.doc[c.left_edge.i - 1] if c.left_edge.i > 0 else None
+            if objects > 1 and before is not None and before.text in ",;—–":
+                continue  # "accused X of Y, a claim Z denied": the resumptive noun is not the object
         if c.i < verb.i and c.dep_ not in ("prt",):
             continue
         if c.dep_ in _DROP_DEPS or _is_time(c) or _is_quote_only(c):
@@ -115,8 +120,28 @@ def from_parse(f, cue: Token) -> str | None:
         return None
     if not has_object:
         return None
-    words = [past(verb.text)] + [t for t in sorted(kept, key=lambda t: t.i)]
-    return f"{f.actor['name']} {_join(words)}"
+    kept = sorted({t.i: t for t in kept}.values(), key=lambda t: t.i)
+    text = f"{f.actor['name']} {_join([past(verb.text)] + kept)}"
+    while len(text) > MAX_CHARS:
+        # too long: drop the rightmost prepositional phrase, then look again
+        preps = [t for t in kept if t.dep_ in ("prep", "acl", "advcl", "xcomp") and t.head.i != verb.i or
+                 (t.dep_ == "prep" and t.head.i == verb.i and t.i > kept[0].i)]
+        if not preps:
+            break
+        # the phrase reaching furthest right, outermost first ("in exchange for ..." whole)
+        last = max(preps, key=lambda t: (t.right_edge.i, -t.left_edge.i))
+        gone = {x.i for x in last.subtree}
+        kept = [t for t in kept if t.i not in gone]
+        text = f"{f.actor['name']} {_join([past(verb.text)] + kept)}"
+    return text
+
+
+def _same_name(a: Token, b: Token) -> bool:
+    """Both inside one named entity ("Health and Safety Executive"): never split a name."""
+    if not a.ent_type_ or not b.ent_type_:
+        return False
+    lo, hi = sorted((a.i, b.i))
+    return all(t.ent_iob_ == "I" for t in a.doc[lo + 1:hi + 1])
 
 
 def _trimmed(tok: Token) -> list[Token]:
@@ -124,6 +149,9 @@ def _trimmed(tok: Token) -> list[Token]:
     parentheses, dates, quotation marks."""
     out = [tok] if tok.text not in _QUOTE_MARKS else []
     for c in tok.children:
+        if _same_name(tok, c):
+            out.extend(t for t in c.subtree if t.text not in _QUOTE_MARKS)
+            continue
         if c.dep_ in ("relcl", "appos", "advcl", "parataxis", "acl", "punct", "cc", "conj", "npadvmod") and \
                 not (c.dep_ == "punct" and c.text in "-'’"):
             continue
@@ -166,7 +194,10 @@ def _join(items) -> str:
             adjacent = prev is not None and prev.i + 1 == item.i and not prev.whitespace_
             if not adjacent:
                 text += " "
-        text += item.text
+        word = item.text
+        if item.is_sent_start and item.pos_ in ("DET", "PRON") and (not word[1:] or word[1:].islower()):
+            word = word.lower()  # "A complaint was lodged ..." -> "... lodged a complaint"
+        text += word
         prev = item
     text = re.sub(r"\s+([,.;:!?)])", r"\1", text)
     text = re.sub(r"\(\s+", "(", text)
