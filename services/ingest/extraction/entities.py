@@ -41,7 +41,7 @@ _ORG_NAME = re.compile(r"\b(?:LLP|Ltd|Limited|Inc|Plc|PLC|LLC|GmbH|AG|SA|Group|R
                        r"Foundation|Institute|Corporation|Company|Co|Bank|Court|Police|Service|Services|Office|"
                        r"Federation|Coalition|League|Network|Media|News|Pictures|Studios|Films|Energy|Foods|FC|United|City|"
                        r"Town|Athletic|Rovers|Wanderers|Albion|Line|Lines|Labs|Airways|Airlines|Systems|Technologies|"
-                       r"Solutions|Live|Productions|Press)$")
+                       r"Solutions|Live|Productions|Press|campaign|team)$")
 
 
 _TITLED = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame|Lord|Lady)\.?\s")
@@ -158,6 +158,9 @@ class Entities:
         if not p:
             return None
         pw = p.split()
+        exact = [e for e in self.items if any(" ".join(ew) == p for ew in e.forms())]
+        if exact:  # the name as written beats a longer name that contains it
+            return max(exact, key=lambda e: e.actor)
         best = None
         for e in self.items:
             for ew in e.forms():
