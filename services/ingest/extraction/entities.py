@@ -41,7 +41,11 @@ _ORG_NAME = re.compile(r"\b(?:LLP|Ltd|Limited|Inc|Plc|PLC|LLC|GmbH|AG|SA|Group|R
                        r"Foundation|Institute|Corporation|Company|Co|Bank|Court|Police|Service|Services|Office|"
                        r"Federation|Coalition|League|Network|Media|News|Pictures|Studios|Films|Energy|Foods|FC|United|City|"
                        r"Town|Athletic|Rovers|Wanderers|Albion|Line|Lines|Labs|Airways|Airlines|Systems|Technologies|"
-                       r"Solutions|Live|Productions|Press|campaign|team)$")
+                       r"Solutions|Live|Productions|Press|campaign|team|Textiles|Fashion|Motors|Brewing|Brewery|Logistics|"
+                       r"Mining|Pharmaceuticals|Insurance|Capital|Construction|Homes|Housing|Hotels|Retail|Stores|"
+                       r"Supermarkets|Airport|Railways?|Water|Telecom|Broadcasting|Publishing|Games|Studio|Wind|"
+                       r"Power|Gas|Oil|Steel|Farms|Dairies|Bakery|Kitchen|Restaurants?|Cafe|Gallery|Museum|Theatre|"
+                       r"Orchestra|Festival|Academy|Centre|Center|Clinic|Surgery|Practice|Chambers|Estates?)$")
 
 
 _TITLED = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame|Lord|Lady)\.?\s")
@@ -121,7 +125,9 @@ class Entities:
 
     def _add(self, name: str, kind: str, actor: bool) -> None:
         known = self.match(name)
-        if known is not None and (norm(known.name) == norm(name) or (
+        short_org = known is not None and known.kind == "organisation" and len(norm(name).split()) < len(
+            known.words) and known.words[:len(norm(name).split())] == norm(name).split()
+        if known is not None and (norm(known.name) == norm(name) or short_org or (
                 known.kind == "person" == kind and norm(known.name).split()[-1] == norm(name).split()[-1])):
             # one person under a full and a short name: one entity with both forms
             known.actor = known.actor or actor
