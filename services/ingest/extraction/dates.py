@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+from services.ingest.extraction.entities import text_of
+
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
@@ -219,7 +221,7 @@ def date_findings(findings, doc, published: datetime, entities=None) -> None:
     ..., alleging that ..." dates the allegation with the complaint)."""
     import re as _re
 
-    body = doc.text
+    body = text_of(doc)
     quoted = [(m.start(), m.end()) for m in _re.finditer(r"[\"“][^\"“”]*[\"”]", body)]
     paragraphs = [0] + [m.end() for m in _re.finditer(r"\n+", body)]
     spans = {(m["char_start"], m["char_end"]) for f in findings for m in (f.mentions or [])}
@@ -269,7 +271,7 @@ def date_findings(findings, doc, published: datetime, entities=None) -> None:
 def _anchors(doc, published, quoted):
     """(sentence start, the last date that sentence resolves to), in order: for "the next day"."""
     out, anchor = [], None
-    for sent in doc.sents:
+    for sent in _sentences(doc):
         when = resolve(_text(list(sent), quoted), published, anchor)
         if when[0]:
             anchor = when[0]
@@ -293,8 +295,8 @@ def _retold(f, doc, published, entities, paragraphs, quoted, anchors):
     actor = entities.match(f.actor["name"])
     first = min(m["char_start"] for m in f.mentions) if f.mentions else f.char_start
     para = _bisect.bisect_right(paragraphs, first) - 1
-    last_para_end = paragraphs[para + 2] if para + 2 < len(paragraphs) else len(doc.text)
-    for sent in doc.sents:
+    last_para_end = paragraphs[para + 2] if para + 2 < len(paragraphs) else len(text_of(doc))
+    for sent in _sentences(doc):
         if sent.start_char <= first or sent.start_char >= last_para_end:
             continue
         for v in sent:
@@ -358,22 +360,32 @@ def _dated_by_enclosing_event(findings, doc) -> None:
                 host = by_cue[tok.head.i]
                 f.occurred_at, f.occurred_precision = host.occurred_at, host.occurred_precision
                 break
+def _sentences(doc):
+    """The parse's sentences, listed once per doc (Token.sent walks the whole doc each time)."""
+    cached = doc.user_data.get("storyline.sentences")
+    if cached is None:
+        cached = doc.user_data["storyline.sentences"] = list(doc.sents)
+    return cached
+
+
 def _next_sentence(doc, end: int, paragraphs: list[int], spans):
     """The sentence after a mention, in the same paragraph, that is no other event's mention."""
     import bisect as _bisect
 
-    rest = doc.text[end:]
+    rest = text_of(doc)[end:]
     stripped = len(rest) - len(rest.lstrip(" "))
     start = end + stripped
-    if start >= len(doc.text) or doc.text[start:start + 1] == "\n":
+    if start >= len(text_of(doc)) or text_of(doc)[start:start + 1] == "\n":
         return None
     if _bisect.bisect_right(paragraphs, start) != _bisect.bisect_right(paragraphs, max(0, end - 1)):
         return None
-    span = doc.char_span(start, len(doc.text), alignment_mode="expand")
-    if span is None:
+    sents = _sentences(doc)
+    i = _bisect.bisect_right([x.start_char for x in sents], start) - 1
+    if i < 0:
         return None
-    first = span[0]
-    sent = first.sent
+    sent = sents[i]
+    if sent.end_char <= start:
+        return None
     if any(a <= sent.start_char < b or sent.start_char <= a < sent.end_char for a, b in spans):
         return None
     return sent

@@ -25,8 +25,9 @@ from services.ingest.extraction.entities import Entities
 def complete(findings: list, doc: Doc, body: str, published: datetime) -> list:
     if not findings:
         return findings
-    if doc.text != body:
+    if len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) != len(body):
         raise ValueError("postpass: the parse is not of this body")
+    doc.user_data["storyline.text"] = body
     entities = Entities(doc, findings)
     quotes.attach(findings, doc, entities)
     dates.date_findings(findings, doc, published, entities)
