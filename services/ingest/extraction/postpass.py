@@ -9,7 +9,7 @@ Interface (what detection hands over, what this sets):
   * `doc` is the spaCy parse of `body`; `published` the article's publication time (aware);
   * sets `quote` (quotes.py), `occurred_at` + `occurred_precision` (dates.py) and `summary`
     (summaries.py). The entities it resolves speakers and pronouns to are the findings'
-    actors and targets plus the names the parse finds (entities.py).
+    actors and targets plus the names the parse finds (speakers.py).
 Detection's own values of these four fields are overwritten: this pass owns them.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import datetime
 from spacy.tokens import Doc
 
 from services.ingest.extraction import dates, quotes, summaries
-from services.ingest.extraction.entities import Entities
+from services.ingest.extraction.speakers import Entities
 
 
 def complete(findings: list, doc: Doc, body: str, published: datetime) -> list:

@@ -7,7 +7,7 @@
    that governs it ("...," he said / said X / she told reporters: "..." / X said in a
    statement: "..."), "according to X", or, for a quotation standing alone at the start of a
    sentence, the last speaker of the same or the previous paragraph (a quote paragraph after a
-   paraphrase). Pronouns, descriptions and spokespeople resolve to an entity (entities.py).
+   paraphrase). Pronouns, descriptions and spokespeople resolve to an entity (speakers.py).
 3. `attach(...)`: each event takes the nearest quotation of its actor in the same or an adjacent
    sentence or paragraph; a quotation inside the cue's own sentence wins; when the actor has
    several events, each quotation goes to the nearest of them (a denial to the rebuttal).
@@ -22,7 +22,7 @@ from functools import lru_cache
 from lemminflect import getLemma
 from spacy.tokens import Doc, Token
 
-from services.ingest.extraction.entities import Entities, Entity, Speaker, text_of
+from services.ingest.extraction.speakers import Entities, Entity, Speaker, text_of
 
 OPEN = "\"“"
 CLOSE = "\"”"

@@ -1,4 +1,4 @@
-"""The parties an article names, their mentions, and what a pronoun or a description refers to.
+"""The parties an article names, their mentions, and whom a speaker, a pronoun or a description refers to.
 
 Built from the findings (actors and targets are the entities that matter) and the parse
 (spaCy's PERSON / ORG spans name the others, so a quotation by a bystander is not given to
