@@ -204,7 +204,8 @@ TYPE_VERBS = {
     "rebuttal_given": {"deny", "reject", "dismiss", "dispute", "rebut", "refute", "say", "tell", "defend"},
 }
 EVENT_NOUNS = {
-    "complaint_filed": {"complaint", "grievance", "petition", "referral", "report"},
+    "complaint_filed": {"complaint", "grievance", "petition", "referral", "report", "lawsuit", "suit", "claim",
+                        "application"},
     "post_deleted": {"post", "tweet", "video", "clip", "message", "photo", "picture", "entry", "page", "comment",
                      "it", "story", "update", "blog"},
     "allegation_made": {"claim", "claims", "allegation", "allegations", "accusation", "accusations", "charge",
@@ -307,8 +308,11 @@ def _retold(f, doc, published, entities, paragraphs, quoted, anchors):
             subj = [c for c in v.children if c.dep_ in ("nsubj", "nsubjpass")]
             objs = [c for c in v.children if c.dep_ in ("dobj", "nsubjpass")]
             by_actor = bool(subj) and actor is not None and entities.resolve(subj[0]) is actor
-            names_event = any(o.lower_ in nouns for o in objs) or (v.dep_ == "acl" and v.head.lower_ in nouns)
-            if not by_actor and not (names_event and (not subj or subj[0].dep_ == "nsubjpass")):
+            # "the complaint" / "The complaint, submitted last Friday": a definite noun names the event again
+            definite = [o for o in objs if o.lower_ in nouns and (o.lower_ == "it" or any(
+                c.dep_ in ("det", "poss") and c.lower_ not in ("a", "an", "another") for c in o.children))]
+            names_event = bool(definite) or (v.dep_ in ("acl", "relcl") and v.head.lower_ in nouns)
+            if not by_actor and not names_event:
                 continue
             if f.event_type in ("allegation_made", "rebuttal_given") and not by_actor:
                 continue  # a claim or denial is the speaker's act: the speaker must be named
