@@ -205,7 +205,7 @@ TYPE_VERBS = {
 }
 EVENT_NOUNS = {
     "complaint_filed": {"complaint", "grievance", "petition", "referral", "report", "lawsuit", "suit", "claim",
-                        "application"},
+                        "application", "submission", "filing"},
     "post_deleted": {"post", "tweet", "video", "clip", "message", "photo", "picture", "entry", "page", "comment",
                      "it", "story", "update", "blog"},
     "allegation_made": {"claim", "claims", "allegation", "allegations", "accusation", "accusations", "charge",
@@ -364,6 +364,23 @@ def _dated_by_enclosing_event(findings, doc) -> None:
                 host = by_cue[tok.head.i]
                 f.occurred_at, f.occurred_precision = host.occurred_at, host.occurred_precision
                 break
+    # "The petition, handed in on Monday, accuses the council of ...": what a complaint's own
+    # document alleges was alleged when the complaint was made, and the other way round
+    for allegation in (f for f in findings if f.event_type == "allegation_made"):
+        if not any(_said_by_document(doc, ci) for ci in allegation.cue_tokens or []):
+            continue
+        for complaint in (f for f in findings if f.event_type == "complaint_filed"
+                          and f.actor["name"] == allegation.actor["name"]):
+            dated, undated = (allegation, complaint) if allegation.occurred_at else (complaint, allegation)
+            if dated.occurred_at and not undated.occurred_at:
+                undated.occurred_at, undated.occurred_precision = dated.occurred_at, dated.occurred_precision
+
+
+def _said_by_document(doc, ci) -> bool:
+    """The cue's subject is the complaint itself ("the petition claims", "the lawsuit alleges")."""
+    if ci is None or not 0 <= ci < len(doc):
+        return False
+    return any(c.dep_ == "nsubj" and c.lower_ in EVENT_NOUNS["complaint_filed"] for c in doc[ci].children)
 def _sentences(doc):
     """The parse's sentences, listed once per doc (Token.sent walks the whole doc each time)."""
     cached = doc.user_data.get("storyline.sentences")
