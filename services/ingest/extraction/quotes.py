@@ -414,11 +414,14 @@ def _rank(d: tuple, event_type: str, q: Quotation) -> tuple:
 
 
 def _type_preference(event_type: str, text: str) -> int:
-    """A denial's words fit a rebuttal; an accusation's fit the others."""
+    """A denial's words fit a rebuttal; an accusation's fit an allegation before the complaint or
+    deletion of the same speaker ("filed a complaint ..., alleging that ...")."""
     denial = bool(_DENIAL.search(text))
     if event_type == "rebuttal_given":
-        return 0 if denial else 1
-    return 1 if denial else 0
+        return 0 if denial else 2
+    if denial:
+        return 2
+    return 0 if event_type == "allegation_made" else 1
 
 
 def runs(body: str, quotes: list[Quotation]) -> list[Quotation]:

@@ -258,6 +258,11 @@ class Entities:
                 for c in tok.doc[tok.left_edge.i:tok.i]:
                     if c.text.islower() and c.pos_ in ("NOUN", "PROPN"):  # "union president X"
                         self._note_employer(hit, c, at)
+                    elif c.pos_ == "PROPN" and hit.kind == "person" and not any(
+                            c.text.lower() in w for w in hit.forms()):
+                        body = self.match(c.text)  # "Acme director X": the named body X speaks for
+                        if body is not None and body.kind == "organisation" and body is not hit:
+                            self.employer.setdefault(id(hit), body)
                 for c in tok.children:
                     if c.dep_ == "appos" and c.pos_ == "NOUN":  # "X, the union's president,"
                         self._note_employer(hit, c, at)
