@@ -1,88 +1,236 @@
-"""The editors' page in a real headless browser (Debian's chromium driven by Playwright),
-against the running query service with the seed story, checking what a reader sees."""
+"""The editors' page in a real headless browser (Debian's chromium driven by Playwright), against the
+running services with the seed story, checking what a reader sees against what the API answers.
+
+One browser per module; each test gets a fresh context (no state shared between tests).
+"""
 from __future__ import annotations
 
 import pathlib
-from datetime import datetime, timedelta
+import re
 
 import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
 
+from conftest import API_KEY
 from test_spine import _article
 
 OUTPUT = pathlib.Path(__file__).parent / "output"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LIVE_TIMEOUT_MS = 30_000
+
+# An article of our own for the live update: a new allegation in the seed story, by a made-up person.
+FOLLOW_UP = {
+    "id": "page-follow-up", "url": "https://news.example.test/page-follow-up", "outlet": "Example Wire",
+    "title": "Auditor questions volunteer spending", "published_at": "2024-10-26T10:00:00Z",
+    "body": "Petra Lindqvist has alleged that the volunteer scheme broke the spending rules. "
+            "She said the accounts would be published next month.",
+}
 
 
-@pytest.fixture
-def browser_page():
+@pytest.fixture(scope="module")
+def browser():
     if not pathlib.Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: `make tools-check` installs it (apt-get install chromium)")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1100})
-        yield page
-        browser.close()
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
 
 
-def test_editor_page_shows_the_seed_story(system, seed, browser_page, request):
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    yield pg
+    context.close()
+
+
+def _api(system, path: str, **params) -> dict:
+    r = requests.get(f"{system.query_url}{path}", params=params, timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _dom_entries(page) -> list[str]:
+    return page.locator("#timeline li.entry").evaluate_all("ns => ns.map(n => n.dataset.entry)")
+
+
+def _open_seed_story(system, seed, page) -> list[dict]:
     assert system.post(_article(seed)).status_code == 202
-    api = system.timeline("labour-volunteers", want=5)
-    entries = api["entries"]
-    page = browser_page
+    entries = system.timeline(seed["story"], want=5)["entries"]
     page.goto(f"{system.query_url}/")
-
-    # the story list, and search over titles and participants
-    story_link = page.locator("#stories a", has_text=seed["title"])
-    expect(story_link).to_have_count(1)
-    page.fill("#q", "rayner")
-    page.click("#search button")
-    expect(page.locator("#stories a")).to_have_count(1)
-    expect(page.locator("#stories a").first).to_contain_text(seed["title"])
-    page.fill("#q", "no story is called this")
-    page.click("#search button")
-    expect(page.locator("#stories-status")).to_have_text("No stories match.")
-    page.fill("#q", "")
-    page.click("#search button")
-
-    # a story's timeline: every entry, in the API's order, kinds told apart, sources linked
-    story_link.click()
+    page.locator("#stories a", has_text=seed["title"]).click()
     expect(page.locator("#story-title")).to_have_text(seed["title"])
+    expect(page.locator("#timeline li.entry")).to_have_count(len(entries))
+    return entries
+
+
+def _visible_text(page) -> str:
+    return page.evaluate("document.body.innerText")
+
+
+def test_seed_story_in_the_api_order_with_axis_sources_and_filters(system, seed, page, request):
+    entries = _open_seed_story(system, seed, page)
+    backend = request.node.callspec.id.split("-")[0]
+
+    # the DOM order is the API's order, entry by entry
+    assert _dom_entries(page) == [e["entry_id"] for e in entries]
     items = page.locator("#timeline li.entry")
-    expect(items).to_have_count(len(entries))
-    assert [items.nth(i).get_attribute("data-entry") for i in range(len(entries))] == [e["entry_id"] for e in entries]
     for i, e in enumerate(entries):
         item = items.nth(i)
         assert f"kind-{e['event_type']}" in item.get_attribute("class")
         expect(item.locator(".kind")).to_have_text(e["event_type"].replace("_", " "))
         expect(item.locator(".who strong")).to_have_text(e["actor"]["name"])
-        link = item.locator(f'.sources a[href="{seed["url"]}"]')
-        expect(link).to_have_text(seed["outlet"])
-        expect(item.locator(".badge.undated")).to_have_count(0 if e["dated"] else 1)
+        expect(item.locator(".confidence")).to_have_text(f"Confidence {round(e['confidence'] * 100)}%")
+        if e["quote"]:
+            expect(item.locator("blockquote")).to_contain_text(e["quote"])
+        else:
+            expect(item.locator("blockquote")).to_have_count(0)
+        # every report, with its outlet and publication time
+        sources = item.locator(".sources li")
+        expect(sources).to_have_count(len(e["provenance"]))
+        for j, p in enumerate(e["provenance"]):
+            expect(sources.nth(j).locator(f'a[href="{p["url"]}"]')).to_have_text(p["outlet"])
+            expect(sources.nth(j)).to_contain_text(p["published_at"][11:16] + " UTC")
+        inferred = (e.get("placement") or {}).get("inferred", not e["dated"])
+        expect(item.locator(".badge.inferred")).to_have_count(1 if inferred else 0)
+        expect(item.locator(".placement-note")).to_have_count(1 if inferred else 0)
+        if inferred and (e.get("placement") or {}).get("reason"):
+            expect(item.locator(".placement-note")).to_contain_text(e["placement"]["reason"])
     colours = {}
     for i, e in enumerate(entries):
         colours.setdefault(e["event_type"], items.nth(i).evaluate("n => getComputedStyle(n).borderLeftColor"))
     assert len(set(colours.values())) == len(colours) >= 3, colours
-    expect(page.locator("#story-meta")).to_contain_text("Angela Rayner")
-    expect(page.locator("#freshness")).to_contain_text("log read to g1")
+
+    # the axis: one mark per entry, in order, left to right by day; inferred marks are hollow
+    marks = page.locator("#axis .mark")
+    expect(marks).to_have_count(len(entries))
+    assert marks.evaluate_all("ns => ns.map(n => n.dataset.goto)") == [e["entry_id"] for e in entries]
+    lefts = marks.evaluate_all("ns => ns.map(n => n.getBoundingClientRect().left)")
+    days = page.locator("#timeline li.entry").evaluate_all("ns => ns.map(n => n.dataset.day)")
+    for (d1, x1), (d2, x2) in zip(zip(days, lefts), zip(days[1:], lefts[1:])):
+        assert (x1 < x2) if d1 < d2 else (x1 == x2) if d1 == d2 else (x1 > x2), (days, lefts)
+    assert page.locator("#axis .mark.inferred").count() == page.locator("#timeline li.entry.inferred").count()
+    marks.last.click()
+    expect(items.last).to_be_focused()
+
+    # no internal token on screen; the position is kept for machines
+    position = page.locator("#freshness").get_attribute("data-position")
+    assert position and position == requests.get(f"{system.query_url}/v1/stories", timeout=10).headers["X-Storyline-Position"]
+    text = _visible_text(page)
+    for token in (position, *position.split(";"), "storyline-timeline", "log read to"):
+        assert token not in text
+    assert not re.search(r"\bg\d+;", text)
+    assert not any(e["entry_id"] in text for e in entries)
 
     OUTPUT.mkdir(exist_ok=True)
-    shot = OUTPUT / f"editor-page-{request.node.callspec.id.split('-')[0]}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
+    page.screenshot(path=str(OUTPUT / f"editor-page-1280-{backend}.png"), full_page=True)
+    page.set_viewport_size({"width": 375, "height": 812})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # nothing wider than the phone
+    for sel in ("#timeline li.entry", "#axis .mark", "#type-options input", "#actor"):
+        boxes = page.locator(sel).evaluate_all("ns => ns.map(n => n.getBoundingClientRect().right)")
+        assert boxes and max(boxes) <= 375, (sel, boxes)
+    page.screenshot(path=str(OUTPUT / f"editor-page-375-{backend}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 1000})
 
-    # as known a day ago: nothing had been ingested; "Now" brings the timeline back
-    page.fill("#as-of", (datetime.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"))
-    page.click("#apply-as-of")
-    expect(page.locator("#timeline-status")).to_have_text("No events.")
-    expect(page.locator("#as-of-note")).to_be_visible()
-    expect(page.locator("#as-of-note")).to_contain_text("As known at")
-    assert "as_of=" in page.url
-    page.click("#now")
+    # filter by type: the DOM shows what the API answers for that type, in its order
+    kind = min({e["event_type"] for e in entries}, key=lambda t: (sum(e["event_type"] == t for e in entries), t))
+    page.locator(f'#type-options input[value="{kind}"]').check()
+    want = _api(system, f"/v1/stories/{seed['story']}/timeline", types=kind)["entries"]
+    assert 0 < len(want) < len(entries)
+    expect(items).to_have_count(len(want))
+    assert _dom_entries(page) == [e["entry_id"] for e in want]
+    assert "types=" in page.url
+    # and by actor, on top of it cleared
+    page.click("#clear-filters")
     expect(items).to_have_count(len(entries))
-    expect(page.locator("#as-of-note")).to_be_hidden()
-    # the page is served as static files from the package
-    assert requests.get(f"{system.query_url}/static/app.js", timeout=10).status_code == 200
+    actor = entries[0]["actor"]["name"]
+    page.select_option("#actor", actor)
+    want = _api(system, f"/v1/stories/{seed['story']}/timeline", actor=actor)["entries"]
+    expect(items).to_have_count(len(want))
+    assert _dom_entries(page) == [e["entry_id"] for e in want]
+    for i in range(len(want)):
+        expect(items.nth(i).locator(".who strong")).to_have_text(actor)
+    # a shared link restores the filter
+    page.reload()
+    expect(page.locator("#actor")).to_have_value(actor)
+    expect(items).to_have_count(len(want))
+    assert page.errors == []
+
+
+def test_keyboard_reaches_story_filters_and_entries(system, seed, page):
+    assert system.post(_article(seed)).status_code == 202
+    entries = system.timeline(seed["story"], want=5)["entries"]
+    page.goto(f"{system.query_url}/")
+    expect(page.locator("#stories a", has_text=seed["title"])).to_have_count(1)
+
+    def tab_to(selector: str, limit: int = 40):
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+                return
+        raise AssertionError(f"Tab never reached {selector}")
+
+    tab_to("#stories a")
+    # the focused control shows it: a visible outline
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    items = page.locator("#timeline li.entry")
+    expect(items).to_have_count(len(entries))
+    tab_to("#type-options input")
+    first_type = page.evaluate("document.activeElement.value")
+    page.keyboard.press("Space")
+    want = [e["entry_id"] for e in entries if e["event_type"] == first_type]
+    expect(items).to_have_count(len(want))
+    page.keyboard.press("Space")
+    expect(items).to_have_count(len(entries))
+    tab_to("#actor")
+    tab_to("#axis .mark")
+    page.keyboard.press("Enter")
+    expect(items.first).to_be_focused()
+    tab_to("#timeline .sources a")
+    assert page.evaluate("document.activeElement.closest('li.entry').dataset.entry") in {e["entry_id"] for e in entries}
+    assert page.errors == []
+
+
+def test_live_update_arrives_without_reload(system, seed, page):
+    before = _open_seed_story(system, seed, page)
+    page.evaluate("window.__sameDocument = 'kept'")
+    navigations = []
+    page.on("framenavigated", lambda f: navigations.append(f.url))
+
+    cited = sum(len(e["provenance"]) for e in before)
+    r = system.post(FOLLOW_UP | {"story_id": seed["story"]})
+    assert r.status_code == 202, r.text
+    assert r.json()["events"], "the follow-up article gave no event"
+    after = system.timeline(seed["story"], want=cited + len(r.json()["events"]))["entries"]
+    assert len(after) > len(before)
+    items = page.locator("#timeline li.entry")
+    expect(items).to_have_count(len(after), timeout=LIVE_TIMEOUT_MS)
+    assert _dom_entries(page) == [e["entry_id"] for e in after]
+    new = {e["entry_id"] for e in after} - {e["entry_id"] for e in before}
+    expect(page.locator("#timeline li.entry.new")).to_have_count(len(new))
+    assert {n for n in page.locator("#timeline li.entry.new").evaluate_all("ns => ns.map(n => n.dataset.entry)")} == new
+    expect(page.locator("#timeline-status")).to_contain_text("new")
+
+    # a correction shows up in the entry's history, again without a reload
+    target = before[0]
+    r = requests.post(f"{system.ingest_url}/v1/corrections", timeout=30, headers={"X-API-Key": API_KEY},
+                      json={"story_id": seed["story"], "event_id": target["provenance"][0]["event_id"],
+                            "action": "correct", "changes": {"summary": "A corrected summary from the desk."},
+                            "reason": "the first summary overstated it", "editor": "Page test desk"})
+    assert r.status_code == 202, r.text
+    entry = page.locator(f'#timeline li.entry[data-entry="{target["entry_id"]}"]')
+    expect(entry.locator(".history")).to_contain_text("the first summary overstated it", timeout=LIVE_TIMEOUT_MS)
+    expect(entry.locator(".history")).to_contain_text("Page test desk")
+    expect(entry.locator(".badge.corrected")).to_have_count(1)
+    expect(entry.locator(".summary")).to_have_text("A corrected summary from the desk.")
+
+    assert page.evaluate("window.__sameDocument") == "kept"
+    assert navigations == []
+    assert page.errors == []

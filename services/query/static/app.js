@@ -1,13 +1,19 @@
-// Editors' page: story search, a story's timeline, and the "as known at" control.
+// Editors' page: story search; a story's time axis and entries with filters; live updates.
 // Plain DOM, no build step; every text from the API goes in via textContent.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { story: null, asOf: null, retracted: false, storiesCursor: null, entriesCursor: null };
+const POLL_MS = 2000;
+const state = {
+  story: null, asOf: null, retracted: false, types: [], actor: "",
+  storiesCursor: null, entriesCursor: null,
+  etag: null, shown: new Set(), live: null,  // live: {stop()} of the EventSource or the poll loop
+};
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
     if (k === "class") node.className = v;
     else if (k === "text") node.textContent = v;
     else node.setAttribute(k, v);
@@ -16,20 +22,41 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-async function api(path, params = {}) {
+function query(params) {
   const qs = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") qs.set(k, v);
-  const url = path + (qs.toString() ? "?" + qs : "");
-  const res = await fetch(url, { headers: { Accept: "application/json" } });
+  for (const [k, v] of Object.entries(params)) {
+    if (Array.isArray(v)) v.forEach((x) => qs.append(k, x));
+    else if (v !== null && v !== undefined && v !== "") qs.set(k, v);
+  }
+  return qs.toString() ? "?" + qs : "";
+}
+
+// The projection's position goes to a data attribute (for scripts and support), never on screen.
+function noteFreshness(position) {
+  if (!position) return;
+  const f = $("freshness");
+  f.dataset.position = position;
+  const live = state.live ? ` · ${state.live.kind === "stream" ? "live" : "checking every few seconds"}` : "";
+  f.textContent = "Updated " + clock(new Date()) + live;
+}
+
+async function api(path, params = {}, etag = null) {
+  const headers = { Accept: "application/json" };
+  if (etag) headers["If-None-Match"] = etag;
+  const res = await fetch(path + query(params), { headers, cache: "no-store" });
+  noteFreshness(res.headers.get("X-Storyline-Position"));
+  if (res.status === 304) return null;
   const body = await res.json();
   if (!res.ok) throw new Error(body.error ? body.error.reason : res.statusText);
-  if (body.freshness) $("freshness").textContent = "log read to " + body.freshness.position;
+  body.etag = res.headers.get("ETag");
   return body;
 }
 
 const label = (type) => type.replace(/_/g, " ");
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
   "October", "November", "December"];
+const pad = (n) => String(n).padStart(2, "0");
+const clock = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 
 function humanDate(iso, precision) {
   const [y, m, d] = iso.slice(0, 10).split("-").map(Number);
@@ -38,6 +65,26 @@ function humanDate(iso, precision) {
   const day = `${d} ${MONTHS[m - 1]} ${y}`;
   return precision === "week" ? "week of " + day : day;
 }
+
+function humanTime(iso) {  // an instant from the API, in UTC as the API gives it
+  if (!iso) return "";
+  const t = iso.length > 10 ? `, ${iso.slice(11, 16)} UTC` : "";
+  return humanDate(iso, "day") + t;
+}
+
+// Where an entry sits on the day scale. The API's `placement` (date, inferred, reason) wins when
+// present; without it an undated entry sits on its publication day, and says so.
+function placementOf(e) {
+  if (e.placement && e.placement.date) {
+    return { day: e.placement.date.slice(0, 10), inferred: Boolean(e.placement.inferred),
+             reason: e.placement.reason || (e.placement.inferred ? "no date in the reports" : "") };
+  }
+  if (e.dated) return { day: e.occurred_at.slice(0, 10), inferred: false, reason: "" };
+  return { day: e.published_at.slice(0, 10), inferred: true,
+           reason: `no date in the reports; placed on the day it was published, ${humanDate(e.published_at, "day")}` };
+}
+
+const dayNumber = (day) => Date.UTC(...day.split("-").map((n, i) => Number(n) - (i === 1 ? 1 : 0))) / 86400000;
 
 // ---------------------------------------------------------------- stories
 
@@ -48,9 +95,11 @@ async function loadStories(append = false) {
     const page = await api("v1/stories", params);
     if (!append) $("stories").replaceChildren();
     for (const s of page.stories) {
-      const link = el("a", { href: "#story=" + encodeURIComponent(s.story_id), "data-story": s.story_id },
+      const n = s.event_count, p = s.participants.length;
+      const link = el("a", { href: "#story=" + encodeURIComponent(s.story_id), "data-story": s.story_id,
+                             "aria-current": String(s.story_id === state.story) },
         el("span", { class: "title", text: s.title || s.story_id }),
-        el("span", { class: "sub", text: ` ${s.event_count} events · ${s.participants.length} participants` }));
+        el("span", { class: "sub", text: ` ${n} ${n === 1 ? "event" : "events"} · ${p} ${p === 1 ? "participant" : "participants"}` }));
       $("stories").append(el("li", {}, link));
     }
     state.storiesCursor = page.next_cursor;
@@ -61,68 +110,265 @@ async function loadStories(append = false) {
   }
 }
 
+// ---------------------------------------------------------------- filters
+
+function renderFilters(summary) {
+  const types = Object.keys(summary.counts).sort();
+  for (const t of state.types) if (!types.includes(t)) types.push(t);
+  $("type-options").replaceChildren(...types.map((t) => {
+    const n = summary.counts[t] || 0;
+    return el("label", { class: `check kind-${t}` },
+      el("input", { type: "checkbox", name: "types", value: t, checked: state.types.includes(t) ? "" : null }),
+      el("span", { class: "swatch", "aria-hidden": "true" }),
+      ` ${label(t)} (${n})`);
+  }));
+  const actors = summary.participants.filter((p) => p.roles.includes("actor")).map((p) => p.name);
+  if (state.actor && !actors.includes(state.actor)) actors.push(state.actor);
+  $("actor").replaceChildren(el("option", { value: "", text: "All actors" }),
+    ...actors.sort().map((a) => el("option", { value: a, text: a, selected: a === state.actor ? "" : null })));
+}
+
+function readFilters() {
+  state.types = [...document.querySelectorAll('#type-options input[name="types"]:checked')].map((i) => i.value);
+  state.actor = $("actor").value;
+}
+
 // ---------------------------------------------------------------- a story
 
-function entryNode(e) {
-  const classes = ["entry", "kind-" + e.event_type, e.dated ? "dated" : "undated", e.status];
-  const when = e.dated ? humanDate(e.occurred_at, e.occurred_precision)
-                       : "reported " + humanDate(e.published_at, "day");
-  const head = el("div", { class: "head" },
+function entryHeading(e, where) {
+  const when = where.inferred ? `${humanDate(where.day, "day")} (inferred)`
+             : e.dated ? humanDate(e.occurred_at, e.occurred_precision) : humanDate(where.day, "day");
+  return el("h3", { class: "head", id: "h-" + e.entry_id },
     el("span", { class: "when", text: when }),
-    el("span", { class: "kind", text: label(e.event_type) }),
-    e.dated ? null : el("span", { class: "badge undated", text: "undated", title: "no event time found; placed by publication day" }),
-    e.status === "retracted" ? el("span", { class: "badge retracted", text: "retracted" }) : null,
-    e.status === "corrected" ? el("span", { class: "badge corrected", text: "corrected" }) : null);
-  const who = el("div", { class: "who" }, el("strong", { text: e.actor.name }),
-    e.target ? " → " + e.target.name : null);
-  const sources = el("div", { class: "sources" }, "Sources: ");
-  e.provenance.forEach((p, i) => {
-    if (i) sources.append(", ");
+    el("span", { class: "kind", text: label(e.event_type) }));
+}
+
+function corrections(e) {
+  const rows = [];
+  for (const p of e.provenance) for (const c of p.corrections || []) rows.push({ ...c, outlet: p.outlet || p.article_id });
+  rows.sort((a, b) => (a.recorded_at || "").localeCompare(b.recorded_at || ""));
+  if (!rows.length) return null;
+  const describe = (c) => {
+    if (c.kind === "retracted") return "Retracted";
+    const fields = Object.entries(c.changes || {}).map(([k, v]) => {
+      const was = c.previous && c.previous[k];
+      const show = (x) => (x && typeof x === "object" ? x.name || JSON.stringify(x) : String(x));
+      return `${label(k)} ${was != null ? `from ${show(was)} ` : ""}to ${show(v)}`;
+    });
+    return "Corrected: " + (fields.join("; ") || "details");
+  };
+  return el("div", { class: "history" }, el("h4", { text: "Correction history" }),
+    el("ol", {}, ...rows.map((c) => el("li", {},
+      el("span", { text: describe(c) }),
+      el("span", { class: "meta", text: ` (${c.outlet}'s report), ${humanTime(c.recorded_at)}` +
+                                         (c.editor ? ` by ${c.editor}` : "") }),
+      c.reason ? el("span", { class: "reason", text: ` Reason: ${c.reason}` } ) : null))));
+}
+
+function sourcesList(e) {
+  const list = el("ul", { class: "sources" });
+  for (const p of e.provenance) {
     const name = p.outlet || p.article_id;
     const safe = p.url && /^https?:\/\//i.test(p.url);
-    sources.append(safe ? el("a", { href: p.url, title: p.sentence, rel: "noopener", target: "_blank", text: name })
-                        : el("span", { title: p.sentence, text: name }));
-    sources.append(el("span", { class: "meta", text: ` (confidence ${p.confidence.toFixed(2)}, extractor ${p.extractor_version})` }));
+    const link = safe ? el("a", { href: p.url, rel: "noopener", target: "_blank", text: name })
+                      : el("span", { class: "outlet", text: name });
+    list.append(el("li", { title: p.sentence },
+      link,
+      el("span", { class: "meta", text: `, published ${humanTime(p.published_at)} · confidence ${Math.round(p.confidence * 100)}%` +
+                                          (p.status === "retracted" ? " · retracted" : "") })));
+  }
+  return el("div", { class: "sources-box" },
+    el("h4", { text: e.provenance.length === 1 ? "Source" : `Sources (${e.provenance.length} reports)` }), list);
+}
+
+function entryNode(e, byId, isNew) {
+  const where = placementOf(e);
+  const classes = ["entry", "kind-" + e.event_type, e.dated ? "dated" : "undated", where.inferred ? "inferred" : "",
+                   e.status, isNew ? "new" : ""].filter(Boolean);
+  const badges = el("p", { class: "badges" },
+    where.inferred ? el("span", { class: "badge inferred", text: "inferred position" }) : null,
+    e.status === "retracted" ? el("span", { class: "badge retracted", text: "retracted" }) : null,
+    e.status === "corrected" ? el("span", { class: "badge corrected", text: "corrected" }) : null,
+    isNew ? el("span", { class: "badge new", text: "new" }) : null);
+  const who = el("p", { class: "who" }, el("strong", { text: e.actor.name }),
+    e.target ? ` → ${e.target.name}` : null);
+  const responds = (e.responds_to || []).filter((id) => byId.has(id));
+  const answers = responds.length ? el("p", { class: "responds" }, "In response to ",
+    ...responds.flatMap((id, i) => {
+      const r = byId.get(id);
+      return [i ? ", " : null, el("button", { type: "button", class: "link", "data-goto": id,
+        text: `${label(r.event_type)} by ${r.actor.name} (${humanDate(placementOf(r).day, "day")})` })];
+    })) : null;
+  return el("li", { class: classes.join(" "), id: "entry-" + e.entry_id, "data-entry": e.entry_id,
+                    "data-kind": e.event_type, "data-day": where.day, tabindex: "-1", "aria-labelledby": "h-" + e.entry_id },
+    entryHeading(e, where), badges,
+    where.inferred ? el("p", { class: "placement-note", text: "Position inferred: " + where.reason }) : null,
+    who, el("p", { class: "summary", text: e.summary }),
+    e.quote ? el("blockquote", { class: "quote" }, el("p", { text: `“${e.quote}”` })) : null,
+    answers,
+    el("p", { class: "confidence", text: `Confidence ${Math.round(e.confidence * 100)}%` }),
+    sourcesList(e), corrections(e));
+}
+
+// The day scale: first to last day of the shown entries; marks of one day stack upwards in order.
+function renderAxis(entries) {
+  const axis = $("axis");
+  if (!entries.length) { axis.replaceChildren(); return; }
+  const places = entries.map(placementOf);
+  const days = places.map((p) => dayNumber(p.day));
+  const first = Math.min(...days), last = Math.max(...days), span = Math.max(last - first, 1);
+  const at = (d) => (last === first ? 50 : ((d - first) / span) * 100);
+  const ticks = [];
+  const step = Math.max(1, Math.ceil(span / 6));
+  for (let d = first; d <= last; d += step) ticks.push(d);
+  if (ticks[ticks.length - 1] !== last) ticks.push(last);
+  const iso = (d) => new Date(d * 86400000).toISOString().slice(0, 10);
+  const stack = new Map();
+  const marks = entries.map((e, i) => {
+    const level = stack.get(days[i]) || 0;
+    stack.set(days[i], level + 1);
+    const name = `${humanDate(places[i].day, "day")}: ${label(e.event_type)} by ${e.actor.name}` +
+                 (places[i].inferred ? `, position inferred (${places[i].reason})` : "");
+    return el("button", { type: "button", class: `mark kind-${e.event_type}${places[i].inferred ? " inferred" : ""}`,
+                          style: `left: ${at(days[i])}%; bottom: ${0.9 + level * 1.05}rem`,
+                          "data-goto": e.entry_id, "aria-label": name, title: name });
   });
-  return el("li", { class: classes.join(" "), "data-entry": e.entry_id, "data-kind": e.event_type },
-    head, who, el("p", { class: "summary", text: e.summary }),
-    e.quote ? el("blockquote", { text: e.quote }) : null, sources);
+  const height = 2.4 + Math.max(...stack.values()) * 1.05;
+  axis.style.height = height + "rem";
+  axis.replaceChildren(el("div", { class: "rule", "aria-hidden": "true" }),
+    ...ticks.map((d, i) => el("span", { class: "tick" + (i === 0 || i === ticks.length - 1 ? " end" : ""),
+                                        style: `left: ${at(d)}%`, "aria-hidden": "true",
+                                        text: humanDate(iso(d), "day").replace(/ \d{4}$/, "") })),
+    ...marks);
 }
 
 async function loadStory(storyId) {
+  const changed = storyId !== state.story;
   state.story = storyId;
+  if (changed) { state.shown = new Set(); state.etag = null; }
   $("placeholder").hidden = true;
   $("story").hidden = false;
   for (const a of document.querySelectorAll("#stories a")) a.setAttribute("aria-current", String(a.dataset.story === storyId));
-  try {
-    const s = await api("v1/stories/" + encodeURIComponent(storyId));
-    $("story-title").textContent = s.title || s.story_id;
-    const counts = Object.entries(s.counts).map(([k, n]) => `${n} ${label(k)}`).join(", ");
-    const people = s.participants.map((p) => `${p.name} (${p.roles.join("/")})`).join(", ");
-    $("story-meta").textContent = `${counts}. Participants: ${people}. Sources: ${s.sources.length} articles.`;
-  } catch (err) {
-    $("story-title").textContent = storyId;
-    $("story-meta").textContent = "Could not load the story: " + err.message;
-  }
+  await loadSummary();
   await loadTimeline(false);
+  startLive();
 }
 
-async function loadTimeline(append) {
-  const params = { limit: 50, as_of: state.asOf, include_retracted: state.retracted ? "true" : null,
-                   cursor: append ? state.entriesCursor : null };
-  $("timeline-status").textContent = "Loading…";
+async function loadSummary() {
   try {
-    const page = await api("v1/stories/" + encodeURIComponent(state.story) + "/timeline", params);
-    if (!append) $("timeline").replaceChildren();
-    for (const e of page.entries) $("timeline").append(entryNode(e));
+    const s = await api("v1/stories/" + encodeURIComponent(state.story));
+    $("story-title").textContent = s.title || s.story_id;
+    const lead = typeof s.lead === "string" ? s.lead : s.lead && s.lead.text;
+    $("story-lead").hidden = !lead;
+    $("story-lead").textContent = lead || "";
+    const counts = Object.entries(s.counts).map(([k, n]) => `${n} ${label(k)}`).join(", ");
+    const n = s.sources.length;
+    const outlets = new Set(s.sources.map((a) => a.outlet || a.article_id)).size;
+    $("story-meta").textContent = `${counts}. Reported in ${n} ${n === 1 ? "article" : "articles"} ` +
+                                  `from ${outlets} ${outlets === 1 ? "outlet" : "outlets"}.`;
+    renderFilters(s);
+  } catch (err) {
+    $("story-title").textContent = state.story;
+    $("story-meta").textContent = "Could not load the story: " + err.message;
+  }
+}
+
+function timelineParams(limit, cursor) {
+  return { limit, as_of: state.asOf, include_retracted: state.retracted ? "true" : null, cursor,
+           types: state.types.length ? state.types.join(",") : null, actor: state.actor || null };
+}
+
+let entries = [];  // what the list shows, in the API's order
+
+function renderEntries(list, fresh) {
+  const focused = document.activeElement && document.activeElement.closest("#timeline [data-entry]");
+  const keep = focused && { id: focused.dataset.entry, goto: document.activeElement.dataset.goto,
+                            self: document.activeElement === focused };
+  const byId = new Map(list.map((e) => [e.entry_id, e]));
+  $("timeline").replaceChildren(...list.map((e) => entryNode(e, byId, fresh.has(e.entry_id))));
+  renderAxis(list);
+  if (keep) {  // a live update must not throw the reader's focus away
+    const node = $("entry-" + keep.id);
+    const target = node && (keep.self ? node : node.querySelector(`[data-goto="${keep.goto}"]`) || node);
+    if (target) target.focus({ preventScroll: true });
+  }
+}
+
+async function loadTimeline(append, { refresh = false } = {}) {
+  const limit = refresh ? Math.min(500, Math.max(50, entries.length)) : 50;
+  if (!refresh) $("timeline-status").textContent = "Loading…";
+  try {
+    const page = await api("v1/stories/" + encodeURIComponent(state.story) + "/timeline",
+                           timelineParams(limit, append ? state.entriesCursor : null), refresh ? state.etag : null);
+    if (page === null) return false;  // 304: nothing new
+    if (!append) state.etag = page.etag;
+    const fresh = new Set(refresh ? page.entries.map((e) => e.entry_id).filter((id) => !state.shown.has(id)) : []);
+    entries = append ? entries.concat(page.entries) : page.entries;
+    for (const e of page.entries) state.shown.add(e.entry_id);
+    renderEntries(entries, fresh);
     state.entriesCursor = page.next_cursor;
     $("more-entries").hidden = !page.next_cursor;
     $("as-of-note").hidden = !page.as_of;
-    $("as-of-note").textContent = page.as_of ? "As known at " + page.as_of + " (what had been ingested by then)" : "";
-    $("timeline-status").textContent = $("timeline").children.length ? "" : "No events.";
+    $("as-of-note").textContent = page.as_of ? "As known at " + humanTime(page.as_of) + " (what had been ingested by then)" : "";
+    const n = entries.length;
+    $("timeline-status").textContent = !n ? "No events." :
+      fresh.size ? `${fresh.size} new ${fresh.size === 1 ? "entry" : "entries"} arrived.` :
+      `${n} ${n === 1 ? "entry" : "entries"}${state.types.length || state.actor ? " match the filters" : ""}.`;
+    return true;
   } catch (err) {
     $("timeline-status").textContent = "Could not load the timeline: " + err.message;
+    return false;
   }
+}
+
+// ---------------------------------------------------------------- live updates
+
+// Server-Sent Events when the service has them (GET /v1/stories/<id>/events); otherwise, or when
+// the stream fails, polling with the timeline's ETag (a 304 costs the service no read of events).
+function startLive() {
+  stopLive();
+  if (!state.story || state.asOf) return;  // a view "as known at" a time does not change
+  if ("EventSource" in window) {
+    const source = new EventSource("v1/stories/" + encodeURIComponent(state.story) + "/events");
+    let opened = false;
+    const onChange = () => refreshSoon();
+    source.onopen = () => { opened = true; };
+    source.onmessage = onChange;
+    for (const name of ["timeline", "entry", "event", "change"]) source.addEventListener(name, onChange);
+    source.onerror = () => {
+      if (opened && source.readyState !== EventSource.CLOSED) return;  // the browser reconnects by itself
+      source.close();
+      if (state.live && state.live.source === source) startPolling();
+    };
+    state.live = { kind: "stream", source, stop: () => source.close() };
+  } else {
+    startPolling();
+  }
+}
+
+function startPolling() {
+  let timer = null, stopped = false;
+  const tick = async () => {
+    if (stopped) return;
+    if (!document.hidden) await refresh();
+    if (!stopped) timer = setTimeout(tick, POLL_MS);
+  };
+  state.live = { kind: "poll", stop: () => { stopped = true; clearTimeout(timer); } };
+  timer = setTimeout(tick, POLL_MS);
+}
+
+function stopLive() {
+  if (state.live) state.live.stop();
+  state.live = null;
+}
+
+let pending = null;
+function refreshSoon() {  // a burst of stream events is one re-read
+  if (!pending) pending = setTimeout(() => { pending = null; refresh(); }, 150);
+}
+
+async function refresh() {
+  if (await loadTimeline(false, { refresh: true })) await loadSummary();
 }
 
 // ---------------------------------------------------------------- wiring
@@ -131,7 +377,10 @@ function fromHash() {
   const h = new URLSearchParams(location.hash.slice(1));
   state.asOf = h.get("as_of");
   state.retracted = h.get("retracted") === "1";
+  state.types = (h.get("types") || "").split(",").filter(Boolean);
+  state.actor = h.get("actor") || "";
   $("retracted").checked = state.retracted;
+  if (state.asOf) $("as-of-box").open = true;
   if (h.get("story")) loadStory(h.get("story"));
 }
 
@@ -139,7 +388,23 @@ function toHash() {
   const h = new URLSearchParams({ story: state.story });
   if (state.asOf) h.set("as_of", state.asOf);
   if (state.retracted) h.set("retracted", "1");
+  if (state.types.length) h.set("types", state.types.join(","));
+  if (state.actor) h.set("actor", state.actor);
   history.replaceState(null, "", "#" + h);
+}
+
+function goTo(entryId) {
+  const node = $("entry-" + entryId);
+  if (!node) return;
+  node.scrollIntoView({ block: "center" });
+  node.focus({ preventScroll: true });
+}
+
+function filtersChanged() {
+  readFilters();
+  toHash();
+  state.etag = null;
+  loadTimeline(false);
 }
 
 $("search").addEventListener("submit", (ev) => { ev.preventDefault(); loadStories(false); });
@@ -149,19 +414,36 @@ $("stories").addEventListener("click", (ev) => {
   const a = ev.target.closest("a[data-story]");
   if (!a) return;
   ev.preventDefault();
-  state.story = a.dataset.story;
+  state.types = [];
+  state.actor = "";
+  loadStory(a.dataset.story);  // sets state.story before its first await
   toHash();
-  loadStory(a.dataset.story);
 });
+$("filters").addEventListener("change", filtersChanged);
+$("filters").addEventListener("submit", (ev) => { ev.preventDefault(); filtersChanged(); });
+$("filters").addEventListener("reset", () => setTimeout(filtersChanged));  // after the form has reset its controls
+for (const id of ["axis", "timeline"]) {
+  $(id).addEventListener("click", (ev) => {
+    const b = ev.target.closest("[data-goto]");
+    if (b) goTo(b.dataset.goto);
+  });
+}
 $("controls").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const v = $("as-of").value;  // local time without a zone; the API wants one
   state.asOf = v ? new Date(v).toISOString() : null;
   state.retracted = $("retracted").checked;
   toHash();
-  loadTimeline(false);
+  state.etag = null;
+  loadTimeline(false).then(startLive);
 });
-$("now").addEventListener("click", () => { $("as-of").value = ""; state.asOf = null; toHash(); loadTimeline(false); });
+$("now").addEventListener("click", () => {
+  $("as-of").value = "";
+  state.asOf = null;
+  toHash();
+  state.etag = null;
+  loadTimeline(false).then(startLive);
+});
 $("retracted").addEventListener("change", () => { state.retracted = $("retracted").checked; toHash(); loadTimeline(false); });
 
 loadStories(false).then(fromHash);
