@@ -70,6 +70,20 @@ def _open_seed_story(system, seed, page) -> list[dict]:
     return entries
 
 
+def _assert_axis_by_day(page):
+    """Each mark sits on its entry's day, and every mark of a day lies left of every mark of a later day."""
+    marks = page.locator("#axis .mark").evaluate_all(
+        "ns => ns.map(n => [n.dataset.day, n.getBoundingClientRect().left + n.offsetWidth / 2])")
+    assert [d for d, _ in marks] == page.locator("#timeline li.entry").evaluate_all("ns => ns.map(n => n.dataset.day)")
+    xs: dict[str, list[float]] = {}
+    for day, x in marks:
+        xs.setdefault(day, []).append(x)
+    days = sorted(xs)
+    for a, b in zip(days, days[1:]):
+        assert max(xs[a]) < min(xs[b]), (a, b, xs)
+    return days
+
+
 def _visible_text(page) -> str:
     return page.evaluate("document.body.innerText")
 
@@ -111,10 +125,7 @@ def test_seed_story_in_the_api_order_with_axis_sources_and_filters(system, seed,
     marks = page.locator("#axis .mark")
     expect(marks).to_have_count(len(entries))
     assert marks.evaluate_all("ns => ns.map(n => n.dataset.goto)") == [e["entry_id"] for e in entries]
-    lefts = marks.evaluate_all("ns => ns.map(n => n.getBoundingClientRect().left)")
-    days = page.locator("#timeline li.entry").evaluate_all("ns => ns.map(n => n.dataset.day)")
-    for (d1, x1), (d2, x2) in zip(zip(days, lefts), zip(days[1:], lefts[1:])):
-        assert (x1 < x2) if d1 < d2 else (x1 == x2) if d1 == d2 else (x1 > x2), (days, lefts)
+    _assert_axis_by_day(page)
     assert page.locator("#axis .mark.inferred").count() == page.locator("#timeline li.entry.inferred").count()
     marks.last.click()
     expect(items.last).to_be_focused()
@@ -163,6 +174,7 @@ def test_seed_story_in_the_api_order_with_axis_sources_and_filters(system, seed,
     assert page.errors == []
 
 
+@pytest.mark.parametrize("system", ["embedded"], indirect=True)  # the page's own behaviour: one backend is enough
 def test_keyboard_reaches_story_filters_and_entries(system, seed, page):
     assert system.post(_article(seed)).status_code == 202
     entries = system.timeline(seed["story"], want=5)["entries"]
@@ -198,7 +210,7 @@ def test_keyboard_reaches_story_filters_and_entries(system, seed, page):
     assert page.errors == []
 
 
-def test_live_update_arrives_without_reload(system, seed, page):
+def test_live_update_arrives_without_reload(system, seed, page, request):
     before = _open_seed_story(system, seed, page)
     page.evaluate("window.__sameDocument = 'kept'")
     navigations = []
@@ -217,6 +229,7 @@ def test_live_update_arrives_without_reload(system, seed, page):
     expect(page.locator("#timeline li.entry.new")).to_have_count(len(new))
     assert {n for n in page.locator("#timeline li.entry.new").evaluate_all("ns => ns.map(n => n.dataset.entry)")} == new
     expect(page.locator("#timeline-status")).to_contain_text("new")
+    assert len(_assert_axis_by_day(page)) >= 1
 
     # a correction shows up in the entry's history, again without a reload
     target = before[0]
@@ -231,6 +244,8 @@ def test_live_update_arrives_without_reload(system, seed, page):
     expect(entry.locator(".badge.corrected")).to_have_count(1)
     expect(entry.locator(".summary")).to_have_text("A corrected summary from the desk.")
 
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"editor-page-live-{request.node.callspec.id.split('-')[0]}.png"), full_page=True)
     assert page.evaluate("window.__sameDocument") == "kept"
     assert navigations == []
     assert page.errors == []

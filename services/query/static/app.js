@@ -152,7 +152,10 @@ function corrections(e) {
     if (c.kind === "retracted") return "Retracted";
     const fields = Object.entries(c.changes || {}).map(([k, v]) => {
       const was = c.previous && c.previous[k];
-      const show = (x) => (x && typeof x === "object" ? x.name || JSON.stringify(x) : String(x));
+      const show = (x) => {
+        const text = x && typeof x === "object" ? x.name || JSON.stringify(x) : String(x);
+        return text.length > 90 ? `“${text.slice(0, 88)}…”` : `“${text}”`;
+      };
       return `${label(k)} ${was != null ? `from ${show(was)} ` : ""}to ${show(v)}`;
     });
     return "Corrected: " + (fields.join("; ") || "details");
@@ -210,36 +213,58 @@ function entryNode(e, byId, isNew) {
     sourcesList(e), corrections(e));
 }
 
-// The day scale: first to last day of the shown entries; marks of one day stack upwards in order.
-function renderAxis(entries) {
+// The day scale: one band per day from the first to the last shown day; an entry's mark sits in
+// its day's band, the entries of one day side by side in their order (in rows when the band is narrow).
+const MARK_PX = 20;
+function renderAxis(list) {
   const axis = $("axis");
-  if (!entries.length) { axis.replaceChildren(); return; }
-  const places = entries.map(placementOf);
+  if (!list.length) { axis.replaceChildren(); axis.style.height = ""; return; }
+  const places = list.map(placementOf);
   const days = places.map((p) => dayNumber(p.day));
-  const first = Math.min(...days), last = Math.max(...days), span = Math.max(last - first, 1);
-  const at = (d) => (last === first ? 50 : ((d - first) / span) * 100);
-  const ticks = [];
-  const step = Math.max(1, Math.ceil(span / 6));
-  for (let d = first; d <= last; d += step) ticks.push(d);
-  if (ticks[ticks.length - 1] !== last) ticks.push(last);
-  const iso = (d) => new Date(d * 86400000).toISOString().slice(0, 10);
-  const stack = new Map();
-  const marks = entries.map((e, i) => {
-    const level = stack.get(days[i]) || 0;
-    stack.set(days[i], level + 1);
+  const first = Math.min(...days), last = Math.max(...days), n = last - first + 1;
+  const band = 100 / n, bandPx = Math.max(axis.clientWidth, 200) / n;
+  const perDay = new Map();
+  days.forEach((d) => perDay.set(d, (perDay.get(d) || 0) + 1));
+  const seen = new Map();
+  let rows = 1;
+  const marks = list.map((e, i) => {
+    const d = days[i], k = perDay.get(d), j = seen.get(d) || 0;
+    seen.set(d, j + 1);
+    const across = Math.max(1, Math.min(k, Math.floor((bandPx * 0.9) / MARK_PX)));
+    const row = Math.floor(j / across), col = j % across, inRow = Math.min(across, k - row * across);
+    rows = Math.max(rows, row + 1);
+    const spread = Math.min(band * 0.9, (inRow * MARK_PX * band) / bandPx);  // the row's width in %
+    const left = (d - first) * band + band / 2 - spread / 2 + ((col + 0.5) / inRow) * spread;
     const name = `${humanDate(places[i].day, "day")}: ${label(e.event_type)} by ${e.actor.name}` +
                  (places[i].inferred ? `, position inferred (${places[i].reason})` : "");
     return el("button", { type: "button", class: `mark kind-${e.event_type}${places[i].inferred ? " inferred" : ""}`,
-                          style: `left: ${at(days[i])}%; bottom: ${0.9 + level * 1.05}rem`,
+                          style: `left: ${left}%; bottom: ${1.1 + row * 1.25}rem`, "data-day": places[i].day,
                           "data-goto": e.entry_id, "aria-label": name, title: name });
   });
-  const height = 2.4 + Math.max(...stack.values()) * 1.05;
-  axis.style.height = height + "rem";
+  const step = Math.max(1, Math.ceil(n / Math.max(1, Math.floor(axis.clientWidth / 110))));
+  const ticks = [];
+  for (let d = first; d <= last; d += step) ticks.push(d);
+  if (ticks[ticks.length - 1] !== last) ticks.push(last);
+  const iso = (d) => new Date(d * 86400000).toISOString().slice(0, 10);
+  const sameYear = iso(first).slice(0, 4) === iso(last).slice(0, 4);
+  const tickText = (d, end) => {
+    const text = humanDate(iso(d), "day");
+    return end || !sameYear ? text : text.replace(/ \d{4}$/, "");
+  };
+  axis.style.height = 2.6 + rows * 1.25 + "rem";
   axis.replaceChildren(el("div", { class: "rule", "aria-hidden": "true" }),
-    ...ticks.map((d, i) => el("span", { class: "tick" + (i === 0 || i === ticks.length - 1 ? " end" : ""),
-                                        style: `left: ${at(d)}%`, "aria-hidden": "true",
-                                        text: humanDate(iso(d), "day").replace(/ \d{4}$/, "") })),
+    ...ticks.flatMap((d, i) => {
+      const end = i === 0 || i === ticks.length - 1, left = `left: ${(d - first) * band + band / 2}%`;
+      return [el("span", { class: "tick-line", style: left, "aria-hidden": "true" }),
+              el("span", { class: "tick" + (end ? " end" : ""), style: left, "aria-hidden": "true", text: tickText(d, end) })];
+    }),
     ...marks);
+  const box = axis.getBoundingClientRect();  // keep the end labels inside the axis's box
+  for (const t of axis.querySelectorAll(".tick")) {
+    const r = t.getBoundingClientRect();
+    const shift = Math.max(0, box.left - 8 - r.left) - Math.max(0, r.right - box.right - 8);
+    if (shift) t.style.marginLeft = shift + "px";
+  }
 }
 
 async function loadStory(storyId) {
@@ -267,6 +292,9 @@ async function loadSummary() {
     $("story-meta").textContent = `${counts}. Reported in ${n} ${n === 1 ? "article" : "articles"} ` +
                                   `from ${outlets} ${outlets === 1 ? "outlet" : "outlets"}.`;
     renderFilters(s);
+    const sub = document.querySelector(`#stories a[data-story="${CSS.escape(state.story)}"] .sub`);
+    const events = Object.values(s.counts).reduce((a, b) => a + b, 0), people = s.participants.length;
+    if (sub) sub.textContent = ` ${events} ${events === 1 ? "event" : "events"} · ${people} ${people === 1 ? "participant" : "participants"}`;
   } catch (err) {
     $("story-title").textContent = state.story;
     $("story-meta").textContent = "Could not load the story: " + err.message;
@@ -445,5 +473,12 @@ $("now").addEventListener("click", () => {
   loadTimeline(false).then(startLive);
 });
 $("retracted").addEventListener("change", () => { state.retracted = $("retracted").checked; toHash(); loadTimeline(false); });
+
+let axisWidth = 0;
+new ResizeObserver(() => {
+  if (Math.abs($("axis").clientWidth - axisWidth) < 8) return;
+  axisWidth = $("axis").clientWidth;
+  renderAxis(entries);
+}).observe($("axis"));
 
 loadStories(false).then(fromHash);
