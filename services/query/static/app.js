@@ -361,8 +361,12 @@ function startLive() {
     let opened = false;
     const onChange = () => refreshSoon();
     source.onopen = () => { opened = true; };
+    // `ready` opens every stream: re-read once, so a change between our read and the stream's start
+    // is not missed (a 304 when there was none); then each change event triggers a re-read of the
+    // timeline, since a new report can move other entries (causal order, merged entries).
+    source.addEventListener("ready", onChange);
+    for (const name of ["entry_added", "entry_corrected", "entry_retracted"]) source.addEventListener(name, onChange);
     source.onmessage = onChange;
-    for (const name of ["timeline", "entry", "event", "change"]) source.addEventListener(name, onChange);
     source.onerror = () => {
       if (opened && source.readyState !== EventSource.CLOSED) return;  // the browser reconnects by itself
       source.close();
