@@ -212,6 +212,10 @@ def test_keyboard_reaches_story_filters_and_entries(system, seed, page):
 
 def test_live_update_arrives_without_reload(system, seed, page, request):
     before = _open_seed_story(system, seed, page)
+    # Server-Sent Events when the service has the stream, else polling with the ETag
+    with requests.get(f"{system.query_url}/v1/stories/{seed['story']}/events", stream=True, timeout=10) as r:
+        streams = r.status_code == 200 and r.headers["Content-Type"].startswith("text/event-stream")
+    expect(page.locator("body")).to_have_attribute("data-live", "stream" if streams else "poll")
     page.evaluate("window.__sameDocument = 'kept'")
     navigations = []
     page.on("framenavigated", lambda f: navigations.append(f.url))

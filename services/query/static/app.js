@@ -360,7 +360,8 @@ function startLive() {
     const source = new EventSource("v1/stories/" + encodeURIComponent(state.story) + "/events");
     let opened = false;
     const onChange = () => refreshSoon();
-    source.onopen = () => { opened = true; };
+    document.body.dataset.live = "connecting";
+    source.onopen = () => { opened = true; document.body.dataset.live = "stream"; };
     // `ready` opens every stream: re-read once, so a change between our read and the stream's start
     // is not missed (a 304 when there was none); then each change event triggers a re-read of the
     // timeline, since a new report can move other entries (causal order, merged entries).
@@ -386,12 +387,14 @@ function startPolling() {
     if (!stopped) timer = setTimeout(tick, POLL_MS);
   };
   state.live = { kind: "poll", stop: () => { stopped = true; clearTimeout(timer); } };
+  document.body.dataset.live = "poll";
   timer = setTimeout(tick, POLL_MS);
 }
 
 function stopLive() {
   if (state.live) state.live.stop();
   state.live = null;
+  document.body.dataset.live = "off";
 }
 
 let pending = null;
