@@ -29,6 +29,18 @@ FOLLOW_UP = {
             "She said the accounts would be published next month.",
 }
 
+# Two outlets of our own reporting one row, worded differently: the allegation gives one entry citing both.
+TWO_REPORTS = [
+    {"id": "harbour-a", "url": "https://news.example.test/harbour-a", "outlet": "Harbour Post", "story_id": "harbour-row",
+     "title": "Councillor accuses harbour trust", "published_at": "2025-05-08T08:00:00Z",
+     "body": "Councillor Mara Quint accused the Harbour Trust of hiding the dredging costs on Tuesday. "
+             "The Harbour Trust denied the claim on Wednesday."},
+    {"id": "harbour-b", "url": "https://news.example.test/harbour-b", "outlet": "Coast Daily", "story_id": "harbour-row",
+     "title": "Trust rejects councillor's claim", "published_at": "2025-05-08T17:30:00Z",
+     "body": "On Tuesday, councillor Mara Quint accused the Harbour Trust of concealing what the dredging had cost. "
+             "A day later the Harbour Trust denied the accusation."},
+]
+
 
 @pytest.fixture(scope="module")
 def browser():
@@ -252,4 +264,32 @@ def test_live_update_arrives_without_reload(system, seed, page, request):
     page.screenshot(path=str(OUTPUT / f"editor-page-live-{request.node.callspec.id.split('-')[0]}.png"), full_page=True)
     assert page.evaluate("window.__sameDocument") == "kept"
     assert navigations == []
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("system", ["embedded"], indirect=True)
+def test_an_entry_lists_every_report_with_outlet_and_time(system, page):
+    for article in TWO_REPORTS:
+        assert system.post(article).status_code == 202
+    body = system.timeline("harbour-row", want=4)
+    entries = body["entries"]
+    assert sum(len(e["provenance"]) for e in entries) == 4
+    assert max(len(e["provenance"]) for e in entries) == 2, "the two reports of the allegation were not merged"
+    page.goto(f"{system.query_url}/#story=harbour-row")  # a shared link opens the story
+    items = page.locator("#timeline li.entry")
+    expect(items).to_have_count(len(entries))
+    assert _dom_entries(page) == [e["entry_id"] for e in entries]
+    for i, e in enumerate(entries):
+        sources = items.nth(i).locator(".sources li")
+        expect(sources).to_have_count(len(e["provenance"]))
+        for j, p in enumerate(e["provenance"]):
+            expect(sources.nth(j)).to_contain_text(p["outlet"])
+            expect(sources.nth(j)).to_contain_text(f"published {int(p['published_at'][8:10])} May 2025, {p['published_at'][11:16]} UTC")
+            if len(e["provenance"]) > 1 and p.get("joined"):
+                expect(sources.nth(j).locator(".joined")).to_contain_text(p["joined"])
+        alternatives = sum(len(v) for v in (e.get("alternatives") or {}).values())
+        expect(items.nth(i).locator(".alternatives li")).to_have_count(alternatives)
+    assert len(_assert_axis_by_day(page)) >= 2
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "editor-page-two-reports.png"), full_page=True)
     assert page.errors == []

@@ -53,6 +53,11 @@ async function api(path, params = {}, etag = null) {
 }
 
 const label = (type) => type.replace(/_/g, " ");
+const NOUNS = { allegation_made: ["allegation", "allegations"], rebuttal_given: ["rebuttal", "rebuttals"],
+  complaint_filed: ["complaint", "complaints"], post_deleted: ["deleted post", "deleted posts"],
+  investigation_opened: ["investigation", "investigations"], statement_made: ["statement", "statements"],
+  apology_issued: ["apology", "apologies"] };
+const countOf = (type, n) => `${n} ${(NOUNS[type] || [label(type), label(type)])[n === 1 ? 0 : 1]}`;
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
   "October", "November", "December"];
 const pad = (n) => String(n).padStart(2, "0");
@@ -178,10 +183,30 @@ function sourcesList(e) {
     list.append(el("li", { title: p.sentence },
       link,
       el("span", { class: "meta", text: `, published ${humanTime(p.published_at)} · confidence ${Math.round(p.confidence * 100)}%` +
-                                          (p.status === "retracted" ? " · retracted" : "") })));
+                                          (p.status === "retracted" ? " · retracted" : "") }),
+      // why a further report was merged into this entry (the API's `joined`), when there are several
+      e.provenance.length > 1 && p.joined ? el("span", { class: "joined", text: ` (${p.joined})` }) : null));
   }
   return el("div", { class: "sources-box" },
     el("h4", { text: e.provenance.length === 1 ? "Source" : `Sources (${e.provenance.length} reports)` }), list);
+}
+
+const FIELD_LABELS = { actor: "actor", target: "target", when: "date", quote: "quotation", body: "where" };
+
+// Where reports disagree, the entry shows the best-supported value; the others, and who gives them.
+function alternativesNode(e) {
+  const fields = Object.entries(e.alternatives || {}).filter(([, alts]) => alts && alts.length);
+  if (!fields.length) return null;
+  const outletOf = new Map(e.provenance.map((p) => [p.event_id, p.outlet || p.article_id]));
+  const show = (field, v) => {
+    if (field === "when" && Array.isArray(v)) return humanDate(v[0], v[1]);
+    const text = v && typeof v === "object" ? v.name || JSON.stringify(v) : String(v);
+    return text.length > 90 ? text.slice(0, 88) + "…" : text;
+  };
+  return el("div", { class: "alternatives" }, el("h4", { text: "Other reports say" }),
+    el("ul", {}, ...fields.flatMap(([field, alts]) => alts.map((a) => el("li", {},
+      `${FIELD_LABELS[field] || label(field)}: “${show(field, a.value)}”`,
+      el("span", { class: "meta", text: ` (${[...new Set(a.event_ids.map((id) => outletOf.get(id) || "another report"))].join(", ")})` }))))));
 }
 
 function entryNode(e, byId, isNew) {
@@ -199,8 +224,10 @@ function entryNode(e, byId, isNew) {
   const answers = responds.length ? el("p", { class: "responds" }, "In response to ",
     ...responds.flatMap((id, i) => {
       const r = byId.get(id);
+      const byRule = (e.responds_to_inferred || []).includes(id);
       return [i ? ", " : null, el("button", { type: "button", class: "link", "data-goto": id,
-        text: `${label(r.event_type)} by ${r.actor.name} (${humanDate(placementOf(r).day, "day")})` })];
+        text: `${label(r.event_type)} by ${r.actor.name} (${humanDate(placementOf(r).day, "day")})` }),
+        byRule ? el("span", { class: "meta", text: " (link inferred: the latest earlier allegation against the same target)" }) : null];
     })) : null;
   return el("li", { class: classes.join(" "), id: "entry-" + e.entry_id, "data-entry": e.entry_id,
                     "data-kind": e.event_type, "data-day": where.day, tabindex: "-1", "aria-labelledby": "h-" + e.entry_id },
@@ -210,7 +237,7 @@ function entryNode(e, byId, isNew) {
     e.quote ? el("blockquote", { class: "quote" }, el("p", { text: `“${e.quote}”` })) : null,
     answers,
     el("p", { class: "confidence", text: `Confidence ${Math.round(e.confidence * 100)}%` }),
-    sourcesList(e), corrections(e));
+    sourcesList(e), alternativesNode(e), corrections(e));
 }
 
 // The day scale: one band per day from the first to the last shown day; an entry's mark sits in
@@ -286,7 +313,7 @@ async function loadSummary() {
     const lead = typeof s.lead === "string" ? s.lead : s.lead && s.lead.text;
     $("story-lead").hidden = !lead;
     $("story-lead").textContent = lead || "";
-    const counts = Object.entries(s.counts).map(([k, n]) => `${n} ${label(k)}`).join(", ");
+    const counts = Object.entries(s.counts).map(([k, n]) => countOf(k, n)).join(", ");
     const n = s.sources.length;
     const outlets = new Set(s.sources.map((a) => a.outlet || a.article_id)).size;
     $("story-meta").textContent = `${counts}. Reported in ${n} ${n === 1 ? "article" : "articles"} ` +
