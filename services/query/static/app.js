@@ -316,7 +316,7 @@ async function loadSummary() {
     const counts = Object.entries(s.counts).map(([k, n]) => countOf(k, n)).join(", ");
     const n = s.sources.length;
     const outlets = new Set(s.sources.map((a) => a.outlet || a.article_id)).size;
-    $("story-meta").textContent = `${counts}. Reported in ${n} ${n === 1 ? "article" : "articles"} ` +
+    $("story-meta").textContent = `Reports: ${counts}, in ${n} ${n === 1 ? "article" : "articles"} ` +
                                   `from ${outlets} ${outlets === 1 ? "outlet" : "outlets"}.`;
     renderFilters(s);
     const sub = document.querySelector(`#stories a[data-story="${CSS.escape(state.story)}"] .sub`);
