@@ -233,6 +233,8 @@ def test_live_update_arrives_without_reload(system, seed, page, request):
     page.on("framenavigated", lambda f: navigations.append(f.url))
 
     cited = sum(len(e["provenance"]) for e in before)
+    page.locator("#type-options input").first.focus()  # an update must not take the reader's focus away
+    focused_type = page.locator("#type-options input").first.get_attribute("value")
     r = system.post(FOLLOW_UP | {"story_id": seed["story"]})
     assert r.status_code == 202, r.text
     assert r.json()["events"], "the follow-up article gave no event"
@@ -246,6 +248,7 @@ def test_live_update_arrives_without_reload(system, seed, page, request):
     assert {n for n in page.locator("#timeline li.entry.new").evaluate_all("ns => ns.map(n => n.dataset.entry)")} == new
     expect(page.locator("#timeline-status")).to_contain_text("new")
     assert len(_assert_axis_by_day(page)) >= 1
+    expect(page.locator(f'#type-options input[value="{focused_type}"]')).to_be_focused()
 
     # a correction shows up in the entry's history, again without a reload
     target = before[0]
@@ -255,10 +258,12 @@ def test_live_update_arrives_without_reload(system, seed, page, request):
                             "reason": "the first summary overstated it", "editor": "Page test desk"})
     assert r.status_code == 202, r.text
     entry = page.locator(f'#timeline li.entry[data-entry="{target["entry_id"]}"]')
+    entry.locator(".sources a").first.focus()
     expect(entry.locator(".history")).to_contain_text("the first summary overstated it", timeout=LIVE_TIMEOUT_MS)
     expect(entry.locator(".history")).to_contain_text("Page test desk")
     expect(entry.locator(".badge.corrected")).to_have_count(1)
     expect(entry.locator(".summary")).to_have_text("A corrected summary from the desk.")
+    expect(entry.locator(".sources a").first).to_be_focused()
 
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"editor-page-live-{request.node.callspec.id.split('-')[0]}.png"), full_page=True)

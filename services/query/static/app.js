@@ -118,6 +118,8 @@ async function loadStories(append = false) {
 // ---------------------------------------------------------------- filters
 
 function renderFilters(summary) {
+  const active = document.activeElement;  // a live update re-renders the controls: keep the focus
+  const had = active && active.closest("#filters") && { id: active.id, value: active.value };
   const types = Object.keys(summary.counts).sort();
   for (const t of state.types) if (!types.includes(t)) types.push(t);
   $("type-options").replaceChildren(...types.map((t) => {
@@ -131,6 +133,10 @@ function renderFilters(summary) {
   if (state.actor && !actors.includes(state.actor)) actors.push(state.actor);
   $("actor").replaceChildren(el("option", { value: "", text: "All actors" }),
     ...actors.sort().map((a) => el("option", { value: a, text: a, selected: a === state.actor ? "" : null })));
+  if (had) {
+    const again = had.id ? $(had.id) : document.querySelector(`#type-options input[value="${CSS.escape(had.value)}"]`);
+    if (again) again.focus({ preventScroll: true });
+  }
 }
 
 function readFilters() {
@@ -242,7 +248,7 @@ function entryNode(e, byId, isNew) {
 
 // The day scale: one band per day from the first to the last shown day; an entry's mark sits in
 // its day's band, the entries of one day side by side in their order (in rows when the band is narrow).
-const MARK_PX = 20;
+const MARK_PX = 24;  // the spacing of marks, a touch target's size
 function renderAxis(list) {
   const axis = $("axis");
   if (!list.length) { axis.replaceChildren(); axis.style.height = ""; return; }
@@ -336,15 +342,17 @@ function timelineParams(limit, cursor) {
 let entries = [];  // what the list shows, in the API's order
 
 function renderEntries(list, fresh) {
-  const focused = document.activeElement && document.activeElement.closest("#timeline [data-entry]");
-  const keep = focused && { id: focused.dataset.entry, goto: document.activeElement.dataset.goto,
-                            self: document.activeElement === focused };
+  const FOCUSABLE = "a[href], button, input, select, summary";
+  const active = document.activeElement;
+  const focused = active && active.closest("#timeline [data-entry]");
+  const keep = focused && { id: focused.dataset.entry, self: active === focused,
+                            index: [...focused.querySelectorAll(FOCUSABLE)].indexOf(active) };
   const byId = new Map(list.map((e) => [e.entry_id, e]));
   $("timeline").replaceChildren(...list.map((e) => entryNode(e, byId, fresh.has(e.entry_id))));
   renderAxis(list);
   if (keep) {  // a live update must not throw the reader's focus away
     const node = $("entry-" + keep.id);
-    const target = node && (keep.self ? node : node.querySelector(`[data-goto="${keep.goto}"]`) || node);
+    const target = node && (keep.self ? node : node.querySelectorAll(FOCUSABLE)[keep.index] || node);
     if (target) target.focus({ preventScroll: true });
   }
 }
