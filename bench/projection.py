@@ -22,8 +22,8 @@ import uuid
 
 from pymongo import UpdateOne
 
-from shared import events, read_model
-from shared.bootstrap import open_log, open_projector, open_store
+from shared.domain import events, read_model
+from services.bootstrap import open_log, open_projector, open_store
 from shared.config import Settings
 from shared.ports import Record
 from services.timeline.projection import Projection

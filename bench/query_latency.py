@@ -24,8 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from shared import events, read_model
-from shared.bootstrap import open_store
+from shared.domain import events, read_model
+from services.bootstrap import open_store
 from shared.config import Settings
 from shared.ports import Message
 from services.timeline.projection import Projection
