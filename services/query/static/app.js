@@ -313,8 +313,10 @@ async function loadStory(storyId) {
 }
 
 async function loadSummary() {
+  const asked = ++requests.summary;
   try {
     const s = await api("v1/stories/" + encodeURIComponent(state.story));
+    if (asked !== requests.summary) return;
     $("story-title").textContent = s.title || s.story_id;
     const lead = typeof s.lead === "string" ? s.lead : s.lead && s.lead.text;
     $("story-lead").hidden = !lead;
@@ -340,6 +342,7 @@ function timelineParams(limit, cursor) {
 }
 
 let entries = [];  // what the list shows, in the API's order
+const requests = { timeline: 0, summary: 0 };
 
 function renderEntries(list, fresh) {
   const FOCUSABLE = "a[href], button, input, select, summary";
@@ -360,9 +363,11 @@ function renderEntries(list, fresh) {
 async function loadTimeline(append, { refresh = false } = {}) {
   const limit = refresh ? Math.min(500, Math.max(50, entries.length)) : 50;
   if (!refresh) $("timeline-status").textContent = "Loading…";
+  const asked = ++requests.timeline;  // answers can arrive out of order: only the latest request's counts
   try {
     const page = await api("v1/stories/" + encodeURIComponent(state.story) + "/timeline",
                            timelineParams(limit, append ? state.entriesCursor : null), refresh ? state.etag : null);
+    if (asked !== requests.timeline) return false;
     if (page === null) return false;  // 304: nothing new
     if (!append) state.etag = page.etag;
     const fresh = new Set(refresh ? page.entries.map((e) => e.entry_id).filter((id) => !state.shown.has(id)) : []);
@@ -379,6 +384,7 @@ async function loadTimeline(append, { refresh = false } = {}) {
       `${n} ${n === 1 ? "entry" : "entries"}${state.types.length || state.actor ? " match the filters" : ""}.`;
     return true;
   } catch (err) {
+    if (asked !== requests.timeline) return false;
     $("timeline-status").textContent = "Could not load the timeline: " + err.message;
     return false;
   }
