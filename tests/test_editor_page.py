@@ -139,6 +139,12 @@ def test_seed_story_in_the_api_order_with_axis_sources_and_filters(system, seed,
     assert marks.evaluate_all("ns => ns.map(n => n.dataset.goto)") == [e["entry_id"] for e in entries]
     _assert_axis_by_day(page)
     assert page.locator("#axis .mark.inferred").count() == page.locator("#timeline li.entry.inferred").count()
+    for i in range(len(entries)):  # an inferred mark tells why, as its entry does in text
+        note = items.nth(i).locator(".placement-note")
+        if note.count():
+            reason = note.inner_text().removeprefix("Position inferred: ")
+            assert reason in marks.nth(i).get_attribute("aria-label")
+            assert "inferred" in marks.nth(i).get_attribute("class")
     marks.last.click()
     expect(items.last).to_be_focused()
 

@@ -220,7 +220,7 @@ function entryNode(e, byId, isNew) {
   const classes = ["entry", "kind-" + e.event_type, e.dated ? "dated" : "undated", where.inferred ? "inferred" : "",
                    e.status, isNew ? "new" : ""].filter(Boolean);
   const badges = el("p", { class: "badges" },
-    where.inferred ? el("span", { class: "badge inferred", text: "inferred position" }) : null,
+    where.inferred ? el("span", { class: "badge inferred", text: "inferred position", title: where.reason }) : null,
     e.status === "retracted" ? el("span", { class: "badge retracted", text: "retracted" }) : null,
     e.status === "corrected" ? el("span", { class: "badge corrected", text: "corrected" }) : null,
     isNew ? el("span", { class: "badge new", text: "new" }) : null);
