@@ -76,6 +76,10 @@ def test_timelinejs_builds_one_slide_per_entry_plus_the_title(system, seed, brow
     assert page.locator(".tl-slide-titleslide").count() == 1
     ids = page.evaluate("timeline._storyslider._slides.map(s => s.data.unique_id)")
     assert ids[1:] == [f"entry-{e['entry_id']}" for e in entries]
+    # each slide shows the export's display date (an undated entry's says its date was inferred)
+    shown = page.locator(".tl-storyslider .tl-slide").evaluate_all(
+        "ns => ns.slice(1).map(n => (n.querySelector('.tl-headline-date') || {}).textContent || '')")
+    assert [d.strip() for d in shown] == [ev["display_date"] for ev in export["events"]]
     # each event also has its marker on TimelineJS's own time navigator
     assert page.locator(".tl-timemarker").count() == len(entries)
     page.evaluate("timeline.goTo(1)")
