@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pathlib
 import re
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -189,6 +190,21 @@ def test_seed_story_in_the_api_order_with_axis_sources_and_filters(system, seed,
     page.reload()
     expect(page.locator("#actor")).to_have_value(actor)
     expect(items).to_have_count(len(want))
+    page.click("#clear-filters")
+    expect(items).to_have_count(len(entries))
+
+    # as known a day ago nothing had been ingested, and such a view does not follow changes; "Now" is back
+    page.click("#as-of-box summary")
+    page.fill("#as-of", (datetime.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"))
+    page.click("#apply-as-of")
+    expect(page.locator("#timeline-status")).to_have_text("No events.")
+    expect(page.locator("#as-of-note")).to_contain_text("As known at")
+    expect(page.locator("body")).to_have_attribute("data-live", "off")
+    assert "as_of=" in page.url
+    page.click("#now")
+    expect(items).to_have_count(len(entries))
+    expect(page.locator("#as-of-note")).to_be_hidden()
+    expect(page.locator("body")).not_to_have_attribute("data-live", "off")
     assert page.errors == []
 
 
