@@ -25,8 +25,8 @@ LIVE_TIMEOUT_MS = 30_000
 # An article of our own for the live update: a new allegation in the seed story, by a made-up person.
 FOLLOW_UP = {
     "id": "page-follow-up", "url": "https://news.example.test/page-follow-up", "outlet": "Example Wire",
-    "title": "Auditor questions volunteer spending", "published_at": "2024-10-26T10:00:00Z",
-    "body": "Petra Lindqvist has alleged that the volunteer scheme broke the spending rules. "
+    "title": "Auditor questions grant spending", "published_at": "2024-10-26T10:00:00Z",
+    "body": "Petra Lindqvist has alleged that the grants programme broke the spending rules. "
             "She said the accounts would be published next month.",
 }
 
