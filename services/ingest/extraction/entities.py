@@ -1,0 +1,430 @@
+"""Who a mention names: the name as the article gives it, and what pronouns and descriptions refer to.
+
+A `Roster` keeps the parties an article has introduced, in order, with their short forms
+(a person's surname, an organisation's first word or initials) and the role words the
+article attached to them ("Transport Minister X", "X, the chief executive"). `Resolver.actor`
+turns the head token of a subject, agent or object into an `Actor`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc, Span, Token
+
+ORG_LABELS = {"ORG", "NORP", "FAC", "GPE", "PRODUCT"}
+TITLES = {
+    "mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady", "prof", "professor", "rev", "reverend",
+    "former", "deputy", "prime", "minister", "president", "vice", "chief", "executive", "secretary", "senator",
+    "governor", "mayor", "head", "judge", "councillor", "cllr", "general", "captain", "coach", "chairman",
+    "chairwoman", "chair", "director", "commissioner", "inspector", "officer", "mp", "mla", "mep", "td", "mca",
+    "nurse", "doctor", "shadow", "attorney", "detective", "constable", "sergeant", "superintendent", "spokesman",
+    "spokeswoman", "leader", "manager", "teacher", "headteacher", "bishop", "father", "pastor", "chancellor",
+    "ambassador", "commander", "editor", "founder", "owner", "singer", "actor", "actress", "striker", "referee",
+    "treasurer", "rapper", "star", "boss", "chef", "author", "campaigner", "activist", "lawyer", "barrister",
+    "solicitor", "landlord", "tenant", "resident", "parent", "student", "principal", "conductor", "producer",
+    "writer", "publisher", "journalist", "presenter", "broadcaster", "comedian", "musician", "artist",
+    "designer", "architect", "engineer", "scientist", "researcher", "economist", "analyst", "businessman",
+    "businesswoman", "entrepreneur", "investor", "billionaire", "footballer", "player", "boxer", "athlete",
+    "influencer", "blogger", "podcaster", "priest", "imam", "rabbi", "surgeon", "consultant", "pilot",
+    "farmer", "whistleblower", "candidate", "nominee", "congressman", "congresswoman", "representative", "rep",
+    "sen", "gov", "speaker", "premier", "veteran", "local", "opposition", "independent", "senior", "junior",
+    "acting", "interim", "state", "ward", "assembly", "party", "union", "club", "health", "education",
+    "transport", "home", "foreign", "justice", "culture", "business", "defence", "defense", "environment",
+    "housing", "energy", "finance", "interior", "sprinter", "guitarist", "bassist", "drummer", "rival",
+    "british", "spanish", "french", "german", "american", "us", "uk", "eu", "the", "opposition", "democratic",
+    "republican", "labour", "conservative", "tory", "liberal", "green", "national", "federal", "regional",
+    "county", "city", "town", "music", "council", "councilman", "councilwoman", "legislator", "lawmaker",
+    "delegate", "trustee", "organiser", "organizer", "volunteer", "member", "official", "agent", "midfielder",
+    "defender", "goalkeeper", "forward", "winger", "batsman", "bowler", "jockey", "trainer", "cyclist",
+    "swimmer", "runner", "golfer", "chairperson", "ceo", "cfo", "coo", "cto", "md", "vp", "dj", "tv",
+}
+ORG_WORDS = {
+    "party", "campaign", "commission", "council", "trust", "ltd", "inc", "plc", "llc", "llp", "group", "union",
+    "committee", "department", "ministry", "agency", "company", "association", "guild", "board", "authority",
+    "office", "services", "orchestra", "festival", "university", "college", "school", "academy", "hospital",
+    "hospitals", "bank", "club", "society", "federation", "institute", "foundation", "corporation", "corp",
+    "news", "times", "police", "service", "court", "parliament", "government", "network", "media", "holdings",
+    "partners", "limited", "co", "coalition", "alliance", "records", "pictures", "energy", "foods", "rescue",
+    "wind", "textiles", "strategic", "morcha", "dal", "front", "movement", "watch", "tribunal", "assembly",
+    "army", "church", "league", "fund", "studios", "airlines", "airways", "motors", "systems", "technologies",
+    "labs", "industries", "press", "radio", "television", "broadcasting", "channel", "magazine", "ombudsman",
+    "regulator", "watchdog", "inquiry", "unit", "force", "executive", "secretariat", "senate", "congress",
+    "house", "chamber", "county", "borough", "city", "state", "district", "region", "province", "estate",
+}
+ORG_NOUNS = {"company", "firm", "group", "organisation", "organization", "body", "council", "band", "club",
+             "trust", "party", "campaign", "agency", "department", "ministry", "union", "charity", "school",
+             "board", "business", "operator", "retailer", "bank", "developer", "contractor", "network",
+             "broadcaster", "publisher", "team", "orchestra", "festival", "authority", "government", "university",
+             "hospital", "quarry", "airline", "employer", "insurer", "chain", "supplier", "platform", "newspaper",
+             "station", "association", "force", "label", "studio", "federation", "coalition", "federation",
+             "regulator", "watchdog", "commission", "committee", "league", "brand", "firm", "restaurant",
+             "venue", "developer", "utility", "provider", "manufacturer", "producer", "distributor", "agency",
+             "office", "administration", "service", "institution", "society", "caucus", "opposition", "court"}
+SPEAKER_ROLES = {"spokesperson", "spokesman", "spokeswoman", "spokespeople", "representative",
+                 "representatives", "lawyer", "lawyers", "solicitor", "solicitors", "attorney", "attorneys",
+                 "counsel", "official", "officials", "statement", "barrister", "barristers", "advocate",
+                 "press", "aide", "aides", "adviser", "advisers", "staff", "management"}
+GROUP_HEADS = {"campaign", "team", "office", "family", "camp", "supporters", "allies"}
+# plural collectives that act through an organisation ("members of the band X")
+MEMBERS = {"members", "supporters", "officials", "leaders", "executives", "staff", "workers", "employees"}
+PERSON_PRON = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
+ORG_PRON = {"it", "its", "itself"}
+GROUP_PRON = {"they", "them", "their", "we", "our", "us"}
+REL_PRON = {"who", "which", "that", "whom", "whose"}
+VAGUE = {"critics", "officials", "some", "others", "many", "people", "observers", "reports", "sources",
+         "anyone", "someone", "nobody", "everyone", "somebody", "nothing", "none", "one", "who", "which",
+         "that", "this", "there", "what", "all", "both", "each", "either", "neither", "few", "i", "you",
+         "experts", "commentators", "analysts", "users", "viewers", "readers", "fans", "several", "most",
+         "no", "parties", "campaigners", "opponents", "rivals"}
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'’\-]{1,40}?\s+[—–-]{1,2}\s")
+
+
+@dataclass
+class Actor:
+    name: str
+    kind: str  # person | organisation | group
+    reasons: list[str] = field(default_factory=list)  # what makes it less certain
+
+
+@dataclass
+class Entity:
+    name: str
+    kind: str
+    aliases: set[str] = field(default_factory=set)
+    roles: set[str] = field(default_factory=set)
+    seen: int = 0  # token index of the latest mention
+
+
+def _strip(text: str) -> str:
+    text = re.sub(r"^(?:the|The)\s+", "", text.strip())
+    return re.sub(r"['’]s?$", "", text).strip(" ,;:\"“”'")
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in name.split() if w[:1].isupper())
+
+
+class Roster:
+    """The parties an article has named so far."""
+
+    def __init__(self):
+        self.entities: list[Entity] = []
+
+    def find(self, name: str) -> Entity | None:
+        key = name.lower()
+        for e in reversed(self.entities):
+            if e.name.lower() == key or key in e.aliases:
+                return e
+        return None
+
+    def add(self, name: str, kind: str, at: int, roles=()) -> Entity:
+        e = self.find(name)
+        if e is None:
+            e = Entity(name, kind)
+            self.entities.append(e)
+            words = name.split()
+            if kind == "person" and len(words) > 1:
+                e.aliases.add(words[-1].lower())
+            elif kind != "person" and len(words) > 1:
+                if words[0][:1].isupper() and words[0].lower() not in ORG_WORDS | TITLES:
+                    e.aliases.add(words[0].lower())
+                if len(_initials(name)) >= 2:
+                    e.aliases.add(_initials(name).lower())
+        elif len(name) > len(e.name) and kind == e.kind:
+            e.aliases.add(e.name.lower())
+            e.name = name
+        e.seen = max(e.seen, at)
+        e.roles.update(r.lower() for r in roles)
+        # keep the list in order of latest mention
+        self.entities.remove(e)
+        self.entities.append(e)
+        return e
+
+    def last(self, kinds: set[str], before: int | None = None, exclude: str | None = None) -> Entity | None:
+        for e in reversed(self.entities):
+            if e.kind in kinds and (before is None or e.seen <= before) and e.name != exclude:
+                return e
+        return None
+
+    def describe(self, head: str, before: int) -> Entity | None:
+        """'the trust' -> the last party whose name ends in or contains that word, or who has that role."""
+        head = head.lower()
+        for e in reversed(self.entities):
+            if e.seen > before:
+                continue
+            words = [w.lower() for w in e.name.split()]
+            if e.kind != "person" and head in words:
+                return e
+            if e.kind == "person" and head in e.roles:
+                return e
+        if head in ORG_NOUNS:
+            return self.last({"organisation"}, before)
+        return None
+
+    def canonical(self, name: str) -> str:
+        e = self.find(name)
+        return e.name if e is not None else name
+
+
+class Resolver:
+    """Mentions (tokens) -> actors, over one parsed article."""
+
+    def __init__(self, doc: Doc, text: str):
+        self.doc = doc
+        self.roster = Roster()
+        self.ent_of: dict[int, Span] = {}
+        for ent in doc.ents:
+            if ent.label_ == "PERSON" or ent.label_ in ORG_LABELS:
+                for t in ent:
+                    self.ent_of[t.i] = ent
+        self.kind_votes: dict[str, list[int]] = {}
+        for ent in doc.ents:
+            if ent.label_ == "PERSON" or ent.label_ in ORG_LABELS:
+                v = self.kind_votes.setdefault(_strip(ent.text), [0, 0])
+                v[0 if ent.label_ == "PERSON" else 1] += 1
+        self.datelines = [(m.start() + p.start(), m.end() + p.start())
+                          for p in re.finditer(r"[^\n]+", text) for m in [_DATELINE.match(p.group(0))] if m]
+        self.last_subject: Entity | None = None
+
+    # --- names ----------------------------------------------------------------------------
+    def in_dateline(self, tok: Token) -> bool:
+        return any(a <= tok.idx < b for a, b in self.datelines)
+
+    def kind_of(self, name: str, tok: Token | None = None) -> str:
+        e = self.roster.find(name)
+        if e is not None:
+            return e.kind
+        words = name.split()
+        if words and (words[-1].lower() in ORG_WORDS or re.split(r"\s+(?:of|for)\s+", name)[0].split()[-1].lower()
+                      in ORG_WORDS or re.fullmatch(r"[A-Z]{2,6}", name) or "&" in name):
+            return "organisation"
+        if name[:1].islower():
+            return "group"
+        v = self.kind_votes.get(name)
+        if v:
+            return "person" if v[0] >= v[1] else "organisation"
+        if tok is not None and tok.ent_type_ in ORG_LABELS:
+            return "organisation"
+        if tok is not None and tok.ent_type_ == "PERSON":
+            return "person"
+        return "person" if len(words) >= 2 and all(w[:1].isupper() for w in words) else "organisation"
+
+    def proper_name(self, tok: Token) -> tuple[str, list[str]] | None:
+        """The name a proper-noun mention gives, and the title/role words in front of it."""
+        ent = self.ent_of.get(tok.i)
+        if ent is not None and ent.label_ == "PERSON":
+            roles = [t.text for t in tok.doc[tok.left_edge.i:ent.start] if t.dep_ == "compound"]
+            name = _strip(ent.text)
+            # a name spaCy ran into a role word ("Sprinter Abel Tesfaye") loses it
+            words = name.split()
+            while len(words) > 1 and words[0].lower() in TITLES:
+                roles.append(words.pop(0))
+            return " ".join(words), roles
+        # the compound chain ending at the token, plus "of/for X" ("University of Harwick")
+        left = tok.i
+        while left > 0 and tok.doc[left - 1].dep_ in ("compound", "amod", "nmod", "punct") \
+                and tok.doc[left - 1].head.i > left - 1 and tok.doc[left - 1].head.i <= tok.i \
+                and (tok.doc[left - 1].text[:1].isupper() or tok.doc[left - 1].text in ("&", "-", "'", "’")):
+            left -= 1
+        if ent is not None and ent.label_ in ORG_LABELS:
+            left = min(left, ent.start)
+        right = tok.i
+        if ent is not None:
+            right = max(right, ent.end - 1)
+        for child in tok.children:
+            if child.dep_ == "prep" and child.lower_ in ("of", "for") and child.i == right + 1:
+                objs = [c for c in child.children if c.dep_ == "pobj" and c.pos_ == "PROPN"]
+                if objs:
+                    right = objs[0].i
+        words = [t for t in tok.doc[left:right + 1] if t.dep_ != "case" and t.text not in ("'s", "’s")]
+        roles = []
+        while len(words) > 1 and words[0].lower_ in TITLES and not self._org_name(words):
+            roles.append(words.pop(0).text)
+        if words and words[0].lower_ == "the":
+            words.pop(0)
+        text = _strip(tok.doc[words[0].i:words[-1].i + 1].text) if words else ""
+        if not text or text.lower() in VAGUE:
+            return None
+        return text, roles
+
+    @staticmethod
+    def _org_name(words: list[Token]) -> bool:
+        return words[-1].lower_ in ORG_WORDS
+
+    def phrase(self, tok: Token) -> str:
+        """A description as the article gives it ("residents of the Ashgrove estate")."""
+        left = tok.left_edge.i
+        while left < tok.i and tok.doc[left].dep_ in ("det", "predet", "punct", "cc", "quantmod", "nummod",
+                                                      "advmod", "amod") \
+                and tok.doc[left].lower_ in ("the", "a", "an", "some", "more", "than", "about", "around",
+                                             "nearly", "almost", "over", "at", "least"):
+            left += 1
+        right = tok.i
+        for child in tok.children:
+            if child.i > tok.i and child.dep_ in ("prep",) and child.lower_ in ("of", "at", "from", "in", "for"):
+                right = max(right, child.right_edge.i)
+            if child.i > tok.i and child.dep_ == "conj" and child.pos_ == "NOUN":
+                right = max(right, child.i)
+        stop = [c.i for c in tok.subtree if c.dep_ in ("relcl", "acl", "appos", "punct") and c.i > tok.i]
+        if stop:
+            right = min(right, min(stop) - 1)
+        return tok.doc[left:right + 1].text.strip(" ,")
+
+    # --- resolution -----------------------------------------------------------------------
+    def actor(self, tok: Token | None, speaker: Token | None = None, depth: int = 0) -> Actor | None:
+        """The party a mention names. `speaker`: the subject of a reporting verb governing the
+        mention, which a pronoun refers to first ("X said it had ...")."""
+        if tok is None or depth > 3 or self.in_dateline(tok):
+            return None
+        low = tok.lower_
+        if tok.pos_ == "PRON" or low in PERSON_PRON | ORG_PRON | GROUP_PRON | REL_PRON:
+            return self._pronoun(tok, speaker, depth)
+        # a named apposition wins over a description ("the firm's founder, Jo Bell")
+        for child in tok.children:
+            if child.dep_ == "appos" and child.pos_ == "PROPN":
+                return self.actor(child, speaker, depth + 1)
+        if tok.pos_ == "PROPN" or tok.i in self.ent_of:
+            named = self.proper_name(tok)
+            if named is None:
+                return None
+            name, roles = named
+            poss = [c for c in tok.children if c.dep_ == "poss"]
+            if name.lower() in GROUP_HEADS and poss:
+                return self._group_of(poss[0], name.lower(), speaker, depth)
+            return Actor(name, self.kind_of(name, tok))
+        if tok.pos_ not in ("NOUN", "PROPN", "NUM", "ADJ"):
+            return None
+        noun = low
+        preps = {c.lower_: c for c in tok.children if c.dep_ == "prep"}
+        poss = [c for c in tok.children if c.dep_ == "poss"]
+        compounds = [c for c in tok.children if c.dep_ == "compound" and c.pos_ in ("PROPN", "NOUN")]
+        if noun in SPEAKER_ROLES or noun in MEMBERS:
+            for p in ("for", "of", "at", "to", "from", "with"):
+                if p in preps:
+                    objs = [c for c in preps[p].children if c.dep_ == "pobj"]
+                    if objs:
+                        found = self.actor(objs[0], speaker, depth + 1)
+                        if found is not None:
+                            return found
+            if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "on") and tok.head.head.lower_ in ("acting",):
+                pass
+            if poss:
+                return self.actor(poss[0], speaker, depth + 1)
+            for c in compounds:
+                found = self.actor(c, speaker, depth + 1)
+                if found is not None:
+                    return found
+            # "solicitors acting for the trust"
+            for c in tok.children:
+                if c.dep_ == "acl":
+                    for p in c.children:
+                        if p.dep_ == "prep" and p.lower_ in ("for", "on"):
+                            objs = [o for o in p.children if o.dep_ == "pobj"]
+                            if objs:
+                                return self.actor(objs[0], speaker, depth + 1)
+            if noun in SPEAKER_ROLES:
+                e = self.roster.last({"organisation"}, tok.i)
+                if e is not None:
+                    return Actor(e.name, e.kind, ["unnamed speaker"])
+            return None
+        if noun in GROUP_HEADS and poss:
+            return self._group_of(poss[0], noun, speaker, depth)
+        if low in VAGUE:
+            return None
+        # "the trust", "the minister", "the company": the party the article introduced
+        det = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
+        singular = not low.endswith("s") or low.endswith("ss")
+        if singular and (det and det[0] in ("the", "its", "their", "this", "that") or noun in ORG_NOUNS) \
+                and not preps.get("of"):
+            e = self.roster.describe(noun, tok.i)
+            if e is None and compounds:
+                e = self.roster.describe(compounds[-1].lower_, tok.i)
+            if e is not None:
+                return Actor(e.name, e.kind, ["description"])
+            return None
+        if not singular or preps.get("of") or noun in GROUP_HEADS:
+            text = self.phrase(tok)
+            if text and text.lower() not in VAGUE:
+                # "members of the band X": the band
+                if noun in MEMBERS and "of" in preps:
+                    return self.actor(next((c for c in preps["of"].children if c.dep_ == "pobj"), None),
+                                      speaker, depth + 1)
+                return Actor(text, "group")
+        return None
+
+    def _group_of(self, owner: Token, head: str, speaker, depth) -> Actor | None:
+        who = self.actor(owner, speaker, depth + 1)
+        if who is None:
+            return None
+        if head in ("campaign", "team", "camp") and who.kind == "person":
+            return Actor(f"{who.name} {head}", "organisation", who.reasons)
+        return who
+
+    def _pronoun(self, tok: Token, speaker: Token | None, depth: int) -> Actor | None:
+        low = tok.lower_
+        if low in REL_PRON:
+            head = tok.head
+            while head.dep_ in ("relcl", "acl") is False and head != head.head:
+                head = head.head
+            if tok.head.dep_ == "relcl":
+                return self.actor(tok.head.head, speaker, depth + 1)
+            return None
+        if low in PERSON_PRON:
+            kinds = {"person"}
+        elif low in ORG_PRON:
+            kinds = {"organisation", "group"}
+        elif low in GROUP_PRON:
+            kinds = {"organisation", "group", "person"}
+        else:
+            return None
+        if speaker is not None and speaker.i != tok.i:
+            found = self.actor(speaker, None, depth + 1)
+            if found is not None and (found.kind in kinds) and not (low in GROUP_PRON and found.kind == "person"):
+                return Actor(found.name, found.kind, found.reasons + ["pronoun"])
+        # a party named earlier in the same sentence, then the article's latest fitting party
+        sent = tok.sent
+        for t in reversed(list(sent[: tok.i - sent.start])):
+            if t.i in self.ent_of and t.dep_ in ("nsubj", "nsubjpass", "appos", "dobj", "pobj", "poss", "compound"):
+                found = self.actor(t, None, depth + 1)
+                if found is not None and found.kind in kinds and t.dep_ != "compound":
+                    return Actor(found.name, found.kind, ["pronoun"])
+        if self.last_subject is not None and self.last_subject.kind in kinds and low not in GROUP_PRON:
+            return Actor(self.last_subject.name, self.last_subject.kind, ["pronoun"])
+        e = self.roster.last(kinds - ({"person"} if low in GROUP_PRON else set()) or kinds, tok.i)
+        if e is None:
+            return None
+        return Actor(e.name, e.kind, ["pronoun"])
+
+    # --- the roster -----------------------------------------------------------------------
+    def note_sentence(self, sent: Span, subjects: list[Actor]) -> None:
+        """Add the parties a sentence names (after its events are read, so a pronoun in it
+        looks back, not at itself)."""
+        for ent in sent.ents:
+            if ent.label_ == "PERSON" or ent.label_ in ("ORG", "NORP"):
+                head = ent.root
+                if self.in_dateline(head):
+                    continue
+                named = self.proper_name(head)
+                if named:
+                    name, roles = named
+                    roles = roles + [c.text for c in head.children if c.dep_ == "appos" and c.pos_ == "NOUN"]
+                    if head.dep_ == "appos" and head.head.pos_ == "NOUN":
+                        roles.append(head.head.text)
+                    self.roster.add(name, self.kind_of(name, head), ent.end, roles)
+        for tok in sent:
+            if tok.pos_ == "PROPN" and tok.dep_ in ("nsubj", "nsubjpass", "pobj", "dobj", "appos") \
+                    and tok.i not in self.ent_of and not self.in_dateline(tok):
+                named = self.proper_name(tok)
+                if named and named[0][:1].isupper():
+                    self.roster.add(named[0], self.kind_of(named[0], tok), tok.i + 1, named[1])
+            # the firm's name in apposition marks it an organisation ("the firm, Apex Digital")
+            if tok.dep_ == "appos" and tok.head.lower_ in ORG_NOUNS and tok.pos_ == "PROPN":
+                named = self.proper_name(tok)
+                if named:
+                    e = self.roster.add(named[0], "organisation", tok.i + 1)
+                    e.kind = "organisation"
+        for a in subjects:
+            e = self.roster.find(a.name)
+            if e is not None:
+                self.last_subject = e
