@@ -31,6 +31,7 @@ class Candidate:
     cue_text: str = ""
     answers: Actor | None = None  # a rebuttal: whose claim it names ("denied X's claims")
     defends: Actor | None = None  # a rebuttal: whom it defends ("defended the volunteers")
+    needs_accusation: bool = False  # a denial in the speaker's own words: a rebuttal only if they were accused
 
 
 def _kids(tok: Token, *deps: str) -> list[Token]:
@@ -187,7 +188,10 @@ class Detector:
 
     def allegation(self, tok: Token) -> Candidate | None:
         low = tok.lower_
-        if tok.pos_ in ("VERB", "AUX") and tok.dep_ not in ("amod", "compound"):
+        # the parser now and then calls a reporting verb a noun ("Residents claim dust has ...");
+        # a subject and a clause of its own say otherwise
+        verbal = tok.pos_ in ("VERB", "AUX") or (low in lx.ASSERT and _kids(tok, "nsubj") and _kids(tok, "ccomp"))
+        if verbal and tok.dep_ not in ("amod", "compound"):
             if low in lx.ACCUSE:
                 if _passive(tok):
                     ag = _agent(tok)
@@ -259,6 +263,13 @@ class Detector:
                     return None
                 if _kids(tok, "dative"):
                     return None
+            if obj is not None and obj.lower_ not in lx.CLAIM_OBJECTS:
+                # "disputed parts of the account", "rejected much of the report"
+                inner = [o for p in _kids(obj, "prep") if p.lower_ == "of" for o in _kids(p, "pobj")]
+                if inner and inner[0].lower_ in lx.CLAIM_OBJECTS:
+                    obj = inner[0]
+            if low in lx.DENY:
+                pass
             elif not (obj is not None and (obj.lower_ in lx.CLAIM_OBJECTS or obj.lower_ in lx.CLAIM_PRONOUNS)
                       or _kids(tok, "ccomp") or any(p.lower_ == "as" for p in _kids(tok, "prep"))):
                 return None
@@ -281,6 +292,13 @@ class Detector:
                 return self._make("rebuttal_given", tok, subject(tok), answers=answers,
                                   cue_text=f"{tok.text} {' '.join(sorted(prt))}")
             return None
+        if low in lx.STAND and any(p.lower_ == "by" for p in _kids(tok, "prep", "prt")):
+            # "stood by its reporting", "stands by her account", "stood by its player"
+            held = [o for p in _kids(tok, "prep") if p.lower_ == "by" for o in _kids(p, "pobj")]
+            cand = self._make("rebuttal_given", tok, subject(tok), cue_text=f"{tok.text} by")
+            if cand is not None and held and held[0].lower_ not in lx.CLAIM_OBJECTS:
+                cand.defends = self.target(held[0])
+            return cand
         if low in lx.CALL:
             if obj is not None and obj.lower_ in lx.CLAIM_OBJECTS and (
                     _kids(tok, "oprd", "xcomp", "ccomp", "attr") or any(p.lower_ == "as" for p in _kids(tok, "prep"))):
@@ -302,7 +320,27 @@ class Detector:
                     answers = self.target(s[0]) if s and s[0].lower_ in lx.CLAIM_OBJECTS else None
                     return self._make("rebuttal_given", tok, subj, answers=answers,
                                       cue_text=f"{tok.text} ... {self._false_word(clause)}")
+                if self._own_denial(clause):
+                    cand = self._make("rebuttal_given", tok, subject(tok), cue_text=f"{tok.text}: not")
+                    if cand is not None:
+                        cand.needs_accusation = True
+                        cand.reasons.append("no explicit cue")
+                    return cand
         return None
+
+    def _own_denial(self, clause: Token) -> bool:
+        """'"I have never taken a bribe," she said', '"We did nothing wrong"': the speaker denies in
+        the first person (or of their own side) that something happened."""
+        subj = _kids(clause, "nsubj", "nsubjpass")
+        if not subj or subj[0].lower_ not in ("i", "we", "nobody", "no", "nothing", "none"):
+            if not (subj and any(c.dep_ == "det" and c.lower_ == "no" for c in subj[0].children)):
+                return False
+        if subj[0].lower_ in ("nobody", "nothing", "none") or any(c.dep_ == "det" and c.lower_ == "no"
+                                                                  for c in subj[0].children):
+            return True
+        if any(c.dep_ == "neg" for c in clause.children):
+            return not any(c.dep_ == "aux" and c.lower_ in lx.MODAL_AUX for c in clause.children)
+        return any(t.lower_ in ("nothing",) and t.dep_ in ("dobj", "attr") for t in clause.children)
 
     def _quote_speaker(self, tok: Token) -> Token | None:
         """'"We do not accept that ...," a spokesperson said': the speaker of the quote."""
@@ -438,8 +476,11 @@ class Detector:
         low = tok.lower_
         if tok.pos_ == "NOUN" and low in lx.POST_NOUNS:
             for c in tok.children:
-                if c.dep_ in ("amod", "compound") and c.lower_ in ("now-deleted", "since-deleted", "now-removed",
-                                                                    "since-removed"):
+                if c.dep_ in ("amod", "compound") and (c.lower_ in lx.DELETED_ADJ and c.i >= 2 and
+                                                       c.doc[c.i - 1].text in ("-", "–") and
+                                                       c.doc[c.i - 2].lower_ in ("now", "since")
+                                                       or c.lower_ in ("now-deleted", "since-deleted",
+                                                                       "now-removed", "since-removed")):
                     return self._post(c, tok, self.document_owner_strict(tok))
             return None
         if tok.pos_ != "VERB" or tok.dep_ in ("amod", "compound"):
@@ -456,8 +497,11 @@ class Detector:
             post = self._post_noun(subj[0]) if subj else None
             if post is None:
                 return None
-            ag = _agent(tok)
-            author = self.r.actor(ag) if ag is not None else self.document_owner_strict(post)
+            # the post's author, whoever removed it; the remover only when no author is known
+            author = self.document_owner_strict(post)
+            if author is None:
+                ag = _agent(tok)
+                author = self.r.actor(ag) if ag is not None else None
             return self._post(tok, post, author)
         obj = _kids(tok, "dobj")
         post = self._post_noun(obj[0]) if obj else None

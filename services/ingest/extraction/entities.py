@@ -68,6 +68,14 @@ SPEAKER_ROLES = {"spokesperson", "spokesman", "spokeswoman", "spokespeople", "re
 GROUP_HEADS = {"campaign", "team", "office", "family", "camp", "supporters", "allies"}
 # plural collectives that act through an organisation ("members of the band X")
 MEMBERS = {"members", "supporters", "officials", "leaders", "executives", "staff", "workers", "employees"}
+# what a person is called before the article names them ("an independent candidate ...")
+ROLE_NOUNS = {"candidate", "minister", "mp", "senator", "councillor", "director", "manager", "executive",
+              "official", "officer", "lawyer", "doctor", "nurse", "teacher", "student", "player", "coach",
+              "athlete", "sprinter", "influencer", "activist", "campaigner", "whistleblower", "engineer",
+              "employee", "worker", "resident", "woman", "man", "mother", "father", "member", "representative",
+              "politician", "lawmaker", "legislator", "mayor", "founder", "owner", "journalist", "academic",
+              "researcher", "scientist", "author", "singer", "musician", "actor", "actress", "chef", "driver",
+              "pilot", "trader", "investor", "landlord", "tenant", "customer", "patient", "parent", "pupil"}
 PERSON_PRON = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
 ORG_PRON = {"it", "its", "itself"}
 GROUP_PRON = {"they", "them", "their", "we", "our", "us"}
@@ -77,7 +85,15 @@ VAGUE = {"critics", "officials", "some", "others", "many", "people", "observers"
          "that", "this", "there", "what", "all", "both", "each", "either", "neither", "few", "i", "you",
          "experts", "commentators", "analysts", "users", "viewers", "readers", "fans", "several", "most",
          "no", "parties", "campaigners", "opponents", "rivals"}
-_DATELINE = re.compile(r"^[A-Z][A-Z .,'’\-]{1,40}?\s+[—–-]{1,2}\s")
+# "OTTAWA —", "PORT ALBION, Ont. —", "LONDON (Wire) -": the place a report is filed from
+_DATELINE = re.compile(r"^[A-Z][A-Z .'’\-]{1,30}(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?(?:\s*\([^)]*\))?\s*[—–-]{1,2}\s")
+NOT_PARTIES = {"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY", "LAW", "EVENT", "LANGUAGE"}
+COLLECTIVES = {"family", "group", "coalition", "alliance", "delegation", "panel", "relatives", "friends",
+               "parents", "members", "residents", "campaigners", "workers", "staff", "employees", "tenants",
+               "pupils", "students", "nurses", "doctors", "teachers", "drivers", "pilots", "officers",
+               "councillors", "shareholders", "investors", "customers", "fans", "supporters", "neighbours",
+               "villagers", "farmers", "protesters", "victims", "survivors", "families", "players", "lawmakers",
+               "legislators", "volunteers", "activists", "unions", "groups", "scientists", "academics"}
 
 
 @dataclass
@@ -85,6 +101,7 @@ class Actor:
     name: str
     kind: str  # person | organisation | group
     reasons: list[str] = field(default_factory=list)  # what makes it less certain
+    forward: bool = False  # an indefinite description ("a charity") the article names later
 
 
 @dataclass
@@ -94,6 +111,7 @@ class Entity:
     aliases: set[str] = field(default_factory=set)
     roles: set[str] = field(default_factory=set)
     seen: int = 0  # token index of the latest mention
+    first: int = 0  # token index of the first mention
 
 
 def _strip(text: str) -> str:
@@ -120,8 +138,15 @@ class Roster:
 
     def add(self, name: str, kind: str, at: int, roles=()) -> Entity:
         e = self.find(name)
+        if e is None and kind != "person":
+            # "Labour" then "Labour Party": the fuller name of the same organisation
+            for old in self.entities:
+                rest = name[len(old.name):].split() if name.startswith(old.name + " ") else []
+                if old.kind != "person" and rest and all(w.lower() in ORG_WORDS for w in rest):
+                    e = old
+                    break
         if e is None:
-            e = Entity(name, kind)
+            e = Entity(name, kind, first=at)
             self.entities.append(e)
             words = name.split()
             if kind == "person" and len(words) > 1:
@@ -161,6 +186,13 @@ class Roster:
         if head in ORG_NOUNS:
             return self.last({"organisation"}, before)
         return None
+
+    def named_after(self, at: int, kind: str, head: str) -> Entity | None:
+        """The first party of that kind introduced after token `at` (a lede's "a charity" named later)."""
+        later = sorted((e for e in self.entities if e.first > at and (e.kind == "person") == (kind == "person")),
+                       key=lambda e: e.first)
+        fitting = [e for e in later if head.lower() in e.name.lower().split()]
+        return (fitting or later or [None])[0]
 
     def canonical(self, name: str) -> str:
         e = self.find(name)
@@ -275,7 +307,7 @@ class Resolver:
     def actor(self, tok: Token | None, speaker: Token | None = None, depth: int = 0) -> Actor | None:
         """The party a mention names. `speaker`: the subject of a reporting verb governing the
         mention, which a pronoun refers to first ("X said it had ...")."""
-        if tok is None or depth > 3 or self.in_dateline(tok):
+        if tok is None or depth > 3 or self.in_dateline(tok) or tok.ent_type_ in NOT_PARTIES:
             return None
         low = tok.lower_
         if tok.pos_ == "PRON" or low in PERSON_PRON | ORG_PRON | GROUP_PRON | REL_PRON:
@@ -284,7 +316,7 @@ class Resolver:
         for child in tok.children:
             if child.dep_ == "appos" and child.pos_ == "PROPN":
                 return self.actor(child, speaker, depth + 1)
-        if tok.pos_ == "PROPN" or tok.i in self.ent_of:
+        if (tok.pos_ == "PROPN" and tok.text[:1].isupper()) or tok.i in self.ent_of:
             named = self.proper_name(tok)
             if named is None:
                 return None
@@ -295,6 +327,11 @@ class Resolver:
             return Actor(name, self.kind_of(name, tok))
         if tok.pos_ not in ("NOUN", "PROPN", "NUM", "ADJ"):
             return None
+        if tok.text[:1].isupper() and not tok.is_sent_start or tok.text[:1].isupper() and tok.lower_ not in ORG_NOUNS:
+            # a surname the tagger took for a word ("Price later deleted ...")
+            known = self.roster.find(tok.text)
+            if known is not None:
+                return Actor(known.name, known.kind)
         noun = low
         preps = {c.lower_: c for c in tok.children if c.dep_ == "prep"}
         poss = [c for c in tok.children if c.dep_ == "poss"]
@@ -334,6 +371,8 @@ class Resolver:
             return None
         # "the trust", "the minister", "the company": the party the article introduced
         det = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
+        if det[:1] in (["a"], ["an"]) and noun in ROLE_NOUNS and tok.sent.start < 80:
+            return Actor(self.phrase(tok), "person", ["description"], forward=True)
         singular = not low.endswith("s") or low.endswith("ss")
         if singular and (det and det[0] in ("the", "its", "their", "this", "that") or noun in ORG_NOUNS) \
                 and not preps.get("of"):
@@ -342,8 +381,13 @@ class Resolver:
                 e = self.roster.describe(compounds[-1].lower_, tok.i)
             if e is not None:
                 return Actor(e.name, e.kind, ["description"])
+            if noun in ORG_NOUNS and (compounds or det and det[0] in ("a", "an")):
+                # "the county government", "an animal rescue charity": named later, or never
+                return Actor(self.phrase(tok), "organisation", ["description"], forward=det[:1] == ["a"] or
+                             det[:1] == ["an"])
             return None
-        if not singular or preps.get("of") or noun in GROUP_HEADS:
+        if not singular and noun in COLLECTIVES or preps.get("of") and noun in COLLECTIVES | MEMBERS \
+                or noun in GROUP_HEADS:
             text = self.phrase(tok)
             if text and text.lower() not in VAGUE:
                 # "members of the band X": the band
@@ -365,8 +409,6 @@ class Resolver:
         low = tok.lower_
         if low in REL_PRON:
             head = tok.head
-            while head.dep_ in ("relcl", "acl") is False and head != head.head:
-                head = head.head
             if tok.head.dep_ == "relcl":
                 return self.actor(tok.head.head, speaker, depth + 1)
             return None
@@ -414,7 +456,8 @@ class Resolver:
                     self.roster.add(name, self.kind_of(name, head), ent.end, roles)
         for tok in sent:
             if tok.pos_ == "PROPN" and tok.dep_ in ("nsubj", "nsubjpass", "pobj", "dobj", "appos") \
-                    and tok.i not in self.ent_of and not self.in_dateline(tok):
+                    and tok.i not in self.ent_of and not self.in_dateline(tok) and tok.ent_type_ not in NOT_PARTIES \
+                    and tok.text[:1].isupper():
                 named = self.proper_name(tok)
                 if named and named[0][:1].isupper():
                     self.roster.add(named[0], self.kind_of(named[0], tok), tok.i + 1, named[1])

@@ -78,6 +78,7 @@ SAY = forms("say", "tell", "state", "add", "argue", "insist", "maintain", "stres
             "reply", "retort", "write", "explain", "claim")
 # "called the complaint 'a stunt'", "described the claims as false"
 CALL = forms("call", "describe", "label", "brand", "characterise", "characterize", "term")
+STAND = forms("stand") | {"stood": "stand"}
 ACCEPT = forms("accept", "agree", "recognise", "recognize", "acknowledge")
 CLAIM_OBJECTS = noun_forms(
     "allegation", "accusation", "claim", "charge", "suggestion", "report", "criticism", "assertion", "account",

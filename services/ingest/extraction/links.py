@@ -31,6 +31,8 @@ class Record:
     defends: str | None = None
     sentences: set[int] = field(default_factory=set)
     responds_to: list[int] = field(default_factory=list)
+    forward: tuple | None = None  # (cue token, kind, head word) of a description named later
+    needs_accusation: bool = False  # a rebuttal only if someone accused its actor
 
     @property
     def start(self) -> int:
@@ -41,8 +43,12 @@ def same_party(a: str | None, b: str | None) -> bool:
     """'Starmer' and 'Keir Starmer', 'Trump' and 'Trump campaign': one party named two ways."""
     if not a or not b:
         return False
-    a, b = a.lower(), b.lower()
+    a, b = _core(a), _core(b)
     return a == b or bool(re.search(r"\b%s\b" % re.escape(a), b) or re.search(r"\b%s\b" % re.escape(b), a))
+
+
+def _core(name: str) -> str:
+    return re.sub(r"\s+(?:campaign|team|office|camp)$", "", name.lower().strip())
 
 
 def merge(records: list[Record]) -> list[Record]:
@@ -58,6 +64,7 @@ def merge(records: list[Record]) -> list[Record]:
                 twin.mentions.append(m)
                 twin.cue_tokens.append(cue)
         twin.sentences |= r.sentences
+        twin.needs_accusation = twin.needs_accusation and r.needs_accusation
         if len(r.actor) > len(twin.actor) and r.kind == twin.kind and not r.actor.lower().endswith(
                 (" campaign", " team", " office")):
             twin.actor = r.actor

@@ -140,7 +140,8 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
                 quote=quote_m.group(1) if quote_m else None,
                 reasons=list(dict.fromkeys(c.actor.reasons + (c.target.reasons if c.target else []) + c.reasons)),
                 answers=c.answers.name if c.answers else None, defends=c.defends.name if c.defends else None,
-                sentences={idx}))
+                sentences={idx}, needs_accusation=c.needs_accusation,
+                forward=(c.cue.i, c.actor.kind, c.actor.name.split()[-1]) if c.actor.forward else None))
             if c.event_type == "complaint_filed":
                 detector.filers.append(c.actor)
             if c.event_type == "post_deleted":
@@ -162,6 +163,10 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
     _date_from_next_sentence(records, sents, dated)
     _disputed_statements(records, statements, sents)
     for r in records:
+        if r.forward is not None:
+            e = resolver.roster.named_after(*r.forward)
+            if e is not None:
+                r.actor, r.kind = e.name, e.kind
         r.actor = resolver.roster.canonical(r.actor)
         if r.target:
             r.target = resolver.roster.canonical(r.target)
@@ -171,7 +176,24 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
     records = merge(records)
     records.sort(key=lambda r: r.start)
     link(records, resolver.kind_of)
+    records = _accused_denials(records)
     return [_finding(r) for r in records]
+
+
+def _accused_denials(records: list[Record]) -> list[Record]:
+    """A first-person denial without a cue word counts only when someone accused the speaker;
+    indices in responds_to are rebuilt for the records that stay."""
+    from services.ingest.extraction.links import same_party
+
+    accused = [r.target for r in records if r.event_type in ("allegation_made", "complaint_filed") and r.target]
+    keep = [r for r in records if not r.needs_accusation or any(same_party(r.actor, a) for a in accused)]
+    if len(keep) == len(records):
+        return records
+    new_index = {id(r): i for i, r in enumerate(keep)}
+    old = {i: r for i, r in enumerate(records)}
+    for r in keep:
+        r.responds_to = [new_index[id(old[i])] for i in r.responds_to if id(old[i]) in new_index]
+    return keep
 
 
 def _date_from_next_sentence(records, sents, dated) -> None:
