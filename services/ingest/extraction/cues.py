@@ -118,6 +118,11 @@ class Detector:
             return None
         if tok.pos_ == "NOUN" and tok.lower_ in DOCUMENT_NOUNS.keys() | lx.POST_NOUNS.keys() and not _kids(tok, "poss"):
             return self.document_owner(tok)
+        if tok.lower_ == "it" and cue.lower_ not in lx.DELETE:
+            # "It accuses the officers of ...": "it" after a complaint or a post is that document
+            prev = [t for t in tok.doc[max(0, tok.sent.start - 50):tok.i] if t.pos_ == "NOUN"]
+            if prev and prev[-1].lower_ in DOCUMENT_NOUNS.keys() | lx.POST_NOUNS.keys():
+                return self.document_owner(prev[-1])
         actor = self.r.actor(tok, speaker(cue))
         if actor is None or actor.name.lower() in lx.VAGUE:
             return None
@@ -397,6 +402,11 @@ class Detector:
                     sp = speaker(head)
                     if sp is None:
                         return None
+                    # "his solicitor said the complaint was submitted": the client filed it
+                    principal = _kids(sp, "poss")
+                    if sp.lower_ in ("solicitor", "lawyer", "lawyers", "solicitors", "attorney", "counsel",
+                                     "representative", "spokesperson", "spokesman", "spokeswoman") and principal:
+                        sp = principal[0]
                     cand = self._complaint(head, sp, tok)
                     if cand is not None:
                         cand.reasons.append("filer from the speaker")

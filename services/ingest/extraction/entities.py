@@ -141,7 +141,8 @@ class Roster:
         if e is None and kind != "person":
             # "Labour" then "Labour Party": the fuller name of the same organisation
             for old in self.entities:
-                rest = name[len(old.name):].split() if name.startswith(old.name + " ") else []
+                short, full = sorted((old.name, name), key=len)
+                rest = full[len(short):].split() if full.startswith(short + " ") else []
                 if old.kind != "person" and rest and all(w.lower() in ORG_WORDS for w in rest):
                     e = old
                     break
@@ -196,6 +197,11 @@ class Roster:
 
     def canonical(self, name: str) -> str:
         e = self.find(name)
+        if e is None:
+            for old in self.entities:
+                rest = old.name[len(name):].split() if old.name.startswith(name + " ") else []
+                if old.kind != "person" and rest and all(w.lower() in ORG_WORDS for w in rest):
+                    return old.name
         return e.name if e is not None else name
 
 
@@ -266,7 +272,7 @@ class Resolver:
             right = max(right, ent.end - 1)
         for child in tok.children:
             if child.dep_ == "prep" and child.lower_ in ("of", "for") and child.i == right + 1:
-                objs = [c for c in child.children if c.dep_ == "pobj" and c.pos_ == "PROPN"]
+                objs = [c for c in child.children if c.dep_ == "pobj" and c.pos_ == "PROPN" and c.text[:1].isupper()]
                 if objs:
                     right = objs[0].i
         words = [t for t in tok.doc[left:right + 1] if t.dep_ != "case" and t.text not in ("'s", "’s")]
@@ -316,7 +322,7 @@ class Resolver:
         for child in tok.children:
             if child.dep_ == "appos" and child.pos_ == "PROPN":
                 return self.actor(child, speaker, depth + 1)
-        if (tok.pos_ == "PROPN" and tok.text[:1].isupper()) or tok.i in self.ent_of:
+        if tok.text[:1].isupper() and (tok.pos_ == "PROPN" or tok.i in self.ent_of):
             named = self.proper_name(tok)
             if named is None:
                 return None
@@ -422,14 +428,14 @@ class Resolver:
             return None
         if speaker is not None and speaker.i != tok.i:
             found = self.actor(speaker, None, depth + 1)
-            if found is not None and (found.kind in kinds) and not (low in GROUP_PRON and found.kind == "person"):
+            if found is not None and (found.kind in kinds or low in ("we", "our", "us")):
                 return Actor(found.name, found.kind, found.reasons + ["pronoun"])
-        # a party named earlier in the same sentence, then the article's latest fitting party
+        # the subject of an earlier clause in the same sentence, then the article's latest fitting party
         sent = tok.sent
         for t in reversed(list(sent[: tok.i - sent.start])):
-            if t.i in self.ent_of and t.dep_ in ("nsubj", "nsubjpass", "appos", "dobj", "pobj", "poss", "compound"):
+            if t.dep_ in ("nsubj", "nsubjpass") and t.pos_ in ("PROPN", "NOUN") and t.lower_ not in REL_PRON:
                 found = self.actor(t, None, depth + 1)
-                if found is not None and found.kind in kinds and t.dep_ != "compound":
+                if found is not None and found.kind in kinds:
                     return Actor(found.name, found.kind, ["pronoun"])
         if self.last_subject is not None and self.last_subject.kind in kinds and low not in GROUP_PRON:
             return Actor(self.last_subject.name, self.last_subject.kind, ["pronoun"])

@@ -54,7 +54,7 @@ def lemma(tok: Token, table: dict[str, str]) -> str | None:
 # --- allegations -------------------------------------------------------------------------
 ACCUSE = forms("accuse", "blame")
 # need a reported clause ("claimed that ...", "alleged that ...", "charged that ...")
-ASSERT = forms("claim", "allege", "charge", "assert", "contend")
+ASSERT = forms("claim", "allege", "charge")
 # need a named party as object ("criticised the council for ...")
 CRITICISE = forms("criticise", "criticize", "condemn", "slam", "blast", "attack", "denounce", "lambast",
                   "lambaste", "berate", "castigate")

@@ -87,7 +87,7 @@ def _nearest(cands: list[Record], at: int) -> Record | None:
     return min(cands, key=lambda c: c.start) if cands else None
 
 
-def link(records: list[Record], kind_of) -> None:
+def link(records: list[Record], kind_of, citing: set[int] = frozenset()) -> None:
     """Fill responds_to (indices into `records`) and the targets links imply."""
     index = {id(r): i for i, r in enumerate(records)}
     allegations = [r for r in records if r.event_type == "allegation_made"]
@@ -123,7 +123,8 @@ def link(records: list[Record], kind_of) -> None:
                     r.target, r.target_kind = pick.target, pick.target_kind
                     r.reasons.append("inferred target")
             for p in posts:
-                if p.sentences & r.sentences and index[id(p)] not in r.responds_to:
+                if (p.sentences & r.sentences or p.sentences & citing and p.start > r.start) \
+                        and index[id(p)] not in r.responds_to:
                     r.responds_to.append(index[id(p)])
     for a in allegations:
         if a.target is None:

@@ -95,7 +95,8 @@ def _date_for(c, sent: str, start: int, published, anchor):
 def _statement(span, resolver: Resolver) -> Actor | None:
     """'X said (in a letter) that ...': a reported statement, the claim a later denial may answer."""
     for tok in span:
-        if tok.lower_ in lx.SAY and tok.pos_ == "VERB" and any(c.dep_ == "ccomp" for c in tok.children):
+        if tok.lower_ in lx.SAY and tok.pos_ == "VERB" and any(
+                c.dep_ == "ccomp" or c.dep_ == "mark" and c.lower_ == "that" for c in tok.subtree if c is not tok):
             s = subject(tok)
             if s is not None:
                 return resolver.actor(s)
@@ -111,6 +112,7 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
     records: list[Record] = []
     statements: list[tuple[int, Actor, dict]] = []
     dated: list[tuple[str | None, str | None, bool]] = []
+    citing: set[int] = set()  # sentences that speak of a complaint ("the complaint cites a post ...")
     anchor = None
     for idx, (sent, start, end, para) in enumerate(sents):
         span = doc.char_span(start, end, alignment_mode="expand")
@@ -151,6 +153,8 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
             if st is not None:
                 statements.append((idx, st, dict(mention, when=when_s, prec=prec_s)))
         dated.append((when_s, prec_s, bool(found)))
+        if any(t.lower_ in lx.COMPLAINT_NOUNS and t.pos_ == "NOUN" for t in span):
+            citing.add(idx)
         subjects = [c.actor for c in found]
         root_subj = [t for t in span if t.dep_ == "nsubj" and t.head.dep_ == "ROOT"]
         if root_subj:
@@ -175,7 +179,7 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
                 setattr(r, attr, resolver.roster.canonical(getattr(r, attr)))
     records = merge(records)
     records.sort(key=lambda r: r.start)
-    link(records, resolver.kind_of)
+    link(records, resolver.kind_of, citing)
     records = _accused_denials(records)
     return [_finding(r) for r in records]
 
