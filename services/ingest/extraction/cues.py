@@ -202,7 +202,8 @@ class Detector:
                     ag = _agent(tok)
                     obj = _kids(tok, "nsubjpass")
                     return self._make("allegation_made", tok, ag, self.target(obj[0]) if obj else None)
-                obj = _kids(tok, "dobj")
+                # "accused referee Paula Grant" parses as two objects: the name first
+                obj = sorted(_kids(tok, "dobj"), key=lambda o: o.pos_ != "PROPN")
                 return self._make("allegation_made", tok, subject(tok), self.target(obj[0]) if obj else None)
             if low in lx.ASSERT:
                 if _passive(tok):
@@ -495,6 +496,9 @@ class Detector:
             return None
         if tok.pos_ != "VERB" or tok.dep_ in ("amod", "compound"):
             return None
+        if any(t.lower_ in lx.STILL_UP and t.head.lower_ in lx.REMAIN for t in tok.sent) or any(
+                t.lower_ == "contrary" for t in tok.sent):
+            return None  # "remained online, contrary to reports it had been deleted"
         base = lx.DELETE.get(low)
         if base is None and low in lx.TAKE_DOWN:
             if not any(c.lower_ == "down" for c in _kids(tok, "prt", "advmod", "prep")):

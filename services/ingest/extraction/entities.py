@@ -24,7 +24,7 @@ TITLES = {
     "treasurer", "rapper", "star", "boss", "chef", "author", "campaigner", "activist", "lawyer", "barrister",
     "solicitor", "landlord", "tenant", "resident", "parent", "student", "principal", "conductor", "producer",
     "writer", "publisher", "journalist", "presenter", "broadcaster", "comedian", "musician", "artist",
-    "designer", "architect", "engineer", "scientist", "researcher", "economist", "analyst", "businessman",
+    "designer", "architect", "developer", "engineer", "scientist", "researcher", "economist", "analyst", "businessman",
     "businesswoman", "entrepreneur", "investor", "billionaire", "footballer", "player", "boxer", "athlete",
     "influencer", "blogger", "podcaster", "priest", "imam", "rabbi", "surgeon", "consultant", "pilot",
     "farmer", "whistleblower", "candidate", "nominee", "congressman", "congresswoman", "representative", "rep",
@@ -349,6 +349,8 @@ class Resolver:
                     if objs:
                         found = self.actor(objs[0], speaker, depth + 1)
                         if found is not None:
+                            if noun in SPEAKER_ROLES and " " not in found.name and found.kind == "person":
+                                found.kind = "organisation"  # a spokesperson speaks for a body
                             return found
             if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "on") and tok.head.head.lower_ in ("acting",):
                 pass
@@ -406,8 +408,10 @@ class Resolver:
     def _group_of(self, owner: Token, head: str, speaker, depth) -> Actor | None:
         who = self.actor(owner, speaker, depth + 1)
         if who is None:
-            return None
-        if head in ("campaign", "team", "camp") and who.kind == "person":
+            # "the mayor's office": a body the article gives no other name
+            text = owner.doc[owner.left_edge.i:owner.head.i + 1].text
+            return Actor(re.sub(r"^(?:the|The)\s+", "", text), "organisation", ["description"])
+        if head in ("campaign", "team", "camp"):
             return Actor(f"{who.name} {head}", "organisation", who.reasons)
         return who
 

@@ -123,6 +123,8 @@ POST_NOUNS = noun_forms("post", "tweet", "video", "clip", "message", "photo", "i
                         "thread", "blog", "article", "advert", "ad", "reel", "story", "update", "picture",
                         "photomontage", "montage", "meme", "caption", "status", "upload", "livestream",
                         "stream", "footage", "entry", "listing", "announcement", "statement", "remark")
+REMAIN = forms("remain", "stay", "be")
+STILL_UP = {"online", "up", "live", "visible", "available", "accessible"}
 DELETED_ADJ = {"now-deleted", "since-deleted", "now-removed", "since-removed", "deleted", "removed"}
 PLATFORMS = ("LinkedIn", "Twitter", "X", "Facebook", "Instagram", "TikTok", "YouTube", "Threads", "Bluesky",
              "Reddit", "Telegram", "WhatsApp", "Snapchat", "Substack", "Mastodon", "website", "blog")

@@ -172,6 +172,9 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
             if e is not None:
                 r.actor, r.kind = e.name, e.kind
         r.actor = resolver.roster.canonical(r.actor)
+        known = resolver.roster.find(r.actor)
+        if known is not None:
+            r.kind = known.kind
         if r.target:
             r.target = resolver.roster.canonical(r.target)
         for attr in ("answers", "defends"):
