@@ -7,12 +7,13 @@ relative clause hangs on; never from where words sit in the string.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from spacy.tokens import Span, Token
 
 from services.ingest.extraction import lexicon as lx
-from services.ingest.extraction.entities import Actor, Resolver
+from services.ingest.extraction.entities import ORG_NOUNS, Actor, Resolver
 from services.ingest.extraction.modality import unreal
 
 DOCUMENT_NOUNS = lx.noun_forms("petition", "complaint", "lawsuit", "suit", "claim", "letter", "submission",
@@ -216,8 +217,7 @@ class Detector:
             if low in lx.CRITICISE and not _passive(tok):
                 obj = _kids(tok, "dobj")
                 if obj and (obj[0].pos_ == "PROPN" or obj[0].i in self.r.ent_of
-                            or obj[0].lower_ in ("council", "government", "company", "firm", "force",
-                                                 "university", "trust", "board", "club", "minister")):
+                            or obj[0].lower_ in ORG_NOUNS):
                     tgt = self.target(obj[0])
                     if tgt is not None:
                         return self._make("allegation_made", tok, subject(tok), tgt)
@@ -276,6 +276,8 @@ class Detector:
                     obj = inner[0]
             if low in lx.DENY:
                 pass
+            elif tok.dep_ == "relcl" and tok.head.lower_ in lx.CLAIM_OBJECTS:
+                pass  # "..., a claim the company rejected": the claim is the relative clause's head
             elif not (obj is not None and (obj.lower_ in lx.CLAIM_OBJECTS or obj.lower_ in lx.CLAIM_PRONOUNS)
                       or _kids(tok, "ccomp") or any(p.lower_ == "as" for p in _kids(tok, "prep"))):
                 return None
@@ -480,7 +482,8 @@ class Detector:
         if tok.pos_ == "PROPN" or tok.i in self.r.ent_of:
             named = self.r.proper_name(tok)
             if named:
-                return named[0]
+                # an entity span can run on into "against X"
+                return re.split(r"\s+(?:against|over|about|on|in)\s+", named[0])[0]
         return self.r.phrase(tok)
 
     def post_deleted(self, tok: Token) -> Candidate | None:
