@@ -145,6 +145,8 @@ class Detector:
     def target(self, tok: Token | None) -> Actor | None:
         if tok is None:
             return None
+        if any(c.dep_ == "appos" and c.pos_ == "PROPN" for c in tok.children):
+            return self.r.actor(tok)  # "the band's drummer, Jo Vale": the named one
         if tok.lower_ in lx.CLAIM_PRONOUNS | {"him", "her"} and tok.pos_ == "PRON" and tok.lower_ != "them":
             return self.r.actor(tok) if tok.lower_ in ("him", "her") else None
         if tok.pos_ == "NOUN" and tok.lower_ in lx.CLAIM_OBJECTS:
@@ -167,7 +169,8 @@ class Detector:
             if found is not None and found.kind != "group":
                 return found
         for t in clause.subtree:
-            if t.pos_ == "PROPN" and t.dep_ in ("nsubj", "nsubjpass", "poss", "dobj", "pobj") and t.i in self.r.ent_of:
+            if t.pos_ == "PROPN" and t.dep_ in ("nsubj", "nsubjpass", "poss", "dobj", "pobj") and t.i in self.r.ent_of \
+                    and self.r.ent_of[t.i].label_ in ("PERSON", "ORG"):
                 found = self.r.actor(t)
                 if found is not None:
                     return Actor(found.name, found.kind, ["inferred target"])

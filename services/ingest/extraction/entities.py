@@ -61,6 +61,8 @@ ORG_NOUNS = {"company", "firm", "group", "organisation", "organization", "body",
              "regulator", "watchdog", "commission", "committee", "league", "brand", "firm", "restaurant",
              "venue", "developer", "utility", "provider", "manufacturer", "producer", "distributor", "agency",
              "office", "administration", "service", "institution", "society", "caucus", "opposition", "court"}
+LAWYERS = {"lawyer", "lawyers", "solicitor", "solicitors", "attorney", "attorneys", "counsel", "barrister",
+           "barristers", "advocate", "advocates"}
 SPEAKER_ROLES = {"spokesperson", "spokesman", "spokeswoman", "spokespeople", "representative",
                  "representatives", "lawyer", "lawyers", "solicitor", "solicitors", "attorney", "attorneys",
                  "counsel", "official", "officials", "statement", "barrister", "barristers", "advocate",
@@ -173,7 +175,7 @@ class Roster:
                 return e
         return None
 
-    def describe(self, head: str, before: int) -> Entity | None:
+    def describe(self, head: str, before: int, loose: bool = True) -> Entity | None:
         """'the trust' -> the last party whose name ends in or contains that word, or who has that role."""
         head = head.lower()
         for e in reversed(self.entities):
@@ -182,9 +184,9 @@ class Roster:
             words = [w.lower() for w in e.name.split()]
             if e.kind != "person" and head in words:
                 return e
-            if e.kind == "person" and head in e.roles:
+            if head in e.roles:
                 return e
-        if head in ORG_NOUNS:
+        if head in ORG_NOUNS and loose:
             return self.last({"organisation"}, before)
         return None
 
@@ -224,6 +226,7 @@ class Resolver:
         self.datelines = [(m.start() + p.start(), m.end() + p.start())
                           for p in re.finditer(r"[^\n]+", text) for m in [_DATELINE.match(p.group(0))] if m]
         self.last_subject: Entity | None = None
+        self.acts_for: dict[str, Actor] = {}  # a law firm's name -> the client it speaks for
 
     # --- names ----------------------------------------------------------------------------
     def in_dateline(self, tok: Token) -> bool:
@@ -304,7 +307,8 @@ class Resolver:
                 right = max(right, child.right_edge.i)
             if child.i > tok.i and child.dep_ == "conj" and child.pos_ == "NOUN":
                 right = max(right, child.i)
-        stop = [c.i for c in tok.subtree if c.dep_ in ("relcl", "acl", "appos", "punct") and c.i > tok.i]
+        stop = [c.i for c in tok.subtree if c.i > tok.i and (c.dep_ in ("relcl", "acl", "appos")
+                                                             or c.dep_ == "punct" and c.text in ",;:()—–")]
         if stop:
             right = min(right, min(stop) - 1)
         return tok.doc[left:right + 1].text.strip(" ,")
@@ -318,6 +322,18 @@ class Resolver:
         low = tok.lower_
         if tok.pos_ == "PRON" or low in PERSON_PRON | ORG_PRON | GROUP_PRON | REL_PRON:
             return self._pronoun(tok, speaker, depth)
+        # a lawyer speaks for the client, named or not ("His solicitors, Hale & Co, said ...")
+        if low in LAWYERS:
+            client = [c for c in tok.children if c.dep_ == "poss"]
+            if client:
+                found = self.actor(client[0], speaker, depth + 1)
+                if found is not None:
+                    for c in tok.children:
+                        if c.dep_ == "appos" and c.pos_ == "PROPN":
+                            named = self.proper_name(c)
+                            if named:
+                                self.acts_for[named[0].lower()] = found
+                    return found
         # a named apposition wins over a description ("the firm's founder, Jo Bell")
         for child in tok.children:
             if child.dep_ == "appos" and child.pos_ == "PROPN":
@@ -330,7 +346,11 @@ class Resolver:
             poss = [c for c in tok.children if c.dep_ == "poss"]
             if name.lower() in GROUP_HEADS and poss:
                 return self._group_of(poss[0], name.lower(), speaker, depth)
-            return Actor(name, self.kind_of(name, tok))
+            kind = self.kind_of(name, tok)
+            if kind == "person" and self.ent_of.get(tok.i) is None and any(
+                    c.dep_ == "det" and c.lower_ == "the" for c in tok.children):
+                kind = "organisation"  # people do not take "the": "The Harbour Line said ..."
+            return Actor(name, kind)
         if tok.pos_ not in ("NOUN", "PROPN", "NUM", "ADJ"):
             return None
         if tok.text[:1].isupper() and not tok.is_sent_start or tok.text[:1].isupper() and tok.lower_ not in ORG_NOUNS:
@@ -356,7 +376,7 @@ class Resolver:
                 pass
             if poss:
                 return self.actor(poss[0], speaker, depth + 1)
-            for c in compounds:
+            for c in compounds if noun in SPEAKER_ROLES else []:
                 found = self.actor(c, speaker, depth + 1)
                 if found is not None:
                     return found
@@ -372,7 +392,9 @@ class Resolver:
                 e = self.roster.last({"organisation"}, tok.i)
                 if e is not None:
                     return Actor(e.name, e.kind, ["unnamed speaker"])
-            return None
+                return None
+            text = self.phrase(tok)  # "two union workers in the depot"
+            return Actor(text, "group") if text and text.lower() not in VAGUE else None
         if noun in GROUP_HEADS and poss:
             return self._group_of(poss[0], noun, speaker, depth)
         if low in VAGUE:
@@ -384,9 +406,9 @@ class Resolver:
         singular = not low.endswith("s") or low.endswith("ss")
         if singular and (det and det[0] in ("the", "its", "their", "this", "that") or noun in ORG_NOUNS) \
                 and not preps.get("of"):
-            e = self.roster.describe(noun, tok.i)
+            e = self.roster.describe(noun, tok.i, loose=not compounds)
             if e is None and compounds:
-                e = self.roster.describe(compounds[-1].lower_, tok.i)
+                e = self.roster.describe(compounds[-1].lower_, tok.i, loose=False)
             if e is not None:
                 return Actor(e.name, e.kind, ["description"])
             if noun in ORG_NOUNS and (compounds or det and det[0] in ("a", "an")):
@@ -461,6 +483,8 @@ class Resolver:
                 if named:
                     name, roles = named
                     roles = roles + [c.text for c in head.children if c.dep_ == "appos" and c.pos_ == "NOUN"]
+                    roles += [t.text for t in sent.doc[max(sent.start, ent.start - 3):ent.start]
+                              if t.pos_ == "NOUN" and t.text.islower()]
                     if head.dep_ == "appos" and head.head.pos_ == "NOUN":
                         roles.append(head.head.text)
                     self.roster.add(name, self.kind_of(name, head), ent.end, roles)

@@ -171,6 +171,9 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
             e = resolver.roster.named_after(*r.forward)
             if e is not None:
                 r.actor, r.kind = e.name, e.kind
+        client = resolver.acts_for.get(resolver.roster.canonical(r.actor).lower())
+        if client is not None:
+            r.actor, r.kind = client.name, client.kind
         r.actor = resolver.roster.canonical(r.actor)
         known = resolver.roster.find(r.actor)
         if known is not None:
