@@ -60,7 +60,10 @@ def subject(verb: Token) -> Token | None:
     for _ in range(5):
         s = _kids(verb, "nsubj")
         if s:
-            return s[0]
+            # "The watchdog Civic Watch has ..." parses as two subjects (and a dateline can be a third):
+            # the name is the subject
+            named = [t for t in s if t.pos_ == "PROPN" and t.text[:1].isupper() and not _dateline_like(t)]
+            return (named or [t for t in s if not _dateline_like(t)] or s)[-1 if named else 0]
         if verb.dep_ == "relcl" or verb.dep_ == "acl":
             return verb.head
         if verb.dep_ in ("xcomp", "conj", "advcl", "pcomp") and verb.head is not verb:
@@ -72,6 +75,11 @@ def subject(verb: Token) -> Token | None:
             continue
         return None
     return None
+
+
+def _dateline_like(tok: Token) -> bool:
+    """'OTTAWA —' at a paragraph's start, parsed as a subject."""
+    return tok.text.isupper() and len(tok.text) > 2 and tok.i + 1 < len(tok.doc) and tok.doc[tok.i + 1].text in "—–-"
 
 
 def speaker(tok: Token) -> Token | None:

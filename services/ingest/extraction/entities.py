@@ -407,8 +407,6 @@ class Resolver:
         if singular and (det and det[0] in ("the", "its", "their", "this", "that") or noun in ORG_NOUNS) \
                 and not preps.get("of"):
             e = self.roster.describe(noun, tok.i, loose=not compounds)
-            if e is None and compounds:
-                e = self.roster.describe(compounds[-1].lower_, tok.i, loose=False)
             if e is not None:
                 return Actor(e.name, e.kind, ["description"])
             if noun in ORG_NOUNS and (compounds or det and det[0] in ("a", "an")):
