@@ -177,7 +177,8 @@ class Detector:
             if found is not None and found.kind != "group":
                 return found
         for t in clause.subtree:
-            if t.pos_ == "PROPN" and t.dep_ in ("nsubj", "nsubjpass", "poss", "dobj", "pobj") and t.i in self.r.ent_of \
+            if t.pos_ == "PROPN" and t.dep_ in ("nsubj", "nsubjpass", "poss", "dobj", "pobj", "appos", "conj") \
+                    and t.i in self.r.ent_of \
                     and self.r.ent_of[t.i].label_ in ("PERSON", "ORG"):
                 found = self.r.actor(t)
                 if found is not None:
@@ -469,6 +470,13 @@ class Detector:
                     body = self._body_name(objs[0])
                 if p.lower_ == "against" and tgt is None:
                     tgt = self.target(objs[0])
+                if p.lower_ in ("about", "over") and tgt is None:
+                    # "a complaint about referee X's handling of the match": a named party only
+                    o = objs[0]
+                    named = o if o.pos_ == "PROPN" else next((c for c in o.children if c.dep_ == "poss"
+                                                              and c.pos_ == "PROPN"), None)
+                    if named is not None and self.r.ent_of.get(named.i) is not None:
+                        tgt = self.target(named)
         if target is not None and tgt is None:
             if target.lower_ in lx.POST_NOUNS:
                 owner = self.document_owner(target)

@@ -179,7 +179,7 @@ class Roster:
         """'the trust' -> the last party whose name ends in or contains that word, or who has that role."""
         head = head.lower()
         for e in reversed(self.entities):
-            if e.seen > before:
+            if e.first > before:
                 continue
             words = [w.lower() for w in e.name.split()]
             if e.kind != "person" and head in words:
@@ -190,11 +190,13 @@ class Roster:
             return self.last({"organisation"}, before)
         return None
 
-    def named_after(self, at: int, kind: str, head: str) -> Entity | None:
-        """The first party of that kind introduced after token `at` (a lede's "a charity" named later)."""
-        later = sorted((e for e in self.entities if e.first > at and (e.kind == "person") == (kind == "person")),
-                       key=lambda e: e.first)
-        fitting = [e for e in later if head.lower() in e.name.lower().split()]
+    def named_after(self, at: int, kind: str, head: str, exclude: str | None = None) -> Entity | None:
+        """The first party of that kind introduced after token `at` (a lede's "a charity" named later),
+        one that carries the description's word in its name or roles first."""
+        later = sorted((e for e in self.entities if e.first > at and (e.kind == "person") == (kind == "person")
+                        and (exclude is None or e.name.lower() != exclude.lower())), key=lambda e: e.first)
+        head = head.lower()
+        fitting = [e for e in later if head in e.name.lower().split() or head in e.roles]
         return (fitting or later or [None])[0]
 
     def canonical(self, name: str) -> str:
@@ -401,12 +403,20 @@ class Resolver:
             return None
         # "the trust", "the minister", "the company": the party the article introduced
         det = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
-        if det[:1] in (["a"], ["an"]) and noun in ROLE_NOUNS and tok.sent.start < 80:
+        if det[:1] in (["a"], ["an"]) and noun in ROLE_NOUNS | TITLES and (tok.sent.start < 80 or tok.dep_ == "dobj"):
             return Actor(self.phrase(tok), "person", ["description"], forward=True)
         singular = not low.endswith("s") or low.endswith("ss")
         if singular and (det and det[0] in ("the", "its", "their", "this", "that") or noun in ORG_NOUNS) \
                 and not preps.get("of"):
             e = self.roster.describe(noun, tok.i, loose=not compounds)
+            if e is None and noun in ORG_NOUNS and not compounds:
+                # "A manager at Solenne Energy alleged that the company ...": named earlier in the sentence
+                for t in reversed(list(tok.sent[:tok.i - tok.sent.start])):
+                    ent = self.ent_of.get(t.i)
+                    if ent is not None and ent.label_ == "ORG" and t.i == ent.root.i:
+                        found = self.proper_name(t)
+                        if found:
+                            return Actor(found[0], "organisation", ["description"])
             if e is not None:
                 return Actor(e.name, e.kind, ["description"])
             if noun in ORG_NOUNS and (compounds or det and det[0] in ("a", "an")):
@@ -492,7 +502,9 @@ class Resolver:
                     and tok.text[:1].isupper():
                 named = self.proper_name(tok)
                 if named and named[0][:1].isupper():
-                    self.roster.add(named[0], self.kind_of(named[0], tok), tok.i + 1, named[1])
+                    roles = named[1] + [t.text for t in tok.doc[max(sent.start, tok.left_edge.i):tok.i]
+                                        if t.pos_ == "NOUN" and t.text.islower()]
+                    self.roster.add(named[0], self.kind_of(named[0], tok), tok.i + 1, roles)
             # the firm's name in apposition marks it an organisation ("the firm, Apex Digital")
             if tok.dep_ == "appos" and tok.head.lower_ in ORG_NOUNS and tok.pos_ == "PROPN":
                 named = self.proper_name(tok)

@@ -31,7 +31,8 @@ class Record:
     defends: str | None = None
     sentences: set[int] = field(default_factory=set)
     responds_to: list[int] = field(default_factory=list)
-    forward: tuple | None = None  # (cue token, kind, head word) of a description named later
+    forward: tuple | None = None  # (sentence end token, kind, head word) of a description named later
+    target_forward: tuple | None = None
     needs_accusation: bool = False  # a rebuttal only if someone accused its actor
 
     @property

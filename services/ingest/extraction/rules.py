@@ -143,7 +143,9 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
                 reasons=list(dict.fromkeys(c.actor.reasons + (c.target.reasons if c.target else []) + c.reasons)),
                 answers=c.answers.name if c.answers else None, defends=c.defends.name if c.defends else None,
                 sentences={idx}, needs_accusation=c.needs_accusation,
-                forward=(c.cue.i, c.actor.kind, c.actor.name.split()[-1]) if c.actor.forward else None))
+                forward=(c.cue.sent.end, c.actor.kind, c.actor.name.split()[-1]) if c.actor.forward else None,
+                target_forward=(c.cue.sent.end, c.target.kind, c.target.name.split()[-1])
+                if c.target is not None and c.target.forward else None))
             if c.event_type == "complaint_filed":
                 detector.filers.append(c.actor)
             if c.event_type == "post_deleted":
@@ -171,6 +173,12 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
             e = resolver.roster.named_after(*r.forward)
             if e is not None:
                 r.actor, r.kind = e.name, e.kind
+        if r.target_forward is not None:
+            e = resolver.roster.named_after(*r.target_forward, exclude=r.actor)
+            if e is not None:
+                r.target, r.target_kind = e.name, e.kind
+            else:
+                r.target = r.target_kind = None
         client = resolver.acts_for.get(resolver.roster.canonical(r.actor).lower())
         if client is not None:
             r.actor, r.kind = client.name, client.kind
