@@ -33,6 +33,7 @@ class Candidate:
     answers: Actor | None = None  # a rebuttal: whose claim it names ("denied X's claims")
     defends: Actor | None = None  # a rebuttal: whom it defends ("defended the volunteers")
     needs_accusation: bool = False  # a denial in the speaker's own words: a rebuttal only if they were accused
+    claim: Token | None = None  # a rebuttal: the claim noun it answers, when the text says whose it is
 
 
 def _kids(tok: Token, *deps: str) -> list[Token]:
@@ -194,7 +195,20 @@ class Detector:
                     why = unreal(c.cue)
                     if why is None:
                         yield c
+                        implied = self._implied_allegation(c)
+                        if implied is not None:
+                            yield implied
                     break
+
+    def _implied_allegation(self, c: Candidate) -> Candidate | None:
+        """'X rejected claims by Y that ...', 'X denied Y's allegations': Y made the claim X answers."""
+        if c.event_type != "rebuttal_given" or c.answers is None or c.claim is None:
+            return None
+        if c.claim.lower_ not in lx.ALLEGATION_NOUNS or c.answers.name == c.actor.name:
+            return None
+        return Candidate("allegation_made", c.claim, c.answers,
+                         Actor(c.actor.name, c.actor.kind, c.actor.reasons, c.actor.forward),
+                         reasons=["allegation named by its rebuttal"], cue_text=c.claim.text)
 
     def _make(self, event_type, cue, subj, target=None, **kw) -> Candidate | None:
         if subj is None or self.r.in_dateline(subj):
@@ -293,7 +307,10 @@ class Detector:
             elif not (obj is not None and (obj.lower_ in lx.CLAIM_OBJECTS or obj.lower_ in lx.CLAIM_PRONOUNS)
                       or _kids(tok, "ccomp") or any(p.lower_ == "as" for p in _kids(tok, "prep"))):
                 return None
-            return self._make("rebuttal_given", tok, subject(tok), answers=self.target(obj))
+            cand = self._make("rebuttal_given", tok, subject(tok), answers=self.target(obj))
+            if cand is not None and obj is not None and obj.lower_ in lx.CLAIM_OBJECTS and _owner_phrase(obj) is not None:
+                cand.claim = obj
+            return cand
         if low in lx.DEFEND:
             if _passive(tok) or obj is None or obj.lower_ in lx.NOT_DEFENDED:
                 return None

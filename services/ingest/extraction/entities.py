@@ -406,6 +406,11 @@ class Resolver:
         if det[:1] in (["a"], ["an"]) and noun in ROLE_NOUNS | TITLES and (tok.sent.start < 80 or tok.dep_ == "dobj"):
             return Actor(self.phrase(tok), "person", ["description"], forward=True)
         singular = not low.endswith("s") or low.endswith("ss")
+        named_compound = [c for c in compounds if c.pos_ == "PROPN" and c.text[:1].isupper()]
+        if noun in ORG_NOUNS and named_compound and tok.text.islower():
+            found = self.proper_name(named_compound[-1])  # "the populist Civic party" -> Civic
+            if found:
+                return Actor(found[0], "organisation")
         if singular and (det and det[0] in ("the", "its", "their", "this", "that") or noun in ORG_NOUNS) \
                 and not preps.get("of"):
             e = self.roster.describe(noun, tok.i, loose=not compounds)
@@ -483,6 +488,9 @@ class Resolver:
         """Add the parties a sentence names (after its events are read, so a pronoun in it
         looks back, not at itself)."""
         for ent in sent.ents:
+            first = next((t for t in ent if t.lower_ != "the"), None)
+            if first is None or not first.text[:1].isupper():
+                continue  # 'council of "years ...': a span that starts in lower case names nobody
             if ent.label_ == "PERSON" or ent.label_ in ("ORG", "NORP"):
                 head = ent.root
                 if self.in_dateline(head):
@@ -505,6 +513,12 @@ class Resolver:
                     roles = named[1] + [t.text for t in tok.doc[max(sent.start, tok.left_edge.i):tok.i]
                                         if t.pos_ == "NOUN" and t.text.islower()]
                     self.roster.add(named[0], self.kind_of(named[0], tok), tok.i + 1, roles)
+            # "the populist Civic party": the name, with the noun as its role
+            if tok.dep_ == "compound" and tok.pos_ == "PROPN" and tok.head.lower_ in ORG_NOUNS \
+                    and tok.head.text.islower() and tok.text[:1].isupper():
+                named = self.proper_name(tok)
+                if named:
+                    self.roster.add(named[0], "organisation", tok.i + 1, [tok.head.text]).kind = "organisation"
             # the firm's name in apposition marks it an organisation ("the firm, Apex Digital")
             if tok.dep_ == "appos" and tok.head.lower_ in ORG_NOUNS and tok.pos_ == "PROPN":
                 named = self.proper_name(tok)

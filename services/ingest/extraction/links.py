@@ -33,6 +33,7 @@ class Record:
     responds_to: list[int] = field(default_factory=list)
     forward: tuple | None = None  # (sentence end token, kind, head word) of a description named later
     target_forward: tuple | None = None
+    answers_forward: tuple | None = None
     needs_accusation: bool = False  # a rebuttal only if someone accused its actor
 
     @property
@@ -103,7 +104,7 @@ def link(records: list[Record], kind_of, citing: set[int] = frozenset()) -> None
                 pick = _nearest([a for a in others if same_party(a.target, r.defends)], r.start)
             if pick is None:
                 pick = _nearest([a for a in others if same_party(a.target, r.actor)], r.start)
-            if pick is None and not r.answers:
+            if pick is None:
                 pick = _nearest(others, r.start)
             if pick is not None:
                 r.responds_to.append(index[id(pick)])

@@ -93,10 +93,11 @@ def _date_for(c, sent: str, start: int, published, anchor):
 
 
 def _statement(span, resolver: Resolver) -> Actor | None:
-    """'X said (in a letter) that ...': a reported statement, the claim a later denial may answer."""
+    """'X said (in a letter) that ...': a reported statement, the claim a later denial may answer.
+    A quotation is not one: it is the speaker's own words, which a denial seldom answers."""
     for tok in span:
         if tok.lower_ in lx.SAY and tok.pos_ == "VERB" and any(
-                c.dep_ == "ccomp" or c.dep_ == "mark" and c.lower_ == "that" for c in tok.subtree if c is not tok):
+                c.dep_ == "mark" and c.lower_ == "that" for c in tok.subtree if c is not tok):
             s = subject(tok)
             if s is not None:
                 return resolver.actor(s)
@@ -145,7 +146,9 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
                 sentences={idx}, needs_accusation=c.needs_accusation,
                 forward=(c.cue.sent.end, c.actor.kind, c.actor.name.split()[-1]) if c.actor.forward else None,
                 target_forward=(c.cue.sent.end, c.target.kind, c.target.name.split()[-1])
-                if c.target is not None and c.target.forward else None))
+                if c.target is not None and c.target.forward else None,
+                answers_forward=(c.cue.sent.end, c.answers.kind, c.answers.name.split()[-1])
+                if c.answers is not None and c.answers.forward else None))
             if c.event_type == "complaint_filed":
                 detector.filers.append(c.actor)
             if c.event_type == "post_deleted":
@@ -179,6 +182,9 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
                 r.target, r.target_kind = e.name, e.kind
             else:
                 r.target = r.target_kind = None
+        if r.answers_forward is not None:
+            e = resolver.roster.named_after(*r.answers_forward, exclude=r.actor)
+            r.answers = e.name if e is not None else None
         client = resolver.acts_for.get(resolver.roster.canonical(r.actor).lower())
         if client is not None:
             r.actor, r.kind = client.name, client.kind
