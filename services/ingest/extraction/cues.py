@@ -145,6 +145,13 @@ class Detector:
             found = self.r.actor(owner)
             if found is not None:
                 return Actor(found.name, found.kind, found.reasons + ["actor via document"])
+        if noun.dep_ == "dobj" and (noun.head.lower_ in lx.FILE or noun.head.lower_ in lx.forms("post", "publish")):
+            # "X filed a lawsuit ... accusing Y": the lawsuit speaks for whoever filed it
+            s = subject(noun.head)
+            if s is not None and s is not noun:
+                found = self.r.actor(s, speaker(noun.head))
+                if found is not None:
+                    return Actor(found.name, found.kind, found.reasons + ["actor via document"])
         pool = self.post_authors if noun.lower_ in lx.POST_NOUNS else self.filers
         if pool:
             a = pool[-1]

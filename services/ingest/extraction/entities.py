@@ -191,13 +191,19 @@ class Roster:
         return None
 
     def named_after(self, at: int, kind: str, head: str, exclude: str | None = None) -> Entity | None:
-        """The first party of that kind introduced after token `at` (a lede's "a charity" named later),
-        one that carries the description's word in its name or roles first."""
+        """The first party of that kind introduced after token `at` (a lede's "a charity" named later);
+        of those, the one sharing most words (name or roles) with the description."""
         later = sorted((e for e in self.entities if e.first > at and (e.kind == "person") == (kind == "person")
                         and (exclude is None or e.name.lower() != exclude.lower())), key=lambda e: e.first)
-        head = head.lower()
-        fitting = [e for e in later if head in e.name.lower().split() or head in e.roles]
-        return (fitting or later or [None])[0]
+        if not later:
+            return None
+        words = {w for w in re.findall(r"[a-z]+", head.lower()) if w not in ("the", "a", "an", "of", "its", "his",
+                                                                             "her", "their", "former", "new")}
+
+        def overlap(e: Entity) -> int:
+            return len(words & ({w.lower() for w in e.name.split()} | e.roles))
+        best = max(overlap(e) for e in later)
+        return next(e for e in later if overlap(e) == best)
 
     def canonical(self, name: str) -> str:
         e = self.find(name)
@@ -391,7 +397,8 @@ class Resolver:
                             if objs:
                                 return self.actor(objs[0], speaker, depth + 1)
             if noun in SPEAKER_ROLES:
-                e = self.roster.last({"organisation"}, tok.i)
+                e = self.last_subject if self.last_subject is not None and self.last_subject.kind != "person" \
+                    else self.roster.last({"organisation"}, tok.i)
                 if e is not None:
                     return Actor(e.name, e.kind, ["unnamed speaker"])
                 return None
@@ -403,7 +410,8 @@ class Resolver:
             return None
         # "the trust", "the minister", "the company": the party the article introduced
         det = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
-        if det[:1] in (["a"], ["an"]) and noun in ROLE_NOUNS | TITLES and (tok.sent.start < 80 or tok.dep_ == "dobj"):
+        if det[:1] in (["a"], ["an"], ["its"], ["his"], ["her"], ["their"]) and noun in ROLE_NOUNS | TITLES \
+                and (tok.sent.start < 80 or tok.dep_ == "dobj" or det[0] != "a" and det[0] != "an"):
             return Actor(self.phrase(tok), "person", ["description"], forward=True)
         singular = not low.endswith("s") or low.endswith("ss")
         named_compound = [c for c in compounds if c.pos_ == "PROPN" and c.text[:1].isupper()]

@@ -49,6 +49,11 @@ def same_party(a: str | None, b: str | None) -> bool:
     return a == b or bool(re.search(r"\b%s\b" % re.escape(a), b) or re.search(r"\b%s\b" % re.escape(b), a))
 
 
+def _implied(r: Record) -> bool:
+    """An allegation known only from its rebuttal: its target is a guess, so it joins the stated one."""
+    return "allegation named by its rebuttal" in r.reasons
+
+
 def _core(name: str) -> str:
     return re.sub(r"\s+(?:campaign|team|office|camp)$", "", name.lower().strip())
 
@@ -57,7 +62,8 @@ def merge(records: list[Record]) -> list[Record]:
     out: list[Record] = []
     for r in records:
         twin = next((o for o in out if o.event_type == r.event_type and same_party(o.actor, r.actor)
-                     and (o.target is None or r.target is None or same_party(o.target, r.target))), None)
+                     and (o.target is None or r.target is None or same_party(o.target, r.target)
+                          or _implied(o) or _implied(r))), None)
         if twin is None:
             out.append(r)
             continue
@@ -70,6 +76,8 @@ def merge(records: list[Record]) -> list[Record]:
         if len(r.actor) > len(twin.actor) and r.kind == twin.kind and not r.actor.lower().endswith(
                 (" campaign", " team", " office")):
             twin.actor = r.actor
+        if _implied(twin) and not _implied(r):
+            twin.target, twin.target_kind, twin.reasons = r.target, r.target_kind, list(r.reasons)
         for attr in ("target", "target_kind", "answers", "defends", "quote"):
             if getattr(twin, attr) is None and getattr(r, attr) is not None:
                 setattr(twin, attr, getattr(r, attr))

@@ -144,10 +144,10 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
                 reasons=list(dict.fromkeys(c.actor.reasons + (c.target.reasons if c.target else []) + c.reasons)),
                 answers=c.answers.name if c.answers else None, defends=c.defends.name if c.defends else None,
                 sentences={idx}, needs_accusation=c.needs_accusation,
-                forward=(c.cue.sent.end, c.actor.kind, c.actor.name.split()[-1]) if c.actor.forward else None,
-                target_forward=(c.cue.sent.end, c.target.kind, c.target.name.split()[-1])
+                forward=(c.cue.sent.end, c.actor.kind, c.actor.name) if c.actor.forward else None,
+                target_forward=(c.cue.sent.end, c.target.kind, c.target.name)
                 if c.target is not None and c.target.forward else None,
-                answers_forward=(c.cue.sent.end, c.answers.kind, c.answers.name.split()[-1])
+                answers_forward=(c.cue.sent.end, c.answers.kind, c.answers.name)
                 if c.answers is not None and c.answers.forward else None))
             if c.event_type == "complaint_filed":
                 detector.filers.append(c.actor)
