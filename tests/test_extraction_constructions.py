@@ -101,7 +101,6 @@ def test_negation_and_modality_come_from_the_cue_clause(sentence):
     assert found(sentence) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 gap in the parse-based extractor (h-extract report): complaint with a description subject ('the guild') and a dateline")
 def test_complaint_body_target_and_link_to_the_allegation():
     body = ("LAGOS — The Coastal Traders Guild accused Portline Logistics of overcharging at the quay. "
             "On Monday the guild lodged a complaint with the Maritime Standards Board against Portline Logistics.")

@@ -175,6 +175,8 @@ class Detector:
                 if found is not None:
                     return found
         a = self.r.actor(tok)
+        if a is None and tok.pos_ == "NOUN" and tok.lower_ in ORG_NOUNS:
+            return Actor(self.r.phrase(tok), "organisation", ["description"])  # "the regulator", unnamed
         return a
 
     def clause_target(self, clause: Token) -> Actor | None:
@@ -247,6 +249,12 @@ class Detector:
                     return None
                 tgt = self.clause_target(clause[0]) if clause[0].dep_ == "ccomp" else None
                 return self._make("allegation_made", tok, subject(tok), tgt)
+            if low in lx.LIGHT_ALLEGE and _agent(tok) is not None:
+                # "Allegations that X hid reports were first made by Y": the claim noun governs the verb
+                claim = [a for a in tok.ancestors if a.pos_ == "NOUN" and a.lower_ in lx.ALLEGATION_NOUNS]
+                subj = _kids(tok, "nsubjpass")
+                if claim and not (subj and subj[0].lower_ in lx.ALLEGATION_NOUNS):
+                    return self._make("allegation_made", tok, _agent(tok), cue_text=f"{tok.text} by")
             if low in lx.CRITICISE and not _passive(tok):
                 obj = _kids(tok, "dobj")
                 if obj and (obj[0].pos_ == "PROPN" or obj[0].i in self.r.ent_of

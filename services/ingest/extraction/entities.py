@@ -201,7 +201,8 @@ class Roster:
                                                                              "her", "their", "former", "new")}
 
         def overlap(e: Entity) -> int:
-            return len(words & ({w.lower() for w in e.name.split()} | e.roles))
+            # the name only: a role word ("its candidate, X") is shared by too many people
+            return len(words & {w.lower() for w in e.name.split()})
         best = max(overlap(e) for e in later)
         return next(e for e in later if overlap(e) == best)
 
@@ -251,8 +252,11 @@ class Resolver:
         if name[:1].islower():
             return "group"
         v = self.kind_votes.get(name)
-        if v:
+        if v and len(words) == 1:
             return "person" if v[0] >= v[1] else "organisation"
+        if len(words) >= 2 and all(w[:1].isupper() for w in words) and not (tok is not None and any(
+                c.dep_ == "det" and c.lower_ == "the" for c in tok.children)):
+            return "person"
         if tok is not None and tok.ent_type_ in ORG_LABELS:
             return "organisation"
         if tok is not None and tok.ent_type_ == "PERSON":
@@ -344,7 +348,8 @@ class Resolver:
                     return found
         # a named apposition wins over a description ("the firm's founder, Jo Bell")
         for child in tok.children:
-            if child.dep_ == "appos" and child.pos_ == "PROPN":
+            if child.pos_ == "PROPN" and (child.dep_ == "appos" or child.dep_ == "conj" and child.i > 0
+                                          and tok.doc[child.i - 1].text == "," and tok.pos_ == "NOUN"):
                 return self.actor(child, speaker, depth + 1)
         if tok.text[:1].isupper() and (tok.pos_ == "PROPN" or tok.i in self.ent_of):
             named = self.proper_name(tok)
@@ -377,8 +382,10 @@ class Resolver:
                     if objs:
                         found = self.actor(objs[0], speaker, depth + 1)
                         if found is not None:
-                            if noun in SPEAKER_ROLES and " " not in found.name and found.kind == "person":
+                            if noun in SPEAKER_ROLES and noun not in LAWYERS and found.kind == "person":
                                 found.kind = "organisation"  # a spokesperson speaks for a body
+                                e = self.roster.add(found.name, "organisation", tok.i)
+                                e.kind = "organisation"
                             return found
             if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "on") and tok.head.head.lower_ in ("acting",):
                 pass
@@ -430,7 +437,15 @@ class Resolver:
                         found = self.proper_name(t)
                         if found:
                             return Actor(found[0], "organisation", ["description"])
+                for t in reversed(list(tok.sent[:tok.i - tok.sent.start])):
+                    if t.dep_ == "dobj" and t.pos_ == "PROPN" and t.i in self.ent_of:
+                        found = self.proper_name(t)  # "X accused Acme Ltd of ..., a claim the company denied"
+                        if found:
+                            self.roster.add(found[0], "organisation", t.i + 1).kind = "organisation"
+                            return Actor(found[0], "organisation", ["description"])
             if e is not None:
+                if noun in ORG_NOUNS:
+                    e.kind = "organisation"  # "the company" said of it: a body, whatever its name looks like
                 return Actor(e.name, e.kind, ["description"])
             if noun in ORG_NOUNS and (compounds or det and det[0] in ("a", "an")):
                 # "the county government", "an animal rescue charity": named later, or never
@@ -508,7 +523,8 @@ class Resolver:
                     name, roles = named
                     roles = roles + [c.text for c in head.children if c.dep_ == "appos" and c.pos_ == "NOUN"]
                     roles += [t.text for t in sent.doc[max(sent.start, ent.start - 3):ent.start]
-                              if t.pos_ == "NOUN" and t.text.islower()]
+                              if t.pos_ == "NOUN" and t.text.islower() and t.dep_ == "compound"
+                              and ent.start <= t.head.i < ent.end]
                     if head.dep_ == "appos" and head.head.pos_ == "NOUN":
                         roles.append(head.head.text)
                     self.roster.add(name, self.kind_of(name, head), ent.end, roles)
@@ -519,7 +535,7 @@ class Resolver:
                 named = self.proper_name(tok)
                 if named and named[0][:1].isupper():
                     roles = named[1] + [t.text for t in tok.doc[max(sent.start, tok.left_edge.i):tok.i]
-                                        if t.pos_ == "NOUN" and t.text.islower()]
+                                        if t.pos_ == "NOUN" and t.text.islower() and t.dep_ == "compound"]
                     self.roster.add(named[0], self.kind_of(named[0], tok), tok.i + 1, roles)
             # "the populist Civic party": the name, with the noun as its role
             if tok.dep_ == "compound" and tok.pos_ == "PROPN" and tok.head.lower_ in ORG_NOUNS \

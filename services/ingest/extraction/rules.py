@@ -194,6 +194,9 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
             r.kind = known.kind
         if r.target:
             r.target = resolver.roster.canonical(r.target)
+            known_target = resolver.roster.find(r.target)
+            if known_target is not None:
+                r.target_kind = known_target.kind
         for attr in ("answers", "defends"):
             if getattr(r, attr):
                 setattr(r, attr, resolver.roster.canonical(getattr(r, attr)))
