@@ -70,14 +70,12 @@ def test_pronoun_and_description_subjects_resolve(body, actor):
     assert "confidence_reasons" in hits[0].details
 
 
-@pytest.mark.parametrize("cue", ["blamed the regulator for", pytest.param("criticised the regulator for", marks=
-    pytest.mark.xfail(strict=True, reason="issue 11 gap: 'criticised X for' is not yet read"))])
+@pytest.mark.parametrize("cue", ["blamed the regulator for", "criticised the regulator for"])
 def test_cue_words_beyond_the_old_lists(cue):
     f = only(f"Jonas Hartley {cue} the delays at the water works.", "allegation_made")
     assert f.actor["name"] == "Jonas Hartley"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 gap in the parse-based extractor (h-extract report): 'a claim X rejected' after an accusation: the relative clause is not yet read as a rebuttal")
 def test_denial_and_the_claim_it_answers_in_one_sentence():
     body = ("Beekeeper Ruth Amadi accused Kessel Agrochem of poisoning her hives, a claim the company "
             "flatly rejected.")

@@ -47,7 +47,6 @@ def test_passive_accusation_with_agent_names_the_accuser():
     assert [x.actor["name"] for x in f] == ["Tariq Banks"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 gap in the parse-based extractor (h-extract report): passive claim noun with a relative clause before its verb")
 def test_allegation_passive_across_a_relative_clause():
     body = ("Allegations that the Harbour Trust hid safety reports were first made by former engineer "
             "Ines Carvalho on March 3.")
@@ -67,7 +66,6 @@ def test_complaint_passive_with_words_between_verb_and_agent():
     assert f[0].details["body"] == "Information Commissioner"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 gap in the parse-based extractor (h-extract report): kind of a one-word organisation reached through a spokesperson")
 def test_spokesperson_acts_for_the_organisation_and_ner_gives_its_kind():
     body = ("Residents of Ashby Vale accused Northwater of ignoring leaks. "
             "A spokesperson for Northwater later removed a Facebook post that had blamed residents.")
@@ -88,7 +86,6 @@ def test_time_phrase_between_subject_and_verb():
     assert [(x.actor["name"], x.occurred_at) for x in f] == [("Martin Ebo", "2025-03-11")]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 gap in the parse-based extractor (h-extract report): not every target construction is read yet")
 def test_targets_are_named_parties():
     body = ("Striker Leo Mart accused referee Paula Grant of bias on Saturday. "
             "Grant denied the accusation on Monday.")
@@ -107,7 +104,6 @@ def test_every_kind_is_person_or_organisation():
     assert kinds <= {"person", "organisation"} and kinds
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 gap in the parse-based extractor (h-extract report): confidence is now 0.9 less named reasons; the old ordering is not kept")
 def test_confidence_is_a_probability_and_higher_for_named_verbal_cues():
     found = events("The caterers, Spoon & Co, said in a letter that they were owed fees. "
                    "Alan Finch denied that any money was owed.")
