@@ -247,9 +247,7 @@ def test_cli_prints_events(tmp_path):
 OWN_CORPUS = ROOT / "tests" / "corpus" / "articles.json"
 
 
-@pytest.mark.parametrize("articles", [SCORER.with_name("articles.json"), pytest.param(OWN_CORPUS, marks=pytest.mark.xfail(
-    strict=True, reason="issue 11 gap in the parse-based extractor (h-extract report): own corpus F1 0.893 < 0.95"))],
-    ids=["shared", "own"])
+@pytest.mark.parametrize("articles", [SCORER.with_name("articles.json"), OWN_CORPUS], ids=["shared", "own"])
 def test_corpus_score(articles):
     out = subprocess.run([sys.executable, str(SCORER), "--cmd", f"{CLI} extract {{file}}", "--set", str(articles)],
                          capture_output=True, text=True, cwd=ROOT, check=True)

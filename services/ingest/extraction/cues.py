@@ -597,6 +597,11 @@ class Detector:
     def _post_noun(self, tok: Token) -> Token | None:
         if tok.lower_ in lx.POST_NOUNS:
             return tok
+        # "a series of tweets", "dozens of posts"
+        inner = [o for p in tok.children if p.dep_ == "prep" and p.lower_ == "of" for o in p.children
+                 if o.dep_ == "pobj" and o.lower_ in lx.POST_NOUNS]
+        if inner:
+            return inner[0]
         if tok.lower_ in ("it", "them") and tok.pos_ == "PRON":
             # "it": a post named earlier in this sentence or the one before
             start = max(0, tok.sent.start - 60)

@@ -90,7 +90,7 @@ VAGUE = {"critics", "officials", "some", "others", "many", "people", "observers"
 # "OTTAWA —", "PORT ALBION, Ont. —", "LONDON (Wire) -": the place a report is filed from
 _DATELINE = re.compile(r"^[A-Z][A-Z .'’\-]{1,30}(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?(?:\s*\([^)]*\))?\s*[—–-]{1,2}\s")
 NOT_PARTIES = {"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY", "LAW", "EVENT", "LANGUAGE"}
-COLLECTIVES = {"family", "group", "coalition", "alliance", "delegation", "panel", "relatives", "friends",
+COLLECTIVES = {"governors", "trustees", "directors", "owners", "organisers", "organizers", "family", "group", "coalition", "alliance", "delegation", "panel", "relatives", "friends",
                "parents", "members", "residents", "campaigners", "workers", "staff", "employees", "tenants",
                "pupils", "students", "nurses", "doctors", "teachers", "drivers", "pilots", "officers",
                "councillors", "shareholders", "investors", "customers", "fans", "supporters", "neighbours",
@@ -234,6 +234,9 @@ class Resolver:
                 v[0 if ent.label_ == "PERSON" else 1] += 1
         self.datelines = [(m.start() + p.start(), m.end() + p.start())
                           for p in re.finditer(r"[^\n]+", text) for m in [_DATELINE.match(p.group(0))] if m]
+        # words the article capitalises inside a sentence: names, even where the tagger calls them nouns
+        self.capitalised = {t.text for t in doc if t.text[:1].isupper() and not t.is_sent_start
+                            and t.pos_ in ("NOUN", "PROPN") and not t.text.isupper()}
         self.last_subject: Entity | None = None
         self.acts_for: dict[str, Actor] = {}  # a law firm's name -> the client it speaks for
 
@@ -371,6 +374,8 @@ class Resolver:
             known = self.roster.find(tok.text)
             if known is not None:
                 return Actor(known.name, known.kind)
+            if tok.text in self.capitalised and tok.lower_ not in ORG_NOUNS | TITLES and not tok.children:
+                return Actor(tok.text, self.kind_of(tok.text, tok))
         noun = low
         preps = {c.lower_: c for c in tok.children if c.dep_ == "prep"}
         poss = [c for c in tok.children if c.dep_ == "poss"]
@@ -421,6 +426,14 @@ class Resolver:
                 and (tok.sent.start < 80 or tok.dep_ == "dobj" or det[0] != "a" and det[0] != "an"):
             return Actor(self.phrase(tok), "person", ["description"], forward=True)
         singular = not low.endswith("s") or low.endswith("ss")
+        common_owner = [c for c in poss if c.pos_ == "NOUN" and c.text.islower()]
+        if noun in ORG_NOUNS and common_owner:
+            return Actor(self.phrase(tok), "organisation")  # "the tenants' association"
+        if not singular and (noun in COLLECTIVES or re.search(r"(?:er|or|ist|ant|ent)s$", noun)) \
+                and (poss or compounds or preps):
+            text = self.phrase(tok)  # "protest organisers", "the school's governors"
+            if text and text.lower() not in VAGUE:
+                return Actor(text, "group")
         named_compound = [c for c in compounds if c.pos_ == "PROPN" and c.text[:1].isupper()]
         if noun in ORG_NOUNS and named_compound and tok.text.islower():
             found = self.proper_name(named_compound[-1])  # "the populist Civic party" -> Civic

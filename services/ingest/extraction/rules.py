@@ -25,6 +25,7 @@ from services.ingest.extraction.cues import Detector, subject
 from services.ingest.extraction.dates import resolve
 from services.ingest.extraction.entities import Actor, Resolver
 from services.ingest.extraction.links import Record, link, merge
+from services.ingest.extraction.links import same_party as links_same
 
 EXTRACTOR_VERSION = "rules-0.4+spacy-parse"
 
@@ -200,6 +201,9 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
         for attr in ("answers", "defends"):
             if getattr(r, attr):
                 setattr(r, attr, resolver.roster.canonical(getattr(r, attr)))
+    for r in records:
+        if r.target and links_same(r.target, r.actor):
+            r.target = r.target_kind = None  # nobody accuses or answers themselves
     records = merge(records)
     records.sort(key=lambda r: r.start)
     link(records, resolver.kind_of, citing)
