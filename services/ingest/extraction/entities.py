@@ -130,6 +130,7 @@ class Roster:
 
     def __init__(self):
         self.entities: list[Entity] = []
+        self.people: set[str] = set()  # names spaCy labels PERSON somewhere
 
     def find(self, name: str) -> Entity | None:
         key = name.lower()
@@ -187,7 +188,11 @@ class Roster:
             if head in e.roles:
                 return e
         if head in ORG_NOUNS and loose:
-            return self.last({"organisation"}, before)
+            # the latest body; a one-word name the tagger could not place counts ("Northwater")
+            for e in reversed(self.entities):
+                if e.first <= before and (e.kind == "organisation" or e.kind == "person" and " " not in e.name):
+                    return e
+            return None
         return None
 
     def named_after(self, at: int, kind: str, head: str, exclude: str | None = None) -> Entity | None:
@@ -222,6 +227,7 @@ class Resolver:
     def __init__(self, doc: Doc, text: str):
         self.doc = doc
         self.roster = Roster()
+        self.roster.people = {_strip(e.text) for e in doc.ents if e.label_ == "PERSON"}
         self.ent_of: dict[int, Span] = {}
         for ent in doc.ents:
             if ent.label_ == "PERSON" or ent.label_ in ORG_LABELS:
@@ -374,7 +380,7 @@ class Resolver:
             known = self.roster.find(tok.text)
             if known is not None:
                 return Actor(known.name, known.kind)
-            if tok.text in self.capitalised and tok.lower_ not in ORG_NOUNS | TITLES and not tok.children:
+            if tok.text in self.capitalised and tok.lower_ not in ORG_NOUNS | TITLES and not tok.n_lefts:
                 return Actor(tok.text, self.kind_of(tok.text, tok))
         noun = low
         preps = {c.lower_: c for c in tok.children if c.dep_ == "prep"}
@@ -422,7 +428,9 @@ class Resolver:
             return None
         # "the trust", "the minister", "the company": the party the article introduced
         det = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
-        if det[:1] in (["a"], ["an"], ["its"], ["his"], ["her"], ["their"]) and noun in ROLE_NOUNS | TITLES \
+        role = noun in ROLE_NOUNS | TITLES or bool(re.fullmatch(r"[a-z]{3,}(?:er|or|ist|ant|ent|ian)", noun)
+                                                       and noun not in ORG_NOUNS)
+        if det[:1] in (["a"], ["an"], ["its"], ["his"], ["her"], ["their"]) and role \
                 and (tok.sent.start < 80 or tok.dep_ == "dobj" or det[0] != "a" and det[0] != "an"):
             return Actor(self.phrase(tok), "person", ["description"], forward=True)
         singular = not low.endswith("s") or low.endswith("ss")
