@@ -507,7 +507,7 @@ class Detector:
                     o = objs[0]
                     named = o if o.pos_ == "PROPN" else next((c for c in o.children if c.dep_ == "poss"
                                                               and c.pos_ == "PROPN"), None)
-                    if named is not None and self.r.ent_of.get(named.i) is not None:
+                    if named is not None and named.text[:1].isupper():
                         tgt = self.target(named)
         if target is not None and tgt is None:
             if target.lower_ in lx.POST_NOUNS:

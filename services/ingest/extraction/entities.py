@@ -78,6 +78,8 @@ ROLE_NOUNS = {"candidate", "minister", "mp", "senator", "councillor", "director"
               "politician", "lawmaker", "legislator", "mayor", "founder", "owner", "journalist", "academic",
               "researcher", "scientist", "author", "singer", "musician", "actor", "actress", "chef", "driver",
               "pilot", "trader", "investor", "landlord", "tenant", "customer", "patient", "parent", "pupil"}
+ACCUSING = {"accuse", "accuses", "accused", "accusing", "suspect", "suspects", "suspected", "convict", "convicted",
+            "clear", "cleared", "acquit", "acquitted"}
 PERSON_PRON = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
 ORG_PRON = {"it", "its", "itself"}
 GROUP_PRON = {"they", "them", "their", "we", "our", "us"}
@@ -184,6 +186,10 @@ class Roster:
                 continue
             words = [w.lower() for w in e.name.split()]
             if e.kind != "person" and head in words:
+                cut = words.index(head) + 1
+                if 2 <= cut < len(words):
+                    # "the university" in an article about "X University Students' Union": X University
+                    return self.add(" ".join(e.name.split()[:cut]), "organisation", e.first)
                 return e
             if head in e.roles:
                 return e
@@ -315,7 +321,12 @@ class Resolver:
         return words[-1].lower_ in ORG_WORDS
 
     def phrase(self, tok: Token) -> str:
-        """A description as the article gives it ("residents of the Ashgrove estate")."""
+        """A description as the article gives it ("residents of the Ashgrove estate"); never the
+        charge of "accused X of ..."."""
+        if tok.dep_ == "dobj" and tok.head.lower_ in ACCUSING:
+            end = next((c.i for c in tok.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+            if end is not None:
+                return tok.doc[tok.left_edge.i:end].text.strip(" ,")
         left = tok.left_edge.i
         while left < tok.i and tok.doc[left].dep_ in ("det", "predet", "punct", "cc", "quantmod", "nummod",
                                                       "advmod", "amod") \
@@ -384,6 +395,8 @@ class Resolver:
                 return Actor(tok.text, self.kind_of(tok.text, tok))
         noun = low
         preps = {c.lower_: c for c in tok.children if c.dep_ == "prep"}
+        if "of" in preps and tok.head.lower_ in ACCUSING and tok.dep_ == "dobj":
+            del preps["of"]  # "accused the council of neglect": the charge, not part of the name
         poss = [c for c in tok.children if c.dep_ == "poss"]
         compounds = [c for c in tok.children if c.dep_ == "compound" and c.pos_ in ("PROPN", "NOUN")]
         if noun in SPEAKER_ROLES or noun in MEMBERS:
