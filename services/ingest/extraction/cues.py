@@ -63,6 +63,8 @@ def subject(verb: Token) -> Token | None:
         if s:
             # "The watchdog Civic Watch has ..." parses as two subjects (and a dateline can be a third):
             # the name is the subject
+            # a dateline the parser made the subject, with the real subject in apposition ("CITY — X said")
+            s = [next((c for c in t.children if c.dep_ == "appos"), t) if _dateline_like(t) else t for t in s]
             named = [t for t in s if t.pos_ == "PROPN" and t.text[:1].isupper() and not _dateline_like(t)]
             return (named or [t for t in s if not _dateline_like(t)] or s)[-1 if named else 0]
         if verb.dep_ == "relcl" or verb.dep_ == "acl":
@@ -106,6 +108,13 @@ def _owner_phrase(noun: Token) -> Token | None:
             objs = _kids(p, "pobj")
             if objs and (objs[0].pos_ in ("PROPN", "PRON") or p.lower_ != "of"):
                 return objs[0]
+        if p.lower_ in ("on", "from") and noun.lower_ in lx.POST_NOUNS:
+            # "a page on the company's website", "a post from her account"
+            for o in _kids(p, "pobj"):
+                poss = _kids(o, "poss")
+                if poss and o.lower_ in ("website", "site", "account", "accounts", "page", "feed", "channel",
+                                         "profile", "blog", "timeline"):
+                    return poss[0]
     for c in _kids(noun, "acl", "relcl"):
         ag = _agent(c)
         if ag is not None:
@@ -352,6 +361,12 @@ class Detector:
                 cand.defends = self.target(held[0])
             return cand
         if low in lx.CALL:
+            if obj is None:
+                # 'called the allegation "fiction"' parsed as one phrase: the claim hangs on the label
+                for o in _kids(tok, "oprd", "attr", "ccomp", "xcomp"):
+                    inner = [c for c in o.children if c.dep_ in ("nmod", "compound", "nsubj") and c.lower_ in lx.CLAIM_OBJECTS]
+                    if inner:
+                        return self._make("rebuttal_given", tok, subject(tok), answers=self.target(inner[0]))
             if obj is not None and obj.lower_ in lx.CLAIM_OBJECTS and (
                     _kids(tok, "oprd", "xcomp", "ccomp", "attr") or any(p.lower_ == "as" for p in _kids(tok, "prep"))):
                 return self._make("rebuttal_given", tok, subject(tok), answers=self.target(obj))

@@ -587,3 +587,10 @@ class Resolver:
             e = self.roster.find(a.name)
             if e is not None:
                 self.last_subject = e
+        # the latest subject of any clause ("The ruling came after X posted ...") is what "she" picks up
+        for tok in sent:
+            if tok.dep_ in ("nsubj", "nsubjpass") and (tok.pos_ == "PROPN" or tok.i in self.ent_of):
+                named = self.proper_name(tok) if tok.text[:1].isupper() else None
+                e = self.roster.find(named[0]) if named else None
+                if e is not None:
+                    self.last_subject = e
