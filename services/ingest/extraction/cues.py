@@ -357,8 +357,14 @@ class Detector:
             # "stood by its reporting", "stands by her account", "stood by its player"
             held = [o for p in _kids(tok, "prep") if p.lower_ == "by" for o in _kids(p, "pobj")]
             cand = self._make("rebuttal_given", tok, subject(tok), cue_text=f"{tok.text} by")
-            if cand is not None and held and held[0].lower_ not in lx.CLAIM_OBJECTS:
-                cand.defends = self.target(held[0])
+            if cand is not None and held:
+                if held[0].lower_ in lx.OWN_WORDS or held[0].lower_ in lx.CLAIM_OBJECTS:
+                    # standing by one's own words answers an accusation only if there was one
+                    cand.needs_accusation = True
+                else:
+                    defended = self.target(held[0])  # "stood by its player"
+                    if defended is not None and defended.name != cand.actor.name:
+                        cand.defends = defended
             return cand
         if low in lx.CALL:
             if obj is None:

@@ -286,7 +286,7 @@ class Resolver:
             name = _strip(ent.text)
             # a name spaCy ran into a role word ("Sprinter Abel Tesfaye") loses it
             words = name.split()
-            while len(words) > 1 and words[0].lower() in TITLES:
+            while len(words) > 1 and (words[0].lower() in TITLES or words[0].lower().rstrip("s") in TITLES):
                 roles.append(words.pop(0))
             return " ".join(words), roles
         # the compound chain ending at the token, plus "of/for X" ("University of Harwick")
@@ -307,7 +307,8 @@ class Resolver:
                     right = objs[0].i
         words = [t for t in tok.doc[left:right + 1] if t.dep_ != "case" and t.text not in ("'s", "’s")]
         roles = []
-        while len(words) > 1 and words[0].lower_ in TITLES and not self._org_name(words):
+        while len(words) > 1 and (words[0].lower_ in TITLES or words[0].lower_.rstrip("s") in TITLES) \
+                and not self._org_name(words):
             roles.append(words.pop(0).text)
         if words and words[0].lower_ == "the":
             words.pop(0)

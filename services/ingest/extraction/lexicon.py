@@ -78,6 +78,9 @@ SAY = forms("say", "tell", "state", "add", "argue", "insist", "maintain", "stres
             "reply", "retort", "write", "explain", "claim")
 # "called the complaint 'a stunt'", "described the claims as false"
 CALL = forms("call", "describe", "label", "brand", "characterise", "characterize", "term")
+OWN_WORDS = noun_forms("word", "reporting", "report", "story", "comment", "remark", "statement", "account",
+                       "decision", "position", "article", "journalism", "coverage", "finding", "view", "claim",
+                       "allegation", "post", "tweet", "video", "assessment", "figure", "analysis")
 STAND = forms("stand") | {"stood": "stand"}
 ACCEPT = forms("accept", "agree", "recognise", "recognize", "acknowledge")
 CLAIM_OBJECTS = noun_forms(
