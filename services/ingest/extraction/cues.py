@@ -530,6 +530,18 @@ class Detector:
                                                               and c.pos_ == "PROPN"), None)
                     if named is not None and named.text[:1].isupper():
                         tgt = self.target(named)
+        if tgt is None and noun is not None:
+            # "a complaint with the regulator about X's ...": the prep can hang on the body's name
+            for t in noun.head.subtree:
+                if t.dep_ == "prep" and t.lower_ in ("against", "about") and t.i > noun.i:
+                    o = next((c for c in t.children if c.dep_ == "pobj"), None)
+                    if o is None:
+                        continue
+                    named = o if o.pos_ == "PROPN" else next((c for c in o.children if c.dep_ == "poss"
+                                                              and c.pos_ == "PROPN"), None)
+                    if named is not None and named.text[:1].isupper():
+                        tgt = self.target(named)
+                        break
         if target is not None and tgt is None:
             if target.lower_ in lx.POST_NOUNS:
                 owner = self.document_owner(target)

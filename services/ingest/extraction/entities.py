@@ -442,8 +442,8 @@ class Resolver:
             return None
         # "the trust", "the minister", "the company": the party the article introduced
         det = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
-        role = noun in ROLE_NOUNS | TITLES or bool(re.fullmatch(r"[a-z]{3,}(?:er|or|ist|ant|ent|ian)", noun)
-                                                       and noun not in ORG_NOUNS)
+        role = noun in ROLE_NOUNS | TITLES or bool(re.fullmatch(
+            r"[a-z]{2,}(?:ist|ian|eer|iser|izer|turer|ager|ster|grapher)", noun) and noun not in ORG_NOUNS)
         if det[:1] in (["a"], ["an"], ["its"], ["his"], ["her"], ["their"]) and role \
                 and (tok.sent.start < 80 or tok.dep_ == "dobj" or det[0] != "a" and det[0] != "an"):
             return Actor(self.phrase(tok), "person", ["description"], forward=True)
@@ -451,7 +451,7 @@ class Resolver:
         common_owner = [c for c in poss if c.pos_ == "NOUN" and c.text.islower()]
         if noun in ORG_NOUNS and common_owner:
             return Actor(self.phrase(tok), "organisation")  # "the tenants' association"
-        if not singular and (noun in COLLECTIVES or re.search(r"(?:er|or|ist|ant|ent)s$", noun)) \
+        if not singular and (noun in COLLECTIVES or re.search(r"(?:ers|ors|ists|ants|ians)$", noun)) \
                 and (poss or compounds or preps):
             text = self.phrase(tok)  # "protest organisers", "the school's governors"
             if text and text.lower() not in VAGUE:
