@@ -110,11 +110,10 @@ def _owner_phrase(noun: Token) -> Token | None:
                 return objs[0]
         if p.lower_ in ("on", "from") and noun.lower_ in lx.POST_NOUNS:
             # "a page on the company's website", "a post from her account"
-            for o in _kids(p, "pobj"):
-                poss = _kids(o, "poss")
-                if poss and o.lower_ in ("website", "site", "account", "accounts", "page", "feed", "channel",
-                                         "profile", "blog", "timeline"):
-                    return poss[0]
+            for t in p.subtree:
+                if t.dep_ == "poss" and t.head.lower_ in ("website", "site", "account", "accounts", "page", "feed",
+                                                          "channel", "profile", "blog", "timeline"):
+                    return t
     for c in _kids(noun, "acl", "relcl"):
         ag = _agent(c)
         if ag is not None:

@@ -37,7 +37,8 @@ TITLES = {
     "county", "city", "town", "music", "council", "councilman", "councilwoman", "legislator", "lawmaker",
     "delegate", "trustee", "organiser", "organizer", "volunteer", "member", "official", "agent", "midfielder",
     "defender", "goalkeeper", "forward", "winger", "batsman", "bowler", "jockey", "trainer", "cyclist",
-    "swimmer", "runner", "golfer", "chairperson", "ceo", "cfo", "coo", "cto", "md", "vp", "dj", "tv",
+    "swimmer", "runner", "golfer", "tenor", "soprano", "baritone", "pianist", "violinist", "cellist", "composer",
+    "dancer", "poet", "novelist", "painter", "photographer", "filmmaker", "chairperson", "ceo", "cfo", "coo", "cto", "md", "vp", "dj", "tv",
 }
 ORG_WORDS = {
     "party", "campaign", "commission", "council", "trust", "ltd", "inc", "plc", "llc", "llp", "group", "union",
