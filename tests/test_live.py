@@ -7,10 +7,13 @@ satisfy the Atom rules it reports.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import queue
+import socket
 import threading
 import time
+from urllib.parse import urlsplit
 
 import feedparser
 import pytest
@@ -31,22 +34,28 @@ def article(n: int, actor: str, chair: str) -> dict:
 
 
 class Stream:
-    """An SSE client: parses the text/event-stream of one GET into (id, event, data) tuples."""
+    """An SSE client: parses the text/event-stream of one GET into (id, event, data) tuples.
+    (http.client rather than requests: closing must cut the socket at once, mid-stream.)"""
 
     def __init__(self, url: str, last_event_id: str | None = None):
+        parts = urlsplit(url)
         headers = {"Accept": "text/event-stream"}
         if last_event_id:
             headers["Last-Event-ID"] = last_event_id
-        self.resp = requests.get(url, headers=headers, stream=True, timeout=(5, 60))
-        assert self.resp.status_code == 200, self.resp.text
-        assert self.resp.headers["Content-Type"].startswith("text/event-stream")
+        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        self.conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers)
+        self.sock = self.conn.sock  # the response takes it over (no Content-Length: read to the end)
+        self.resp = self.conn.getresponse()
+        assert self.resp.status == 200, self.resp.read()
+        assert self.resp.getheader("Content-Type").startswith("text/event-stream")
         self.events: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
         current: dict = {}
         try:
-            for raw in self.resp.iter_lines(decode_unicode=True):
+            while line := self.resp.readline():
+                raw = line.decode().rstrip("\r\n")
                 if raw == "":
                     if "event" in current:
                         self.events.put((current.get("id"), current["event"], current.get("data")))
@@ -54,7 +63,7 @@ class Stream:
                 elif not raw.startswith(":"):
                     key, _, value = raw.partition(":")
                     current[key] = value[1:] if value.startswith(" ") else value
-        except (requests.RequestException, AttributeError):
+        except (OSError, ValueError, AttributeError):
             pass  # closed by the test
 
     def next(self, timeout: float = 30.0):
@@ -77,7 +86,11 @@ class Stream:
         return extra
 
     def close(self):
-        self.resp.close()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.conn.close()
 
 
 def correct(system, event_id: str) -> requests.Response:
