@@ -118,17 +118,24 @@ async def level(port: int, n: int, writer: Writer) -> dict:
     tasks = [asyncio.create_task(client(port, writer.story(i % STORIES), readies[i], latencies, writer, stats, stop))
              for i in range(n)]
     t = time.monotonic()
-    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=120)
+    try:  # beyond the replica's limit some clients keep being refused: go on with those connected
+        await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=30)
+    except asyncio.TimeoutError:
+        pass
     connect_s = time.monotonic() - t
+    connected = sum(r.is_set() for r in readies)
     for _ in range(ROUNDS):
         await asyncio.to_thread(writer.write_round)
         await asyncio.sleep(GAP_S)
     await asyncio.sleep(2.0)  # stragglers
     stop.set()
+    for task, ready in zip(tasks, readies):
+        if not ready.is_set():
+            task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    expected = n * ROUNDS
+    expected = connected * ROUNDS
     lat = sorted(latencies)
-    return {"clients": n, "refused_then_retried": stats["refused"], "connect_s": round(connect_s, 2),
+    return {"clients": n, "connected": connected, "refused_then_retried": stats["refused"], "connect_s": round(connect_s, 2),
             "deliveries": len(lat), "missing": expected - len(lat),
             "p50_ms": round(pct(lat, 50) * 1000, 1) if lat else None,
             "p99_ms": round(pct(lat, 99) * 1000, 1) if lat else None,
@@ -176,9 +183,13 @@ def main() -> None:
             results = []
             for n in levels:
                 r = asyncio.run(level(port, n, writer))
+                r["load_avg_1m"] = round(os.getloadavg()[0], 1)  # the machine is shared: say how busy it was
                 results.append(r)
                 print(json.dumps(r), flush=True)
-            ok = [r["clients"] for r in results if r["p99_ms"] is not None and r["p99_ms"] < 1000 and r["missing"] == 0]
+                # the server notices closed streams at its next write (heartbeat: 5 s here); let them go
+                time.sleep(6)
+            ok = [r["clients"] for r in results if r["p99_ms"] is not None and r["p99_ms"] < 1000 and r["missing"] == 0
+          and r["connected"] == r["clients"]]
             print(f"holds {max(ok) if ok else 0} concurrent SSE clients with delivery p99 < 1 s and none missing "
                   f"(levels tried: {', '.join(map(str, levels))})")
         finally:

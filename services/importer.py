@@ -268,7 +268,8 @@ def run_import(items: Iterable[Item], client: IngestClient, state_path: str, rej
                                           "fields": fields, "line": outcome.item.text}, ensure_ascii=False) + "\n")
                 rejects.flush()
                 summary.rejected += 1
-                short = reason if not fields else f"{reason}: {', '.join(sorted(fields))}"
+                # grouped by kind: the reason's head (parser positions dropped) and the fields named
+                short = reason.split(": ")[0] if not fields else f"{reason}: {', '.join(sorted(fields))}"
                 summary.reasons[short[:120]] = summary.reasons.get(short[:120], 0) + 1
             if progress is not None:
                 progress.set_postfix(accepted=summary.accepted, rejected=summary.rejected, refresh=False)
