@@ -29,8 +29,8 @@ import subprocess
 import requests
 
 from bench.query_latency import ROOT, event, free_port
-from shared import events
-from shared.bootstrap import open_store
+from shared.domain import events
+from services.bootstrap import open_store
 from shared.config import Settings
 from shared.ports import Message
 from services.timeline.projection import Projection
@@ -56,7 +56,6 @@ class Writer:
         for s in range(STORIES):
             ev = event(self.n, self.story(s), self.run)
             ev["event_id"] = f"{self.run}-{self.n:07d}"
-            ev.update(schema_version=2, responds_to=[])  # bench.query_latency still writes v1
             self.n += 1
             p = s % PARTITIONS
             batch.append(Message(TOPIC, p, self.offsets[p], ev["story_id"], events.encode(ev), 0))

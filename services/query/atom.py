@@ -27,7 +27,7 @@ from shared.http import error, query_args
 from shared.openapi import doc
 from services.query.render import entry_date, kind_label
 from services.query.schemas import _Strict
-from services.query.timeline import Filters
+from shared.domain.timeline import Filters
 
 ATOM = "http://www.w3.org/2005/Atom"
 ET.register_namespace("", ATOM)

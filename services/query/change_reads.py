@@ -1,14 +1,14 @@
 """The store reads of live updates and feeds, in one place (to move onto the read port).
 
 Plain finds only: the tracking records, and event documents by partition (or story) whose
-`change_offset` (shared/read_model.py) is at or after a position.
+`change_offset` (shared/domain/read_model.py) is at or after a position.
 """
 from __future__ import annotations
 
-from shared import read_model
+from shared.domain import read_model
 from services.query.changes import Position
 from services.query.reads import Reads
-from services.query.timeline import Filters
+from shared.domain.timeline import Filters
 
 _CHANGE_FIELDS = {"_id": 0, "story_id": 1, "event_id": 1, "entry_id": 1, "recorded_at": 1, "log": 1, "history": 1}
 _EVERY_ENTRY = Filters(include_retracted=True)
