@@ -172,7 +172,7 @@ def main() -> None:
     os.environ["WEB_CONCURRENCY"] = str(workers)
     import runpy
     conf = runpy.run_path(str(ROOT / "deploy/gunicorn/query.conf.py"))
-    per_worker = int(os.environ["STORYLINE_SSE_MAX_CLIENTS"])
+    per_worker = conf["sse_max_clients"]
     print(f"query replica: gunicorn {conf['worker_class']}, {workers} workers x {conf['threads']} threads, "
           f"at most {per_worker} streams per worker ({workers * per_worker} per replica); "
           f"{STORIES} stories, {ROUNDS} rounds of one event per story every {GAP_S} s", flush=True)

@@ -201,3 +201,16 @@ def test_positions_round_trip_and_refuse_garbage():
     for bad in ("", "0:", "a:1", "0:1;1:2", "0:1,"):
         with pytest.raises(changes.BadPosition):
             changes.parse_position(bad)
+
+
+def test_query_gunicorn_config_streams_on_threads_with_a_limit(monkeypatch):
+    import pathlib
+    import runpy
+
+    monkeypatch.delenv("STORYLINE_SSE_MAX_CLIENTS", raising=False)
+    monkeypatch.setenv("STORYLINE_QUERY_THREADS", "64")
+    conf = runpy.run_path(str(pathlib.Path(__file__).resolve().parents[1] / "deploy/gunicorn/query.conf.py"))
+    assert conf["worker_class"] == "gthread" and conf["threads"] == 64
+    # streams can never take every thread: plain requests keep some
+    assert 0 < conf["sse_max_clients"] < conf["threads"]
+    assert conf["raw_env"] == [f"STORYLINE_SSE_MAX_CLIENTS={conf['sse_max_clients']}"]

@@ -24,6 +24,7 @@ logconfig_dict = json_logging("query")  # noqa: F821
 worker_class = "gthread"
 threads = int(os.environ.get("STORYLINE_QUERY_THREADS", "256"))
 _RESERVED_FOR_REQUESTS = 16
-# read by the workers' Settings (they inherit the master's environment)
-os.environ.setdefault("STORYLINE_SSE_MAX_CLIENTS", str(max(1, threads - _RESERVED_FOR_REQUESTS)))
+# given to the workers' environment (their Settings read it), unless the deployment set it
+sse_max_clients = int(os.environ.get("STORYLINE_SSE_MAX_CLIENTS", max(1, threads - _RESERVED_FOR_REQUESTS)))
+raw_env = [f"STORYLINE_SSE_MAX_CLIENTS={sse_max_clients}"]
 worker_connections = max(1000, threads * 2)  # open sockets per worker, idle keep-alive ones included
