@@ -135,3 +135,23 @@ def test_import_refuses_unreadable_sources_and_missing_key(tmp_path):
     r = subprocess.run([sys.executable, "-m", "services.cli", "import", "-"], input="", capture_output=True,
                        text=True, env=env, timeout=60)
     assert r.returncode == 2 and "API key" in r.stderr
+
+
+def test_sources_json_lines_array_folder_and_stdin(tmp_path):
+    import io
+
+    from services.importer import read_sources
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps([{"id": "x1"}, {"id": "x2"}]))
+    (folder / "b.jsonl").write_text('{"id": "x3"}\n\n{"id": "x4"}\n')
+    (folder / "c.json").write_text(json.dumps({"id": "x5"}, indent=2))
+    (folder / "notes.txt").write_text("ignored")
+    items = read_sources([str(folder)])
+    assert [json.loads(i.text)["id"] for i in items] == ["x1", "x2", "x3", "x4", "x5"]
+    assert items[2].source.endswith("b.jsonl:1") and items[3].source.endswith("b.jsonl:3")
+    piped = read_sources(["-"], stdin=io.StringIO('{"id": "x6"}\nnot json\n'))
+    assert [i.text for i in piped] == ['{"id": "x6"}', "not json"]
+    # the key does not depend on formatting, so a reformatted archive still resumes
+    assert read_sources(["-"], stdin=io.StringIO('{"id":"x1"}'))[0].key == items[0].key
