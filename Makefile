@@ -99,7 +99,7 @@ bench-query: install
 
 # Concurrent SSE clients one query replica (deploy/gunicorn/query.conf.py) holds with delivery p99 < 1 s,
 # on the test MongoDB-wire server; SSE_LEVELS sets the client counts tried.
-SSE_LEVELS ?= 50,100,200,300,400,480,600
+SSE_LEVELS ?= 50,100,200,300,400
 bench-sse: install
 	tools/servers.sh start
 	STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench_sse \

@@ -158,7 +158,7 @@ def start_replica(store_url: str, port: int, logfile) -> subprocess.Popen:
 
 
 def main() -> None:
-    levels = [int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "50,100,200,300,400,480").split(",")]
+    levels = [int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "50,100,200,300,400").split(",")]
     settings = Settings.from_env()
     if not settings.store_url.startswith("mongodb://"):
         raise SystemExit("set STORYLINE_STORE=mongodb://host:port/db (a MongoDB-wire server)")
