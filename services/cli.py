@@ -1,5 +1,5 @@
 """The `storyline` command: extract, serve (all three on the embedded default), project, and the
-timeline's tools: rebuild, dlq, replay."""
+timeline's tools: rebuild, dlq, replay; import loads an archive through the ingest API."""
 from __future__ import annotations
 
 import argparse
@@ -46,7 +46,7 @@ def cmd_project(args) -> int:
 
 
 def cmd_lag(args) -> int:
-    from shared.bootstrap import open_log
+    from services.bootstrap import open_log
 
     settings = Settings.from_env()
     group = args.group or settings.group
@@ -79,7 +79,7 @@ def cmd_lag(args) -> int:
 def cmd_serve(args) -> int:
     from werkzeug.serving import make_server
 
-    from shared.bootstrap import open_log, open_projector, open_store
+    from services.bootstrap import open_log, open_projector, open_store
     from shared.logs import configure_logging
     from services.ingest.app import create_app as ingest_app
     from services.query.app import create_app as query_app
@@ -119,7 +119,7 @@ def cmd_serve(args) -> int:
 def cmd_rebuild(args) -> int:
     from tqdm import tqdm
 
-    from shared.bootstrap import open_log, open_store
+    from services.bootstrap import open_log, open_store
     from services.timeline.rebuild import rebuild
 
     settings = Settings.from_env()
@@ -140,7 +140,7 @@ def cmd_rebuild(args) -> int:
 
 
 def cmd_dlq(args) -> int:
-    from shared.bootstrap import open_dead_letter_log, open_log
+    from services.bootstrap import open_dead_letter_log, open_log
     from services.timeline import dead_letters
 
     settings = Settings.from_env()
@@ -159,8 +159,14 @@ def cmd_dlq(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from services import importer
+
+    return importer.main(args)
+
+
 def cmd_replay(args) -> int:
-    from shared.bootstrap import open_log, open_store
+    from services.bootstrap import open_log, open_store
     from services.timeline import replay
 
     settings = Settings.from_env()
@@ -244,6 +250,15 @@ def main(argv=None) -> int:
     p.add_argument("--out", help="file for the JSON Lines (default stdout)")
     p.add_argument("--into", metavar="STORE_URL", help="project into this scratch store (mongodb://…/db or file:///dir)")
     p.set_defaults(func=cmd_replay)
+    p = sub.add_parser("import", help="post an archive of articles (JSON Lines, JSON array, folder, -) to ingest, resumably")
+    p.add_argument("sources", nargs="+", metavar="FILE|DIR|-")
+    p.add_argument("--ingest", metavar="URL", help="ingest service (default http://127.0.0.1:$STORYLINE_INGEST_PORT)")
+    p.add_argument("--concurrency", type=int, default=4, help="requests in flight (default 4)")
+    p.add_argument("--state", default="import-state.jsonl", help="accepted articles, skipped on a rerun")
+    p.add_argument("--rejects", default="import-rejects.jsonl", help="each refused line with the service's reason")
+    p.add_argument("--allow-rejects", action="store_true", help="exit 0 even when articles were rejected")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_import)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -6,7 +6,7 @@ Generations. The projection lives in a numbered generation of collections
 generation from the log while the live one serves, then moves the pointer in one write.
 
 Event document (collection `events_name(g)`, `_id` = event_id): the wire envelope of
-shared.events plus
+shared.domain.events plus
   log        {partition, offset, timestamp_ms}  where it sits in the log
   sort       string, the documented timeline order (see sort_key)
   entry_id   the timeline entry it belongs to: one real-world event reported by several
@@ -14,7 +14,11 @@ shared.events plus
   status     "active" | "corrected" | "retracted"
   history    [{change_id, kind: "corrected"|"retracted", recorded_at, changes, previous, reason, editor}]
              oldest first; `previous` holds the values `changes` replaced, so a reader can
-             undo the changes recorded after a given time ("as known at").
+             undo the changes recorded after a given time ("as known at"); each record also
+             has `log` {partition, offset}: where the change sits in the log
+  change_offset  the log offset of the last change applied to the event: its own offset,
+             then its latest correction's (a story lives on one partition, so this orders
+             the story's changes; the live updates of services/query/changes.py read it)
 
 Story document (collection `stories_name(g)`, `_id` = story_id): title, participants
 [{name, kind, roles}], counts {event_type: n} (active events only), event_count,
