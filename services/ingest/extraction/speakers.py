@@ -109,6 +109,7 @@ class Entities:
                 if self.match(text) is None:
                     self._add(text, kind, actor=False)
         self._vote_kinds(doc)
+        self._match_cache = {}  # kinds may have changed: earlier answers are stale
         quoted = [(m.start(), m.end()) for m in re.finditer(r"[\"“][^\"“”\n]*[\"”]", text_of(doc))]
         # names inside quotation marks are what someone said, not who is speaking
         self.mentions: list[tuple[int, Entity]] = sorted(
