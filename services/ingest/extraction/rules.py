@@ -98,7 +98,7 @@ def _statement(span, resolver: Resolver) -> Actor | None:
     A quotation is not one: it is the speaker's own words, which a denial seldom answers."""
     for tok in span:
         if tok.lower_ in lx.SAY and tok.pos_ == "VERB" and any(
-                c.dep_ == "mark" and c.lower_ == "that" for c in tok.subtree if c is not tok):
+                c.dep_ == "mark" and c.lower_ == "that" for c in tok.subtree if c.i != tok.i):
             s = subject(tok)
             if s is not None:
                 return resolver.actor(s)
