@@ -303,7 +303,8 @@ class Resolver:
             end = min([c for c in cuts if c > tok.i], default=ent.end)
             if ent.label_ in ORG_LABELS:
                 left = min(left, ent.start)
-            left = max(left, start)
+            if start > ent.start:
+                left = max(left, start)
         right = tok.i
         if ent is not None:
             right = max(right, end - 1)
