@@ -21,6 +21,7 @@ from datetime import datetime
 
 from services.ingest.extraction import grammar
 from services.ingest.extraction import lexicon as lx
+from services.ingest.extraction import postpass
 from services.ingest.extraction.cues import Detector, subject
 from services.ingest.extraction.dates import resolve
 from services.ingest.extraction.entities import Actor, Resolver
@@ -208,7 +209,7 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
     records.sort(key=lambda r: r.start)
     link(records, resolver.kind_of, citing)
     records = _accused_denials(records)
-    return [_finding(r) for r in records]
+    return postpass.complete([_finding(r) for r in records], doc, body, published)
 
 
 def _accused_denials(records: list[Record]) -> list[Record]:
