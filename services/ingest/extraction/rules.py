@@ -10,8 +10,8 @@ Per article:
     spokespeople and lawyers act for their principal, pronouns and descriptions resolved);
   * links.merge / links.link merge mentions and connect rebuttals and complaints to what
     they answer or cite.
-Dates, quotes and summaries are filled here as before (their post-pass belongs to quotes.py /
-dates.py / summaries.py once it lands).
+Last, postpass.complete (h-quotes' quotes.py / dates.py / summaries.py) attaches quotes,
+resolves dates and writes summaries from these findings.
 """
 from __future__ import annotations
 
