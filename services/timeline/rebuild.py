@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from shared.domain import read_model
+from shared.ports import ProjectionStore
 from services.timeline.projection import Projection
-
-_GENERATION_COUNTER = "latest"
 
 
 @dataclass
@@ -27,35 +26,13 @@ class RebuildResult:
     seconds: float
 
 
-def allocate_generation(db) -> int:
-    """A number never used before, even by an aborted rebuild."""
-    in_use = max([read_model.current_generation(db)] + _generations_in(db))
-    doc = db[read_model.META].find_one({"_id": _GENERATION_COUNTER}) or {"generation": 0}
-    new = max(in_use, doc["generation"]) + 1
-    db[read_model.META].replace_one({"_id": _GENERATION_COUNTER}, {"_id": _GENERATION_COUNTER, "generation": new},
-                                    upsert=True)
-    return new
-
-
-def _generations_in(db) -> list[int]:
-    prefix = read_model.events_name(0)[:-1]
-    return [int(n[len(prefix):]) for n in db.list_collection_names()
-            if n.startswith(prefix) and n[len(prefix):].isdigit()]
-
-
-def drop_generation(db, generation: int) -> None:
-    for name in (read_model.events_name(generation), read_model.stories_name(generation),
-                 read_model.tracking_name(generation)):
-        db.drop_collection(name)
-
-
-def rebuild(log, db, group: str, batch_size: int = 1000, progress: Callable[[int, int], None] | None = None,
-            drop_after_s: float = 5.0, catch_up_rounds: int = 5) -> RebuildResult:
+def rebuild(log, store: ProjectionStore, group: str, batch_size: int = 1000,
+            progress: Callable[[int, int], None] | None = None, drop_after_s: float = 5.0,
+            catch_up_rounds: int = 5) -> RebuildResult:
     started = time.monotonic()
-    old = read_model.current_generation(db)
-    new = allocate_generation(db)
-    projection = Projection(db, group, generation=new)
-    projection.ensure_indexes()
+    old = store.current_generation()
+    new = store.open_generation()
+    projection = Projection(store, group, generation=new)
     ends = log.end_offsets()
     total = sum(ends.values())
     done = dead = 0
@@ -80,11 +57,10 @@ def rebuild(log, db, group: str, batch_size: int = 1000, progress: Callable[[int
         start = dict(positions)
         total = max(total, sum(log.end_offsets().values()))
     # Every partition gets a record, even an empty one, so the live projector can compare.
-    for partition, nxt in positions.items():
-        projection.c.tracking.update_one({"_id": f"{group}:{log.topic}:{partition}"},
-                                         {"$max": {"next_offset": nxt}}, upsert=True)
-    read_model.switch_generation(db, new)
+    with store.batch(new) as tx:
+        tx.advance_tracking({read_model.tracking_key(group, log.topic, p): nxt for p, nxt in positions.items()})
+    store.switch_generation(new)
     if old != new:
         time.sleep(drop_after_s)  # let in-flight reads and a live batch on the old generation finish
-        drop_generation(db, old)
+        store.drop_generation(old)
     return RebuildResult(old, new, done, dead, time.monotonic() - started)
