@@ -20,6 +20,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
+
 from shared.domain import read_model
 from shared.domain.corrections import apply_change
 from shared.domain.summaries import summarise
@@ -32,7 +34,10 @@ _GENERATION_TABLE = re.compile(r"^timeline_events_g(\d+)$")
 
 
 def _dumps(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(doc).decode()
+
+
+_loads = orjson.loads
 
 
 def _marks(n: int) -> str:
@@ -229,23 +234,33 @@ class _Batch:
         self.db, self.t = db, t
 
     def insert_new(self, docs: list[dict[str, Any]]) -> set[str]:
+        insert = f"INSERT INTO {self.t.events} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        rows = [_event_row(d) for d in docs]
+        # The common case is a batch of new events: insert them all and count. Only when some
+        # were there already (a redelivery) undo that and ask which, then insert the rest.
+        self.db.execute("SAVEPOINT insert_new")
+        before = self.db.total_changes
+        self.db.executemany(insert, rows)
+        if self.db.total_changes - before == len(rows):
+            self.db.execute("RELEASE insert_new")
+            return {d["event_id"] for d in docs}
+        self.db.execute("ROLLBACK TO insert_new")
+        self.db.execute("RELEASE insert_new")
         ids = [d["event_id"] for d in docs]
         stored: set[str] = set()
         for i in range(0, len(ids), _IN_CHUNK):
             chunk = ids[i:i + _IN_CHUNK]
             stored.update(r[0] for r in self.db.execute(
                 f"SELECT event_id FROM {self.t.events} WHERE event_id IN ({_marks(len(chunk))})", chunk))
-        new = [d for d in docs if d["event_id"] not in stored]
-        self.db.executemany(f"INSERT OR IGNORE INTO {self.t.events} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            [_event_row(d) for d in new])
-        return {d["event_id"] for d in new}
+        self.db.executemany(insert, [r for r in rows if r[0] not in stored])
+        return {i for i in ids if i not in stored}
 
     def apply_change(self, change: dict[str, Any], offset: int) -> str | None:
         row = self.db.execute(f"SELECT doc FROM {self.t.events} WHERE event_id = ?",
                               (change["details"]["event_id"],)).fetchone()
         if row is None:
             return None
-        target = json.loads(row[0])
+        target = _loads(row[0])
         changed = apply_change(target, change, offset)
         if changed is not None:
             self.db.execute(f"DELETE FROM {self.t.events} WHERE event_id = ?", (target["event_id"],))
@@ -263,10 +278,10 @@ class _Batch:
             chunk = ids[i:i + _IN_CHUNK]
             for story_id, doc in self.db.execute(
                     f"SELECT story_id, doc FROM {self.t.stories} WHERE story_id IN ({_marks(len(chunk))})", chunk):
-                existing[story_id] = json.loads(doc)
+                existing[story_id] = _loads(doc)
         rows = [_story_row(summarise(s, evs, existing.get(s))) for s, evs in by_story.items()]
         for story_id in recompute:
-            evs = [json.loads(d) for (d,) in self.db.execute(
+            evs = [_loads(d) for (d,) in self.db.execute(
                 f"SELECT doc FROM {self.t.events} WHERE story_id = ?", (story_id,))]
             rows.append(_story_row(summarise(story_id, evs, None)))
         self.db.executemany(f"INSERT OR REPLACE INTO {self.t.stories} VALUES (?, ?, ?, ?, ?, ?)", rows)
@@ -287,7 +302,7 @@ class _View:
 
     def story(self, story_id: str) -> dict[str, Any] | None:
         row = self.db.execute(f"SELECT doc FROM {self.t.stories} WHERE story_id = ?", (story_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return _loads(row[0]) if row else None
 
     def stories(self, query: StoryQuery) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
         where, args = [], []
@@ -306,7 +321,7 @@ class _View:
         sql = f"SELECT doc FROM {self.t.stories}" + (" WHERE " + " AND ".join(where) if where else "")
         rows = self.db.execute(sql + " ORDER BY last_recorded_at DESC, story_id DESC LIMIT ?",
                                (*args, query.limit + 1)).fetchall()
-        docs = [json.loads(d) for (d,) in rows[:query.limit]]
+        docs = [_loads(d) for (d,) in rows[:query.limit]]
         more = len(rows) > query.limit and docs
         return docs, ((docs[-1].get("last_recorded_at") or "", docs[-1]["story_id"]) if more else None)
 
@@ -329,9 +344,9 @@ class _View:
         sql = f"SELECT doc FROM {self.t.events} WHERE {' AND '.join(where)} ORDER BY sort, event_id"
         if query.limit is not None:
             sql += f" LIMIT {int(query.limit)}"
-        return [json.loads(d) for (d,) in self.db.execute(sql, args)]
+        return [_loads(d) for (d,) in self.db.execute(sql, args)]
 
     def changes_since(self, story_id: str, offset: int) -> list[dict[str, Any]]:
         rows = self.db.execute(f"SELECT doc FROM {self.t.events} WHERE story_id = ? AND last_offset > ?"
                                " ORDER BY last_offset, event_id", (story_id, offset)).fetchall()
-        return [json.loads(d) for (d,) in rows]
+        return [_loads(d) for (d,) in rows]

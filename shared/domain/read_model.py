@@ -63,12 +63,12 @@ def entry_id_for(ev: dict[str, Any]) -> str:
 
 
 def event_document(ev: dict[str, Any], partition: int, offset: int, timestamp_ms: int) -> dict[str, Any]:
-    """A decoded finding as the projection first stores it."""
-    doc = dict(ev, log={"partition": partition, "offset": offset, "timestamp_ms": timestamp_ms},
-               status="active", history=[], last_offset=offset)
-    doc["sort"] = sort_key(doc)
-    doc["entry_id"] = entry_id_for(doc)
-    return doc
+    """A decoded finding as the projection first stores it (`ev` becomes the document)."""
+    ev["log"] = {"partition": partition, "offset": offset, "timestamp_ms": timestamp_ms}
+    ev["status"], ev["history"], ev["last_offset"] = "active", [], offset
+    ev["sort"] = sort_key(ev)
+    ev["entry_id"] = entry_id_for(ev)
+    return ev
 
 
 def tracking_key(group: str, topic: str, partition: int) -> str:
