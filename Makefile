@@ -78,10 +78,13 @@ bench-real: install
 	STORYLINE_LOG=kafka://127.0.0.1:$(KAFKA_PORT) STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench \
 	  timeout 900 $(BIN)/python -m bench.projection $(BENCH_EVENTS); status=$$?; tools/servers.sh stop; exit $$status
 
-# Query latency under a real gunicorn (3 workers) against the raw pymongo find, on the test
-# MongoDB-wire server (SecantusDB); also the stories list's requests/s. BENCH_QUERY_EVENTS sets the story size.
+# Query latency under a real gunicorn (3 workers) against the raw store query, on the embedded
+# SQLite store and then the test MongoDB-wire server (SecantusDB); also the stories list's
+# requests/s. BENCH_QUERY_EVENTS sets the story size.
 BENCH_QUERY_EVENTS ?= 1000
 bench-query: install
+	STORYLINE_STORE=file://$$(mktemp -d) STORYLINE_DATA_DIR=$$(mktemp -d) \
+	  timeout 600 $(BIN)/python -m bench.query_latency $(BENCH_QUERY_EVENTS)
 	tools/servers.sh start
 	STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench_query \
 	  timeout 600 $(BIN)/python -m bench.query_latency $(BENCH_QUERY_EVENTS); status=$$?; tools/servers.sh stop; exit $$status

@@ -77,7 +77,9 @@ def raw_write(store_url: str, docs: list[dict]) -> float:
         db.close()
         os.remove(os.path.join(parsed.path, "raw_bench.sqlite"))
         return len(docs) / took
-        from shared.adapters.mongo_store import open_database
+    from pymongo import UpdateOne
+
+    from shared.adapters.mongo_store import open_database
 
     coll = open_database(store_url)["raw_bench"]
     coll.drop()

@@ -4,6 +4,7 @@
 benchmarks all build their parts here; the Flask app factories only assemble what they are
 given and start nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,8 +56,12 @@ def open_dead_letter_log(settings: Settings) -> EventLog:
 def open_projector(settings: Settings, log: EventLog | None = None, store: Any = None) -> Projector:
     from services.timeline.projector import Projector
 
-    return Projector(log or open_log(settings), store if store is not None else open_store(settings.store_url),
-                     settings.group, dead_letters=open_dead_letter_log(settings))
+    return Projector(
+        log or open_log(settings),
+        store if store is not None else open_store(settings.store_url),
+        settings.group,
+        dead_letters=open_dead_letter_log(settings),
+    )
 
 
 ROLES = ("ingest", "projector", "query")
@@ -66,6 +71,7 @@ ROLES = ("ingest", "projector", "query")
 class Components:
     """What one process runs. Build with `build`; `start()` starts the threads (relay,
     projector, its monitor), `stop()` stops them in order and closes every adapter."""
+
     settings: Settings
     log: EventLog | None
     store: Any  # one object serving ProjectionStore, ReadStore and ArticleIndex (shared/adapters/stores.py)
@@ -83,8 +89,9 @@ class Components:
             from services.ingest.app import create_app
 
             assert self.outbox is not None and self.relay is not None and self.log is not None, "no ingest role"
-            self._ingest = create_app(self.settings, log=self.log, store=self.store, outbox=self.outbox,
-                                      relay=self.relay)
+            self._ingest = create_app(
+                self.settings, log=self.log, store=self.store, outbox=self.outbox, relay=self.relay
+            )
         return self._ingest
 
     def query_app(self) -> Flask:
@@ -127,8 +134,9 @@ class Components:
         self.store.close()
 
 
-def build(settings: Settings, roles: tuple[str, ...] = ROLES, store: Any = None,
-          allow_legacy_store: bool = False) -> Components:
+def build(
+    settings: Settings, roles: tuple[str, ...] = ROLES, store: Any = None, allow_legacy_store: bool = False
+) -> Components:
     """The components for `roles` (any of ingest, projector, query), sharing one log and one store."""
     unknown = set(roles) - set(ROLES)
     if unknown:
@@ -155,5 +163,13 @@ def build(settings: Settings, roles: tuple[str, ...] = ROLES, store: Any = None,
     return parts
 
 
-__all__ = ["Components", "build", "open_log", "open_outbox", "open_store", "open_dead_letter_log", "open_projector",
-           "Settings"]
+__all__ = [
+    "Components",
+    "build",
+    "open_log",
+    "open_outbox",
+    "open_store",
+    "open_dead_letter_log",
+    "open_projector",
+    "Settings",
+]

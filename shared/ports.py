@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ContextManager, Iterator, Protocol
+from typing import Any, ContextManager, Iterator, Protocol
 
 
 @dataclass(frozen=True)
@@ -142,13 +142,13 @@ class ProjectionBatch(Protocol):
     """One batch's writes to one generation. Where the store offers it (SQLite; MongoDB with
     transactions) everything written through one batch lands together or not at all; else
     in call order, tracking last, so a crash replays harmlessly."""
-    def insert_new(self, docs: list[dict]) -> set[str]:
+    def insert_new(self, docs: list[dict[str, Any]]) -> set[str]:
         """Insert the event documents not stored yet (by event_id; a stored one is never
         overwritten); return the event_ids that were new."""
-    def apply_change(self, change: dict, offset: int) -> str | None:
+    def apply_change(self, change: dict[str, Any], offset: int) -> str | None:
         """Apply a correction or retraction (shared.domain.corrections.apply_change) to its
         event; return the story touched, None when the event is unknown."""
-    def fold_summaries(self, inserted: list[dict], recompute: set[str]) -> None:
+    def fold_summaries(self, inserted: list[dict[str, Any]], recompute: set[str]) -> None:
         """Advance the summaries of the stories of `inserted`; rebuild those in `recompute` from
         all their events (shared.domain.summaries.summarise)."""
     def advance_tracking(self, positions: dict[str, int]) -> None:
@@ -175,12 +175,12 @@ class ReadView(Protocol):
     """One request's reads, from one generation (a snapshot where the store has them)."""
     generation: int
     def freshness(self) -> Freshness: ...
-    def story(self, story_id: str) -> dict | None: ...
-    def stories(self, query: StoryQuery) -> tuple[list[dict], tuple[str, str] | None]:
+    def story(self, story_id: str) -> dict[str, Any] | None: ...
+    def stories(self, query: StoryQuery) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
         """A page of story summaries and the (last_recorded_at, story_id) to continue after."""
-    def events(self, story_id: str, query: EventQuery) -> list[dict]:
+    def events(self, story_id: str, query: EventQuery) -> list[dict[str, Any]]:
         """The story's event documents that match, in sort order (ties by event_id)."""
-    def changes_since(self, story_id: str, offset: int) -> list[dict]:
+    def changes_since(self, story_id: str, offset: int) -> list[dict[str, Any]]:
         """The story's event documents inserted or changed by a log message at an offset
         after `offset` (a story lives in one partition), by that offset."""
 

@@ -3,6 +3,7 @@ MongoDB (the SecantusDB server `make test` starts; STORYLINE_TEST_MONGO). Each t
 each adapter through the ports of shared/ports.py only, the way the eventsourcing library
 tests its recorders: as-of, cursors, corrections, generations, redelivery and ordering.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,23 +45,51 @@ def store(request, tmp_path):
 
 
 def finding(n: int, story: str = "s1", day: str | None = "2025-03-01", **over) -> dict:
-    ev = {"event_id": f"ev-{story}-{n:05d}", "event_type": "allegation_made", "schema_version": 2,
-          "story_id": story, "occurred_at": day, "occurred_precision": "day" if day else None,
-          "published_at": "2025-03-02T08:00:00Z", "recorded_at": f"2025-03-02T09:00:{n % 60:02d}.000Z",
-          "actor": {"name": f"Speaker {n % 3}", "kind": "person"}, "target": None, "quote": None,
-          "summary": f"claim {n}", "details": {},
-          "source": {"article_id": f"art-{n // 10}", "url": None, "outlet": "Example", "title": f"Title {story}",
-                     "sentence": "s", "char_start": 0, "char_end": 1},
-          "extractor": {"version": "t", "confidence": 0.5}, "responds_to": []}
+    ev = {
+        "event_id": f"ev-{story}-{n:05d}",
+        "event_type": "allegation_made",
+        "schema_version": 2,
+        "story_id": story,
+        "occurred_at": day,
+        "occurred_precision": "day" if day else None,
+        "published_at": "2025-03-02T08:00:00Z",
+        "recorded_at": f"2025-03-02T09:00:{n % 60:02d}.000Z",
+        "actor": {"name": f"Speaker {n % 3}", "kind": "person"},
+        "target": None,
+        "quote": None,
+        "summary": f"claim {n}",
+        "details": {},
+        "source": {
+            "article_id": f"art-{n // 10}",
+            "url": None,
+            "outlet": "Example",
+            "title": f"Title {story}",
+            "sentence": "s",
+            "char_start": 0,
+            "char_end": 1,
+        },
+        "extractor": {"version": "t", "confidence": 0.5},
+        "responds_to": [],
+    }
     ev.update(over)
     return read_model.event_document(ev, 0, n, 1_700_000_000_000 + n)
 
 
-def change(n: int, target: dict, kind: str = "event_corrected", changes: dict | None = None,
-           recorded_at: str = "2025-03-05T00:00:00.000Z") -> dict:
-    return {"event_id": f"chg-{n}", "event_type": kind, "story_id": target["story_id"], "recorded_at": recorded_at,
-            "actor": {"name": "Desk", "kind": "person"},
-            "details": {"event_id": target["event_id"], "changes": changes or {}, "reason": "checked"}}
+def change(
+    n: int,
+    target: dict,
+    kind: str = "event_corrected",
+    changes: dict | None = None,
+    recorded_at: str = "2025-03-05T00:00:00.000Z",
+) -> dict:
+    return {
+        "event_id": f"chg-{n}",
+        "event_type": kind,
+        "story_id": target["story_id"],
+        "recorded_at": recorded_at,
+        "actor": {"name": "Desk", "kind": "person"},
+        "details": {"event_id": target["event_id"], "changes": changes or {}, "reason": "checked"},
+    }
 
 
 def write(store, docs=(), changes=(), tracking=None, generation=None):
@@ -103,8 +132,10 @@ def test_insert_says_which_were_new_and_never_overwrites(store):
 
 
 def test_events_come_in_sort_order_with_filters_and_cursor(store):
-    docs = [finding(i, day=f"2025-03-{1 + (i * 7) % 20:02d}", event_type=("rebuttal_given" if i % 2 else "allegation_made"))
-            for i in range(40)]
+    docs = [
+        finding(i, day=f"2025-03-{1 + (i * 7) % 20:02d}", event_type=("rebuttal_given" if i % 2 else "allegation_made"))
+        for i in range(40)
+    ]
     write(store, docs)
     got = events_of(store)
     assert [e["sort"] for e in got] == sorted(d["sort"] for d in docs)
@@ -143,8 +174,9 @@ def test_a_correction_applies_once_and_as_known_at_undoes_it(store):
     assert now["status"] == "corrected" and now["summary"] == "fixed" and len(now["history"]) == 1
     assert now["sort"].startswith("2025-02-20") and now["last_offset"] == 50
     before = corrections.as_known_at(now, "2025-03-04T00:00:00.000Z")
-    assert {k: before[k] for k in ("summary", "occurred_at", "sort", "status", "entry_id")} == \
-        {k: target[k] for k in ("summary", "occurred_at", "sort", "status", "entry_id")}
+    assert {k: before[k] for k in ("summary", "occurred_at", "sort", "status", "entry_id")} == {
+        k: target[k] for k in ("summary", "occurred_at", "sort", "status", "entry_id")
+    }
     retract = change(2, target, kind="event_retracted")
     write(store, changes=[(retract, 51)])
     assert [e["event_id"] for e in events_of(store)] == [finding(2)["event_id"]]
@@ -214,9 +246,18 @@ def test_generations_open_switch_and_drop(store):
 
 def test_stories_list_newest_first_with_search_and_cursor(store):
     for i in range(7):
-        write(store, [finding(i, story=f"story-{i}", recorded_at=f"2025-03-0{1 + i % 3}T00:00:00.000Z",
-                              actor={"name": "Ana Ruiz" if i % 2 else "Bo Li", "kind": "person"},
-                              event_type="rebuttal_given" if i == 3 else "allegation_made")])
+        write(
+            store,
+            [
+                finding(
+                    i,
+                    story=f"story-{i}",
+                    recorded_at=f"2025-03-0{1 + i % 3}T00:00:00.000Z",
+                    actor={"name": "Ana Ruiz" if i % 2 else "Bo Li", "kind": "person"},
+                    event_type="rebuttal_given" if i == 3 else "allegation_made",
+                )
+            ],
+        )
     with store.view() as v:
         page, nxt = v.stories(StoryQuery(limit=3))
         seen = [s["story_id"] for s in page]

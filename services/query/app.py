@@ -12,7 +12,7 @@ from datetime import timezone
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from shared.config import Settings
-from shared.http import InvalidParameters, error, health_blueprint, install_error_handlers, query_args
+from shared.http import FastJSON, InvalidParameters, error, health_blueprint, install_error_handlers, query_args
 from shared.observability import instrument
 from shared.openapi import doc, install_openapi
 from services.query import render, schemas
@@ -208,7 +208,7 @@ def create_app(settings: Settings | None = None, store: ReadStore | None = None)
 
         store = open_store((settings or Settings.from_env()).store_url)
     app = Flask(__name__)  # serves the editors' page from services/query/static
-    app.json.sort_keys = False
+    app.json = FastJSON(app)  # a timeline page is mostly JSON encoding; orjson keeps key order
     app.extensions["storyline.store"] = store
     app.teardown_request(_end_snapshot)
     app.register_blueprint(health_blueprint(store.ping, "store"))

@@ -4,6 +4,7 @@ The store hands over a story's event documents (filtered, in sort order); groupi
 entries, ordering and "as known at" are shared.domain.timeline's, so they are the same on
 every store.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -18,8 +19,9 @@ _SUMMARY_KEYS = ("title", "first_date", "last_date", "last_recorded_at")
 def story_summary(doc: dict) -> dict:
     """The documented summary fields only (the projector keeps working fields of its own)."""
     out = {"story_id": doc["story_id"], **{k: doc.get(k) for k in _SUMMARY_KEYS}}
-    out.update(participants=doc.get("participants") or [], counts=doc.get("counts") or {},
-               sources=doc.get("sources") or [])
+    out.update(
+        participants=doc.get("participants") or [], counts=doc.get("counts") or {}, sources=doc.get("sources") or []
+    )
     out["event_count"] = doc.get("event_count", sum(out["counts"].values()))
     return out
 
@@ -27,13 +29,19 @@ def story_summary(doc: dict) -> dict:
 def event_query(f: Filters, **page) -> EventQuery:
     """The store's side of timeline.shows (as_of aside: history has to be undone first);
     `page` narrows it (after, through, limit, a later sort_from)."""
-    q = EventQuery(types=f.types, actor=f.actor, sort_from=f.sort_from, sort_below=f.sort_below,
-                   include_retracted=f.include_retracted)
+    q = EventQuery(
+        types=f.types,
+        actor=f.actor,
+        sort_from=f.sort_from,
+        sort_below=f.sort_below,
+        include_retracted=f.include_retracted,
+    )
     return replace(q, **page)
 
 
-def list_stories(view: ReadView, q: str | None, actor: str | None, event_type: str | None, limit: int,
-                 after: tuple[str, str] | None) -> tuple[list[dict], tuple[str, str] | None]:
+def list_stories(
+    view: ReadView, q: str | None, actor: str | None, event_type: str | None, limit: int, after: tuple[str, str] | None
+) -> tuple[list[dict], tuple[str, str] | None]:
     """Newest activity first (last_recorded_at, then story id, both descending)."""
     docs, nxt = view.stories(StoryQuery(text=q, actor=actor, event_type=event_type, after=after, limit=limit))
     return [story_summary(d) for d in docs], nxt
@@ -50,9 +58,13 @@ def articles(view: ReadView, story_id: str) -> list[dict]:
     for ev in view.events(story_id, EventQuery(include_retracted=True)):
         src = ev.get("source") or {}
         if src.get("article_id") and src["article_id"] not in seen:
-            seen[src["article_id"]] = {"article_id": src["article_id"], "url": src.get("url"),
-                                       "outlet": src.get("outlet"), "title": src.get("title"),
-                                       "published_at": ev.get("published_at")}
+            seen[src["article_id"]] = {
+                "article_id": src["article_id"],
+                "url": src.get("url"),
+                "outlet": src.get("outlet"),
+                "title": src.get("title"),
+                "published_at": ev.get("published_at"),
+            }
     return sorted(seen.values(), key=lambda a: (a["published_at"] or "", a["article_id"]))
 
 
@@ -72,8 +84,9 @@ def entries(view: ReadView, story_id: str, f: Filters) -> list[Entry]:
     return timeline.group(view.events(story_id, event_query(f)))
 
 
-def entry_page(view: ReadView, story_id: str, f: Filters, after: str | None,
-               limit: int) -> tuple[list[Entry], str | None]:
+def entry_page(
+    view: ReadView, story_id: str, f: Filters, after: str | None, limit: int
+) -> tuple[list[Entry], str | None]:
     if f.as_of:
         return timeline.page(entries(view, story_id, f), after, limit)
     return _store_page(view, story_id, f, after, limit)

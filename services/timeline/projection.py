@@ -13,6 +13,7 @@ Exactly-once effect from at-least-once delivery:
 On SQLite (and MongoDB with transactions) a batch is one transaction. The document shapes
 are in shared/domain/read_model.py; applying a change is shared/domain/corrections.py.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from shared.ports import Message, ProjectionStore
 @dataclass
 class DeadLetter:
     """A message the projection cannot apply, with where it came from and why."""
+
     message: Message
     reason: str
 
@@ -31,6 +33,7 @@ class DeadLetter:
 @dataclass
 class Prepared:
     """A batch sorted into what to apply and what to set aside."""
+
     findings: list[dict] = field(default_factory=list)
     changes: list[tuple[dict, int]] = field(default_factory=list)  # (change event, its log offset)
     dead: list[DeadLetter] = field(default_factory=list)
@@ -87,8 +90,11 @@ class Projection:
                 continue
             if ev["event_type"] in events.CHANGE_TYPES:
                 target = ev["details"]["event_id"]
-                if (target not in batch_ids and target not in pending_ids
-                        and not self.store.has_event(self.generation, target)):
+                if (
+                    target not in batch_ids
+                    and target not in pending_ids
+                    and not self.store.has_event(self.generation, target)
+                ):
                     out.dead.append(DeadLetter(msg, f"{ev['event_type']}: no event {target} in the timeline"))
                     continue
                 out.changes.append((ev, msg.offset))
@@ -108,5 +114,9 @@ class Projection:
             redelivered = {ev["story_id"] for ev in prepared.findings if ev["event_id"] not in new}
             changed = {tx.apply_change(change, offset) for change, offset in prepared.changes}
             tx.fold_summaries(inserted, redelivered | {s for s in changed if s is not None})
-            tx.advance_tracking({read_model.tracking_key(self.group, topic, partition): nxt
-                                 for (topic, partition), nxt in prepared.positions.items()})
+            tx.advance_tracking(
+                {
+                    read_model.tracking_key(self.group, topic, partition): nxt
+                    for (topic, partition), nxt in prepared.positions.items()
+                }
+            )

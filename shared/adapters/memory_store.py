@@ -1,5 +1,6 @@
 """The read model in memory, for unit tests: the same ports and behaviour as the real stores
 (tests/test_store_contract.py), in plain dicts. One lock; a batch is undone if it raises."""
+
 from __future__ import annotations
 
 import contextlib
@@ -161,36 +162,46 @@ class _View:
             recorded = s.get("last_recorded_at") or ""
             if query.text:
                 text = query.text.lower()
-                haystack = [(s.get("title") or "").lower(), s["story_id"].lower(),
-                            *(p["name"].lower() for p in s["participants"])]
+                haystack = [
+                    (s.get("title") or "").lower(),
+                    s["story_id"].lower(),
+                    *(p["name"].lower() for p in s["participants"]),
+                ]
                 if not any(text in h for h in haystack):
                     return False
-            if query.actor and not any(p["name"].lower() == query.actor.lower() and "actor" in p["roles"]
-                                       for p in s["participants"]):
+            if query.actor and not any(
+                p["name"].lower() == query.actor.lower() and "actor" in p["roles"] for p in s["participants"]
+            ):
                 return False
             if query.event_type and s["counts"].get(query.event_type, 0) <= 0:
                 return False
             return not query.after or (recorded, s["story_id"]) < query.after
 
-        ranked = sorted((s for s in self.g.stories.values() if keep(s)),
-                        key=lambda s: (s.get("last_recorded_at") or "", s["story_id"]), reverse=True)
-        docs = [copy.deepcopy(s) for s in ranked[:query.limit]]
+        ranked = sorted(
+            (s for s in self.g.stories.values() if keep(s)),
+            key=lambda s: (s.get("last_recorded_at") or "", s["story_id"]),
+            reverse=True,
+        )
+        docs = [copy.deepcopy(s) for s in ranked[: query.limit]]
         more = len(ranked) > query.limit and docs
         return docs, ((docs[-1].get("last_recorded_at") or "", docs[-1]["story_id"]) if more else None)
 
     def events(self, story_id: str, query: EventQuery) -> list[dict[str, Any]]:
         def keep(e: dict[str, Any]) -> bool:
-            return (e["story_id"] == story_id and (not query.types or e["event_type"] in query.types)
-                    and (not query.actor or e["actor"]["name"].lower() == query.actor.lower())
-                    and (not query.sort_from or e["sort"] >= query.sort_from)
-                    and (not query.sort_below or e["sort"] < query.sort_below)
-                    and (not query.after or e["sort"] > query.after)
-                    and (not query.through or e["sort"] <= query.through)
-                    and (not query.recorded_by or e["recorded_at"] <= query.recorded_by)
-                    and (query.include_retracted or e["status"] != "retracted"))
+            return (
+                e["story_id"] == story_id
+                and (not query.types or e["event_type"] in query.types)
+                and (not query.actor or e["actor"]["name"].lower() == query.actor.lower())
+                and (not query.sort_from or e["sort"] >= query.sort_from)
+                and (not query.sort_below or e["sort"] < query.sort_below)
+                and (not query.after or e["sort"] > query.after)
+                and (not query.through or e["sort"] <= query.through)
+                and (not query.recorded_by or e["recorded_at"] <= query.recorded_by)
+                and (query.include_retracted or e["status"] != "retracted")
+            )
 
         found = sorted((e for e in self.g.events.values() if keep(e)), key=lambda e: (e["sort"], e["event_id"]))
-        return [copy.deepcopy(e) for e in found[:query.limit]]
+        return [copy.deepcopy(e) for e in found[: query.limit]]
 
     def changes_since(self, story_id: str, offset: int) -> list[dict[str, Any]]:
         found = [e for e in self.g.events.values() if e["story_id"] == story_id and e.get("last_offset", -1) > offset]

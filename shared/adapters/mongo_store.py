@@ -6,6 +6,7 @@ holds the readers' pointer and the generation counter; story_index is ingest's a
 index. A projection batch runs in a transaction when the server is a replica set; on a
 standalone server its writes go in order, tracking last, so a crash replays harmlessly.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -60,8 +61,14 @@ def open_database(url: str) -> Database[Any]:
     # Short server selection: with the store away a request fails in ~2 s with a clear
     # error (the services answer 503) instead of hanging; the projector retries with backoff.
     client: pymongo.MongoClient[Any] = pymongo.MongoClient(
-        url, retryWrites=False, serverSelectionTimeoutMS=2000, connectTimeoutMS=3000, socketTimeoutMS=30000,
-        tz_aware=False, appname="storyline")
+        url,
+        retryWrites=False,
+        serverSelectionTimeoutMS=2000,
+        connectTimeoutMS=3000,
+        socketTimeoutMS=30000,
+        tz_aware=False,
+        appname="storyline",
+    )
     return client.get_default_database("storyline")
 
 
@@ -81,8 +88,11 @@ class MongoStore:
         self.db.client.close()
 
     def _coll(self, kind: str, generation: int) -> Any:
-        names = {"events": read_model.events_name, "stories": read_model.stories_name,
-                 "tracking": read_model.tracking_name}
+        names = {
+            "events": read_model.events_name,
+            "stories": read_model.stories_name,
+            "tracking": read_model.tracking_name,
+        }
         return self.db[names[kind](generation)]
 
     # ------------------------------------------------------------ generations
@@ -100,8 +110,11 @@ class MongoStore:
 
     def _generations_in(self) -> list[int]:
         prefix = read_model.events_name(0)[:-1]
-        return [int(n[len(prefix):]) for n in self.db.list_collection_names()
-                if n.startswith(prefix) and n[len(prefix):].isdigit()]
+        return [
+            int(n[len(prefix) :])
+            for n in self.db.list_collection_names()
+            if n.startswith(prefix) and n[len(prefix) :].isdigit()
+        ]
 
     def open_generation(self) -> int:
         doc = self.db[META].find_one({"_id": "latest"}) or {"generation": 0}
@@ -172,14 +185,21 @@ class MongoStore:
         return self._articles.find_one({"story_id": story_id}, {"_id": 1}) is not None
 
     def profiles_between(self, start: str, end: str, limit: int) -> list[tuple[str, list[str], list[str], str]]:
-        docs = self._articles.find({"published": {"$gte": start, "$lte": end}},
-                                   {"story_id": 1, "names": 1, "terms": 1, "published": 1}
-                                   ).sort("published", -1).limit(limit)
+        docs = (
+            self._articles.find(
+                {"published": {"$gte": start, "$lte": end}}, {"story_id": 1, "names": 1, "terms": 1, "published": 1}
+            )
+            .sort("published", -1)
+            .limit(limit)
+        )
         return [(d["story_id"], d["names"], d["terms"], d["published"]) for d in docs]
 
     def record(self, article_id: str, story_id: str, names: list[str], terms: list[str], published: str) -> None:
-        self._articles.replace_one({"_id": article_id}, {"_id": article_id, "story_id": story_id, "names": names,
-                                                          "terms": terms, "published": published}, upsert=True)
+        self._articles.replace_one(
+            {"_id": article_id},
+            {"_id": article_id, "story_id": story_id, "names": names, "terms": terms, "published": published},
+            upsert=True,
+        )
 
 
 class _Batch:
@@ -192,10 +212,12 @@ class _Batch:
     def insert_new(self, docs: list[dict[str, Any]]) -> set[str]:
         new: set[str] = set()
         for i in range(0, len(docs), _CHUNK):
-            chunk = docs[i:i + _CHUNK]
+            chunk = docs[i : i + _CHUNK]
             result = self.events.bulk_write(
                 [UpdateOne({"_id": d["event_id"]}, {"$setOnInsert": d}, upsert=True) for d in chunk],
-                ordered=True, session=self.session)
+                ordered=True,
+                session=self.session,
+            )
             new.update(chunk[j]["event_id"] for j in (result.upserted_ids or {}))
         return new
 
@@ -206,8 +228,9 @@ class _Batch:
         changed = apply_change(_event_out(dict(target)), change, offset)
         if changed is not None:
             # The guard makes a change a no-op if another projector applied it meanwhile.
-            self.events.replace_one({"_id": target["_id"], "history.change_id": {"$ne": change["event_id"]}},
-                                    changed, session=self.session)
+            self.events.replace_one(
+                {"_id": target["_id"], "history.change_id": {"$ne": change["event_id"]}}, changed, session=self.session
+            )
         return str(target["story_id"])
 
     def fold_summaries(self, inserted: list[dict[str, Any]], recompute: set[str]) -> None:
@@ -217,22 +240,30 @@ class _Batch:
                 by_story.setdefault(ev["story_id"], []).append(ev)
         ops = []
         if by_story:
-            existing = {s["_id"]: _story_out(s) for s in self.stories.find({"_id": {"$in": list(by_story)}},
-                                                                             session=self.session)}
+            existing = {
+                s["_id"]: _story_out(s)
+                for s in self.stories.find({"_id": {"$in": list(by_story)}}, session=self.session)
+            }
             for story_id, evs in by_story.items():
-                ops.append(ReplaceOne({"_id": story_id}, summarise(story_id, evs, existing.get(story_id)),
-                                      upsert=True))
+                ops.append(ReplaceOne({"_id": story_id}, summarise(story_id, evs, existing.get(story_id)), upsert=True))
         for story_id in recompute:
-            evs = [_event_out(e) for e in self.events.find({"story_id": story_id}, dict.fromkeys(SUMMARY_FIELDS, 1),
-                                                           session=self.session)]
+            evs = [
+                _event_out(e)
+                for e in self.events.find(
+                    {"story_id": story_id}, dict.fromkeys(SUMMARY_FIELDS, 1), session=self.session
+                )
+            ]
             ops.append(ReplaceOne({"_id": story_id}, summarise(story_id, evs, None), upsert=True))
         for i in range(0, len(ops), _CHUNK):
-            self.stories.bulk_write(ops[i:i + _CHUNK], ordered=True, session=self.session)
+            self.stories.bulk_write(ops[i : i + _CHUNK], ordered=True, session=self.session)
 
     def advance_tracking(self, positions: dict[str, int]) -> None:
         if positions:
-            self.tracking.bulk_write([UpdateOne({"_id": k}, {"$max": {"next_offset": v}}, upsert=True)
-                                      for k, v in positions.items()], ordered=True, session=self.session)
+            self.tracking.bulk_write(
+                [UpdateOne({"_id": k}, {"$max": {"next_offset": v}}, upsert=True) for k, v in positions.items()],
+                ordered=True,
+                session=self.session,
+            )
 
 
 class _View:
@@ -260,12 +291,18 @@ class _View:
             clauses.append({f"counts.{query.event_type}": {"$gt": 0}})  # event_type is one of EVENT_TYPES
         if query.after:
             recorded, story_id = query.after
-            clauses.append({"$or": [{"last_recorded_at": {"$lt": recorded}},
-                                    {"last_recorded_at": recorded, "_id": {"$lt": story_id}}]})
+            clauses.append(
+                {
+                    "$or": [
+                        {"last_recorded_at": {"$lt": recorded}},
+                        {"last_recorded_at": recorded, "_id": {"$lt": story_id}},
+                    ]
+                }
+            )
         found = self.stories_coll.find({"$and": clauses} if clauses else {})
         docs = [_story_out(d) for d in found.sort([("last_recorded_at", -1), ("_id", -1)]).limit(query.limit + 1)]
         more = len(docs) > query.limit
-        docs = docs[:query.limit]
+        docs = docs[: query.limit]
         return docs, ((docs[-1]["last_recorded_at"] or "", docs[-1]["story_id"]) if more and docs else None)
 
     def events(self, story_id: str, query: EventQuery) -> list[dict[str, Any]]:

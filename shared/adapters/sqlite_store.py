@@ -9,6 +9,7 @@ timeline filters on), stories_g{g} (the summary as JSON plus columns for the sto
 tracking_g{g}. `projection_meta` holds the readers' pointer and the generation counter;
 `story_index` is ingest's article index (see services/ingest/story_index.py).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -53,8 +54,17 @@ class _Tables:
 
 
 def _event_row(doc: dict[str, Any]) -> tuple[Any, ...]:
-    return (doc["event_id"], doc["story_id"], doc["sort"], doc["event_type"], doc["actor"]["name"].lower(),
-            doc["status"], doc["recorded_at"], doc.get("last_offset", -1), _dumps(doc))
+    return (
+        doc["event_id"],
+        doc["story_id"],
+        doc["sort"],
+        doc["event_type"],
+        doc["actor"]["name"].lower(),
+        doc["status"],
+        doc["recorded_at"],
+        doc.get("last_offset", -1),
+        _dumps(doc),
+    )
 
 
 def _story_row(doc: dict[str, Any]) -> tuple[Any, ...]:
@@ -62,8 +72,14 @@ def _story_row(doc: dict[str, Any]) -> tuple[Any, ...]:
     actors = [p["name"].lower() for p in doc["participants"] if "actor" in p["roles"]]
     search = _SEP.join([(doc.get("title") or "").lower(), *names, doc["story_id"].lower()])
     types = [t for t, n in doc["counts"].items() if n > 0]
-    return (doc["story_id"], doc.get("last_recorded_at") or "", search, _SEP + _SEP.join(actors) + _SEP,
-            _SEP + _SEP.join(types) + _SEP, _dumps(doc))
+    return (
+        doc["story_id"],
+        doc.get("last_recorded_at") or "",
+        search,
+        _SEP + _SEP.join(actors) + _SEP,
+        _SEP + _SEP.join(types) + _SEP,
+        _dumps(doc),
+    )
 
 
 class SqliteStore:
@@ -77,8 +93,10 @@ class SqliteStore:
         self._ready_lock = threading.Lock()  # guards the set above, never a read or a write
         with self._transaction() as db:
             db.execute("CREATE TABLE IF NOT EXISTS projection_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
-            db.execute("CREATE TABLE IF NOT EXISTS story_index (article_id TEXT PRIMARY KEY, story_id TEXT NOT NULL,"
-                       " names TEXT NOT NULL, terms TEXT NOT NULL, published TEXT NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS story_index (article_id TEXT PRIMARY KEY, story_id TEXT NOT NULL,"
+                " names TEXT NOT NULL, terms TEXT NOT NULL, published TEXT NOT NULL)"
+            )
             db.execute("CREATE INDEX IF NOT EXISTS story_index_published ON story_index (published)")
             db.execute("CREATE INDEX IF NOT EXISTS story_index_story ON story_index (story_id)")
         self.ensure_generation(self.current_generation())
@@ -111,8 +129,10 @@ class SqliteStore:
     def has_projected(self) -> bool:
         """Whether any generation holds a tracking record (something was ever applied)."""
         db = self._connection()
-        return any(db.execute(f"SELECT 1 FROM {read_model.tracking_name(g)} LIMIT 1").fetchone()
-                   for g in self._generations_in(db))
+        return any(
+            db.execute(f"SELECT 1 FROM {read_model.tracking_name(g)} LIMIT 1").fetchone()
+            for g in self._generations_in(db)
+        )
 
     def ping(self) -> None:
         try:
@@ -141,12 +161,16 @@ class SqliteStore:
             return
         t = _Tables(generation)
         with self._transaction() as db:
-            db.execute(f"CREATE TABLE IF NOT EXISTS {t.events} (event_id TEXT PRIMARY KEY, story_id TEXT NOT NULL,"
-                       " sort TEXT NOT NULL, event_type TEXT NOT NULL, actor TEXT NOT NULL, status TEXT NOT NULL,"
-                       " recorded_at TEXT NOT NULL, last_offset INTEGER NOT NULL, doc TEXT NOT NULL)")
+            db.execute(
+                f"CREATE TABLE IF NOT EXISTS {t.events} (event_id TEXT PRIMARY KEY, story_id TEXT NOT NULL,"
+                " sort TEXT NOT NULL, event_type TEXT NOT NULL, actor TEXT NOT NULL, status TEXT NOT NULL,"
+                " recorded_at TEXT NOT NULL, last_offset INTEGER NOT NULL, doc TEXT NOT NULL)"
+            )
             db.execute(f"CREATE INDEX IF NOT EXISTS {t.events}_story_sort ON {t.events} (story_id, sort)")
-            db.execute(f"CREATE TABLE IF NOT EXISTS {t.stories} (story_id TEXT PRIMARY KEY, last_recorded_at TEXT"
-                       " NOT NULL, search TEXT NOT NULL, actors TEXT NOT NULL, types TEXT NOT NULL, doc TEXT NOT NULL)")
+            db.execute(
+                f"CREATE TABLE IF NOT EXISTS {t.stories} (story_id TEXT PRIMARY KEY, last_recorded_at TEXT"
+                " NOT NULL, search TEXT NOT NULL, actors TEXT NOT NULL, types TEXT NOT NULL, doc TEXT NOT NULL)"
+            )
             db.execute(f"CREATE INDEX IF NOT EXISTS {t.stories}_recent ON {t.stories} (last_recorded_at, story_id)")
             db.execute(f"CREATE TABLE IF NOT EXISTS {t.tracking} (key TEXT PRIMARY KEY, next_offset INTEGER NOT NULL)")
         with self._ready_lock:
@@ -181,14 +205,21 @@ class SqliteStore:
 
     def tracked(self, generation: int, key: str) -> int:
         self.ensure_generation(generation)
-        row = self._connection().execute(f"SELECT next_offset FROM {_Tables(generation).tracking} WHERE key = ?",
-                                         (key,)).fetchone()
+        row = (
+            self._connection()
+            .execute(f"SELECT next_offset FROM {_Tables(generation).tracking} WHERE key = ?", (key,))
+            .fetchone()
+        )
         return int(row[0]) if row else -1
 
     def has_event(self, generation: int, event_id: str) -> bool:
         self.ensure_generation(generation)
-        return self._connection().execute(f"SELECT 1 FROM {_Tables(generation).events} WHERE event_id = ?",
-                                          (event_id,)).fetchone() is not None
+        return (
+            self._connection()
+            .execute(f"SELECT 1 FROM {_Tables(generation).events} WHERE event_id = ?", (event_id,))
+            .fetchone()
+            is not None
+        )
 
     @contextlib.contextmanager
     def batch(self, generation: int) -> Iterator[_Batch]:
@@ -209,24 +240,37 @@ class SqliteStore:
     # ------------------------------------------------------------ ingest's article index
 
     def story_of(self, article_id: str) -> str | None:
-        row = self._connection().execute("SELECT story_id FROM story_index WHERE article_id = ?",
-                                         (article_id,)).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT story_id FROM story_index WHERE article_id = ?", (article_id,))
+            .fetchone()
+        )
         return row[0] if row else None
 
     def has_story(self, story_id: str) -> bool:
-        return self._connection().execute("SELECT 1 FROM story_index WHERE story_id = ? LIMIT 1",
-                                          (story_id,)).fetchone() is not None
+        return (
+            self._connection().execute("SELECT 1 FROM story_index WHERE story_id = ? LIMIT 1", (story_id,)).fetchone()
+            is not None
+        )
 
     def profiles_between(self, start: str, end: str, limit: int) -> list[tuple[str, list[str], list[str], str]]:
-        rows = self._connection().execute(
-            "SELECT story_id, names, terms, published FROM story_index WHERE published BETWEEN ? AND ?"
-            " ORDER BY published DESC LIMIT ?", (start, end, limit)).fetchall()
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT story_id, names, terms, published FROM story_index WHERE published BETWEEN ? AND ?"
+                " ORDER BY published DESC LIMIT ?",
+                (start, end, limit),
+            )
+            .fetchall()
+        )
         return [(s, json.loads(n), json.loads(t), p) for s, n, t, p in rows]
 
     def record(self, article_id: str, story_id: str, names: list[str], terms: list[str], published: str) -> None:
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO story_index VALUES (?, ?, ?, ?, ?)",
-                       (article_id, story_id, json.dumps(names), json.dumps(terms), published))
+            db.execute(
+                "INSERT OR REPLACE INTO story_index VALUES (?, ?, ?, ?, ?)",
+                (article_id, story_id, json.dumps(names), json.dumps(terms), published),
+            )
 
 
 class _Batch:
@@ -249,15 +293,20 @@ class _Batch:
         ids = [d["event_id"] for d in docs]
         stored: set[str] = set()
         for i in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[i:i + _IN_CHUNK]
-            stored.update(r[0] for r in self.db.execute(
-                f"SELECT event_id FROM {self.t.events} WHERE event_id IN ({_marks(len(chunk))})", chunk))
+            chunk = ids[i : i + _IN_CHUNK]
+            stored.update(
+                r[0]
+                for r in self.db.execute(
+                    f"SELECT event_id FROM {self.t.events} WHERE event_id IN ({_marks(len(chunk))})", chunk
+                )
+            )
         self.db.executemany(insert, [r for r in rows if r[0] not in stored])
         return {i for i in ids if i not in stored}
 
     def apply_change(self, change: dict[str, Any], offset: int) -> str | None:
-        row = self.db.execute(f"SELECT doc FROM {self.t.events} WHERE event_id = ?",
-                              (change["details"]["event_id"],)).fetchone()
+        row = self.db.execute(
+            f"SELECT doc FROM {self.t.events} WHERE event_id = ?", (change["details"]["event_id"],)
+        ).fetchone()
         if row is None:
             return None
         target = _loads(row[0])
@@ -275,20 +324,26 @@ class _Batch:
         existing: dict[str, dict[str, Any]] = {}
         ids = list(by_story)
         for i in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[i:i + _IN_CHUNK]
+            chunk = ids[i : i + _IN_CHUNK]
             for story_id, doc in self.db.execute(
-                    f"SELECT story_id, doc FROM {self.t.stories} WHERE story_id IN ({_marks(len(chunk))})", chunk):
+                f"SELECT story_id, doc FROM {self.t.stories} WHERE story_id IN ({_marks(len(chunk))})", chunk
+            ):
                 existing[story_id] = _loads(doc)
         rows = [_story_row(summarise(s, evs, existing.get(s))) for s, evs in by_story.items()]
         for story_id in recompute:
-            evs = [_loads(d) for (d,) in self.db.execute(
-                f"SELECT doc FROM {self.t.events} WHERE story_id = ?", (story_id,))]
+            evs = [
+                _loads(d)
+                for (d,) in self.db.execute(f"SELECT doc FROM {self.t.events} WHERE story_id = ?", (story_id,))
+            ]
             rows.append(_story_row(summarise(story_id, evs, None)))
         self.db.executemany(f"INSERT OR REPLACE INTO {self.t.stories} VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def advance_tracking(self, positions: dict[str, int]) -> None:
-        self.db.executemany(f"INSERT INTO {self.t.tracking} VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
-                            " SET next_offset = max(next_offset, excluded.next_offset)", list(positions.items()))
+        self.db.executemany(
+            f"INSERT INTO {self.t.tracking} VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+            " SET next_offset = max(next_offset, excluded.next_offset)",
+            list(positions.items()),
+        )
 
 
 class _View:
@@ -319,18 +374,24 @@ class _View:
             where.append("(last_recorded_at < ? OR (last_recorded_at = ? AND story_id < ?))")
             args += [query.after[0], query.after[0], query.after[1]]
         sql = f"SELECT doc FROM {self.t.stories}" + (" WHERE " + " AND ".join(where) if where else "")
-        rows = self.db.execute(sql + " ORDER BY last_recorded_at DESC, story_id DESC LIMIT ?",
-                               (*args, query.limit + 1)).fetchall()
-        docs = [_loads(d) for (d,) in rows[:query.limit]]
+        rows = self.db.execute(
+            sql + " ORDER BY last_recorded_at DESC, story_id DESC LIMIT ?", (*args, query.limit + 1)
+        ).fetchall()
+        docs = [_loads(d) for (d,) in rows[: query.limit]]
         more = len(rows) > query.limit and docs
         return docs, ((docs[-1].get("last_recorded_at") or "", docs[-1]["story_id"]) if more else None)
 
     def events(self, story_id: str, query: EventQuery) -> list[dict[str, Any]]:
         where, args = ["story_id = ?"], [story_id]
-        for clause, value in (("event_type IN ({})", query.types), ("actor = ?", query.actor),
-                              ("sort >= ?", query.sort_from), ("sort < ?", query.sort_below),
-                              ("sort > ?", query.after), ("sort <= ?", query.through),
-                              ("recorded_at <= ?", query.recorded_by)):
+        for clause, value in (
+            ("event_type IN ({})", query.types),
+            ("actor = ?", query.actor),
+            ("sort >= ?", query.sort_from),
+            ("sort < ?", query.sort_below),
+            ("sort > ?", query.after),
+            ("sort <= ?", query.through),
+            ("recorded_at <= ?", query.recorded_by),
+        ):
             if not value:
                 continue
             if isinstance(value, tuple):
@@ -347,6 +408,8 @@ class _View:
         return [_loads(d) for (d,) in self.db.execute(sql, args)]
 
     def changes_since(self, story_id: str, offset: int) -> list[dict[str, Any]]:
-        rows = self.db.execute(f"SELECT doc FROM {self.t.events} WHERE story_id = ? AND last_offset > ?"
-                               " ORDER BY last_offset, event_id", (story_id, offset)).fetchall()
+        rows = self.db.execute(
+            f"SELECT doc FROM {self.t.events} WHERE story_id = ? AND last_offset > ? ORDER BY last_offset, event_id",
+            (story_id, offset),
+        ).fetchall()
         return [_loads(d) for (d,) in rows]

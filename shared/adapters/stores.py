@@ -1,6 +1,7 @@
 """Opening the read-model store a URL names: SQLite (file:///dir, the embedded default),
 MongoDB (mongodb://host:port/db) or memory: (tests). Each is one object serving both ports
 of shared/ports.py (ProjectionStore, ReadStore) and ingest's ArticleIndex."""
+
 from __future__ import annotations
 
 import os
@@ -49,7 +50,8 @@ def open_store(url: str, allow_legacy: bool = False):
         if old and not allow_legacy and not store.has_projected():
             raise LegacyStore(
                 f"{old} holds a store written by an older Storyline (litemongo); the store is now native SQLite. "
-                "Run `storyline rebuild` once to fill it from the log, which holds every event; nothing is lost.")
+                "Run `storyline rebuild` once to fill it from the log, which holds every event; nothing is lost."
+            )
         return store
     raise ValueError(f"unsupported store url {url!r}")
 

@@ -5,6 +5,7 @@ arrives; `as_known_at` is what a reader does to see the document as it stood bef
 changes recorded after a time. Each history record keeps the values its change replaced
 (`previous`), so the second undoes the first exactly.
 """
+
 from __future__ import annotations
 
 import copy
@@ -28,9 +29,15 @@ def apply_change(target: dict[str, Any], change: dict[str, Any], offset: int | N
     previous["status"] = target.get("status", "active")
     merged = {**target, **changes}
     previous.update(sort=target.get("sort"), entry_id=target.get("entry_id"))
-    record = {"change_id": change["event_id"], "kind": "retracted" if retract else "corrected",
-              "recorded_at": change["recorded_at"], "changes": changes, "previous": previous,
-              "reason": d.get("reason"), "editor": change["actor"]["name"] if change.get("actor") else None}
+    record = {
+        "change_id": change["event_id"],
+        "kind": "retracted" if retract else "corrected",
+        "recorded_at": change["recorded_at"],
+        "changes": changes,
+        "previous": previous,
+        "reason": d.get("reason"),
+        "editor": change["actor"]["name"] if change.get("actor") else None,
+    }
     merged["status"] = "retracted" if retract else "corrected"
     merged["sort"] = read_model.sort_key(merged)
     merged["entry_id"] = read_model.entry_id_for(merged)

@@ -94,7 +94,7 @@ class EventSchema(Schema):
                               load_default=list, validate=validate.Length(max=50))
 
     @validates_schema
-    def _per_kind(self, data, **kwargs):
+    def _per_kind(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("event_type") in CHANGE_TYPES:
             data["details"] = ChangeDetailsSchema().load(data.get("details") or {})
             if data["event_type"] == "event_corrected" and not data["details"]["changes"]:
@@ -108,7 +108,7 @@ class EventSchema(Schema):
 EVENT_SCHEMA = EventSchema()
 
 
-def _upcast_v0(doc: dict) -> dict:
+def _upcast_v0(doc: dict[str, Any]) -> dict[str, Any]:
     # v0 (pre-release) events carried `type` and no precision.
     doc = dict(doc)
     if "type" in doc and "event_type" not in doc:
@@ -118,7 +118,7 @@ def _upcast_v0(doc: dict) -> dict:
     return doc
 
 
-def _upcast_v1(doc: dict) -> dict:
+def _upcast_v1(doc: dict[str, Any]) -> dict[str, Any]:
     # v1 events carried no links to the events they answer.
     doc = dict(doc)
     doc.setdefault("responds_to", [])
@@ -129,7 +129,7 @@ def _upcast_v1(doc: dict) -> dict:
 UPCASTERS = {0: _upcast_v0, 1: _upcast_v1}
 
 
-def upcast(doc: dict) -> dict:
+def upcast(doc: dict[str, Any]) -> dict[str, Any]:
     version = doc.get("schema_version", 0)
     while isinstance(version, int) and version < SCHEMA_VERSION and version in UPCASTERS:
         doc = UPCASTERS[version](doc)
@@ -147,12 +147,13 @@ def utcnow_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def validate_event(doc: dict) -> dict:
+def validate_event(doc: dict[str, Any]) -> dict[str, Any]:
     """Upcast and validate a decoded event; raises marshmallow.ValidationError."""
-    return EVENT_SCHEMA.load(upcast(doc))
+    loaded: dict[str, Any] = EVENT_SCHEMA.load(upcast(doc))
+    return loaded
 
 
-def encode(event: dict) -> bytes:
+def encode(event: dict[str, Any]) -> bytes:
     """Validated on the way out too: a producer bug must fail loudly at the producer, not
     turn up later as a dead letter."""
     doc = EVENT_SCHEMA.dump(event)
@@ -162,7 +163,7 @@ def encode(event: dict) -> bytes:
     return json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()
 
 
-def decode(raw: bytes) -> dict:
+def decode(raw: bytes) -> dict[str, Any]:
     """Bytes from the log to a validated event; raises ValueError on any defect."""
     try:
         doc = json.loads(raw)
@@ -245,7 +246,7 @@ def _fast_finding(doc: dict[str, Any]) -> dict[str, Any] | None:
     return doc
 
 
-def decode_fast(raw: bytes) -> dict:
+def decode_fast(raw: bytes) -> dict[str, Any]:
     """decode(), with the hand-written check first for the common case (see fast_finding)."""
     try:
         doc = orjson.loads(raw)

@@ -1,5 +1,6 @@
 """A story's summary folded from its event documents: pure, so the incremental path (new
 events onto the stored summary) and the full path (every event of the story) agree."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -11,9 +12,19 @@ SUMMARY_FIELDS = ("event_type", "actor", "target", "occurred_at", "published_at"
 def summarise(story_id: str, evs: list[dict[str, Any]], base: dict[str, Any] | None) -> dict[str, Any]:
     """Fold events into a story summary, starting from `base` (None: from nothing).
     Pure, so the incremental and the full path give the same document."""
-    s = base or {"_id": story_id, "story_id": story_id, "title": None, "title_published_at": None,
-                 "participants": [], "counts": {}, "event_count": 0, "first_date": None,
-                 "last_date": None, "sources": [], "last_recorded_at": None}
+    s = base or {
+        "_id": story_id,
+        "story_id": story_id,
+        "title": None,
+        "title_published_at": None,
+        "participants": [],
+        "counts": {},
+        "event_count": 0,
+        "first_date": None,
+        "last_date": None,
+        "sources": [],
+        "last_recorded_at": None,
+    }
     counts = Counter(s.get("counts") or {})
     participants = {p["name"]: dict(p, roles=list(p["roles"])) for p in s.get("participants") or []}
     sources = set(s.get("sources") or [])
@@ -37,7 +48,16 @@ def summarise(story_id: str, evs: list[dict[str, Any]], base: dict[str, Any] | N
         if title_at is None or e["published_at"] < title_at:
             title, title_at = e["source"].get("title"), e["published_at"]
         recorded = e["recorded_at"] if recorded is None or e["recorded_at"] > recorded else recorded
-    return {"_id": story_id, "story_id": story_id, "title": title, "title_published_at": title_at,
-            "participants": sorted(participants.values(), key=lambda p: p["name"]),
-            "counts": dict(counts), "event_count": (s.get("event_count") or 0) + active,
-            "first_date": first, "last_date": last, "sources": sorted(sources), "last_recorded_at": recorded}
+    return {
+        "_id": story_id,
+        "story_id": story_id,
+        "title": title,
+        "title_published_at": title_at,
+        "participants": sorted(participants.values(), key=lambda p: p["name"]),
+        "counts": dict(counts),
+        "event_count": (s.get("event_count") or 0) + active,
+        "first_date": first,
+        "last_date": last,
+        "sources": sorted(sources),
+        "last_recorded_at": recorded,
+    }

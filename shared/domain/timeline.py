@@ -12,23 +12,13 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from shared.domain.corrections import as_known_at
+# as_known_at lives with apply_change (its inverse); re-exported for readers of entries
+from shared.domain.corrections import as_known_at as as_known_at
 
 ORDER = ("event time (occurred_at; an undated event sits after the dated events of its publication day), "
          "then publication time, then log position (partition, offset)")
-
-# Fields some MongoDB-wire servers drop when they are null; the contract keeps them.
-_DEFAULTS = {"occurred_at": None, "occurred_precision": None, "target": None, "quote": None,
-             "status": "active", "history": list, "details": dict}
-
-
-def with_defaults(ev: dict) -> dict:
-    for key, default in _DEFAULTS.items():
-        if ev.get(key) is None and (key not in ev or default is not None):
-            ev[key] = default() if callable(default) else default
-    return ev
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -56,7 +46,7 @@ class Filters:
         return hashlib.sha256(json.dumps(canon).encode()).hexdigest()[:16]
 
 
-def shows(ev: dict, f: Filters) -> bool:
+def shows(ev: dict[str, Any], f: Filters) -> bool:
     """The per-event predicate; the store query in services.query.reads says the same."""
     if f.types and ev["event_type"] not in f.types:
         return False
@@ -74,7 +64,7 @@ def shows(ev: dict, f: Filters) -> bool:
 
 # ---------------------------------------------------------------- entries
 
-def _provenance(ev: dict) -> dict:
+def _provenance(ev: dict[str, Any]) -> dict[str, Any]:
     src = ev["source"]
     return {"event_id": ev["event_id"], "article_id": src["article_id"], "url": src.get("url"),
             "outlet": src.get("outlet"), "title": src.get("title"), "published_at": ev["published_at"],
@@ -89,10 +79,10 @@ def _provenance(ev: dict) -> dict:
 @dataclass
 class Entry:
     position: str
-    members: list[dict] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
     responds_to: list[str] = field(default_factory=list)  # entry_ids, resolved by group()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         lead = self.members[0]
         statuses = {m["status"] for m in self.members}
         status = "retracted" if statuses == {"retracted"} else "corrected" if "corrected" in statuses else "active"
@@ -107,7 +97,7 @@ class Entry:
                 "provenance": [_provenance(m) for m in self.members]}
 
 
-def group(events: list[dict]) -> list[Entry]:
+def group(events: list[dict[str, Any]]) -> list[Entry]:
     """Visible events -> entries in the documented order."""
     by_id: dict[str, Entry] = {}
     for ev in sorted(events, key=lambda e: e["sort"]):
@@ -135,11 +125,11 @@ class BadCursor(ValueError):
     pass
 
 
-def encode_cursor(values: dict) -> str:
+def encode_cursor(values: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str, fingerprint: str, keys: tuple[str, ...]) -> dict:
+def decode_cursor(token: str, fingerprint: str, keys: tuple[str, ...]) -> dict[str, Any]:
     """Opaque to clients; it names the query it belongs to, so it cannot be reused with other filters."""
     try:
         values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
