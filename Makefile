@@ -6,7 +6,7 @@ KAFKA_PORT ?= 19092
 MONGO_PORT ?= 27018
 export KAFKA_PORT MONGO_PORT
 
-.PHONY: faults bench bench-extract bench-real bench-rebuild bench-query tools-check install run test test-only servers-up servers-down clean evaluate
+.PHONY: lint test-fast faults bench bench-extract bench-real bench-rebuild bench-query tools-check install run test test-only servers-up servers-down clean evaluate
 
 $(BIN)/storyline: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -32,7 +32,20 @@ tools-check:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "warning: could not install chromium; the page test will say so"; }
 
-test: install tools-check
+# Lint and types first; a finding fails `make test` (config in pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# The fast tier: the domain, the store contract on SQLite and in memory, extraction rules, story
+# matching and the embedded system; no servers, no corpus scoring. Under a minute.
+FAST_TESTS ?= tests/test_store_contract.py tests/test_hot_path.py tests/test_extraction.py tests/test_stories.py
+test-fast: install
+	STORYLINE_FAST=1 $(BIN)/python -m pytest -p no:cacheprovider -q -k "not real and not corpus_score" \
+	  $(FAST_TESTS) $(PYTEST_ARGS)
+
+test: install tools-check lint
 	tools/servers.sh start
 	STORYLINE_TEST_KAFKA=127.0.0.1:$(KAFKA_PORT) STORYLINE_TEST_MONGO=127.0.0.1:$(MONGO_PORT) \
 	  $(BIN)/python -m pytest -p no:cacheprovider -rA $(PYTEST_ARGS); \
