@@ -1,6 +1,7 @@
 """An embedded store left by the litemongo era does not silently vanish: the services refuse
 to start on it with a message naming `storyline rebuild`, which fills the native store from
 the log (it holds every event) and keeps the old directory aside."""
+
 from __future__ import annotations
 
 import json
@@ -33,12 +34,22 @@ def test_a_litemongo_store_asks_for_a_rebuild_which_keeps_every_event(tmp_path):
 
     with pytest.raises(LegacyStore, match="storyline rebuild"):
         bootstrap.build(settings)
-    served = subprocess.run([str(STORYLINE), "project"], env={**os.environ, **env, "STORYLINE_PROJECTOR_PORT": "0"},
-                            capture_output=True, text=True, timeout=120)
+    served = subprocess.run(
+        [str(STORYLINE), "project"],
+        env={**os.environ, **env, "STORYLINE_PROJECTOR_PORT": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert served.returncode == 2 and "storyline rebuild" in served.stderr and "Traceback" not in served.stderr
 
-    done = subprocess.run([str(STORYLINE), "rebuild", "--quiet", "--drop-after", "0"], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(STORYLINE), "rebuild", "--quiet", "--drop-after", "0"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["events"] == len(sent)
     assert not old.exists() and (tmp_path / "store" / "storyline.litemongo-old" / "timeline_events_g1").exists()
