@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from shared.ports import StoreUnavailable
@@ -65,3 +66,16 @@ def retire_legacy_data(url: str) -> str | None:
     kept = old + ".litemongo-old"
     os.replace(old, kept)
     return kept
+
+
+if TYPE_CHECKING:  # mypy holds every adapter to every port it serves (make lint)
+    from shared.adapters.memory_store import MemoryStore
+    from shared.adapters.mongo_store import MongoStore
+    from shared.adapters.sqlite_store import SqliteStore
+    from shared.ports import ArticleIndex, ProjectionStore, ReadStore
+
+    def _adapters_satisfy_the_ports(sqlite: SqliteStore, mongo: MongoStore, memory: MemoryStore) -> None:
+        writers: list[ProjectionStore] = [sqlite, mongo, memory]
+        readers: list[ReadStore] = [sqlite, mongo, memory]
+        articles: list[ArticleIndex] = [sqlite, mongo, memory]
+        del writers, readers, articles
