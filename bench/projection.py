@@ -8,6 +8,8 @@ Each round publishes N fresh events, then measures, on those same events:
                   per transaction; MongoDB, pymongo bulk upserts of 200 into a collection
                   with the same index;
   projection      the live projector's loop, end to end (built at the composition root);
+  decode_check    the projection's check of each event (events.decode_fast), alone;
+  decode_schema   the marshmallow load it stands in for (on a tenth of the events);
   rebuild         `storyline rebuild`'s code over the whole log so far.
 The ratios projection / raw write and projection / min(raw consume, raw write) are taken
 per round and their medians printed, because the machine's noise moves all rates together
@@ -109,6 +111,17 @@ def one_round(settings: Settings, log, db, n: int) -> dict[str, float]:
     rates["raw_consume"] = got / (time.perf_counter() - t)
     consumer.close()
 
+    # The projection's check of each event against the schema's own (on a sample: it is slow).
+    values = [events.encode(e) for e in evs]
+    t = time.perf_counter()
+    for v in values:
+        events.decode_fast(v)
+    rates["decode_check"] = n / (time.perf_counter() - t)
+    sample = values[: max(1, n // 10)]
+    t = time.perf_counter()
+    for v in sample:
+        events.decode(v)
+    rates["decode_schema"] = len(sample) / (time.perf_counter() - t)
     docs = [read_model.event_document(e, i % settings.partitions, i, 0) for i, e in enumerate(evs)]
     rates["raw_write"] = raw_write(settings.store_url, docs)
 
@@ -138,7 +151,7 @@ def main() -> None:
         results.append(rates)
         print(f"round {r + 1}: " + "  ".join(f"{k} {v:,.2f}" if k.startswith("ratio") else f"{k} {v:,.0f}/s"
                                              for k, v in rates.items()), flush=True)
-    for k in ("publish", "raw_consume", "raw_write", "projection"):
+    for k in ("publish", "raw_consume", "raw_write", "decode_check", "decode_schema", "projection"):
         print(f"{k:>15}: {statistics.median(r[k] for r in results):10,.0f} events/s (median)")
     print(f"{'ratio_write':>15}: {statistics.median(r['ratio_write'] for r in results):10.2f}  "
           f"(median of per-round projection / raw write)")
