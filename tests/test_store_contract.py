@@ -89,6 +89,7 @@ def change(
         "recorded_at": recorded_at,
         "actor": {"name": "Desk", "kind": "person"},
         "details": {"event_id": target["event_id"], "changes": changes or {}, "reason": "checked"},
+        "log": {"partition": 0, "offset": 1000 + n, "timestamp_ms": 0},
     }
 
 
@@ -172,7 +173,8 @@ def test_a_correction_applies_once_and_as_known_at_undoes_it(store):
     write(store, changes=[(fix, 50)])  # redelivered: no second history record
     [now] = [e for e in events_of(store) if e["event_id"] == target["event_id"]]
     assert now["status"] == "corrected" and now["summary"] == "fixed" and len(now["history"]) == 1
-    assert now["sort"].startswith("2025-02-20") and now["last_offset"] == 50
+    assert now["sort"].startswith("2025-02-20") and now["change_offset"] == 50
+    assert now["history"][0]["log"] == {"partition": 0, "offset": 1001}
     before = corrections.as_known_at(now, "2025-03-04T00:00:00.000Z")
     assert {k: before[k] for k in ("summary", "occurred_at", "sort", "status", "entry_id")} == {
         k: target[k] for k in ("summary", "occurred_at", "sort", "status", "entry_id")

@@ -97,6 +97,7 @@ class Projection:
                 ):
                     out.dead.append(DeadLetter(msg, f"{ev['event_type']}: no event {target} in the timeline"))
                     continue
+                ev["log"] = {"partition": msg.partition, "offset": msg.offset, "timestamp_ms": msg.timestamp_ms}
                 out.changes.append((ev, msg.offset))
             else:
                 if ev["event_id"] in batch_ids:

@@ -204,5 +204,5 @@ class _View:
         return [copy.deepcopy(e) for e in found[: query.limit]]
 
     def changes_since(self, story_id: str, offset: int) -> list[dict[str, Any]]:
-        found = [e for e in self.g.events.values() if e["story_id"] == story_id and e.get("last_offset", -1) > offset]
-        return [copy.deepcopy(e) for e in sorted(found, key=lambda e: (e["last_offset"], e["event_id"]))]
+        found = [e for e in self.g.events.values() if e["story_id"] == story_id and e.get("change_offset", -1) > offset]
+        return [copy.deepcopy(e) for e in sorted(found, key=lambda e: (e["change_offset"], e["event_id"]))]

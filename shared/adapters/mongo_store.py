@@ -329,8 +329,8 @@ class _View:
         return [_event_out(d) for d in found]
 
     def changes_since(self, story_id: str, offset: int) -> list[dict[str, Any]]:
-        found = self.events_coll.find({"story_id": story_id, "last_offset": {"$gt": offset}})
-        return [_event_out(d) for d in found.sort([("last_offset", 1), ("_id", 1)])]
+        found = self.events_coll.find({"story_id": story_id, "change_offset": {"$gt": offset}})
+        return [_event_out(d) for d in found.sort([("change_offset", 1), ("_id", 1)])]
 
 
 def unavailable_errors() -> tuple[type[Exception], ...]:

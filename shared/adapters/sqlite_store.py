@@ -62,7 +62,7 @@ def _event_row(doc: dict[str, Any]) -> tuple[Any, ...]:
         doc["actor"]["name"].lower(),
         doc["status"],
         doc["recorded_at"],
-        doc.get("last_offset", -1),
+        doc.get("change_offset", -1),
         _dumps(doc),
     )
 
@@ -164,7 +164,7 @@ class SqliteStore:
             db.execute(
                 f"CREATE TABLE IF NOT EXISTS {t.events} (event_id TEXT PRIMARY KEY, story_id TEXT NOT NULL,"
                 " sort TEXT NOT NULL, event_type TEXT NOT NULL, actor TEXT NOT NULL, status TEXT NOT NULL,"
-                " recorded_at TEXT NOT NULL, last_offset INTEGER NOT NULL, doc TEXT NOT NULL)"
+                " recorded_at TEXT NOT NULL, change_offset INTEGER NOT NULL, doc TEXT NOT NULL)"
             )
             db.execute(f"CREATE INDEX IF NOT EXISTS {t.events}_story_sort ON {t.events} (story_id, sort)")
             db.execute(
@@ -409,7 +409,7 @@ class _View:
 
     def changes_since(self, story_id: str, offset: int) -> list[dict[str, Any]]:
         rows = self.db.execute(
-            f"SELECT doc FROM {self.t.events} WHERE story_id = ? AND last_offset > ? ORDER BY last_offset, event_id",
+            f"SELECT doc FROM {self.t.events} WHERE story_id = ? AND change_offset > ? ORDER BY change_offset, event_id",
             (story_id, offset),
         ).fetchall()
         return [_loads(d) for (d,) in rows]

@@ -19,7 +19,7 @@ _ENTRY_INPUTS = ("story_id", "event_type", "actor", "target", "occurred_at")
 def apply_change(target: dict[str, Any], change: dict[str, Any], offset: int | None = None) -> dict[str, Any] | None:
     """The event document after `change`, or None when the change was applied before (its
     change id is already in the history), so a redelivered change is a no-op. `offset`: the
-    change's log offset, kept as the document's `last_offset` (what changed since a position)."""
+    change's log offset, kept as the document's `change_offset` (what changed since a position)."""
     if any(h.get("change_id") == change["event_id"] for h in target.get("history") or ()):
         return None
     d = change["details"]
@@ -38,12 +38,14 @@ def apply_change(target: dict[str, Any], change: dict[str, Any], offset: int | N
         "reason": d.get("reason"),
         "editor": change["actor"]["name"] if change.get("actor") else None,
     }
+    if change.get("log"):  # where the change sits in the log (live updates read it)
+        record["log"] = {"partition": change["log"]["partition"], "offset": change["log"]["offset"]}
     merged["status"] = "retracted" if retract else "corrected"
     merged["sort"] = read_model.sort_key(merged)
     merged["entry_id"] = read_model.entry_id_for(merged)
     merged["history"] = [*(target.get("history") or ()), record]
     if offset is not None:
-        merged["last_offset"] = max(offset, target.get("last_offset", -1))
+        merged["change_offset"] = max(offset, target.get("change_offset", -1))
     return merged
 
 

@@ -12,10 +12,13 @@ Event document (key event_id): the wire envelope of shared.domain.events plus
   entry_id   the timeline entry it belongs to: one real-world event reported by several
              articles shares one entry_id (see entry_id_for)
   status     "active" | "corrected" | "retracted"
-  last_offset the log offset of the latest message that wrote it (its own or a correction's)
+  change_offset  the log offset of the last change applied to the event: its own offset,
+             then its latest correction's (a story lives on one partition, so this orders
+             the story's changes; ReadView.changes_since reads it)
   history    [{change_id, kind: "corrected"|"retracted", recorded_at, changes, previous, reason, editor}]
              oldest first; `previous` holds the values `changes` replaced, so a reader can
-             undo the changes recorded after a given time ("as known at").
+             undo the changes recorded after a given time ("as known at"); each record also
+             has `log` {partition, offset}: where the change sits in the log
 
 Story document (key story_id): title, participants
 [{name, kind, roles}], counts {event_type: n} (active events only), event_count,
@@ -65,7 +68,7 @@ def entry_id_for(ev: dict[str, Any]) -> str:
 def event_document(ev: dict[str, Any], partition: int, offset: int, timestamp_ms: int) -> dict[str, Any]:
     """A decoded finding as the projection first stores it (`ev` becomes the document)."""
     ev["log"] = {"partition": partition, "offset": offset, "timestamp_ms": timestamp_ms}
-    ev["status"], ev["history"], ev["last_offset"] = "active", [], offset
+    ev["status"], ev["history"], ev["change_offset"] = "active", [], offset
     ev["sort"] = sort_key(ev)
     ev["entry_id"] = entry_id_for(ev)
     return ev
