@@ -180,6 +180,10 @@ class ReadView(Protocol):
         """A page of story summaries and the (last_recorded_at, story_id) to continue after."""
     def events(self, story_id: str, query: EventQuery) -> list[dict[str, Any]]:
         """The story's event documents that match, in sort order (ties by event_id)."""
+    def changed_since(self, since: dict[int, int]) -> list[dict[str, Any]]:
+        """Event documents of every story whose latest change (change_offset) is at or after
+        since[partition], for the partitions in `since`; by partition, then change_offset
+        (live updates and feeds across stories)."""
     def changes_since(self, story_id: str, offset: int) -> list[dict[str, Any]]:
         """The story's event documents inserted or changed by a log message at an offset
         after `offset` (a story lives in one partition), by that offset."""

@@ -283,6 +283,19 @@ def test_changes_since_a_log_position(store):
     assert [(e["event_id"], e["summary"]) for e in in_changes(store, 2)] == [(a["event_id"], "new")]
 
 
+def test_changed_since_positions_per_partition(store):
+    a, b = finding(1), finding(2, story="s2")
+    b["log"]["partition"] = 1
+    write(store, [a, b, finding(3)])
+    with store.view() as v:
+        assert [e["event_id"] for e in v.changed_since({0: 3})] == [finding(3)["event_id"]]
+        assert [e["event_id"] for e in v.changed_since({0: 99, 1: 0})] == [b["event_id"]]
+        assert len(v.changed_since({0: 0, 1: 0})) == 3 and v.changed_since({}) == []
+    write(store, changes=[(change(4, a, changes={"summary": "again"}), 40)])
+    with store.view() as v:
+        assert [e["event_id"] for e in v.changed_since({0: 40})] == [a["event_id"]]
+
+
 def in_changes(store, offset):
     with store.view() as v:
         return v.changes_since("s1", offset)

@@ -203,6 +203,15 @@ class _View:
         found = sorted((e for e in self.g.events.values() if keep(e)), key=lambda e: (e["sort"], e["event_id"]))
         return [copy.deepcopy(e) for e in found[: query.limit]]
 
+    def changed_since(self, since: dict[int, int]) -> list[dict[str, Any]]:
+        found = [
+            e
+            for e in self.g.events.values()
+            if e["log"]["partition"] in since and e.get("change_offset", -1) >= since[e["log"]["partition"]]
+        ]
+        found.sort(key=lambda e: (e["log"]["partition"], e["change_offset"], e["event_id"]))
+        return [copy.deepcopy(e) for e in found]
+
     def changes_since(self, story_id: str, offset: int) -> list[dict[str, Any]]:
         found = [e for e in self.g.events.values() if e["story_id"] == story_id and e.get("change_offset", -1) > offset]
         return [copy.deepcopy(e) for e in sorted(found, key=lambda e: (e["change_offset"], e["event_id"]))]

@@ -105,6 +105,7 @@ class MongoStore:
         if generation in self._ready:
             return
         self._coll("events", generation).create_index([("story_id", 1), ("sort", 1)])
+        self._coll("events", generation).create_index([("log.partition", 1), ("change_offset", 1)])
         self._coll("stories", generation).create_index([("last_recorded_at", -1), ("_id", -1)])
         self._ready.add(generation)
 
@@ -327,6 +328,13 @@ class _View:
         if query.limit is not None:
             found = found.limit(query.limit)
         return [_event_out(d) for d in found]
+
+    def changed_since(self, since: dict[int, int]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for partition, offset in sorted(since.items()):
+            found = self.events_coll.find({"log.partition": partition, "change_offset": {"$gte": offset}})
+            out += [_event_out(d) for d in found.sort([("change_offset", 1), ("_id", 1)])]
+        return out
 
     def changes_since(self, story_id: str, offset: int) -> list[dict[str, Any]]:
         found = self.events_coll.find({"story_id": story_id, "change_offset": {"$gt": offset}})

@@ -63,6 +63,7 @@ def _event_row(doc: dict[str, Any]) -> tuple[Any, ...]:
         doc["status"],
         doc["recorded_at"],
         doc.get("change_offset", -1),
+        doc["log"]["partition"],
         _dumps(doc),
     )
 
@@ -164,9 +165,11 @@ class SqliteStore:
             db.execute(
                 f"CREATE TABLE IF NOT EXISTS {t.events} (event_id TEXT PRIMARY KEY, story_id TEXT NOT NULL,"
                 " sort TEXT NOT NULL, event_type TEXT NOT NULL, actor TEXT NOT NULL, status TEXT NOT NULL,"
-                " recorded_at TEXT NOT NULL, change_offset INTEGER NOT NULL, doc TEXT NOT NULL)"
+                " recorded_at TEXT NOT NULL, change_offset INTEGER NOT NULL, log_partition INTEGER NOT NULL,"
+                " doc TEXT NOT NULL)"
             )
             db.execute(f"CREATE INDEX IF NOT EXISTS {t.events}_story_sort ON {t.events} (story_id, sort)")
+            db.execute(f"CREATE INDEX IF NOT EXISTS {t.events}_changes ON {t.events} (log_partition, change_offset)")
             db.execute(
                 f"CREATE TABLE IF NOT EXISTS {t.stories} (story_id TEXT PRIMARY KEY, last_recorded_at TEXT"
                 " NOT NULL, search TEXT NOT NULL, actors TEXT NOT NULL, types TEXT NOT NULL, doc TEXT NOT NULL)"
@@ -278,7 +281,7 @@ class _Batch:
         self.db, self.t = db, t
 
     def insert_new(self, docs: list[dict[str, Any]]) -> set[str]:
-        insert = f"INSERT INTO {self.t.events} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        insert = f"INSERT INTO {self.t.events} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
         rows = [_event_row(d) for d in docs]
         # The common case is a batch of new events: insert them all and count. Only when some
         # were there already (a redelivery) undo that and ask which, then insert the rest.
@@ -313,7 +316,7 @@ class _Batch:
         changed = apply_change(target, change, offset)
         if changed is not None:
             self.db.execute(f"DELETE FROM {self.t.events} WHERE event_id = ?", (target["event_id"],))
-            self.db.execute(f"INSERT INTO {self.t.events} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _event_row(changed))
+            self.db.execute(f"INSERT INTO {self.t.events} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _event_row(changed))
         return str(target["story_id"])
 
     def fold_summaries(self, inserted: list[dict[str, Any]], recompute: set[str]) -> None:
@@ -406,6 +409,17 @@ class _View:
         if query.limit is not None:
             sql += f" LIMIT {int(query.limit)}"
         return [_loads(d) for (d,) in self.db.execute(sql, args)]
+
+    def changed_since(self, since: dict[int, int]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for partition, offset in sorted(since.items()):
+            rows = self.db.execute(
+                f"SELECT doc FROM {self.t.events} WHERE log_partition = ? AND change_offset >= ?"
+                " ORDER BY change_offset, event_id",
+                (partition, offset),
+            ).fetchall()
+            out += [_loads(d) for (d,) in rows]
+        return out
 
     def changes_since(self, story_id: str, offset: int) -> list[dict[str, Any]]:
         rows = self.db.execute(
