@@ -7,10 +7,12 @@ from typing import Iterator, Protocol
 
 @dataclass(frozen=True)
 class Record:
-    """One message on its way into the log."""
+    """One message on its way into the log. `topic` "" is the events topic; the outbox also
+    carries records for the article topic (see services/ingest/relay.py)."""
     key: str
     value: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    topic: str = ""
 
 
 @dataclass(frozen=True)

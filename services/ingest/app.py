@@ -5,7 +5,7 @@ import uuid
 
 from flask import Blueprint, Flask, current_app, jsonify
 
-from shared.bootstrap import Settings, open_log, open_outbox, open_store
+from shared.bootstrap import Settings, article_topic, open_article_log, open_log, open_outbox, open_store
 from shared.http import error, health_blueprint, install_error_handlers, load_json_object, require_api_key
 from shared.logs import current_request_id
 from shared.observability import instrument
@@ -31,7 +31,8 @@ def post_article():
         return refused
     request_id = current_request_id() or uuid.uuid4().hex
     try:
-        article_id, story_id, evs, seqs = ingest(article, queue, request_id, current_app.extensions["storyline.stories"])
+        article_id, story_id, evs, seqs = ingest(article, queue, request_id, current_app.extensions["storyline.stories"],
+                                                 article_topic=current_app.extensions["storyline.article_log"].topic)
     except OutboxUnavailable:  # nothing was accepted: say so plainly
         current_app.logger.exception("outbox write failed")
         return error(503, "the outbox is unavailable; the article was not accepted, retry later")
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, log=None, store=None, outbox=No
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["storyline.log"] = log or open_log(settings)
+    app.extensions["storyline.article_log"] = open_article_log(settings)
     app.extensions["storyline.outbox"] = outbox or open_outbox(settings)
     app.extensions["storyline.stories"] = StoreStoryIndex(store if store is not None else open_store(settings.store_url))
     require_api_key(app, settings.api_keys)
@@ -60,5 +62,6 @@ def create_app(settings: Settings | None = None, log=None, store=None, outbox=No
     install_error_handlers(app)
     instrument(app, "ingest")
     # after instrument(): the relay publishes through the instrumented log, so it is counted
-    app.extensions["storyline.relay"] = Relay(app.extensions["storyline.outbox"], app.extensions["storyline.log"]).start()
+    app.extensions["storyline.relay"] = Relay(app.extensions["storyline.outbox"], app.extensions["storyline.log"],
+                                              routes={article_topic(settings): app.extensions["storyline.article_log"]}).start()
     return app

@@ -128,8 +128,9 @@ class Reads:
             bounds["$lt"] = f.sort_below
         if bounds:
             q["sort"] = bounds
-        if not f.include_retracted:
-            q["status"] = {"$ne": "retracted"}
+        # superseded events (an older reading of their article) are never shown; $in, not $nin,
+        # which not every MongoDB-wire server serves
+        q["status"] = {"$in": ["active", "corrected", "retracted"] if f.include_retracted else ["active", "corrected"]}
         return q
 
     def _known_events(self, c, story_id: str, f: Filters) -> list[dict]:

@@ -68,6 +68,8 @@ def shows(ev: dict, f: Filters) -> bool:
         return False
     if f.sort_below and ev["sort"] >= f.sort_below:
         return False
+    if ev["status"] == "superseded":  # an older reading of its article (shared.domain.readings)
+        return False
     return f.include_retracted or ev["status"] != "retracted"
 
 
@@ -95,8 +97,9 @@ def as_known_at(ev: dict, as_of: str) -> dict | None:
             _set_path(ev, key, value)
             undone.add(key.split(".")[0])
     ev["history"] = [h for h in ev["history"] if h.get("recorded_at", "") <= as_of]
-    kinds = {h.get("kind") for h in ev["history"]}
-    ev["status"] = "retracted" if "retracted" in kinds else "corrected" if kinds else "active"
+    if "status" not in undone:  # every change records the status it replaced; older records may not
+        kinds = {h.get("kind") for h in ev["history"]} & {"corrected", "retracted"}
+        ev["status"] = "retracted" if "retracted" in kinds else "corrected" if kinds else "active"
     # Order and grouping follow the restored values unless the change recorded them itself.
     if "sort" not in undone and undone & {"occurred_at", "published_at"}:
         ev["sort"] = read_model.sort_key(ev)
@@ -115,7 +118,7 @@ def _provenance(ev: dict) -> dict:
             "extractor_version": ev["extractor"]["version"], "confidence": ev["extractor"]["confidence"],
             "recorded_at": ev["recorded_at"], "status": ev["status"],
             "corrections": [{k: h.get(k) for k in ("change_id", "kind", "recorded_at", "changes", "previous", "reason", "editor")}
-                            for h in ev["history"]],
+                            for h in ev["history"] if h.get("kind") in ("corrected", "retracted")],
             "log": {"partition": ev["log"]["partition"], "offset": ev["log"]["offset"]} if ev.get("log") else None}
 
 

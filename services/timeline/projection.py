@@ -11,6 +11,12 @@ Exactly-once effect from at-least-once delivery:
   that story is recomputed from its events instead, since the crash may have landed
   between the event write and the summary write.
 
+A `reading_replaced` (a newer reading of one article, shared.domain.readings) is applied in
+the batch's order with the corrections: the article's documents are compared with the new
+reading and changed in one bulk write (new events inserted, changed ones rewritten with the
+replaced values kept in their history, missing ones marked superseded); then the story's
+summary is recomputed.
+
 The document shapes are defined in shared/read_model.py.
 """
 from __future__ import annotations
@@ -21,6 +27,7 @@ from dataclasses import dataclass, field
 from pymongo import ReplaceOne, UpdateOne
 
 from shared import events, read_model
+from shared.domain import readings
 from shared.ports import Message
 
 _CHUNK = 200  # bounded bulk_write batches keep MongoDB-wire servers responsive
@@ -81,6 +88,9 @@ class Projection:
         skip_below: dict[tuple[str, int], int] = {}
         batch_ids: set[str] = set()
         pending_ids = {ev["event_id"] for ev in pending.findings} if pending else set()
+        if pending:
+            pending_ids |= {e["event_id"] for c in pending.changes if c["event_type"] in events.READING_TYPES
+                            for e in c["details"]["events"]}
         for msg in batch:
             tp = (msg.topic, msg.partition)
             if tp not in skip_below:
@@ -94,7 +104,10 @@ class Projection:
                 out.dead.append(DeadLetter(msg, str(exc)[:2000]))
                 continue
             ev["log"] = {"partition": msg.partition, "offset": msg.offset, "timestamp_ms": msg.timestamp_ms}
-            if ev["event_type"] in events.CHANGE_TYPES:
+            if ev["event_type"] in events.READING_TYPES:
+                out.changes.append(ev)
+                batch_ids |= {e["event_id"] for e in ev["details"]["events"]}
+            elif ev["event_type"] in events.CHANGE_TYPES:
                 target = ev["details"]["event_id"]
                 if target not in batch_ids and target not in pending_ids and self.c.events.find_one({"_id": target}, {"_id": 1}) is None:
                     out.dead.append(DeadLetter(msg, f"{ev['event_type']}: no event {target} in the timeline"))
@@ -133,9 +146,34 @@ class Projection:
             self.c.tracking.update_one({"_id": f"{self.group}:{topic}:{partition}"},
                                        {"$max": {"next_offset": nxt}}, upsert=True)
 
+    def _apply_reading(self, reading: dict) -> str:
+        """Make a newer reading of one article current (shared.domain.readings.plan)."""
+        stored = list(self.c.events.find({"story_id": reading["story_id"],
+                                          "source.article_id": reading["details"]["article_id"]}))
+
+        def make_doc(ev: dict) -> dict:
+            doc = {k: v for k, v in ev.items() if k != "_id"}
+            doc["log"] = doc.get("log") or reading["log"]
+            doc["sort"] = read_model.sort_key(doc)
+            doc["entry_id"] = read_model.entry_id_for(doc)
+            doc.setdefault("status", "active")
+            doc.setdefault("history", [])
+            return doc
+
+        plan = readings.plan(stored, reading, make_doc)
+        ops = [UpdateOne({"_id": doc["event_id"]}, {"$setOnInsert": doc}, upsert=True) for doc in plan.insert]
+        # The $ne guard makes a redelivered reading a no-op even if two projectors race.
+        ops += [UpdateOne({"_id": event_id, "history.change_id": {"$ne": record["change_id"]}},
+                          {"$set": new, "$push": {"history": record}}) for event_id, new, record in plan.update]
+        for i in range(0, len(ops), _CHUNK):
+            self.c.events.bulk_write(ops[i:i + _CHUNK], ordered=True)
+        return reading["story_id"]
+
     def _apply_change(self, change: dict) -> str | None:
         """Correct or retract one event; the history keeps what each change replaced.
         Returns the story touched, or None when the event to change is unknown."""
+        if change["event_type"] in events.READING_TYPES:
+            return self._apply_reading(change)
         d = change["details"]
         target = self.c.events.find_one({"_id": d["event_id"]})
         if target is None:
@@ -190,7 +228,7 @@ def summarise(story_id: str, evs: list[dict], base: dict | None) -> dict:
     title, title_at, recorded = s.get("title"), s.get("title_published_at"), s.get("last_recorded_at")
     active = 0
     for e in evs:
-        if e.get("status", "active") == "retracted":
+        if e.get("status", "active") in ("retracted", "superseded"):
             continue
         active += 1
         counts[e["event_type"]] += 1
