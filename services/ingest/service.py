@@ -9,7 +9,7 @@ from shared import events
 from shared.ports import Record
 from shared.domain import readings
 from services.ingest import extractor_variant, stories
-from services.ingest.extraction import Finding, extract
+from services.ingest.extraction import Finding, extract, extract_many
 from services.ingest.story_index import StoryIndex
 
 
@@ -27,6 +27,12 @@ def story_id_for(article: dict) -> str:
 
 def findings_for(article: dict) -> list[Finding]:
     return extractor_variant.adjust(extract(article["title"], article["body"], article["published_at"]))
+
+
+def findings_for_many(articles: list[dict]) -> list[list[Finding]]:
+    """findings_for of several articles, parsed in one batch (what re-extraction runs)."""
+    found = extract_many([(a["title"], a["body"], a["published_at"]) for a in articles])
+    return [extractor_variant.adjust(f) for f in found]
 
 
 def extractor_version() -> str:

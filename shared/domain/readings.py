@@ -151,8 +151,8 @@ def plan(stored: list[dict], reading: dict, make_doc) -> Plan:
             changes = {}
         else:
             changes = {k: copy.deepcopy(ev.get(k)) for k in REWRITABLE if _canon(doc.get(k)) != _canon(ev.get(k))}
-            if content({**doc, **changes}) == content(doc) and not superseded:
-                continue  # only recorded_at / version differ: the same reading of this event
+        if content({**doc, **changes}) == content(doc) and not superseded:
+            continue  # nothing the reading is about differs (recorded_at, version): leave it
         new_status = "active" if superseded or doc.get("status") is None else doc["status"]
         merged = make_doc({**doc, **changes})
         new = {**changes, "status": new_status, "reading": rid, "superseded_by": None,
