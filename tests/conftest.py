@@ -90,6 +90,7 @@ class System:
         self.projector.stop()
         self.ingest.extensions["storyline.relay"].stop()
         self.ingest.extensions["storyline.outbox"].close()
+        self.ingest.extensions["storyline.article_log"].close()
         self._threads[-1].join(timeout=15)
         self.log.close()
 

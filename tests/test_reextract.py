@@ -70,6 +70,20 @@ def rebuttals(entries):
     return [e for e in entries if e[0] == "rebuttal_given"]
 
 
+def article_topic_settings(system) -> dict:
+    from kafka import KafkaAdminClient
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    admin = KafkaAdminClient(bootstrap_servers=system.settings.log_url[len("kafka://"):])
+    try:
+        topic = system.settings.topic + ".articles"
+        response = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])[0]
+        found = {c[0]: c[1] for c in response.resources[0][4]}
+    finally:
+        admin.close()
+    return {k: found[k] for k in ("cleanup.policy", "retention.ms", "retention.bytes", "max.message.bytes")}
+
+
 def test_reextract_replaces_readings_without_doubling(system, monkeypatch, capsys):
     monkeypatch.delenv(VARIANT, raising=False)
     posted = [system.post(LEASE_A), system.post(LEASE_B)]
@@ -87,6 +101,9 @@ def test_reextract_replaces_readings_without_doubling(system, monkeypatch, capsy
         article_log.close()
     assert sorted((k, a["article_id"], a["body"]) for k, a in received) == \
         sorted((STORY, a["id"], a["body"]) for a in (LEASE_A, LEASE_B))
+    if system.settings.log_url.startswith("kafka://"):
+        assert article_topic_settings(system) == {"cleanup.policy": "delete", "retention.ms": "-1",
+                                                  "retention.bytes": "-1", "max.message.bytes": "8388608"}
     before_b = events.utcnow_iso()
     time.sleep(0.05)
 
