@@ -3,8 +3,8 @@
 A record leaves the outbox only after the log acknowledged it. When the log refuses a record,
 later records of the same story stay too, so each story reaches the log in arrival order;
 records of other stories go on. A record names its topic (the events topic by default, or the
-article topic); each goes to the log of its topic, and a story held back on one topic is held
-back on all. Only the holder of the outbox lease relays, so two workers
+article topic); each goes to the log of its topic, and the order holds per topic and story
+(an article_received may reach its topic after its events reach theirs, or before). Only the holder of the outbox lease relays, so two workers
 never send the same record; a restarted process resumes from whatever is still queued.
 """
 from __future__ import annotations
@@ -46,10 +46,13 @@ class Relay:
         acked = self._deliver(batch)
         sent, held_back = [], set()
         for queued, ok in zip(batch, acked):
-            if ok and queued.record.key not in held_back:
+            # per topic: an article refused must not hold back its story's events, or they
+            # would be sent again next round (their topic acknowledged them)
+            place = (queued.record.topic, queued.record.key)
+            if ok and place not in held_back:
                 sent.append(queued.seq)
             else:
-                held_back.add(queued.record.key)
+                held_back.add(place)
         self.outbox.mark_sent(sent)
         if held_back:
             raise LogRefused(f"{len(batch) - len(sent)} of {len(batch)} records not acknowledged; kept queued")
