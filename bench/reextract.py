@@ -25,7 +25,7 @@ import uuid
 from tqdm import tqdm
 
 from bench.extraction import load_articles
-from shared.bootstrap import open_article_log, open_log
+from services.bootstrap import open_article_log, open_log
 from shared.config import Settings
 from services.ingest import reextract, service
 from services.ingest.extractor_variant import ENV as VARIANT

@@ -1,9 +1,9 @@
 """Readings, the pure domain (shared.domain.readings): fast, no servers."""
 from __future__ import annotations
 
-from shared import events, read_model
+from shared.domain import events, read_model
 from shared.domain import readings
-from services.query import timeline
+from shared.domain import timeline
 
 ART = "art-1"
 T0, T1, T2 = "2026-01-01T10:00:00.000Z", "2026-01-02T10:00:00.000Z", "2026-01-03T10:00:00.000Z"

@@ -12,8 +12,8 @@ import time
 import pytest
 import requests
 
-from shared.bootstrap import open_article_log
-from shared import events
+from services.bootstrap import open_article_log
+from shared.domain import events
 from services import cli
 
 STORY = "harbour-lease"
@@ -163,7 +163,7 @@ def test_reextract_replaces_readings_without_doubling(system, monkeypatch, capsy
 
 def test_reextract_resumes_after_a_stop(system, monkeypatch, capsys, tmp_path):
     """A stopped run leaves a checkpoint; the next run with the same options starts after it."""
-    from shared.bootstrap import open_log
+    from services.bootstrap import open_log
     from services.ingest.reextract import Selection
     from services.ingest import reextract as module
 

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
-from shared import events
+from shared.domain import events
 from shared.domain import readings
 from services.ingest import service
 

@@ -5,10 +5,10 @@ import hashlib
 import re
 from typing import Callable
 
-from shared import events
+from shared.domain import events
 from shared.ports import Record
-from shared.domain import readings
-from services.ingest import extractor_variant, stories
+from shared.domain import readings, stories
+from services.ingest import extractor_variant
 from services.ingest.extraction import Finding, extract, extract_many
 from services.ingest.story_index import StoryIndex
 
@@ -41,7 +41,7 @@ def extractor_version() -> str:
 
 def assign_story(article: dict, findings: list[Finding], index: StoryIndex) -> str:
     """An explicit story_id wins; an article indexed before keeps its story; otherwise the
-    best-matching story (services.ingest.stories), else a new one."""
+    best-matching story (shared.domain.stories), else a new one."""
     article_id = article_id_for(article)
     names = [n for f in findings for n in (f.actor["name"], (f.target or {}).get("name")) if n]
     profile = stories.profile_of(article["title"], article["body"], names, article["published_at"])

@@ -17,7 +17,7 @@ reading and changed in one bulk write (new events inserted, changed ones rewritt
 replaced values kept in their history, missing ones marked superseded); then the story's
 summary is recomputed.
 
-The document shapes are defined in shared/read_model.py.
+The document shapes are defined in shared/domain/read_model.py.
 """
 from __future__ import annotations
 
@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 
 from pymongo import ReplaceOne, UpdateOne
 
-from shared import events, read_model
-from shared.domain import readings
+from shared.domain import events, read_model, readings
 from shared.ports import Message
 
 _CHUNK = 200  # bounded bulk_write batches keep MongoDB-wire servers responsive
