@@ -26,6 +26,10 @@ LEASE_B = {"id": "lease-b", "url": "https://b.test/lease-2", "outlet": "Coast Da
            "body": ("Director Mirela Castan on Tuesday rejected claims by Northwave Traders that the harbour lease "
                     "had been rigged, calling them baseless. Northwave Traders alleged last month that port "
                     "officials had leaked the winning offer early.")}
+LEASE_C = {"id": "lease-c", "url": "https://c.test/lease-3", "outlet": "Harbour Post", "story_id": STORY,
+           "published_at": "2025-06-20T09:00:00Z", "title": "Pilots say safety reports were ignored",
+           "body": ("The harbour pilots' union Tidewatch has accused the port authority of ignoring safety "
+                    "reports. The authority denied the claim on Thursday.")}
 VARIANT = "STORYLINE_EXTRACTOR_VARIANT"
 
 
@@ -175,18 +179,30 @@ def test_reextract_resumes_after_a_stop(system, monkeypatch, capsys, tmp_path):
     article_log, event_log = open_article_log(system.settings), open_log(system.settings)
     try:
         seen = []
+
+        def progress(done, total):  # ingest keeps working while re-extraction runs
+            seen.append(done)
+            assert system.post(LEASE_C).status_code == 202
+
         first = module.reextract(article_log, event_log, system.settings.data_dir, Selection(), batch=1,
-                                 stop=lambda: len(seen) >= 1, progress=lambda done, total: seen.append(done))
+                                 stop=lambda: len(seen) >= 1, progress=progress)
         assert first.stopped and first.readings_published == 1
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(list(article_log.read("beginning"))) < 3:
+            time.sleep(0.2)  # the article posted meanwhile has reached its topic
         second = module.reextract(article_log, event_log, system.settings.data_dir, Selection(), batch=1)
         assert second.resumed and not second.stopped
-        assert (second.articles_read, second.readings_published) == (1, 1)
+        # lease-b is re-read; lease-c came in with version B already: nothing to publish for it
+        assert (second.articles_read, second.readings_published, second.articles_unchanged) == (2, 1, 1)
+        done = settle(system, lambda v: not rebuttals(v) and any("lease-c" in e[4] for e in v))
         third = module.reextract(article_log, event_log, system.settings.data_dir, Selection(), batch=1)
-        assert not third.resumed and (third.articles_read, third.readings_published) == (2, 0)
+        assert not third.resumed and (third.articles_read, third.readings_published) == (3, 0)
     finally:
         article_log.close()
         event_log.close()
-    assert not rebuttals(settle(system, lambda v: not rebuttals(v)))
+    assert not rebuttals(done)
+    assert [e[4] for e in done].count(("lease-c",)) == 1  # the article posted meanwhile, once
+    assert counts(system) == counts_of(done)
 
 
 def test_a_bad_variant_is_refused_with_its_name(system, monkeypatch, capsys):
