@@ -6,7 +6,7 @@ KAFKA_PORT ?= 19092
 MONGO_PORT ?= 27018
 export KAFKA_PORT MONGO_PORT
 
-.PHONY: js-deps faults bench bench-extract bench-reextract bench-real bench-rebuild bench-query tools-check install run test test-only servers-up servers-down clean evaluate
+.PHONY: js-deps faults bench bench-extract bench-reextract bench-real bench-rebuild bench-query bench-sse tools-check install run test test-only servers-up servers-down clean evaluate
 
 $(BIN)/storyline: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -102,6 +102,14 @@ bench-query: install
 	tools/servers.sh start
 	STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench_query \
 	  timeout 600 $(BIN)/python -m bench.query_latency $(BENCH_QUERY_EVENTS); status=$$?; tools/servers.sh stop; exit $$status
+
+# Concurrent SSE clients one query replica (deploy/gunicorn/query.conf.py) holds with delivery p99 < 1 s,
+# on the test MongoDB-wire server; SSE_LEVELS sets the client counts tried.
+SSE_LEVELS ?= 50,100,200,300,400
+bench-sse: install
+	tools/servers.sh start
+	STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench_sse \
+	  timeout 900 $(BIN)/python -m bench.sse $(SSE_LEVELS); status=$$?; tools/servers.sh stop; exit $$status
 
 # bench-observability: what request ids, metrics and the JSON access line add per request.
 bench-observability: install

@@ -15,11 +15,15 @@ shared.domain.events plus
              article: never shown, kept for "as known at" and for the record)
   history    [{change_id, kind: "corrected"|"retracted"|"reread"|"superseded", recorded_at, changes,
              previous, reason, editor, reading}] oldest first; `previous` holds the values `changes`
-             replaced, so a reader can undo the changes recorded after a given time ("as known at").
+             replaced, so a reader can undo the changes recorded after a given time ("as known at");
+             each record also has `log` {partition, offset}: where the change sits in the log.
              "reread"/"superseded" come from a newer reading (shared.domain.readings): change_id
              is the `reading_replaced` event's id, `reading` the reading's id
   reading    the id of the reading that last wrote the document (absent for a first reading)
   superseded_by  the reading that replaced it, while superseded
+  change_offset  the log offset of the last change applied to the event: its own offset,
+             then its latest correction's or reading's (a story lives on one partition, so this
+             orders the story's changes; the live updates of services/query/changes.py read it)
 
 Story document (collection `stories_name(g)`, `_id` = story_id): title, participants
 [{name, kind, roles}], counts {event_type: n} (active events only), event_count,
