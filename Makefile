@@ -6,7 +6,7 @@ KAFKA_PORT ?= 19092
 MONGO_PORT ?= 27018
 export KAFKA_PORT MONGO_PORT
 
-.PHONY: js-deps lint test-fast faults bench bench-extract bench-real bench-rebuild bench-query bench-sse tools-check install run test test-only servers-up servers-down clean evaluate
+.PHONY: js-deps lint test-fast faults bench bench-extract bench-reextract bench-real bench-rebuild bench-query bench-sse tools-check install run test test-only servers-up servers-down clean evaluate
 
 $(BIN)/storyline: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -84,6 +84,12 @@ evaluate: install
 BENCH_ROUNDS ?= 5
 bench-extract: install
 	$(BIN)/python bench/extraction.py --rounds $(BENCH_ROUNDS)
+
+# `storyline reextract` over REEXTRACT_ARTICLES stored articles (embedded log), against the bare
+# extraction rate of the same texts measured in the same run (prints, asserts nothing).
+REEXTRACT_ARTICLES ?= 5000
+bench-reextract: install
+	STORYLINE_DATA_DIR=$$(mktemp -d) $(BIN)/python -m bench.reextract $(REEXTRACT_ARTICLES)
 
 clean:
 	tools/servers.sh stop || true

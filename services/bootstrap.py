@@ -37,6 +37,31 @@ def open_log(settings: Settings, topic: str | None = None) -> EventLog:
     return EmbeddedLog(parsed.path, topic or settings.topic, settings.partitions)
 
 
+# The article topic keeps every article for good: `storyline reextract` re-derives events from
+# it, so it is the fact the events are a reading of. Deliberately not compacted: it is keyed by
+# story (an article and its events share a partition, hence an order), and compaction would keep
+# one article per story. Bodies are large, so the producer compresses (gzip, in kafka-python
+# without extra packages) and a record may be up to 8 MiB (shared/adapters/kafka_log.py).
+ARTICLE_TOPIC_CONFIGS = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1",
+                         "compression.type": "producer"}
+
+
+def article_topic(settings: Settings) -> str:
+    return settings.topic + ".articles"
+
+
+def open_article_log(settings: Settings) -> EventLog:
+    """The article topic (article_received), partitioned like the events topic. Embedded: the
+    same SQLite log file, another topic."""
+    parsed = urlparse(settings.log_url)
+    if parsed.scheme == "kafka":
+        from shared.adapters.kafka_log import KafkaLog
+
+        return KafkaLog(parsed.netloc, article_topic(settings), settings.partitions,
+                        topic_configs=ARTICLE_TOPIC_CONFIGS, compression="gzip")
+    return open_log(settings, article_topic(settings))
+
+
 def open_outbox(settings: Settings) -> Outbox:
     """Ingest's durable queue in front of the log; one file per instance, shared by its workers."""
     from shared.adapters.sqlite_outbox import SqliteOutbox
@@ -76,6 +101,7 @@ class Components:
     log: EventLog | None
     store: Any  # one object serving ProjectionStore, ReadStore and ArticleIndex (shared/adapters/stores.py)
     outbox: Outbox | None = None
+    article_log: EventLog | None = None  # the article topic ingest records article_received on
     relay: Relay | None = None
     projector: Projector | None = None
     monitor: ProjectorMonitor | None = None
@@ -90,7 +116,8 @@ class Components:
 
             assert self.outbox is not None and self.relay is not None and self.log is not None, "no ingest role"
             self._ingest = create_app(
-                self.settings, log=self.log, store=self.store, outbox=self.outbox, relay=self.relay
+                self.settings, log=self.log, store=self.store, outbox=self.outbox, relay=self.relay,
+                article_log=self.article_log,
             )
         return self._ingest
 
@@ -129,6 +156,8 @@ class Components:
             self.relay.stop(drain_s=drain_s)
         if self.outbox is not None:
             self.outbox.close()
+        if self.article_log is not None:
+            self.article_log.close()
         if self.log is not None:
             self.log.close()
         self.store.close()
@@ -153,7 +182,8 @@ def build(
         parts.outbox = open_outbox(settings)
         # the relay publishes through the instrumented log the ingest app reports on
         parts.log = InstrumentedLog(event_log)
-        parts.relay = Relay(parts.outbox, parts.log)
+        parts.article_log = open_article_log(settings)
+        parts.relay = Relay(parts.outbox, parts.log, routes={article_topic(settings): parts.article_log})
     if "projector" in roles:
         from services.timeline.health import ProjectorMonitor
 
@@ -167,6 +197,8 @@ __all__ = [
     "Components",
     "build",
     "open_log",
+    "open_article_log",
+    "article_topic",
     "open_outbox",
     "open_store",
     "open_dead_letter_log",

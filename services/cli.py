@@ -136,6 +136,46 @@ def cmd_rebuild(args) -> int:
     return 0
 
 
+def cmd_reextract(args) -> int:
+    from tqdm import tqdm
+
+    from services.bootstrap import open_article_log, open_log
+    from services.ingest import extractor_variant
+    from services.ingest.reextract import Selection, reextract
+    from services.timeline.replay import to_epoch_ms
+
+    settings = Settings.from_env()
+    extractor_variant.variant()  # a bad test-only setting stops here, with its name
+    try:
+        since = None if args.start == "beginning" else to_epoch_ms(args.start)
+    except ValueError as exc:
+        print(f"storyline reextract: --from: {exc}", file=sys.stderr)
+        return 2
+    article_log, event_log = open_article_log(settings), open_log(settings)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())  # finish the batch in hand, keep the checkpoint
+    on_diff = (lambda d: print(json.dumps(d, ensure_ascii=False), flush=True)) if args.dry_run else None
+    try:
+        with tqdm(unit="art", desc="reextract", file=sys.stderr, disable=args.quiet) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            summary = reextract(article_log, event_log, settings.data_dir,
+                                Selection(story=args.story, article=args.article, since_ms=since),
+                                dry_run=args.dry_run, restart=args.restart, progress=progress, on_diff=on_diff,
+                                batch=args.batch, stop=stopping.is_set)
+    finally:
+        article_log.close()
+        event_log.close()
+    print(json.dumps(summary.as_json()), flush=True)
+    if summary.stopped:
+        print("storyline reextract: stopped; run it again with the same options to resume", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_dlq(args) -> int:
     from services.bootstrap import open_dead_letter_log, open_log
     from services.timeline import dead_letters
@@ -233,6 +273,17 @@ def main(argv=None) -> int:
                    help="seconds to keep the old generation after the switch (default 5)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_rebuild)
+    p = sub.add_parser("reextract", help="derive the stored articles' events again with the current extractor and "
+                                         "publish a new reading where they changed")
+    p.add_argument("--from", dest="start", default="beginning",
+                   help="'beginning' (default) or an ISO-8601 time: articles received from then on")
+    p.add_argument("--story", help="only this story's articles")
+    p.add_argument("--article", help="only this article (its article_id)")
+    p.add_argument("--dry-run", action="store_true", help="print each article's diff (JSON lines); publish nothing")
+    p.add_argument("--restart", action="store_true", help="ignore the checkpoint of a stopped run")
+    p.add_argument("--batch", type=int, default=32, help="articles parsed per batch (default 32)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_reextract)
     p = sub.add_parser("dlq", help="dead letters: list them, or send them back to the log after a fix")
     p.add_argument("action", choices=("list", "replay"))
     p.add_argument("--dry-run", action="store_true", help="replay: show what would be sent")

@@ -7,10 +7,12 @@ from typing import Any, ContextManager, Iterator, Protocol
 
 @dataclass(frozen=True)
 class Record:
-    """One message on its way into the log."""
+    """One message on its way into the log. `topic` "" is the events topic; the outbox also
+    carries records for the article topic (see services/ingest/relay.py)."""
     key: str
     value: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    topic: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,17 @@ class EventQuery:
     after: str | None = None       # sort > this (a cursor)
     through: str | None = None     # sort <= this
     include_retracted: bool = False
+    include_superseded: bool = False  # an older reading of its article (shared.domain.readings)
     recorded_by: str | None = None
     limit: int | None = None
+
+    ALL_STATUSES = ("active", "corrected", "retracted", "superseded")
+
+    @property
+    def statuses(self) -> tuple[str, ...] | None:
+        """The statuses to keep, None for all (an allow-list: not every MongoDB-wire server serves $nin)."""
+        keep = ("active", "corrected") + ("retracted",) * self.include_retracted + ("superseded",) * self.include_superseded
+        return None if len(keep) == len(self.ALL_STATUSES) else keep
 
 
 @dataclass(frozen=True)
@@ -148,6 +159,12 @@ class ProjectionBatch(Protocol):
     def apply_change(self, change: dict[str, Any], offset: int) -> str | None:
         """Apply a correction or retraction (shared.domain.corrections.apply_change) to its
         event; return the story touched, None when the event is unknown."""
+    def replace_reading(self, reading: dict[str, Any]) -> str:
+        """Make a newer reading of one article current (a decoded `reading_replaced` with its
+        `log`): the article's stored documents and the reading give shared.domain.readings.switch's
+        plan, applied here, in the batch (so atomically where the batch is a transaction): new
+        events inserted, changed ones rewritten with a history record, missing ones marked
+        superseded. A publication applied before changes nothing. Returns the story touched."""
     def fold_summaries(self, inserted: list[dict[str, Any]], recompute: set[str]) -> None:
         """Advance the summaries of the stories of `inserted`; rebuild those in `recompute` from
         all their events (shared.domain.summaries.summarise)."""

@@ -437,6 +437,19 @@ def rig_factory(tmp_path):
         r.close()
 
 
+def assert_articles_once(settings: Settings, articles: list[dict]) -> None:
+    """Each accepted article's article_received sits on the article topic exactly once."""
+    from shared.domain import events
+    from services.bootstrap import open_article_log
+
+    log = open_article_log(settings)
+    try:
+        ids = [events.decode_article(m.value)["article_id"] for m in log.read("beginning")]
+    finally:
+        log.close()
+    assert sorted(ids) == sorted(a["id"] for a in articles)
+
+
 # ----------------------------------------------------------------------------- scenarios
 
 def test_broker_down_while_articles_arrive(rig_factory, corpus, tmp_path, capsys):
@@ -452,7 +465,9 @@ def test_broker_down_while_articles_arrive(rig_factory, corpus, tmp_path, capsys
             posted, deliveries = post_all(ingest.url, articles)
             ready = ingest.readyz()
             assert ready["status"] == "degraded" and ready["log"].startswith("unreachable"), ready
-            assert ready["outbox"]["queued"] == len(posted), "every accepted event waits in the outbox"
+            # one article_received per article besides its events (issue 16)
+            assert ready["outbox"]["queued"] == len(posted) + len(articles), \
+                "every accepted event and article waits in the outbox"
             assert set(deliveries) == {"queued"}
             assert rig.count() == 0
         # the broker is back: the relay drains the outbox without help
@@ -463,6 +478,7 @@ def test_broker_down_while_articles_arrive(rig_factory, corpus, tmp_path, capsys
     finally:
         ingest.close()
     rig.verify_log_once_in_order(posted)
+    assert_articles_once(settings, articles)
     rig.verify(capsys, "broker down while articles arrive (outbox)", [e["event_id"] for e in posted], len(articles))
 
 
@@ -477,7 +493,7 @@ def test_ingest_killed_with_a_full_outbox_and_restarted(rig_factory, corpus, tmp
             queued = requests.get(f"{first.url}/readyz", timeout=30).json()["outbox"]["queued"]
         finally:
             first.kill()
-        assert set(deliveries) == {"queued"} and queued == len(posted)
+        assert set(deliveries) == {"queued"} and queued == len(posted) + len(articles)
     second = GunicornIngest(env, tmp_path, "ingest-second")  # same data dir: resumes the outbox
     try:
         wait_for(lambda: requests.get(f"{second.url}/readyz", timeout=30).json()["outbox"]["queued"] == 0, 90,
@@ -488,6 +504,7 @@ def test_ingest_killed_with_a_full_outbox_and_restarted(rig_factory, corpus, tmp
     finally:
         second.kill()
     rig.verify_log_once_in_order(posted)
+    assert_articles_once(Settings.from_env(env), articles)
     rig.verify(capsys, "ingest SIGKILLed with a full outbox, restarted", [e["event_id"] for e in posted],
                len(articles))
 

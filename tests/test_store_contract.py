@@ -14,7 +14,7 @@ import pytest
 
 from shared.adapters.memory_store import MemoryStore
 from shared.adapters.sqlite_store import SqliteStore
-from shared.domain import corrections, read_model
+from shared.domain import corrections, events, read_model, readings
 from shared.ports import ArticleIndex, EventQuery, ProjectionStore, ReadStore, StoryQuery
 
 KINDS = ["sqlite", "memory", "mongodb"]
@@ -188,6 +188,79 @@ def test_a_correction_applies_once_and_as_known_at_undoes_it(store):
     unknown = change(3, finding(99))
     with store.batch(store.current_generation()) as tx:
         assert tx.apply_change(unknown, 52) is None
+
+
+def _wire(doc: dict, **over) -> dict:
+    """A stored document back as the event on the wire (what a reading carries)."""
+    out = {k: v for k, v in doc.items() if k not in ("log", "status", "history", "change_offset", "sort", "entry_id")}
+    return {**out, **over}
+
+
+def reading_replaced(evs: list[dict], article: str = "art-0", recorded_at: str = "2025-03-04T00:00:00.000Z",
+                     offset: int = 500) -> dict:
+    rid = readings.reading_id(article, "B", evs)
+    art = {"article_id": article, "published_at": "2025-03-02T08:00:00Z"}
+    ev = events.decode(events.encode(events.reading_event(art, "s1", rid, "B", evs, recorded_at)))
+    ev["log"] = {"partition": 0, "offset": offset, "timestamp_ms": 0}  # as the projection stamps it
+    return ev
+
+
+def switch(store, reading: dict) -> str:
+    with store.batch(store.current_generation()) as tx:
+        story = tx.replace_reading(reading)
+        tx.fold_summaries([], {story})
+    return story
+
+
+def test_a_new_reading_replaces_the_old_one_in_one_write(store):
+    old = [finding(1), finding(2), finding(3)]  # article art-0, reading A
+    other = finding(15)  # another article of the same story: untouched by art-0's readings
+    write(store, [*old, other])
+    switched_at = "2025-03-04T00:00:00.000Z"
+    b = [_wire(old[0]), _wire(old[1], summary="claim 2, read again"),
+         _wire(finding(4), recorded_at=switched_at, extractor={"version": "B", "confidence": 0.5})]
+    reading = reading_replaced(b, recorded_at=switched_at)
+    rid = reading["details"]["reading_id"]
+
+    if not (type(store).__name__ == "MongoStore" and not store._offers_transactions()):
+        with pytest.raises(RuntimeError):  # a batch that fails leaves the old reading whole
+            with store.batch(store.current_generation()) as tx:
+                tx.replace_reading(reading)
+                raise RuntimeError("crash mid-batch")
+        assert [e["event_id"] for e in events_of(store)] == [d["event_id"] for d in (*old, other)]
+
+    assert switch(store, reading) == "s1"
+    shown = {e["event_id"]: e for e in events_of(store)}
+    assert set(shown) == {old[0]["event_id"], old[1]["event_id"], finding(4)["event_id"], other["event_id"]}
+    assert shown[old[1]["event_id"]]["summary"] == "claim 2, read again"
+    assert shown[old[0]["event_id"]]["history"] == []  # the same in both readings: left alone
+    assert shown[finding(4)["event_id"]]["change_offset"] == 500
+    [reread] = shown[old[1]["event_id"]]["history"]
+    assert reread["kind"] == "reread" and reread["change_id"] == reading["event_id"] and reread["reading"] == rid
+    assert reread["previous"]["summary"] == "claim 2" and reread["log"] == {"partition": 0, "offset": 500}
+
+    everything = {e["event_id"]: e for e in events_of(store, include_retracted=True, include_superseded=True)}
+    gone = everything[old[2]["event_id"]]
+    assert gone["status"] == "superseded" and gone["superseded_by"] == rid and gone["change_offset"] == 500
+    assert [h["kind"] for h in gone["history"]] == ["superseded"]
+    assert old[2]["event_id"] not in {e["event_id"] for e in events_of(store, include_retracted=True)}
+    with store.view() as v:
+        summary = v.story("s1")
+    assert summary["event_count"] == 4 and summary["counts"] == {"allegation_made": 4}
+
+    switch(store, reading)  # redelivered: nothing changes, nothing is counted twice
+    again = {e["event_id"]: e for e in events_of(store, include_retracted=True, include_superseded=True)}
+    assert [len(again[i]["history"]) for i in sorted(again)] == [len(everything[i]["history"]) for i in sorted(again)]
+    with store.view() as v:
+        assert v.story("s1")["event_count"] == 4
+
+    # as known before the switch: reading A, as it was
+    before = "2025-03-03T00:00:00.000Z"
+    docs = events_of(store, include_retracted=True, include_superseded=True, recorded_by=before)
+    then = {e["event_id"]: e for e in (corrections.as_known_at(d, before) for d in docs) if e is not None}
+    assert set(then) == {d["event_id"] for d in (*old, other)}
+    assert {e["status"] for e in then.values()} == {"active"}
+    assert then[old[1]["event_id"]]["summary"] == "claim 2"
 
 
 def test_as_of_reads_only_what_was_recorded_by_then(store):

@@ -31,7 +31,8 @@ def post_article():
         return refused
     request_id = current_request_id() or uuid.uuid4().hex
     try:
-        article_id, story_id, evs, seqs = ingest(article, queue, request_id, current_app.extensions["storyline.stories"])
+        article_id, story_id, evs, seqs = ingest(article, queue, request_id, current_app.extensions["storyline.stories"],
+                                                 article_topic=current_app.extensions["storyline.article_log"].topic)
     except OutboxUnavailable:  # nothing was accepted: say so plainly
         current_app.logger.exception("outbox write failed")
         return error(503, "the outbox is unavailable; the article was not accepted, retry later")
@@ -40,21 +41,24 @@ def post_article():
                    delivery=await_publication(seqs)), 202
 
 
-def create_app(settings: Settings | None = None, log=None, store=None, outbox=None, relay: Relay | None = None) -> Flask:
+def create_app(settings: Settings | None = None, log=None, store=None, outbox=None, relay: Relay | None = None,
+               article_log=None) -> Flask:
     """Assembles the app; starts nothing. app.extensions["storyline.relay"] is the outbox relay
     the requests wake: the composition root (services/bootstrap.py) starts and stops it."""
     settings = settings or Settings.from_env()
-    if log is None or store is None or outbox is None:
-        from services.bootstrap import open_log, open_outbox, open_store
+    if log is None or store is None or outbox is None or article_log is None:
+        from services.bootstrap import open_article_log, open_log, open_outbox, open_store
 
         log = log or open_log(settings)
         store = store if store is not None else open_store(settings.store_url)
         outbox = outbox or open_outbox(settings)
+        article_log = article_log or open_article_log(settings)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["storyline.log"] = log
     app.extensions["storyline.outbox"] = outbox
     app.extensions["storyline.stories"] = StoreStoryIndex(store)
+    app.extensions["storyline.article_log"] = article_log
     require_api_key(app, settings.api_keys)
     # ready while the outbox takes articles, even with the log away; the log's state is reported beside it
     app.register_blueprint(health_blueprint(outbox.backlog, "outbox", details=lambda: readiness(outbox, log)))
@@ -65,5 +69,5 @@ def create_app(settings: Settings | None = None, log=None, store=None, outbox=No
     install_error_handlers(app)
     instrument(app, "ingest")
     # after instrument(): the relay publishes through the instrumented log, so it is counted
-    app.extensions["storyline.relay"] = relay or Relay(outbox, log)
+    app.extensions["storyline.relay"] = relay or Relay(outbox, log, routes={article_log.topic: article_log})
     return app

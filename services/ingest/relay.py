@@ -2,7 +2,9 @@
 
 A record leaves the outbox only after the log acknowledged it. When the log refuses a record,
 later records of the same story stay too, so each story reaches the log in arrival order;
-records of other stories go on. Only the holder of the outbox lease relays, so two workers
+records of other stories go on. A record names its topic (the events topic by default, or the
+article topic); each goes to the log of its topic, and the order holds per topic and story
+(an article_received may reach its topic after its events reach theirs, or before). Only the holder of the outbox lease relays, so two workers
 never send the same record; a restarted process resumes from whatever is still queued.
 """
 from __future__ import annotations
@@ -22,9 +24,11 @@ class LogRefused(RuntimeError):
 
 class Relay:
     def __init__(self, outbox: Outbox, event_log: EventLog, batch_size: int = 500,
-                 idle_s: float = 0.05, lease_retry_s: float = 0.5, max_backoff_s: float = 2.0):
+                 idle_s: float = 0.05, lease_retry_s: float = 0.5, max_backoff_s: float = 2.0,
+                 routes: dict[str, EventLog] | None = None):
         self.outbox = outbox
         self.event_log = event_log
+        self.routes = dict(routes or {})  # topic -> its log; "" and unknown topics: event_log
         self.batch_size = batch_size
         self.idle_s = idle_s
         self.lease_retry_s = lease_retry_s
@@ -39,17 +43,33 @@ class Relay:
         batch = self.outbox.pending(self.batch_size)
         if not batch:
             return 0
-        acked = self.event_log.deliver([q.record for q in batch])
+        acked = self._deliver(batch)
         sent, held_back = [], set()
         for queued, ok in zip(batch, acked):
-            if ok and queued.record.key not in held_back:
+            # per topic: an article refused must not hold back its story's events, or they
+            # would be sent again next round (their topic acknowledged them)
+            place = (queued.record.topic, queued.record.key)
+            if ok and place not in held_back:
                 sent.append(queued.seq)
             else:
-                held_back.add(queued.record.key)
+                held_back.add(place)
         self.outbox.mark_sent(sent)
         if held_back:
             raise LogRefused(f"{len(batch) - len(sent)} of {len(batch)} records not acknowledged; kept queued")
         return len(sent)
+
+    def _deliver(self, batch) -> list[bool]:
+        by_log: dict[int, list[int]] = {}
+        logs = {}
+        for i, queued in enumerate(batch):
+            target = self.routes.get(queued.record.topic, self.event_log)
+            logs[id(target)] = target
+            by_log.setdefault(id(target), []).append(i)
+        acked = [False] * len(batch)
+        for key, indices in by_log.items():
+            for i, ok in zip(indices, logs[key].deliver([batch[i].record for i in indices])):
+                acked[i] = ok
+        return acked
 
     def run(self) -> None:
         backoff = 0.1

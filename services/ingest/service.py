@@ -7,8 +7,9 @@ from typing import Callable
 
 from shared.domain import events
 from shared.ports import Record
-from shared.domain import stories
-from services.ingest.extraction import EXTRACTOR_VERSION, Finding, extract
+from shared.domain import readings, stories
+from services.ingest import extractor_variant
+from services.ingest.extraction import Finding, extract, extract_many
 from services.ingest.story_index import StoryIndex
 
 
@@ -25,7 +26,17 @@ def story_id_for(article: dict) -> str:
 
 
 def findings_for(article: dict) -> list[Finding]:
-    return extract(article["title"], article["body"], article["published_at"])
+    return extractor_variant.adjust(extract(article["title"], article["body"], article["published_at"]))
+
+
+def findings_for_many(articles: list[dict]) -> list[list[Finding]]:
+    """findings_for of several articles, parsed in one batch (what re-extraction runs)."""
+    found = extract_many([(a["title"], a["body"], a["published_at"]) for a in articles])
+    return [extractor_variant.adjust(f) for f in found]
+
+
+def extractor_version() -> str:
+    return extractor_variant.version()
 
 
 def assign_story(article: dict, findings: list[Finding], index: StoryIndex) -> str:
@@ -50,6 +61,7 @@ def envelopes(article: dict, findings: list[Finding], story_id: str, recorded_at
     article_id = article_id_for(article)
     published = article["published_at"]
     recorded_at = recorded_at or events.utcnow_iso()
+    version = extractor_version()
     ids = [events.event_id_for(article_id, f.event_type, f.actor["name"], f.char_start) for f in findings]
     out = []
     for f, event_id in zip(findings, ids):
@@ -70,7 +82,7 @@ def envelopes(article: dict, findings: list[Finding], story_id: str, recorded_at
             "source": {"article_id": article_id, "url": article["url"], "outlet": article["outlet"],
                        "title": article["title"], "sentence": f.sentence,
                        "char_start": f.char_start, "char_end": f.char_end},
-            "extractor": {"version": EXTRACTOR_VERSION, "confidence": f.confidence},
+            "extractor": {"version": version, "confidence": f.confidence},
             "responds_to": [ids[i] for i in f.responds_to if 0 <= i < len(ids) and ids[i] != event_id],
         })
     return out
@@ -81,13 +93,47 @@ def events_for(article: dict, recorded_at: str | None = None) -> list[dict]:
     return envelopes(article, findings_for(article), story_id_for(article), recorded_at)
 
 
+def article_received(article: dict, story_id: str, request_id: str, recorded_at: str) -> dict:
+    """The validated article as the fact on the article topic (see shared.events)."""
+    return {"type": events.ARTICLE_TYPE, "schema_version": events.ARTICLE_SCHEMA_VERSION,
+            "article_id": article_id_for(article), "story_id": story_id, "title": article["title"],
+            "body": article["body"], "url": article["url"], "outlet": article["outlet"],
+            "published_at": article["published_at"].isoformat().replace("+00:00", "Z"),
+            "request_id": request_id or None, "recorded_at": recorded_at}
+
+
+def reading_of(article: dict, evs: list[dict], recorded_at: str) -> dict:
+    """A whole reading in one `reading_replaced` event (`article`: article_received fields)."""
+    rid = readings.reading_id(article["article_id"], extractor_version(), evs)
+    return events.reading_event(article, article["story_id"], rid, extractor_version(), evs, recorded_at)
+
+
+def article_record(received: dict, article_topic: str) -> Record:
+    return Record(key=received["story_id"], value=events.encode_article(received), topic=article_topic,
+                  headers={"request_id": received["request_id"] or "", "event_type": events.ARTICLE_TYPE})
+
+
+def event_record(ev: dict, request_id: str = "") -> Record:
+    return Record(key=ev["story_id"], value=events.encode(ev),
+                  headers={"request_id": request_id, "event_type": ev["event_type"]})
+
+
 def ingest(article: dict, queue: Callable[[list[Record]], list[int]], request_id: str = "",
-           index: StoryIndex | None = None) -> tuple[str, str, list[dict], list[int]]:
-    """Queue the article's events durably, in one transaction (the outbox relay publishes them).
-    Returns their queue positions too, so the caller can wait for publication."""
+           index: StoryIndex | None = None, article_topic: str | None = None) -> tuple[str, str, list[dict], list[int]]:
+    """Queue the article (on `article_topic`, when given) and its events durably, in one
+    transaction (the outbox relay publishes them). An article the story index knows already
+    gets its current reading as one `reading_replaced`, never events beside the old ones.
+    Returns the queue positions too, so the caller can wait for publication."""
     findings = findings_for(article)
+    known = index is not None and index.story_of(article_id_for(article)) is not None
     story_id = assign_story(article, findings, index) if index is not None else story_id_for(article)
-    evs = envelopes(article, findings, story_id)
-    seqs = queue([Record(key=e["story_id"], value=events.encode(e),
-                         headers={"request_id": request_id, "event_type": e["event_type"]}) for e in evs])
+    recorded_at = events.utcnow_iso()
+    evs = envelopes(article, findings, story_id, recorded_at)
+    received = article_received(article, story_id, request_id, recorded_at)
+    records = [article_record(received, article_topic)] if article_topic else []
+    if known:
+        records.append(event_record(reading_of(received, evs, recorded_at), request_id))
+    else:
+        records += [event_record(e, request_id) for e in evs]
+    seqs = queue(records)
     return article_id_for(article), story_id, evs, seqs

@@ -72,7 +72,8 @@ def _known_events(view: ReadView, story_id: str, f: Filters) -> list[dict]:
     """Every visible event of the story, as known at f.as_of: history is undone in memory
     (the current values may differ from those of then), so filters apply after it."""
     assert f.as_of is not None
-    docs = view.events(story_id, EventQuery(include_retracted=True, recorded_by=f.as_of))
+    # superseded too: a reading replaced after as_of was the current one then
+    docs = view.events(story_id, EventQuery(include_retracted=True, include_superseded=True, recorded_by=f.as_of))
     known = (timeline.as_known_at(d, f.as_of) for d in docs)
     return [ev for ev in known if ev is not None and timeline.shows(ev, f)]
 

@@ -10,6 +10,12 @@ Exactly-once effect from at-least-once delivery:
   that story is recomputed from its events instead, since on a store without transactions
   the crash may have landed between the event write and the summary write.
 
+A `reading_replaced` (a newer reading of one article, shared.domain.readings) is applied in
+the batch's order with the corrections, as one write-port operation
+(ProjectionBatch.replace_reading): new events inserted, changed ones rewritten with the
+replaced values kept in their history, missing ones marked superseded; then the story's
+summary is recomputed.
+
 On SQLite (and MongoDB with transactions) a batch is one transaction. The document shapes
 are in shared/domain/read_model.py; applying a change is shared/domain/corrections.py.
 """
@@ -76,6 +82,9 @@ class Projection:
         skip_below: dict[tuple[str, int], int] = {}
         batch_ids: set[str] = set()
         pending_ids = {ev["event_id"] for ev in pending.findings} if pending else set()
+        if pending:
+            pending_ids |= {e["event_id"] for c, _ in pending.changes if c["event_type"] in events.READING_TYPES
+                            for e in c["details"]["events"]}
         for msg in batch:
             tp = (msg.topic, msg.partition)
             if tp not in skip_below:
@@ -88,7 +97,11 @@ class Projection:
             except ValueError as exc:
                 out.dead.append(DeadLetter(msg, str(exc)[:2000]))
                 continue
-            if ev["event_type"] in events.CHANGE_TYPES:
+            if ev["event_type"] in events.READING_TYPES:
+                ev["log"] = {"partition": msg.partition, "offset": msg.offset, "timestamp_ms": msg.timestamp_ms}
+                out.changes.append((ev, msg.offset))
+                batch_ids |= {e["event_id"] for e in ev["details"]["events"]}
+            elif ev["event_type"] in events.CHANGE_TYPES:
                 target = ev["details"]["event_id"]
                 if (
                     target not in batch_ids
@@ -113,7 +126,11 @@ class Projection:
             new = tx.insert_new(prepared.findings)
             inserted = [ev for ev in prepared.findings if ev["event_id"] in new]
             redelivered = {ev["story_id"] for ev in prepared.findings if ev["event_id"] not in new}
-            changed = {tx.apply_change(change, offset) for change, offset in prepared.changes}
+            changed = {
+                tx.replace_reading(change) if change["event_type"] in events.READING_TYPES
+                else tx.apply_change(change, offset)
+                for change, offset in prepared.changes
+            }
             tx.fold_summaries(inserted, redelivered | {s for s in changed if s is not None})
             tx.advance_tracking(
                 {

@@ -16,10 +16,20 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from shared.ports import Message, PartitionLag, Record
 
 
+# Largest record a producer sends and a topic this code creates accepts: a `reading_replaced`
+# carries a whole article's events, an `article_received` its body (STORYLINE_MAX_BODY_BYTES,
+# 1 MiB by default, grows when JSON escapes it). Consumers here fetch up to 8 MiB per call.
+MAX_RECORD_BYTES = 8 << 20
+
+
 class KafkaLog:
-    def __init__(self, bootstrap: str, topic: str, partitions: int):
+    def __init__(self, bootstrap: str, topic: str, partitions: int, topic_configs: dict[str, str] | None = None,
+                 compression: str | None = None):
         self.topic = topic
         self.partitions = partitions
+        # set when this code creates the topic; an existing topic keeps its own settings
+        self.topic_configs = {"max.message.bytes": str(MAX_RECORD_BYTES), **(topic_configs or {})}
+        self._compression = compression
         self._bootstrap = bootstrap
         self._producer: KafkaProducer | None = None
         # lag() is called every few seconds by the projector: its clients are kept, not rebuilt
@@ -29,7 +39,7 @@ class KafkaLog:
     def ensure_topic(self) -> None:
         admin = KafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="storyline-admin")
         try:
-            admin.create_topics([NewTopic(self.topic, self.partitions, 1)])
+            admin.create_topics([NewTopic(self.topic, self.partitions, 1, topic_configs=self.topic_configs)])
         except TopicAlreadyExistsError:
             pass
         finally:
@@ -45,6 +55,7 @@ class KafkaLog:
                                            enable_idempotence=True, linger_ms=5,
                                            max_block_ms=5000, request_timeout_ms=5000,
                                            delivery_timeout_ms=15000, reconnect_backoff_max_ms=1000,
+                                           max_request_size=MAX_RECORD_BYTES, compression_type=self._compression,
                                            client_id="storyline-ingest")
         return self._producer
 

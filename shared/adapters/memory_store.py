@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.domain import read_model
+from shared.domain import read_model, readings
 from shared.domain.corrections import apply_change
 from shared.domain.summaries import summarise
 from shared.ports import EventQuery, Freshness, StoryQuery
@@ -130,6 +130,22 @@ class _Batch:
             self.g.events[target["event_id"]] = copy.deepcopy(changed)
         return str(target["story_id"])
 
+    def replace_reading(self, reading: dict[str, Any]) -> str:
+        article = reading["details"]["article_id"]
+        stored = [
+            e
+            for e in self.g.events.values()
+            if e["story_id"] == reading["story_id"] and (e.get("source") or {}).get("article_id") == article
+        ]
+        plan = readings.switch(copy.deepcopy(stored), reading)
+        self.insert_new(plan.insert)
+        for event_id, new, record in plan.update:
+            doc = self.g.events.get(event_id)
+            changed = readings.updated(doc, new, record) if doc is not None else None
+            if changed is not None:
+                self.g.events[event_id] = changed
+        return str(reading["story_id"])
+
     def fold_summaries(self, inserted: list[dict[str, Any]], recompute: set[str]) -> None:
         by_story: dict[str, list[dict[str, Any]]] = {}
         for ev in inserted:
@@ -197,7 +213,7 @@ class _View:
                 and (not query.after or e["sort"] > query.after)
                 and (not query.through or e["sort"] <= query.through)
                 and (not query.recorded_by or e["recorded_at"] <= query.recorded_by)
-                and (query.include_retracted or e["status"] != "retracted")
+                and (query.statuses is None or e["status"] in query.statuses)
             )
 
         found = sorted((e for e in self.g.events.values() if keep(e)), key=lambda e: (e["sort"], e["event_id"]))

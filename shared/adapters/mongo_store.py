@@ -17,7 +17,7 @@ from pymongo import ReplaceOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, OperationFailure
 
-from shared.domain import read_model
+from shared.domain import read_model, readings
 from shared.domain.corrections import apply_change
 from shared.domain.summaries import SUMMARY_FIELDS, summarise
 from shared.ports import EventQuery, Freshness, StoryQuery
@@ -234,6 +234,26 @@ class _Batch:
             )
         return str(target["story_id"])
 
+    def replace_reading(self, reading: dict[str, Any]) -> str:
+        stored = [
+            _event_out(d)
+            for d in self.events.find(
+                {"story_id": reading["story_id"], "source.article_id": reading["details"]["article_id"]},
+                session=self.session,
+            )
+        ]
+        plan = readings.switch(stored, reading)
+        ops: list[Any] = [UpdateOne({"_id": d["event_id"]}, {"$setOnInsert": d}, upsert=True) for d in plan.insert]
+        # The guard makes a redelivered reading a no-op even if two projectors race.
+        ops += [
+            UpdateOne({"_id": event_id, "history.change_id": {"$ne": record["change_id"]}},
+                      {"$set": new, "$push": {"history": record}})
+            for event_id, new, record in plan.update
+        ]
+        for i in range(0, len(ops), _CHUNK):
+            self.events.bulk_write(ops[i : i + _CHUNK], ordered=True, session=self.session)
+        return str(reading["story_id"])
+
     def fold_summaries(self, inserted: list[dict[str, Any]], recompute: set[str]) -> None:
         by_story: dict[str, list[dict[str, Any]]] = {}
         for ev in inserted:
@@ -322,8 +342,8 @@ class _View:
             q["sort"] = bounds
         if query.recorded_by:
             q["recorded_at"] = {"$lte": query.recorded_by}
-        if not query.include_retracted:
-            q["status"] = {"$ne": "retracted"}
+        if query.statuses is not None:
+            q["status"] = {"$in": list(query.statuses)}
         found = self.events_coll.find(q).sort([("sort", 1), ("_id", 1)])
         if query.limit is not None:
             found = found.limit(query.limit)

@@ -20,7 +20,8 @@ from shared.ports import OutboxUnavailable, Queued, Record
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  key TEXT NOT NULL, value BLOB NOT NULL, headers TEXT NOT NULL, queued_at INTEGER NOT NULL);
+  key TEXT NOT NULL, value BLOB NOT NULL, headers TEXT NOT NULL, queued_at INTEGER NOT NULL,
+  topic TEXT NOT NULL DEFAULT '');
 """
 
 
@@ -35,6 +36,9 @@ class SqliteOutbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a 202 means the records survive a power cut
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+        if "topic" not in columns:  # an outbox file from before the article topic: its records are events
+            self._db.execute("ALTER TABLE outbox ADD COLUMN topic TEXT NOT NULL DEFAULT ''")
 
     def _write(self, sql: str, rows) -> list[int]:
         with self._lock:
@@ -50,16 +54,17 @@ class SqliteOutbox:
     def add(self, records: list[Record]) -> list[int]:
         now = int(time.time() * 1000)
         try:
-            return self._write("INSERT INTO outbox (key, value, headers, queued_at) VALUES (?,?,?,?)",
-                               [(r.key, r.value, json.dumps(r.headers), now) for r in records])
+            return self._write("INSERT INTO outbox (key, value, headers, queued_at, topic) VALUES (?,?,?,?,?)",
+                               [(r.key, r.value, json.dumps(r.headers), now, r.topic) for r in records])
         except sqlite3.Error as exc:  # disk full, locked beyond the timeout, unreadable file
             raise OutboxUnavailable(f"outbox {self.path}: {exc}") from exc
 
     def pending(self, limit: int) -> list[Queued]:
         with self._lock:
-            rows = self._db.execute("SELECT seq, key, value, headers FROM outbox ORDER BY seq LIMIT ?",
+            rows = self._db.execute("SELECT seq, key, value, headers, topic FROM outbox ORDER BY seq LIMIT ?",
                                     (limit,)).fetchall()
-        return [Queued(seq, Record(key, bytes(value), json.loads(headers))) for seq, key, value, headers in rows]
+        return [Queued(seq, Record(key, bytes(value), json.loads(headers), topic))
+                for seq, key, value, headers, topic in rows]
 
     def mark_sent(self, seqs: list[int]) -> None:
         if seqs:

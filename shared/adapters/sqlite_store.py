@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from shared.domain import read_model
+from shared.domain import read_model, readings
 from shared.domain.corrections import apply_change
 from shared.domain.summaries import summarise
 from shared.ports import EventQuery, Freshness, StoreUnavailable, StoryQuery
@@ -319,6 +319,25 @@ class _Batch:
             self.db.execute(f"INSERT INTO {self.t.events} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _event_row(changed))
         return str(target["story_id"])
 
+    def replace_reading(self, reading: dict[str, Any]) -> str:
+        # read and write in the batch's transaction: the switch lands whole or not at all
+        rows = self.db.execute(
+            f"SELECT doc FROM {self.t.events} WHERE story_id = ? AND json_extract(doc, '$.source.article_id') = ?",
+            (reading["story_id"], reading["details"]["article_id"]),
+        ).fetchall()
+        stored = {d["event_id"]: d for d in (_loads(r[0]) for r in rows)}
+        plan = readings.switch(list(stored.values()), reading)
+        self.insert_new(plan.insert)
+        replaced = []
+        for event_id, new, record in plan.update:
+            doc = stored.get(event_id)
+            changed = readings.updated(doc, new, record) if doc is not None else None
+            if changed is not None:
+                stored[event_id] = changed
+                replaced.append(_event_row(changed))
+        self.db.executemany(f"INSERT OR REPLACE INTO {self.t.events} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", replaced)
+        return str(reading["story_id"])
+
     def fold_summaries(self, inserted: list[dict[str, Any]], recompute: set[str]) -> None:
         by_story: dict[str, list[dict[str, Any]]] = {}
         for ev in inserted:
@@ -403,8 +422,9 @@ class _View:
             else:
                 where.append(clause)
                 args.append(value.lower() if clause == "actor = ?" else value)
-        if not query.include_retracted:
-            where.append("status != 'retracted'")
+        if query.statuses is not None:
+            where.append(f"status IN ({_marks(len(query.statuses))})")
+            args += list(query.statuses)
         sql = f"SELECT doc FROM {self.t.events} WHERE {' AND '.join(where)} ORDER BY sort, event_id"
         if query.limit is not None:
             sql += f" LIMIT {int(query.limit)}"

@@ -71,8 +71,9 @@ def as_known_at(ev: dict[str, Any], as_of: str) -> dict[str, Any] | None:
             _set_path(ev, key, value)
             undone.add(key.split(".")[0])
     ev["history"] = [h for h in ev["history"] if h.get("recorded_at", "") <= as_of]
-    kinds = {h.get("kind") for h in ev["history"]}
-    ev["status"] = "retracted" if "retracted" in kinds else "corrected" if kinds else "active"
+    if "status" not in undone:  # every change records the status it replaced; older records may not
+        kinds = {h.get("kind") for h in ev["history"]} & {"corrected", "retracted"}
+        ev["status"] = "retracted" if "retracted" in kinds else "corrected" if kinds else "active"
     # Order and grouping follow the restored values unless the change recorded them itself.
     if "sort" not in undone and undone & {"occurred_at", "published_at"}:
         ev["sort"] = read_model.sort_key(ev)

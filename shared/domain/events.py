@@ -19,6 +19,8 @@ CORE_TYPES = ("allegation_made", "rebuttal_given", "complaint_filed", "post_dele
 EVENT_TYPES = CORE_TYPES + ("investigation_opened", "statement_made", "apology_issued")
 # Editors' changes to an event already in the log: new facts about facts, never rewrites.
 CHANGE_TYPES = ("event_corrected", "event_retracted")
+# A newer reading of one article: its whole set of events in one message (shared.domain.readings).
+READING_TYPES = ("reading_replaced",)
 PRECISIONS = ("datetime", "day", "week", "month", "year")
 # "group": people acting together without being an organisation ("parents at the school").
 ENTITY_KINDS = ("person", "organisation", "group", "unknown")
@@ -66,6 +68,19 @@ class ChangeDetailsSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
+class ReadingDetailsSchema(Schema):
+    """details of a `reading_replaced`: the article, the reading's identity and every event of
+    it (each a full envelope of this article; none is a valid reading: the extractor found nothing)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    article_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    reading_id = fields.String(required=True, validate=validate.Length(min=8, max=128))
+    extractor_version = fields.String(required=True)
+    events = fields.List(fields.Dict(), required=True, validate=validate.Length(max=5000))
+
+
 class EventSchema(Schema):
     """The wire envelope. Unknown keys from newer producers are ignored, not fatal."""
 
@@ -73,7 +88,7 @@ class EventSchema(Schema):
         unknown = EXCLUDE
 
     event_id = fields.String(required=True, validate=validate.Length(min=8, max=128))
-    event_type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES + CHANGE_TYPES))
+    event_type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES + CHANGE_TYPES + READING_TYPES))
     schema_version = fields.Integer(required=True, validate=validate.Equal(SCHEMA_VERSION))
     story_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     occurred_at = fields.String(allow_none=True, load_default=None)
@@ -99,6 +114,20 @@ class EventSchema(Schema):
             data["details"] = ChangeDetailsSchema().load(data.get("details") or {})
             if data["event_type"] == "event_corrected" and not data["details"]["changes"]:
                 raise ValidationError({"details": {"changes": ["a correction needs at least one change"]}})
+            return
+        if data.get("event_type") in READING_TYPES:
+            details = ReadingDetailsSchema().load(data.get("details") or {})
+            evs = []
+            for i, raw in enumerate(details["events"]):
+                try:
+                    ev = EVENT_SCHEMA.load(upcast(raw))
+                except ValidationError as exc:
+                    raise ValidationError({"details": {"events": {i: exc.messages}}}) from None
+                if ev["event_type"] not in EVENT_TYPES or ev["source"]["article_id"] != details["article_id"] \
+                        or ev["story_id"] != data.get("story_id"):
+                    raise ValidationError({"details": {"events": {i: ["not an event of this article and story"]}}})
+                evs.append(ev)
+            data["details"] = {**details, "events": evs}
             return
         missing = {k: ["Missing data for required field."] for k in ("source", "extractor") if not data.get(k)}
         if missing:
@@ -135,6 +164,73 @@ def upcast(doc: dict[str, Any]) -> dict[str, Any]:
         doc = UPCASTERS[version](doc)
         version = doc["schema_version"]
     return doc
+
+
+def reading_event(article: dict, story_id: str, reading_id: str, extractor_version: str, evs: list[dict],
+                  recorded_at: str) -> dict:
+    """The `reading_replaced` envelope for a new reading of an article (`article`: the
+    article_received fields). Its id names this publication, so a redelivery is recognised
+    and a later publication of the same reading is a new fact."""
+    return {
+        "event_id": hashlib.sha256("\x1f".join([reading_id, recorded_at]).encode()).hexdigest()[:32],
+        "event_type": READING_TYPES[0], "schema_version": SCHEMA_VERSION, "story_id": story_id,
+        "occurred_at": None, "occurred_precision": None, "published_at": article["published_at"],
+        "recorded_at": recorded_at, "actor": {"name": "storyline extractor", "kind": "unknown"},
+        "target": None, "quote": None,
+        "summary": f"reading {reading_id[:12]} of article {article['article_id']} ({len(evs)} events)",
+        "details": {"article_id": article["article_id"], "reading_id": reading_id,
+                    "extractor_version": extractor_version, "events": evs},
+        "source": None, "extractor": None, "responds_to": [],
+    }
+
+
+# ------------------------------------------------------------------ the article topic
+
+ARTICLE_SCHEMA_VERSION = 1
+ARTICLE_TYPE = "article_received"
+
+
+class ArticleReceivedSchema(Schema):
+    """The article itself, as ingest validated it: the fact every reading is derived from.
+    On its own topic (`<topic>.articles`), keyed by story like the events."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    type = fields.String(required=True, validate=validate.Equal(ARTICLE_TYPE))
+    schema_version = fields.Integer(required=True, validate=validate.Equal(ARTICLE_SCHEMA_VERSION))
+    article_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    story_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    url = fields.String(required=True)
+    outlet = fields.String(required=True)
+    published_at = fields.String(required=True)
+    request_id = fields.String(allow_none=True, load_default=None)
+    recorded_at = fields.String(required=True)
+
+
+ARTICLE_RECEIVED_SCHEMA = ArticleReceivedSchema()
+
+
+def encode_article(doc: dict) -> bytes:
+    problems = ARTICLE_RECEIVED_SCHEMA.validate(doc)
+    if problems:
+        raise ValueError(f"article_received {doc.get('article_id')!r} breaks the contract: {problems}")
+    return json.dumps(ARTICLE_RECEIVED_SCHEMA.dump(doc), sort_keys=True, ensure_ascii=False).encode()
+
+
+def decode_article(raw: bytes) -> dict:
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise ValueError("article_received is not a JSON object")
+    try:
+        return ARTICLE_RECEIVED_SCHEMA.load(doc)
+    except ValidationError as exc:
+        raise ValueError(f"schema: {exc.messages}") from exc
 
 
 def event_id_for(article_id: str, event_type: str, actor: str, char_start: int) -> str:

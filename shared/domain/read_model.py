@@ -11,14 +11,19 @@ Event document (key event_id): the wire envelope of shared.domain.events plus
   sort       string, the documented timeline order (see sort_key)
   entry_id   the timeline entry it belongs to: one real-world event reported by several
              articles shares one entry_id (see entry_id_for)
-  status     "active" | "corrected" | "retracted"
+  status     "active" | "corrected" | "retracted" | "superseded" (an older reading of its
+             article: never shown, kept for "as known at" and for the record)
+  history    [{change_id, kind: "corrected"|"retracted"|"reread"|"superseded", recorded_at, changes,
+             previous, reason, editor, reading}] oldest first; `previous` holds the values `changes`
+             replaced, so a reader can undo the changes recorded after a given time ("as known at");
+             each record also has `log` {partition, offset}: where the change sits in the log.
+             "reread"/"superseded" come from a newer reading (shared.domain.readings): change_id
+             is the `reading_replaced` event's id, `reading` the reading's id
+  reading    the id of the reading that last wrote the document (absent for a first reading)
+  superseded_by  the reading that replaced it, while superseded
   change_offset  the log offset of the last change applied to the event: its own offset,
-             then its latest correction's (a story lives on one partition, so this orders
-             the story's changes; ReadView.changes_since reads it)
-  history    [{change_id, kind: "corrected"|"retracted", recorded_at, changes, previous, reason, editor}]
-             oldest first; `previous` holds the values `changes` replaced, so a reader can
-             undo the changes recorded after a given time ("as known at"); each record also
-             has `log` {partition, offset}: where the change sits in the log
+             then its latest correction's or reading's (a story lives on one partition, so this
+             orders the story's changes; ReadView.changes_since reads it)
 
 Story document (key story_id): title, participants
 [{name, kind, roles}], counts {event_type: n} (active events only), event_count,

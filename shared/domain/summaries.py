@@ -32,7 +32,7 @@ def summarise(story_id: str, evs: list[dict[str, Any]], base: dict[str, Any] | N
     title, title_at, recorded = s.get("title"), s.get("title_published_at"), s.get("last_recorded_at")
     active = 0
     for e in evs:
-        if e.get("status", "active") == "retracted":
+        if e.get("status", "active") in ("retracted", "superseded"):
             continue
         active += 1
         counts[e["event_type"]] += 1

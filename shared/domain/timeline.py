@@ -56,6 +56,8 @@ def shows(ev: dict[str, Any], f: Filters) -> bool:
         return False
     if f.sort_below and ev["sort"] >= f.sort_below:
         return False
+    if ev["status"] == "superseded":  # an older reading of its article (shared.domain.readings)
+        return False
     return f.include_retracted or ev["status"] != "retracted"
 
 
@@ -72,7 +74,7 @@ def _provenance(ev: dict[str, Any]) -> dict[str, Any]:
             "extractor_version": ev["extractor"]["version"], "confidence": ev["extractor"]["confidence"],
             "recorded_at": ev["recorded_at"], "status": ev["status"],
             "corrections": [{k: h.get(k) for k in ("change_id", "kind", "recorded_at", "changes", "previous", "reason", "editor")}
-                            for h in ev["history"]],
+                            for h in ev["history"] if h.get("kind") in ("corrected", "retracted")],
             "log": {"partition": ev["log"]["partition"], "offset": ev["log"]["offset"]} if ev.get("log") else None}
 
 
