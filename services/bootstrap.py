@@ -42,8 +42,12 @@ def open_log(settings: Settings, topic: str | None = None) -> EventLog:
 # story (an article and its events share a partition, hence an order), and compaction would keep
 # one article per story. Bodies are large, so the producer compresses (gzip, in kafka-python
 # without extra packages) and a record may be up to 8 MiB (shared/adapters/kafka_log.py).
-ARTICLE_TOPIC_CONFIGS = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1",
-                         "compression.type": "producer"}
+ARTICLE_TOPIC_CONFIGS = {
+    "cleanup.policy": "delete",
+    "retention.ms": "-1",
+    "retention.bytes": "-1",
+    "compression.type": "producer",
+}
 
 
 def article_topic(settings: Settings) -> str:
@@ -57,8 +61,13 @@ def open_article_log(settings: Settings) -> EventLog:
     if parsed.scheme == "kafka":
         from shared.adapters.kafka_log import KafkaLog
 
-        return KafkaLog(parsed.netloc, article_topic(settings), settings.partitions,
-                        topic_configs=ARTICLE_TOPIC_CONFIGS, compression="gzip")
+        return KafkaLog(
+            parsed.netloc,
+            article_topic(settings),
+            settings.partitions,
+            topic_configs=ARTICLE_TOPIC_CONFIGS,
+            compression="gzip",
+        )
     return open_log(settings, article_topic(settings))
 
 
@@ -116,7 +125,11 @@ class Components:
 
             assert self.outbox is not None and self.relay is not None and self.log is not None, "no ingest role"
             self._ingest = create_app(
-                self.settings, log=self.log, store=self.store, outbox=self.outbox, relay=self.relay,
+                self.settings,
+                log=self.log,
+                store=self.store,
+                outbox=self.outbox,
+                relay=self.relay,
                 article_log=self.article_log,
             )
         return self._ingest

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 import requests
 
 from services.bootstrap import open_article_log

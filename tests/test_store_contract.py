@@ -196,8 +196,9 @@ def _wire(doc: dict, **over) -> dict:
     return {**out, **over}
 
 
-def reading_replaced(evs: list[dict], article: str = "art-0", recorded_at: str = "2025-03-04T00:00:00.000Z",
-                     offset: int = 500) -> dict:
+def reading_replaced(
+    evs: list[dict], article: str = "art-0", recorded_at: str = "2025-03-04T00:00:00.000Z", offset: int = 500
+) -> dict:
     rid = readings.reading_id(article, "B", evs)
     art = {"article_id": article, "published_at": "2025-03-02T08:00:00Z"}
     ev = events.decode(events.encode(events.reading_event(art, "s1", rid, "B", evs, recorded_at)))
@@ -217,8 +218,11 @@ def test_a_new_reading_replaces_the_old_one_in_one_write(store):
     other = finding(15)  # another article of the same story: untouched by art-0's readings
     write(store, [*old, other])
     switched_at = "2025-03-04T00:00:00.000Z"
-    b = [_wire(old[0]), _wire(old[1], summary="claim 2, read again"),
-         _wire(finding(4), recorded_at=switched_at, extractor={"version": "B", "confidence": 0.5})]
+    b = [
+        _wire(old[0]),
+        _wire(old[1], summary="claim 2, read again"),
+        _wire(finding(4), recorded_at=switched_at, extractor={"version": "B", "confidence": 0.5}),
+    ]
     reading = reading_replaced(b, recorded_at=switched_at)
     rid = reading["details"]["reading_id"]
 

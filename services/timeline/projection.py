@@ -83,8 +83,12 @@ class Projection:
         batch_ids: set[str] = set()
         pending_ids = {ev["event_id"] for ev in pending.findings} if pending else set()
         if pending:
-            pending_ids |= {e["event_id"] for c, _ in pending.changes if c["event_type"] in events.READING_TYPES
-                            for e in c["details"]["events"]}
+            pending_ids |= {
+                e["event_id"]
+                for c, _ in pending.changes
+                if c["event_type"] in events.READING_TYPES
+                for e in c["details"]["events"]
+            }
         for msg in batch:
             tp = (msg.topic, msg.partition)
             if tp not in skip_below:
@@ -127,7 +131,8 @@ class Projection:
             inserted = [ev for ev in prepared.findings if ev["event_id"] in new]
             redelivered = {ev["story_id"] for ev in prepared.findings if ev["event_id"] not in new}
             changed = {
-                tx.replace_reading(change) if change["event_type"] in events.READING_TYPES
+                tx.replace_reading(change)
+                if change["event_type"] in events.READING_TYPES
                 else tx.apply_change(change, offset)
                 for change, offset in prepared.changes
             }

@@ -246,8 +246,10 @@ class _Batch:
         ops: list[Any] = [UpdateOne({"_id": d["event_id"]}, {"$setOnInsert": d}, upsert=True) for d in plan.insert]
         # The guard makes a redelivered reading a no-op even if two projectors race.
         ops += [
-            UpdateOne({"_id": event_id, "history.change_id": {"$ne": record["change_id"]}},
-                      {"$set": new, "$push": {"history": record}})
+            UpdateOne(
+                {"_id": event_id, "history.change_id": {"$ne": record["change_id"]}},
+                {"$set": new, "$push": {"history": record}},
+            )
             for event_id, new, record in plan.update
         ]
         for i in range(0, len(ops), _CHUNK):

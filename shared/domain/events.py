@@ -166,8 +166,8 @@ def upcast(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def reading_event(article: dict, story_id: str, reading_id: str, extractor_version: str, evs: list[dict],
-                  recorded_at: str) -> dict:
+def reading_event(article: dict[str, Any], story_id: str, reading_id: str, extractor_version: str, evs: list[dict[str, Any]],
+                  recorded_at: str) -> dict[str, Any]:
     """The `reading_replaced` envelope for a new reading of an article (`article`: the
     article_received fields). Its id names this publication, so a redelivery is recognised
     and a later publication of the same reading is a new fact."""
@@ -213,14 +213,14 @@ class ArticleReceivedSchema(Schema):
 ARTICLE_RECEIVED_SCHEMA = ArticleReceivedSchema()
 
 
-def encode_article(doc: dict) -> bytes:
+def encode_article(doc: dict[str, Any]) -> bytes:
     problems = ARTICLE_RECEIVED_SCHEMA.validate(doc)
     if problems:
         raise ValueError(f"article_received {doc.get('article_id')!r} breaks the contract: {problems}")
     return json.dumps(ARTICLE_RECEIVED_SCHEMA.dump(doc), sort_keys=True, ensure_ascii=False).encode()
 
 
-def decode_article(raw: bytes) -> dict:
+def decode_article(raw: bytes) -> dict[str, Any]:
     try:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -228,9 +228,10 @@ def decode_article(raw: bytes) -> dict:
     if not isinstance(doc, dict):
         raise ValueError("article_received is not a JSON object")
     try:
-        return ARTICLE_RECEIVED_SCHEMA.load(doc)
+        loaded: dict[str, Any] = ARTICLE_RECEIVED_SCHEMA.load(doc)
     except ValidationError as exc:
         raise ValueError(f"schema: {exc.messages}") from exc
+    return loaded
 
 
 def event_id_for(article_id: str, event_type: str, actor: str, char_start: int) -> str:

@@ -19,8 +19,11 @@ import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from shared.domain import read_model
+
+Doc = dict[str, Any]
 
 READING_TYPE = "reading_replaced"
 
@@ -36,27 +39,28 @@ REWRITABLE = ("occurred_at", "occurred_precision", "actor", "target", "quote", "
 EDITED = ("corrected", "retracted")
 
 
-def content(ev: dict) -> dict:
+def content(ev: Doc) -> Doc:
     """The part of an event that a reading is about (confidence included: it is what the extractor said)."""
     out = {k: v for k, v in ev.items() if k not in _NOT_CONTENT}
     out["confidence"] = (ev.get("extractor") or {}).get("confidence")
     return out
 
 
-def _canon(value) -> str:
+def _canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def reading_id(article_id: str, extractor_version: str, evs: list[dict]) -> str:
+def reading_id(article_id: str, extractor_version: str, evs: list[Doc]) -> str:
     """Identity of a reading: article, extractor version and a digest of its events' content."""
     digest = hashlib.sha256(_canon(sorted((_canon(content(e)) for e in evs))).encode()).hexdigest()
     return hashlib.sha256("\x1f".join([article_id, extractor_version, digest]).encode()).hexdigest()[:32]
 
 
-def article_of(ev: dict) -> str | None:
+def article_of(ev: Doc) -> str | None:
     if ev.get("event_type") == READING_TYPE:
-        return ev["details"]["article_id"]
-    return (ev.get("source") or {}).get("article_id")
+        return str(ev["details"]["article_id"])
+    article = (ev.get("source") or {}).get("article_id")
+    return None if article is None else str(article)
 
 
 @dataclass
@@ -69,11 +73,11 @@ class Diff:
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> Doc:
         return {"added": self.added, "removed": self.removed, "changed": self.changed}
 
 
-def diff(current: dict[str, dict], new: list[dict]) -> Diff:
+def diff(current: dict[str, Doc], new: list[Doc]) -> Diff:
     """`current`: event_id -> event of the article's current reading; `new`: the new reading."""
     out = Diff()
     new_ids = set()
@@ -88,13 +92,13 @@ def diff(current: dict[str, dict], new: list[dict]) -> Diff:
     return out
 
 
-def current_readings(received: list[dict], as_of: str | None = None) -> dict[str, dict[str, dict]]:
+def current_readings(received: list[Doc], as_of: str | None = None) -> dict[str, dict[str, Doc]]:
     """article_id -> {event_id: event}: each article's current reading, from events in log order
     (one story is one partition, so an article's events are totally ordered). A plain event
     joins its article's reading (the first copy of an id stands, as in the projection); a
     `reading_replaced` replaces the article's reading with its own events. With `as_of`, only
     what was recorded by then counts. Corrections are editors' business, not a reading's."""
-    out: dict[str, dict[str, dict]] = {}
+    out: dict[str, dict[str, Doc]] = {}
     for ev in received:
         if as_of is not None and ev["recorded_at"] > as_of:
             continue
@@ -113,15 +117,15 @@ def current_readings(received: list[dict], as_of: str | None = None) -> dict[str
 @dataclass
 class Plan:
     """What to write so that one article's new reading becomes current."""
-    insert: list[dict] = field(default_factory=list)            # new documents (no history yet)
-    update: list[tuple[str, dict, dict]] = field(default_factory=list)  # (event_id, $set, history record)
+    insert: list[Doc] = field(default_factory=list)            # new documents (no history yet)
+    update: list[tuple[str, Doc, Doc]] = field(default_factory=list)  # (event_id, $set, history record)
 
     @property
     def empty(self) -> bool:
         return not (self.insert or self.update)
 
 
-def plan(stored: list[dict], reading: dict, make_doc) -> Plan:
+def plan(stored: list[Doc], reading: Doc, make_doc: Callable[[Doc], Doc]) -> Plan:
     """`stored`: the projection's documents of the article (any status); `reading`: a decoded
     `reading_replaced` event; `make_doc(ev)` turns a wire event into a fresh document (sort,
     entry_id, status, history). Idempotent: a reading already applied plans nothing.
@@ -172,18 +176,18 @@ def plan(stored: list[dict], reading: dict, make_doc) -> Plan:
     return out
 
 
-def _applied(doc: dict, pub: str) -> bool:
+def _applied(doc: Doc, pub: str) -> bool:
     return any(h.get("change_id") == pub for h in doc.get("history") or ())
 
 
-def _record(pub: str, rid: str, at: str, kind: str, changes: dict, previous: dict) -> dict:
+def _record(pub: str, rid: str, at: str, kind: str, changes: Doc, previous: Doc) -> Doc:
     return {"change_id": pub, "kind": kind, "recorded_at": at, "changes": changes, "previous": previous,
             "reading": rid, "reason": "a newer reading of the article", "editor": None}
 
 
 # ------------------------------------------------------------------ the write port's switch
 
-def new_document(ev: dict, reading: dict) -> dict:
+def new_document(ev: Doc, reading: Doc) -> Doc:
     """A wire event of a reading as a fresh event document (sort, entry_id, status, history)."""
     doc = {k: v for k, v in ev.items() if k != "_id"}
     doc["log"] = doc.get("log") or reading["log"]
@@ -194,7 +198,7 @@ def new_document(ev: dict, reading: dict) -> dict:
     return doc
 
 
-def switch(stored: list[dict], reading: dict) -> Plan:
+def switch(stored: list[Doc], reading: Doc) -> Plan:
     """`plan`, stamped with where the switch sits in the log (`reading["log"]`): each document
     it writes gets the reading's offset as change_offset, each history record its position, so
     the live updates (ReadView.changes_since) see the switch. What a store's
@@ -208,7 +212,7 @@ def switch(stored: list[dict], reading: dict) -> Plan:
     return out
 
 
-def updated(doc: dict, new: dict, record: dict) -> dict | None:
+def updated(doc: Doc, new: Doc, record: Doc) -> Doc | None:
     """The document after one of a plan's updates, or None when that publication of the
     reading was applied to it already (a redelivery, or another projector raced it)."""
     if _applied(doc, record["change_id"]):
