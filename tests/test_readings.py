@@ -136,3 +136,23 @@ def test_the_contract_refuses_a_reading_with_another_articles_event():
     import pytest
     with pytest.raises(ValueError, match="not an event of this article"):
         events.decode(__import__("json").dumps(doc).encode())
+
+
+def test_the_live_updates_name_every_change_a_new_reading_makes():
+    """readings.switch stamps each rewritten or superseded document with the reading's log
+    position; the live updates (services/query/changes.py) send each as one of their events."""
+    from services.query import changes
+
+    stored = [_doc(ev("e1"), 0), _doc(ev("e2", actor="Bo Dahl"), 1)]
+    r = reading([ev("e1", summary="reworded", recorded_at=T1, version="B"), ev("e3", recorded_at=T1, version="B")])
+    r["log"] = {"partition": 0, "offset": 7, "timestamp_ms": 0}
+    p = readings.switch(stored, r)
+    docs = {d["event_id"]: d for d in stored}
+    for event_id, new, record in p.update:
+        docs[event_id] = readings.updated(docs[event_id], new, record)
+    docs.update({d["event_id"]: d for d in p.insert})
+    found = changes.changes_of(list(docs.values()), {0: 7}, {0: 8})
+    assert sorted((c.kind, c.event_id) for c in found) == [
+        ("added", "event-e3"), ("reread", "event-e1"), ("superseded", "event-e2")]
+    assert {changes.KINDS[c.kind] for c in found} == {"entry_added", "entry_corrected", "entry_retracted"}
+    assert readings.updated(docs["event-e1"], *p.update[0][1:]) is None  # a redelivery changes nothing

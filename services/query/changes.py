@@ -23,6 +23,9 @@ Event format (`GET /v1/stories/{id}/events`, `GET /v1/events`; `text/event-strea
   was applied. When it moved the event to another entry (a new date, actor or target),
   `previous_entry_id` names the entry it left and `previous_entry` is that entry now (null when
   it has no events left), so a client can update or drop it.
+- A newer reading of the article (`storyline reextract`, a re-post) is sent the same way:
+  `entry_corrected` with `change: "reread"` for an event it rewrote, `entry_retracted` with
+  `change: "superseded"` for one it dropped (no longer shown; its `entry` is the entry without it).
 - Order: per story, log order (a story lives on one log partition). Across stories, changes of
   different partitions interleave by the time they were recorded.
 
@@ -42,7 +45,9 @@ from dataclasses import dataclass
 
 Position = dict[int, int]  # partition -> next offset not yet sent
 
-KINDS = {"added": "entry_added", "corrected": "entry_corrected", "retracted": "entry_retracted"}
+KINDS = {"added": "entry_added", "corrected": "entry_corrected", "retracted": "entry_retracted",
+         # a newer reading of the article (shared.domain.readings): rewritten, or gone from the timeline
+         "reread": "entry_corrected", "superseded": "entry_retracted"}
 POSITION_PATTERN = r"^\d{1,6}:\d{1,18}(,\d{1,6}:\d{1,18}){0,999}$"
 _POSITION = re.compile(POSITION_PATTERN)
 
