@@ -24,7 +24,7 @@ def event(n: int, event_type: str, actor: str, *, occurred: str | None, publishe
           article: str = "a1", target: str | None = None, precision: str | None = "day",
           story: str = STORY, confidence: float = 0.7, outlet: str = "Daily Test") -> dict:
     sentence = f"Sentence {n}: {actor} {event_type.replace('_', ' ')}."
-    return {"event_id": f"{story}-ev-{n:04d}", "event_type": event_type, "schema_version": 1, "story_id": story,
+    return {"event_id": f"{story}-ev-{n:04d}", "event_type": event_type, "schema_version": events.SCHEMA_VERSION, "story_id": story,
             "occurred_at": occurred, "occurred_precision": precision if occurred else None,
             "published_at": published, "recorded_at": recorded,
             "actor": {"name": actor, "kind": "person"},

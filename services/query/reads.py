@@ -113,70 +113,26 @@ class Reads:
 
     # ------------------------------------------------------------ timelines
 
-    @staticmethod
-    def event_query(story_id: str, f: Filters) -> dict:
-        """The store's side of timeline.shows (as_of aside: history has to be undone first)."""
-        q: dict = {"story_id": story_id}
-        if f.types:
-            q["event_type"] = {"$in": list(f.types)}
-        if f.actor:
-            q["actor.name"] = _exact_ci(f.actor)
-        bounds = {}
-        if f.sort_from:
-            bounds["$gte"] = f.sort_from
-        if f.sort_below:
-            bounds["$lt"] = f.sort_below
-        if bounds:
-            q["sort"] = bounds
-        if not f.include_retracted:
-            q["status"] = {"$ne": "retracted"}
-        return q
-
     def _known_events(self, c, story_id: str, f: Filters) -> list[dict]:
-        """Every visible event of the story, as known at f.as_of: history is undone in memory
-        (the current values may differ from those of then), so filters apply after it."""
+        """Every event of the story as known at f.as_of: history is undone in memory (the
+        current values may differ from those of then), so the retracted filter applies after it."""
         docs = c.events.find({"story_id": story_id, "recorded_at": {"$lte": f.as_of}}, _EVENT_FIELDS)
         known = (timeline.as_known_at(timeline.with_defaults(d), f.as_of) for d in docs)
-        return [ev for ev in known if ev is not None and timeline.shows(ev, f)]
+        return [ev for ev in known if ev is not None and (f.include_retracted or ev["status"] != "retracted")]
 
     def entries(self, c, story_id: str, f: Filters) -> list[Entry]:
-        """All entries (narrative, TimelineJS)."""
+        """The story's entries in causal order, then filtered. Matching reports into entries and
+        ordering them look at the whole story (an answer reported later can move an undated
+        entry), so the store gives all the story's visible events and filters apply to entries."""
         if f.as_of:
-            return timeline.group(self._known_events(c, story_id, f))
-        docs = c.events.find(self.event_query(story_id, f), _EVENT_FIELDS)
-        return timeline.group([timeline.with_defaults(d) for d in docs])
+            events = self._known_events(c, story_id, f)
+        else:
+            q: dict = {"story_id": story_id}
+            if not f.include_retracted:
+                q["status"] = {"$ne": "retracted"}
+            events = [timeline.with_defaults(d) for d in c.events.find(q, _EVENT_FIELDS)]
+        return [e for e in timeline.group(events) if timeline.entry_shows(e, f)]
 
     def entry_page(self, c, story_id: str, f: Filters, after: str | None,
                    limit: int) -> tuple[list[Entry], str | None]:
-        if f.as_of:
-            return timeline.page(self.entries(c, story_id, f), after, limit)
-        return self._store_page(c, story_id, f, after, limit)
-
-    def _store_page(self, c, story_id, f, after, limit):
-        """One page read from the store in order, in one scan most of the time.
-
-        Relies on the read model's grouping: all events of an entry share the day that
-        starts their sort key (read_model.entry_id_for includes the day; an undated entry is
-        one event). So an entry is complete once the scan has passed its day, and only
-        entries of the cursor's day can have members on an earlier page."""
-        base = self.event_query(story_id, f)
-        bounds = base.get("sort", {})
-        shown: set[str] = set()
-        if after is not None:  # entries of the cursor's day that an earlier page already showed
-            day_start = max(after[:10], bounds.get("$gte", ""))
-            earlier = {**base, "sort": {**bounds, "$gte": day_start, "$lte": after}}
-            shown = {d["entry_id"] for d in c.events.find(earlier, {"entry_id": 1, "_id": 0})}
-        docs: list[dict] = []
-        scanned, want = after, limit + limit // 4 + 8  # slack: the last day's entries may be cut short
-        while True:
-            scan = {**base, "sort": {**bounds, "$gt": scanned}} if scanned is not None else base
-            batch = list(c.events.find(scan, _EVENT_FIELDS).sort("sort", 1).limit(want))
-            docs += batch
-            entries = timeline.group([timeline.with_defaults(d) for d in docs if d["entry_id"] not in shown])
-            if len(batch) < want:
-                return timeline.page(entries, after, limit)
-            last_day = docs[-1]["sort"][:10]
-            complete = [e for e in entries if e.position[:10] < last_day]
-            if len(complete) > limit:
-                return timeline.page(complete, after, limit)
-            scanned, want = docs[-1]["sort"], want * 2
+        return timeline.page(self.entries(c, story_id, f), after, limit)
