@@ -15,6 +15,7 @@ from shared.bootstrap import Settings, open_store
 from shared.http import InvalidParameters, error, health_blueprint, install_error_handlers, query_args
 from shared.observability import instrument
 from shared.openapi import doc, install_openapi
+from shared.domain.lead import story_lead
 from services.query import render, schemas, timeline
 from services.query.reads import Reads
 from services.query.timeline import BadCursor, Filters
@@ -105,7 +106,8 @@ def list_stories():
 
 
 @bp.get("/v1/stories/<story_id>")
-@doc("A story's summary: title, participants with roles, counts by type, first and last dates, sources",
+@doc("A story's summary: title, participants with roles, counts by type, first and last dates, sources, "
+     "and its lead (who accused whom, who answered, what was filed or deleted, between which dates, how many outlets)",
      tags=["stories"], response=schemas.StorySummarySchema, headers=_FRESH_HEADERS, conditional=True, errors=(400, 404))
 def story_summary(story_id: str):
     query_args(_NONE)
@@ -115,7 +117,8 @@ def story_summary(story_id: str):
     story = _reads().story(answer.c, story_id)
     if story is None:
         return _no_story(story_id)
-    return answer.json({**story, "sources": _reads().articles(answer.c, story_id)})
+    entries = [e.to_dict() for e in _reads().entries(answer.c, story_id, Filters())]
+    return answer.json({**story, "sources": _reads().articles(answer.c, story_id), "lead": story_lead(entries)})
 
 
 @bp.get("/v1/stories/<story_id>/timeline")
@@ -146,7 +149,9 @@ def _all_entries(story_id: str, answer: _Answer, f: Filters):
 
 
 @bp.get("/v1/stories/<story_id>/narrative")
-@doc("The story told as text, one line per event in order, with dates and sources (Markdown or plain text by Accept)",
+@doc("The story told as prose (Markdown or plain text by Accept): a lead paragraph, then one paragraph per day in "
+     "the timeline's order, each event as a sentence with its quotation and sources, answers linked, "
+     "corrections and retractions as lines saying what changed, when and why",
      tags=["timelines"], query=schemas.EntryFiltersQuery, headers=_FRESH_HEADERS, conditional=True, errors=(404, 406),
      content={"text/markdown": {"type": "string"}, "text/plain": {"type": "string"}})
 def narrative(story_id: str):

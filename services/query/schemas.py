@@ -99,8 +99,34 @@ class StoriesPageSchema(Schema):
     freshness = fields.Nested(FreshnessSchema, required=True)
 
 
+class ComplaintRefSchema(Schema):
+    actor = fields.String(required=True)
+    body = fields.String(allow_none=True, required=True, metadata={"description": "where it was filed"})
+    target = fields.String(allow_none=True, required=True)
+
+
+class DeletionRefSchema(Schema):
+    actor = fields.String(required=True)
+    platform = fields.String(allow_none=True, required=True)
+
+
+class LeadSchema(Schema):
+    """The narrative's lead paragraph as data (shared.domain.lead)."""
+    text = fields.String(required=True, metadata={"description": "the lead paragraph, as the narrative opens"})
+    accusers = fields.List(fields.String(), required=True, metadata={"description": "actors of allegations"})
+    accused = fields.List(fields.String(), required=True, metadata={"description": "targets of allegations"})
+    responders = fields.List(fields.String(), required=True, metadata={"description": "actors of rebuttals"})
+    filed = fields.List(fields.Nested(ComplaintRefSchema), required=True)
+    deleted = fields.List(fields.Nested(DeletionRefSchema), required=True)
+    first_date = fields.String(allow_none=True, required=True, metadata={"description": "first day shown (YYYY-MM-DD)"})
+    last_date = fields.String(allow_none=True, required=True)
+    outlets = fields.List(fields.String(), required=True)
+    event_count = fields.Integer(required=True, metadata={"description": "entries (real-world events), not reports"})
+
+
 class StorySummarySchema(StorySchema):
     sources = fields.List(fields.Nested(ArticleRefSchema), required=True)
+    lead = fields.Nested(LeadSchema, required=True)
     freshness = fields.Nested(FreshnessSchema, required=True)
 
 

@@ -1,0 +1,124 @@
+"""A story's lead: who accused whom of what, who answered, what was filed or deleted, between
+which dates, from how many outlets. As data (the story summary's `lead`) and as the opening
+paragraph of the narrative. Pure: it reads timeline entry dicts in their order.
+"""
+from __future__ import annotations
+
+from shared.domain.causal_order import long_day
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+# Generic nouns of bodies that take "the" in running text ("the Labour Party", "the X campaign").
+_TAKES_THE = frozenset({"campaign", "party", "commission", "committee", "agency", "department", "council", "trust",
+                        "union", "board", "ministry", "office", "government", "police", "association", "authority",
+                        "service", "tribunal", "court", "regulator", "team", "panel", "federation", "foundation"})
+
+
+def in_text(name: str | None) -> str:
+    """A name as it reads inside a sentence: 'Labour Party' -> 'the Labour Party'."""
+    if not name:
+        return ""
+    head = name.split(" (")[0].split()
+    if len(head) > 1 and head[-1].lower() in _TAKES_THE and head[0].lower() != "the":
+        return "the " + name
+    return name
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 outlet', '3 outlets', '2 entries' (with `many`)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def and_list(items: list[str]) -> str:
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def date_range(first: str, last: str) -> str:
+    """'On 24 October 2024', 'Between 22 and 24 October 2024', 'Between 30 October and 2 November 2024'."""
+    if first == last:
+        return f"On {long_day(first)}"
+    (y1, m1, d1), (y2, m2, d2) = (tuple(int(x) for x in (d[:4], d[5:7], d[8:10])) for d in (first, last))
+    if (y1, m1) == (y2, m2):
+        return f"Between {d1} and {d2} {_MONTHS[m2 - 1]} {y2}"
+    if y1 == y2:
+        return f"Between {d1} {_MONTHS[m1 - 1]} and {d2} {_MONTHS[m2 - 1]} {y2}"
+    return f"Between {long_day(first)} and {long_day(last)}"
+
+
+def _names(values) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def _quoted(text: str | None, limit: int = 160) -> str:
+    if not text:
+        return ""
+    text = " ".join(text.split())
+    return f"“{text if len(text) <= limit else text[:limit].rsplit(' ', 1)[0] + '…'}”"
+
+
+def _outlets(entries: list[dict]) -> list[str]:
+    return sorted({p.get("outlet") or p["article_id"] for e in entries for p in e["provenance"]})
+
+
+def story_lead(entries: list[dict]) -> dict:
+    """The lead of a story from its entries (retracted ones left out)."""
+    live = [e for e in entries if not e.get("retracted")]
+    of = lambda kind: [e for e in live if e["event_type"] == kind]  # noqa: E731
+    allegations, rebuttals = of("allegation_made"), of("rebuttal_given")
+    complaints, deletions = of("complaint_filed"), of("post_deleted")
+    days = [e["placement"]["date"] for e in live if e.get("placement")]
+    lead = {
+        "accusers": _names(e["actor"]["name"] for e in allegations),
+        "accused": _names((e.get("target") or {}).get("name") for e in allegations),
+        "responders": _names(e["actor"]["name"] for e in rebuttals),
+        "filed": [{"actor": e["actor"]["name"], "body": e["details"].get("body"),
+                   "target": (e.get("target") or {}).get("name")} for e in complaints],
+        "deleted": [{"actor": e["actor"]["name"], "platform": e["details"].get("platform")} for e in deletions],
+        "first_date": min(days) if days else None,
+        "last_date": max(days) if days else None,
+        "outlets": _outlets(live),
+        "event_count": len(live),
+    }
+    # with no date anywhere, the days are only those of publication
+    lead["dated"] = any(e["dated"] or (e.get("placement") or {}).get("date", "9") < e["published_at"][:10] for e in live)
+    lead["text"] = lead_text(lead, allegations, rebuttals)
+    return lead
+
+
+def lead_text(lead: dict, allegations: list[dict], rebuttals: list[dict]) -> str:
+    if not lead["event_count"]:
+        return "No events are reported in this story yet."
+    sentences = []
+    when = date_range(lead["first_date"], lead["last_date"])
+    if not lead.pop("dated", True):
+        when = "As reported " + when[0].lower() + when[1:]
+    claims = []
+    for e in allegations[:3]:
+        target, quote = (e.get("target") or {}).get("name"), _quoted(e.get("quote"))
+        if target:
+            claims.append(f"{in_text(e['actor']['name'])} accused {in_text(target)}" + (f" of {quote}" if quote else ""))
+        else:
+            claims.append(f"{in_text(e['actor']['name'])} made an allegation" + (f", {quote}" if quote else ""))
+    if claims:
+        sentences.append(f"{when}, {and_list(claims)}.")  # names keep their case after the comma
+    else:
+        sentences.append(f"{when}, {plural(lead['event_count'], 'event')} {'was' if lead['event_count'] == 1 else 'were'} reported.")
+    if rebuttals:
+        answered = "the allegation" if len(allegations) == 1 else "the allegations" if allegations else "the claims"
+        responders = and_list([in_text(r) for r in lead["responders"]])
+        sentences.append(f"{responders[0].upper() + responders[1:]} rejected {answered}.")
+    acts = [f"{in_text(f['actor'])} filed a complaint" + (f" with {in_text(f['body'])}" if f["body"] else "")
+            + (f" against {in_text(f['target'])}" if f["target"] else "") for f in lead["filed"]]
+    acts += [f"a {d['platform'] + ' ' if d['platform'] else ''}post by {in_text(d['actor'])} was deleted" for d in lead["deleted"]]
+    if acts:
+        text = and_list(acts)
+        sentences.append(text[0].upper() + text[1:] + ".")
+    outlets = lead["outlets"]
+    sentences.append(f"Reported by {plural(len(outlets), 'outlet')} ({and_list(outlets)}), "
+                     f"{plural(lead['event_count'], 'event')} in all.")
+    return " ".join(sentences)
