@@ -170,9 +170,10 @@ def _reason(i: Item, day: dict, bound_by: dict, links: dict, answered_by: dict, 
         r = by_id[bound_by[eid]]
         return f"undated; placed before {label(r, day[r.entry_id])} that answers it"
     reported = f"undated; placed on the day it was first reported ({long_day(day[eid])})"
-    same_day = [by_id[r] for r in answered_by[eid] if day[r] == day[eid]]
-    if same_day:
-        return f"{reported}, before {label(same_day[0])} that answers it"
+    answers = sorted((by_id[r] for r in answered_by[eid]), key=lambda r: (day[r.entry_id], r.log))
+    if answers:
+        first = answers[0]
+        return f"{reported}, before {label(first, first.occurred_at)} that answers it"
     if links[eid]:
         s = by_id[links[eid][0]]
         return f"{reported}, after {label(s, s.occurred_at)} it answers"

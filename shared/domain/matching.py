@@ -190,14 +190,14 @@ def join_reason(group: Group, ev: dict, aliases: Aliases) -> str | None:
             found = found or rel
         if found:
             parts.append(found)
-    when = ""
+    relations = []
     for r in group.reports:
         rel = date_relation(ev, r)
         if rel is None:
             return None
-        if not when or rel.startswith(("same date", "dates overlap")):
-            when = rel
-    parts.append(f"date: {when}")
+        relations.append(rel)
+    # the most telling: a date matched, then an undated report against a dated one
+    parts.append("date: " + min(relations, key=lambda rel: (rel == "both undated", rel.startswith("undated"))))
     return "; ".join(parts)
 
 
