@@ -103,7 +103,7 @@ def summary_text(entry: dict) -> str:
     if kind == "allegation_made":
         return f"{actor} accused {target}" if target else f"{actor} made an allegation"
     if kind == "rebuttal_given":
-        return f"{actor} rejected the allegation by {target}" if target else f"{actor} rejected the allegation"
+        return f"{actor} rejected {target}'s allegation" if target else f"{actor} rejected the allegation"
     if kind == "complaint_filed":
         return (f"{actor} filed a complaint" + (f" with {in_text(details['body'])}" if details.get("body") else "")
                 + (f" against {target}" if target else ""))
@@ -144,9 +144,9 @@ def _connector(entry: dict, previous: dict | None, told: dict[str, dict], new_da
             parts.append("in response")
         elif previous is not None and set(previous.get("responds_to") or ()) & {a["entry_id"] for a in answers}:
             parts.append("also in response")
-        else:
+        elif not entry.get("target"):  # with a target, the sentence itself says whose claim it answers
             a = answers[-1]
-            parts.append(f"answering {a['actor']['name']}'s {kind_label(a['event_type']).split()[0]}")
+            parts.append(f"answering {in_text(a['actor']['name'])}'s {kind_label(a['event_type']).split()[0]}")
     if not parts:
         return ""
     text = ", ".join(parts) + ", "
@@ -279,6 +279,7 @@ def narrative_plain(title: str, story_id: str, entries: list[dict], as_of: str |
         lines += [f"  {n}" for n in notes]
         lines.append("")
     sources = {p["article_id"]: p for e in entries for p in _articles(e)}
+    sources = dict(sorted(sources.items(), key=lambda kv: (kv[1]["published_at"], kv[0])))
     if sources:
         lines.append("Sources:")
         lines += [f"- {p.get('outlet') or p['article_id']}: {p.get('title') or ''} <{p['url']}>" if p.get("url")

@@ -13,15 +13,18 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 # Generic nouns of bodies that take "the" in running text ("the Labour Party", "the X campaign").
 _TAKES_THE = frozenset({"campaign", "party", "commission", "committee", "agency", "department", "council", "trust",
                         "union", "board", "ministry", "office", "government", "police", "association", "authority",
-                        "service", "tribunal", "court", "regulator", "team", "panel", "federation", "foundation"})
+                        "service", "tribunal", "court", "regulator", "team", "panel", "federation", "foundation",
+                        "ombudsman", "watchdog", "inspectorate", "commissioner"})
 
 
 def in_text(name: str | None) -> str:
     """A name as it reads inside a sentence: 'Labour Party' -> 'the Labour Party'."""
     if not name:
         return ""
-    head = name.split(" (")[0].split()
-    if len(head) > 1 and head[-1].lower() in _TAKES_THE and head[0].lower() != "the":
+    ws = name.split(" (")[0].split()
+    # the head noun: the last word, or the one before "of"/"for" ("Ministry of Tests")
+    head = next((ws[:i] for i, w in enumerate(ws) if w in ("of", "for") and i), ws)
+    if len(ws) > 1 and head[-1].lower() in _TAKES_THE and ws[0].lower() != "the":
         return "the " + name
     return name
 
@@ -38,8 +41,17 @@ def and_list(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def date_range(first: str, last: str) -> str:
-    """'On 24 October 2024', 'Between 22 and 24 October 2024', 'Between 30 October and 2 November 2024'."""
+def date_range(first: str, last: str, first_precision: str = "day") -> str:
+    """'On 24 October 2024', 'Between 22 and 24 October 2024', 'Between 30 October and 2 November 2024',
+    'Between October and 2 November 2024' (the first date known to the month only)."""
+    if first_precision in ("month", "year"):
+        y1, m1 = int(first[:4]), int(first[5:7])
+        start = str(y1) if first_precision == "year" else _MONTHS[m1 - 1]
+        if first_precision == "month" and y1 != int(last[:4]):
+            start += f" {y1}"
+        if first_precision == "year" and y1 == int(last[:4]):
+            return f"In {y1}, by {long_day(last)}"
+        return f"Between {start} and {long_day(last)}"
     if first == last:
         return f"On {long_day(first)}"
     (y1, m1, d1), (y2, m2, d2) = (tuple(int(x) for x in (d[:4], d[5:7], d[8:10])) for d in (first, last))
@@ -72,6 +84,8 @@ def story_lead(entries: list[dict]) -> dict:
     allegations, rebuttals = of("allegation_made"), of("rebuttal_given")
     complaints, deletions = of("complaint_filed"), of("post_deleted")
     days = [e["placement"]["date"] for e in live if e.get("placement")]
+    # the first entry shown is the earliest; its precision says how to write the first date
+    first_precision = (live[0]["occurred_precision"] if live and live[0]["dated"] else None) or "day"
     lead = {
         "accusers": _names(e["actor"]["name"] for e in allegations),
         "accused": _names((e.get("target") or {}).get("name") for e in allegations),
@@ -85,17 +99,17 @@ def story_lead(entries: list[dict]) -> dict:
         "event_count": len(live),
     }
     # with no date anywhere, the days are only those of publication
-    lead["dated"] = any(e["dated"] or (e.get("placement") or {}).get("date", "9") < e["published_at"][:10] for e in live)
-    lead["text"] = lead_text(lead, allegations, rebuttals)
+    dated = any(e["dated"] or (e.get("placement") or {}).get("date", "9") < e["published_at"][:10] for e in live)
+    lead["text"] = lead_text(lead, allegations, rebuttals, dated, first_precision)
     return lead
 
 
-def lead_text(lead: dict, allegations: list[dict], rebuttals: list[dict]) -> str:
+def lead_text(lead: dict, allegations: list[dict], rebuttals: list[dict], dated: bool, first_precision: str) -> str:
     if not lead["event_count"]:
         return "No events are reported in this story yet."
     sentences = []
-    when = date_range(lead["first_date"], lead["last_date"])
-    if not lead.pop("dated", True):
+    when = date_range(lead["first_date"], lead["last_date"], first_precision)
+    if not dated:
         when = "As reported " + when[0].lower() + when[1:]
     claims = []
     for e in allegations[:3]:
