@@ -6,7 +6,8 @@ import random
 
 from shared.domain import causal_order, lead, matching
 from shared.domain.causal_order import Item
-from services.query import render, timeline
+from services.query import render
+from shared.domain import timeline
 
 
 def report(n: int, kind: str, actor: str, *, article: str, published: str, occurred: str | None = None,

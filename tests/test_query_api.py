@@ -1,6 +1,6 @@
 """The query API through HTTP, on both backends (embedded, and real Kafka + MongoDB-wire).
 
-Events are published as the wire contract (shared.events) to the log, so dates, sources and
+Events are published as the wire contract (shared.domain.events) to the log, so dates, sources and
 ingest times are known exactly; the projector turns them into the read model as in production.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from conftest import API_KEY
-from shared import events
+from shared.domain import events
 from shared.ports import Record
 from services.query import schemas
 

@@ -15,8 +15,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from shared import read_model
-from shared.domain import causal_order, matching
+from shared.domain import causal_order, matching, read_model
 
 ORDER = causal_order.ORDER
 
