@@ -81,18 +81,24 @@ def _speaks_for(rebuttal: Item, allegation: Item, aliases: Aliases) -> bool:
 
 def infer_links(items: list[Item], aliases: Aliases) -> dict[str, list[str]]:
     """Rebuttals extraction left unlinked -> the allegation each answers (rule 1)."""
-    allegations = [i for i in items if i.event_type == "allegation_made"]
+    latest_first = sorted((i for i in items if i.event_type == "allegation_made"),
+                          key=lambda a: (_day(a), a.published_at, a.log), reverse=True)
     out: dict[str, list[str]] = {}
     for r in items:
         if r.event_type != "rebuttal_given" or r.links:
             continue
-        # not after the rebuttal: by its date when dated, else by when it was reported
-        earlier = [a for a in allegations if (a.occurred_at <= _day(r) if a.occurred_at else a.published_at <= r.published_at)]
-        aimed = [a for a in earlier if _speaks_for(r, a, aliases)]
-        pool = aimed if aimed else ([] if r.target else earlier)
-        if pool:
-            latest = max(pool, key=lambda a: (_day(a), a.published_at, a.log))
-            out[r.entry_id] = [latest.entry_id]
+        fallback = None
+        for a in latest_first:
+            # not after the rebuttal: by its date when dated, else by when it was reported
+            if not (a.occurred_at <= _day(r) if a.occurred_at else a.published_at <= r.published_at):
+                continue
+            if _speaks_for(r, a, aliases):
+                out[r.entry_id] = [a.entry_id]
+                break
+            fallback = fallback or a
+        else:
+            if fallback and not r.target:
+                out[r.entry_id] = [fallback.entry_id]
     return out
 
 

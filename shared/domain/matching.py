@@ -22,6 +22,8 @@ Each join carries a reason in words, so the entry can say why each report belong
 from __future__ import annotations
 
 import calendar
+import functools
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -37,6 +39,7 @@ _PRECISION_RANK = {"datetime": 0, "day": 0, "week": 1, "month": 2, "year": 3}
 
 # ---------------------------------------------------------------- names
 
+@functools.lru_cache(maxsize=8192)
 def words(name: str | None) -> tuple[str, ...]:
     """A name as comparable words: lower case, no articles, no possessive, no punctuation."""
     text = (name or "").replace("’", "'").lower()
@@ -62,6 +65,7 @@ class Aliases:
 
     def __init__(self, texts=()):
         self._table: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+        self.memo: dict[tuple, str | None] = {}  # name_relation's answers (a story has few distinct names)
         for text in texts:
             for m in _ALIAS_IN_TEXT.finditer(text or ""):
                 self.add(m.group(1), m.group(2))
@@ -69,6 +73,7 @@ class Aliases:
     def add(self, long: str, short: str) -> None:
         a, b = words(long), words(short)
         if a and b and a != b:
+            self.memo.clear()
             self._table.setdefault(a, set()).add(b)
             self._table.setdefault(b, set()).add(a)
 
@@ -87,6 +92,13 @@ class Aliases:
 
 def name_relation(a: str | None, b: str | None, aliases: Aliases) -> str | None:
     """How two names denote one entity, in words; None when they do not."""
+    key = (a, b)
+    if key not in aliases.memo:
+        aliases.memo[key] = _name_relation(a, b, aliases)
+    return aliases.memo[key]
+
+
+def _name_relation(a: str | None, b: str | None, aliases: Aliases) -> str | None:
     va, vb = aliases.variants(a), aliases.variants(b)
     if not va or not vb:
         return None
@@ -110,6 +122,7 @@ def name_relation(a: str | None, b: str | None, aliases: Aliases) -> str | None:
 
 # ---------------------------------------------------------------- dates
 
+@functools.lru_cache(maxsize=8192)
 def span(occurred_at: str | None, precision: str | None) -> tuple[date, date] | None:
     """The days a date of some precision covers, or None when undated."""
     if not occurred_at:
@@ -152,10 +165,12 @@ class Group:
     event_type: str
     reports: list[dict] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    articles: set[str] = field(default_factory=set)
 
-    @property
-    def articles(self) -> set[str]:
-        return {r["source"]["article_id"] for r in self.reports}
+    def add(self, ev: dict, reason: str) -> None:
+        self.reports.append(ev)
+        self.reasons.append(reason)
+        self.articles.add(ev["source"]["article_id"])
 
 
 def log_order(ev: dict) -> tuple:
@@ -175,6 +190,12 @@ def join_reason(group: Group, ev: dict, aliases: Aliases) -> str | None:
     """Why `ev` is the event `group` already holds, or None when it is not."""
     if ev["event_type"] != group.event_type or ev["source"]["article_id"] in group.articles:
         return None
+    relations = []  # dates first: the cheapest test, and the one most often failed
+    for r in group.reports:
+        rel = date_relation(ev, r)
+        if rel is None:
+            return None
+        relations.append(rel)
     actor = next((rel for r in group.reports
                   if (rel := name_relation(ev["actor"]["name"], r["actor"]["name"], aliases))), None)
     if actor is None:
@@ -190,12 +211,6 @@ def join_reason(group: Group, ev: dict, aliases: Aliases) -> str | None:
             found = found or rel
         if found:
             parts.append(found)
-    relations = []
-    for r in group.reports:
-        rel = date_relation(ev, r)
-        if rel is None:
-            return None
-        relations.append(rel)
     # the most telling: a date matched, then an undated report against a dated one
     parts.append("date: " + min(relations, key=lambda rel: (rel == "both undated", rel.startswith("undated"))))
     return "; ".join(parts)
@@ -205,20 +220,64 @@ def story_aliases(events: list[dict]) -> Aliases:
     return Aliases(text for ev in events for text in (ev["source"].get("sentence"), (ev.get("details") or {}).get("body")))
 
 
+class _ActorIndex:
+    """Which entries could share an actor with a name: name_relation needs one name's words
+    within the other's, an alias or initials, so an entry is found by the exact word sets of
+    its actors' names (for subsets of the asking name) and by each word (for supersets)."""
+
+    def __init__(self, aliases: Aliases):
+        self.aliases = aliases
+        self.by_set: dict[tuple, set[int]] = {}
+        self.by_word: dict[tuple, set[int]] = {}
+        self._memo: dict[str, list[frozenset]] = {}
+
+    def _keys(self, name: str) -> list[frozenset]:
+        if name in self._memo:
+            return self._memo[name]
+        out = self._memo[name] = []
+        for v in self.aliases.variants(name):
+            p = _principal(v)
+            out.append(frozenset(p))
+            if len(p) > 1:
+                out.append(frozenset([_initials(p)]))
+        return out
+
+    def add(self, n: int, kind: str, name: str) -> None:
+        for key in self._keys(name):
+            self.by_set.setdefault((kind, key), set()).add(n)
+            for w in key:
+                self.by_word.setdefault((kind, w), set()).add(n)
+
+    def candidates(self, kind: str, name: str) -> list[int]:
+        found: set[int] = set()
+        for key in self._keys(name):
+            words_ = sorted(key)
+            for size in range(1, min(len(words_), 6) + 1):  # entries named by a subset of this name
+                for sub in itertools.combinations(words_, size):
+                    found |= self.by_set.get((kind, frozenset(sub)), set())
+            postings = [self.by_word.get((kind, w), set()) for w in words_]  # by a superset
+            if postings:
+                found |= set.intersection(*postings)
+        return sorted(found)
+
+
 def group_reports(events: list[dict], aliases: Aliases | None = None) -> list[Group]:
     """A story's event documents -> entries, in log order; the first compatible entry wins."""
     aliases = aliases or story_aliases(events)
     groups: list[Group] = []
+    index = _ActorIndex(aliases)
     for ev in sorted(events, key=log_order):
-        for g in groups:
-            reason = join_reason(g, ev, aliases)
+        kind, actor = ev["event_type"], ev["actor"]["name"]
+        for n in index.candidates(kind, actor):
+            reason = join_reason(groups[n], ev, aliases)
             if reason is not None:
-                g.reports.append(ev)
-                g.reasons.append(reason)
+                groups[n].add(ev, reason)
+                index.add(n, kind, actor)
                 break
         else:
-            groups.append(Group(entry_id=ev["event_id"], event_type=ev["event_type"], reports=[ev],
-                                reasons=["first report"]))
+            groups.append(Group(entry_id=ev["event_id"], event_type=kind))
+            groups[-1].add(ev, "first report")
+            index.add(len(groups) - 1, kind, actor)
     return groups
 
 
