@@ -130,8 +130,18 @@ def test_causal_order_rules_for_links_chains_and_conflicts():
     assert "before Ben Moss's statement of 15 March 2025" in placed["a"].reason
     # d (10 March) "answers" e (18 March): the dates win, the link does not move either
     assert order.index("d") < order.index("e") and placed["d"].responds_to == ["e"]
+    assert placed["d"].reason == "dated before Ed Poe's statement of 18 March 2025, which it is linked to answer; the dates decide"
     # a cycle of links does not lose entries
     assert sorted(order) == sorted(i.entry_id for i in items) and order[-2:] == ["x", "y"]
+
+
+def test_an_undated_claim_before_a_month_dated_answer_says_so():
+    items = [_item("claim", "allegation_made", "Ada Lark", "2025-03-20T09:00:00Z", offset=1),
+             Item(entry_id="reply", event_type="rebuttal_given", actor="Ben Moss", target="Ada Lark",
+                  occurred_at="2025-03-01", published_at="2025-03-20T09:00:00Z", log=(0, 2), precision="month")]
+    (_, claim), (_, reply) = causal_order.place(items)
+    assert (claim.date, claim.reason) == ("2025-03-01", "undated; placed before Ben Moss's rebuttal of March 2025 that answers it")
+    assert reply.reason is None
 
 
 def test_the_rebuttal_rule_picks_the_latest_earlier_allegation_against_the_same_target():

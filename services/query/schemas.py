@@ -186,7 +186,8 @@ class PlacementSchema(Schema):
     inferred = fields.Boolean(required=True, metadata={
         "description": "true: the entry is undated and this position was inferred (see reason)"})
     reason = fields.String(allow_none=True, required=True, metadata={
-        "description": "why an inferred position is where it is, e.g. \"undated; placed before X's rebuttal of 11 March 2025 that answers it\""})
+        "description": "why an inferred position is where it is, e.g. \"undated; placed before X's rebuttal of 11 March 2025 "
+                       "that answers it\"; on a dated entry, null unless a link goes against the dates (then the dates decide)"})
 
 
 class AlternativeSchema(Schema):

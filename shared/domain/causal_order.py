@@ -33,8 +33,15 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "October", "November", "December")
 
 
-def long_day(iso: str) -> str:
+def long_day(iso: str, precision: str | None = "day") -> str:
+    """'11 March 2025'; 'March 2025', '2025', 'the week of 3 March 2025' for coarser dates."""
     y, m, d = int(iso[:4]), int(iso[5:7]), int(iso[8:10])
+    if precision == "year":
+        return str(y)
+    if precision == "month":
+        return f"{_MONTHS[m - 1]} {y}"
+    if precision == "week":
+        return f"the week of {d} {_MONTHS[m - 1]} {y}"
     return f"{d} {_MONTHS[m - 1]} {y}"
 
 
@@ -49,6 +56,7 @@ class Item:
     published_at: str               # its first report's publication time
     log: tuple                      # its first report's log position
     links: list[str] = field(default_factory=list)  # entry ids it responds to (from extraction)
+    precision: str | None = None    # of occurred_at: day (default), week, month, year
 
 
 @dataclass
@@ -69,7 +77,8 @@ def _day(item: Item) -> str:
 
 def label(item: Item, day: str | None = None) -> str:
     """"Jane Doe's rebuttal of 11 March 2025"."""
-    when = f" of {long_day(day)}" if day else ""
+    exact = item.occurred_at and day == item.occurred_at[:10]
+    when = f" of {long_day(day, item.precision if exact else 'day')}" if day else ""
     return f"{item.actor}'s {NOUNS.get(item.event_type, item.event_type.replace('_', ' '))}{when}"
 
 
@@ -170,6 +179,9 @@ def place(items: list[Item], aliases: Aliases | None = None) -> list[tuple[Item,
 
 def _reason(i: Item, day: dict, bound_by: dict, links: dict, answered_by: dict, by_id: dict) -> str | None:
     if i.occurred_at:
+        later = [by_id[s] for s in links[i.entry_id] if day[s] > day[i.entry_id]]
+        if later:  # rule 3: a link against the dates moves nothing; say so
+            return f"dated before {label(later[0], day[later[0].entry_id])}, which it is linked to answer; the dates decide"
         return None
     eid = i.entry_id
     if eid in bound_by:

@@ -185,7 +185,7 @@ def group(events: list[dict]) -> list[Entry]:
             entry_id=g.entry_id, event_type=g.event_type, actor=(shown.get("actor") or first["actor"])["name"],
             target=target["name"] if target else None, occurred_at=when[0][:10] if when else None,
             published_at=min(m["published_at"] for m in g.reports), log=matching.log_order(first),
-            links=sorted(links)))
+            links=sorted(links), precision=when[1] if when else None))
     ordered = []
     for n, (item, placement) in enumerate(causal_order.place(items, aliases)):
         e = entries[item.entry_id]
