@@ -181,3 +181,18 @@ def test_lead_and_narrative_wording():
     assert "14 March 2025. The next day, Ada Lark filed a complaint with the Harbour Ombudsman (Outlet b)." in text
     assert ("Corrected on 16 March 2025 by Night desk: the date changed from 2025-03-12 to 2025-03-14, "
             "because the filing was on Friday.") in text
+
+
+def test_grouped_stories_are_built_once_per_key_and_age_out():
+    from services.query.grouped import GroupedStories
+    built = []
+    kept = GroupedStories(kept=2)
+
+    def build(n):
+        return lambda: built.append(n) or [n]
+    assert kept.get(("g1;p=5", "s"), build(1)) == [1]
+    assert kept.get(("g1;p=5", "s"), build(2)) == [1]      # same projection position: kept
+    assert kept.get(("g1;p=6", "s"), build(3)) == [3]      # the projection moved: built again
+    kept.get(("g1;p=6", "t"), build(4))
+    assert kept.get(("g1;p=5", "s"), build(5)) == [5]      # the oldest aged out
+    assert built == [1, 3, 4, 5]

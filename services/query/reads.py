@@ -10,9 +10,9 @@ import threading
 
 from shared.domain import read_model, timeline
 from shared.domain.timeline import Entry, Filters
+from services.query.grouped import GroupedStories
 
 _EVENT_FIELDS = {"_id": 0}
-_GROUPED_KEPT = 16  # grouped stories kept per process
 _PUNCTUATION = set("\\^$.|?*+()[]{}-/#&~!\"%',:;<=>@`")
 
 
@@ -32,7 +32,7 @@ class Reads:
         self.db = db
         self._indexed: set[int] = set()
         self._lock = threading.Lock()
-        self._grouped: dict[tuple, list[Entry]] = {}  # oldest first
+        self._grouped = GroupedStories()
 
     def collections(self) -> read_model.Collections:
         c = read_model.current(self.db)
@@ -124,26 +124,16 @@ class Reads:
     def entries(self, c, story_id: str, f: Filters) -> list[Entry]:
         """The story's entries in causal order, then filtered. Matching reports into entries and
         ordering them look at the whole story (an answer reported later can move an undated
-        entry), so the store gives all the story's visible events and filters apply to entries.
-        The grouped story is kept while the projection stays where it was (the same position
-        the ETag is made of), so walking a story's pages groups it once."""
-        key = (self.freshness(c)["position"], story_id, f.include_retracted, f.as_of)
-        with self._lock:
-            grouped = self._grouped.get(key)
-        if grouped is None:
+        entry), so the store gives all the story's visible events and filters apply to entries."""
+        def build() -> list[Entry]:
             if f.as_of:
-                events = self._known_events(c, story_id, f)
-            else:
-                q: dict = {"story_id": story_id}
-                if not f.include_retracted:
-                    q["status"] = {"$ne": "retracted"}
-                events = [timeline.with_defaults(d) for d in c.events.find(q, _EVENT_FIELDS)]
-            grouped = timeline.group(events)
-            with self._lock:
-                self._grouped[key] = grouped
-                while len(self._grouped) > _GROUPED_KEPT:
-                    self._grouped.pop(next(iter(self._grouped)))
-        return [e for e in grouped if timeline.entry_shows(e, f)]
+                return timeline.group(self._known_events(c, story_id, f))
+            q: dict = {"story_id": story_id}
+            if not f.include_retracted:
+                q["status"] = {"$ne": "retracted"}
+            return timeline.group([timeline.with_defaults(d) for d in c.events.find(q, _EVENT_FIELDS)])
+        key = (self.freshness(c)["position"], story_id, f.include_retracted, f.as_of)
+        return [e for e in self._grouped.get(key, build) if timeline.entry_shows(e, f)]
 
     def entry_page(self, c, story_id: str, f: Filters, after: str | None,
                    limit: int) -> tuple[list[Entry], str | None]:
