@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from shared.domain import causal_order, lead, matching
+from shared.domain import causal_order, lead, matching, wording
 from shared.domain.causal_order import Item
 from services.query import render
 from shared.domain import timeline
@@ -156,10 +156,10 @@ def test_the_rebuttal_rule_picks_the_latest_earlier_allegation_against_the_same_
 
 
 def test_lead_and_narrative_wording():
-    assert [lead.plural(n, "outlet") for n in (0, 1, 2)] == ["0 outlets", "1 outlet", "2 outlets"]
-    assert lead.and_list(["A", "B", "C"]) == "A, B and C"
+    assert [wording.plural(n, "outlet") for n in (0, 1, 2)] == ["0 outlets", "1 outlet", "2 outlets"]
+    assert wording.and_list(["A", "B", "C"]) == "A, B and C"
     assert lead.date_range("2025-03-30", "2025-04-02") == "Between 30 March and 2 April 2025"
-    assert lead.in_text("Verity Party") == "the Verity Party" and lead.in_text("Ada Lark") == "Ada Lark"
+    assert wording.in_text("Verity Party") == "the Verity Party" and lead.in_text("Ada Lark") == "Ada Lark"
     evs = [report(1, "allegation_made", "Ada Lark", article="a", published="2025-03-14T09:00:00Z",
                   target="Port Board", quote="the figures were hidden"),
            report(2, "rebuttal_given", "Port Board", article="a", published="2025-03-14T09:00:00Z", occurred="2025-03-13"),
@@ -176,7 +176,7 @@ def test_lead_and_narrative_wording():
                             "Reported by 2 outlets (Outlet a and Outlet b), 3 events in all.")
     text = render.narrative_plain("Port row", "s", entries, None)
     assert ("13 March 2025. Ada Lark accused the Port Board, saying “the figures were hidden” (Outlet a; date not "
-            "reported; placed before Port Board's rebuttal of 13 March 2025 that answers it). In response, the Port "
+            "reported; placed before the Port Board's rebuttal of 13 March 2025 that answers it). In response, the Port "
             "Board rejected the allegation (Outlet a).") in text
     assert "14 March 2025. The next day, Ada Lark filed a complaint with the Harbour Ombudsman (Outlet b)." in text
     assert ("Corrected on 16 March 2025 by Night desk: the date changed from 2025-03-12 to 2025-03-14, "

@@ -65,7 +65,8 @@ def _seed_names(corpus: dict, seed: dict, seed_events: list[dict]) -> dict:
     accuser = next(g["actor"] for g in gold if g["type"] == "allegation_made")
     rebutters = [g["actor"] for g in gold if g["type"] == "rebuttal_given"]
     body = next(e["details"]["body"] for e in seed_events if e["event_type"] == "complaint_filed")
-    long_body, abbr = re.fullmatch(r"(.+?) \((\w+)\)", body).groups()
+    # the body's full name and the short form the seed spells out after it
+    long_body, abbr = re.search(r"((?:[A-Z]\w+ )+[A-Z]\w+) \(([A-Z]{2,})\)", seed["body"]).groups()
     party = re.search(r"by the ((?:[A-Z]\w+ )+Party)", seed["body"]).group(1)
     assert actors and party
     return {"accuser": accuser[0], "accuser_short": accuser[1], "rebutter": rebutters[0][0],
@@ -224,7 +225,7 @@ def test_three_articles_on_different_days_interleave_dated_and_undated(system):
     assert got == [
         ("canal-1", "complaint_filed", "2025-06-02", False, None),
         ("canal-1", "allegation_made", "2025-06-02", True,
-         "undated; placed on the day it was first reported (2 June 2025), before Fenmoor Canal Trust's rebuttal "
+         "undated; placed on the day it was first reported (2 June 2025), before the Fenmoor Canal Trust's rebuttal "
          "of 3 June 2025 that answers it"),
         ("canal-2", "rebuttal_given", "2025-06-03", False, None),
         ("canal-3", "allegation_made", "2025-06-05", True,

@@ -8,7 +8,8 @@ import html
 import re
 from datetime import date
 
-from shared.domain.lead import and_list, in_text, plural, story_lead
+from shared.domain.lead import story_lead
+from shared.domain.wording import and_list, in_text, plural, possessive
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
@@ -103,7 +104,7 @@ def summary_text(entry: dict) -> str:
     if kind == "allegation_made":
         return f"{actor} accused {target}" if target else f"{actor} made an allegation"
     if kind == "rebuttal_given":
-        return f"{actor} rejected {target}'s allegation" if target else f"{actor} rejected the allegation"
+        return f"{actor} rejected {possessive(target)} allegation" if target else f"{actor} rejected the allegation"
     if kind == "complaint_filed":
         return (f"{actor} filed a complaint" + (f" with {in_text(details['body'])}" if details.get("body") else "")
                 + (f" against {target}" if target else ""))
@@ -131,11 +132,17 @@ def _day_label(entry: dict) -> str:
     return human_date(placement.get("date") or entry["published_at"], "day")
 
 
-def _connector(entry: dict, previous: dict | None, told: dict[str, dict], new_day: str | None) -> str:
+def _known_day(entry: dict) -> bool:
+    return entry["dated"] and entry["occurred_precision"] in (None, "day", "datetime") or _moved(entry)
+
+
+def _connector(entry: dict, previous: dict | None, told: dict[str, dict], new_day: str | None,
+               last_known: str | None) -> str:
     """'In response, ', 'The next day, ', 'Answering X's allegation, ' (or nothing)."""
     parts = []
-    if new_day and previous is not None:
-        prev, cur = _day(previous["placement"]["date"]), _day(entry["placement"]["date"])
+    # "the next day" only between days that are known (dated, or placed by what answers them)
+    if new_day and last_known and _known_day(entry):
+        prev, cur = _day(last_known), _day(entry["placement"]["date"])
         if prev and cur and (cur - prev).days == 1:
             parts.append("the next day")
     answers = [told[r] for r in entry.get("responds_to") or () if r in told]
@@ -146,7 +153,7 @@ def _connector(entry: dict, previous: dict | None, told: dict[str, dict], new_da
             parts.append("also in response")
         elif not entry.get("target"):  # with a target, the sentence itself says whose claim it answers
             a = answers[-1]
-            parts.append(f"answering {in_text(a['actor']['name'])}'s {kind_label(a['event_type']).split()[0]}")
+            parts.append(f"answering {possessive(in_text(a['actor']['name']))} {kind_label(a['event_type']).split()[0]}")
     if not parts:
         return ""
     text = ", ".join(parts) + ", "
@@ -190,16 +197,18 @@ def _told(entries: list[dict]):
     """Paragraphs of the story: (day label, [(entry, connector, sentence)]) in the entries' order."""
     paragraphs: list[tuple[str, list]] = []
     told: dict[str, dict] = {}
-    previous = None
+    previous, last_known = None, None
     for e in entries:
         label = _day_label(e)
         new_day = label if not paragraphs or paragraphs[-1][0] != label else None
         if new_day:
             paragraphs.append((label, []))
-        connector = _connector(e, previous, told, new_day)
+        connector = _connector(e, previous, told, new_day, last_known)
         paragraphs[-1][1].append((e, connector, _decapitalise_after(connector, summary_with_quote(e))))
         told[e["entry_id"]] = e
         previous = e
+        if _known_day(e):
+            last_known = e["placement"]["date"]
     return paragraphs
 
 

@@ -19,6 +19,7 @@ import heapq
 from dataclasses import dataclass, field
 
 from shared.domain.matching import Aliases, name_relation
+from shared.domain.wording import in_text, long_day, possessive
 
 ORDER = ("causal time order: an entry never comes before an entry it responds to (responds_to links from "
          "extraction; a rebuttal with no link answers the latest earlier allegation against the same target). "
@@ -29,20 +30,6 @@ ORDER = ("causal time order: an entry never comes before an entry it responds to
 NOUNS = {"allegation_made": "allegation", "rebuttal_given": "rebuttal", "complaint_filed": "complaint",
          "post_deleted": "deletion", "investigation_opened": "investigation", "statement_made": "statement",
          "apology_issued": "apology"}
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")
-
-
-def long_day(iso: str, precision: str | None = "day") -> str:
-    """'11 March 2025'; 'March 2025', '2025', 'the week of 3 March 2025' for coarser dates."""
-    y, m, d = int(iso[:4]), int(iso[5:7]), int(iso[8:10])
-    if precision == "year":
-        return str(y)
-    if precision == "month":
-        return f"{_MONTHS[m - 1]} {y}"
-    if precision == "week":
-        return f"the week of {d} {_MONTHS[m - 1]} {y}"
-    return f"{d} {_MONTHS[m - 1]} {y}"
 
 
 @dataclass
@@ -75,11 +62,15 @@ def _day(item: Item) -> str:
     return (item.occurred_at or item.published_at)[:10]
 
 
+def _answers(responder: Item) -> str:
+    return "answers" if responder.event_type == "rebuttal_given" else "refers to"
+
+
 def label(item: Item, day: str | None = None) -> str:
     """"Jane Doe's rebuttal of 11 March 2025"."""
     exact = item.occurred_at and day == item.occurred_at[:10]
     when = f" of {long_day(day, item.precision if exact else 'day')}" if day else ""
-    return f"{item.actor}'s {NOUNS.get(item.event_type, item.event_type.replace('_', ' '))}{when}"
+    return f"{possessive(in_text(item.actor))} {NOUNS.get(item.event_type, item.event_type.replace('_', ' '))}{when}"
 
 
 def _speaks_for(rebuttal: Item, allegation: Item, aliases: Aliases) -> bool:
@@ -186,13 +177,13 @@ def _reason(i: Item, day: dict, bound_by: dict, links: dict, answered_by: dict, 
     eid = i.entry_id
     if eid in bound_by:
         r = by_id[bound_by[eid]]
-        return f"undated; placed before {label(r, day[r.entry_id])} that answers it"
+        return f"undated; placed before {label(r, day[r.entry_id])} that {_answers(r)} it"
     reported = f"undated; placed on the day it was first reported ({long_day(day[eid])})"
     answers = sorted((by_id[r] for r in answered_by[eid]), key=lambda r: (day[r.entry_id], r.log))
     if answers:
         first = answers[0]
-        return f"{reported}, before {label(first, first.occurred_at)} that answers it"
+        return f"{reported}, before {label(first, first.occurred_at)} that {_answers(first)} it"
     if links[eid]:
         s = by_id[links[eid][0]]
-        return f"{reported}, after {label(s, s.occurred_at)} it answers"
+        return f"{reported}, after {label(s, s.occurred_at)} it {'answers' if i.event_type == 'rebuttal_given' else 'refers to'}"
     return reported

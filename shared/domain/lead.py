@@ -4,41 +4,7 @@ paragraph of the narrative. Pure: it reads timeline entry dicts in their order.
 """
 from __future__ import annotations
 
-from shared.domain.causal_order import long_day
-
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")
-
-
-# Generic nouns of bodies that take "the" in running text ("the Labour Party", "the X campaign").
-_TAKES_THE = frozenset({"campaign", "party", "commission", "committee", "agency", "department", "council", "trust",
-                        "union", "board", "ministry", "office", "government", "police", "association", "authority",
-                        "service", "tribunal", "court", "regulator", "team", "panel", "federation", "foundation",
-                        "ombudsman", "watchdog", "inspectorate", "commissioner"})
-
-
-def in_text(name: str | None) -> str:
-    """A name as it reads inside a sentence: 'Labour Party' -> 'the Labour Party'."""
-    if not name:
-        return ""
-    ws = name.split(" (")[0].split()
-    # the head noun: the last word, or the one before "of"/"for" ("Ministry of Tests")
-    head = next((ws[:i] for i, w in enumerate(ws) if w in ("of", "for") and i), ws)
-    if len(ws) > 1 and head[-1].lower() in _TAKES_THE and ws[0].lower() != "the":
-        return "the " + name
-    return name
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """'1 outlet', '3 outlets', '2 entries' (with `many`)."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
-
-
-def and_list(items: list[str]) -> str:
-    items = [i for i in items if i]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+from shared.domain.wording import MONTHS as _MONTHS, and_list, in_text, long_day, plural
 
 
 def date_range(first: str, last: str, first_precision: str = "day") -> str:
@@ -111,13 +77,21 @@ def lead_text(lead: dict, allegations: list[dict], rebuttals: list[dict], dated:
     when = date_range(lead["first_date"], lead["last_date"], first_precision)
     if not dated:
         when = "As reported " + when[0].lower() + when[1:]
-    claims = []
-    for e in allegations[:3]:
+    claims, by_target = [], {}
+    for e in allegations[:4]:
         target, quote = (e.get("target") or {}).get("name"), _quoted(e.get("quote"))
-        if target:
-            claims.append(f"{in_text(e['actor']['name'])} accused {in_text(target)}" + (f" of {quote}" if quote else ""))
+        if target and not quote:  # accusers of one target without a quotation share a clause
+            if target in by_target:
+                by_target[target].append(in_text(e["actor"]["name"]))
+                continue
+            by_target[target] = [in_text(e["actor"]["name"])]
+            claims.append(by_target[target])
+        elif target:
+            claims.append(f"{in_text(e['actor']['name'])} accused {in_text(target)} of {quote}")
         else:
             claims.append(f"{in_text(e['actor']['name'])} made an allegation" + (f", {quote}" if quote else ""))
+    targets = {id(v): k for k, v in by_target.items()}
+    claims = [f"{and_list(c)} accused {in_text(targets[id(c)])}" if isinstance(c, list) else c for c in claims]
     if claims:
         sentences.append(f"{when}, {and_list(claims)}.")  # names keep their case after the comma
     else:
