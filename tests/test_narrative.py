@@ -16,10 +16,10 @@ from services.query import schemas
 from services.timeline.rebuild import rebuild
 
 # Two more outlets' reports of the seed story, worded differently: {names} come from the corpus.
-SECOND_REPORT = ("{accuser}'s campaign lodged a complaint with the {body} on Tuesday, accusing the {party} of "
-                 "unlawful donations in kind. {accuser_short} had accused the {party} of meddling in the race on "
-                 "Monday.\n{rebutter} dismissed the accusation on Wednesday, saying that supporters were travelling "
-                 "of their own accord.")
+SECOND_REPORT = ("{accuser}'s campaign lodged a complaint with the {body} on Tuesday over unlawful donations in "
+                 "kind. {accuser_short} had accused the {party} of meddling in the race on Monday.\n"
+                 "{rebutter} dismissed the accusation on Wednesday, saying that supporters were travelling of their "
+                 "own accord.")
 THIRD_REPORT = ("{accuser} accused {party_short} of meddling in the American vote. The {accuser_short} campaign "
                 "filed its complaint with the {abbr} last week.\n{rebutter} denied the claims again on Sunday, "
                 "telling reporters that no rules had been broken.")
