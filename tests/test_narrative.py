@@ -17,7 +17,7 @@ from services.timeline.rebuild import rebuild
 
 # Two more outlets' reports of the seed story, worded differently: {names} come from the corpus.
 SECOND_REPORT = ("{accuser}'s campaign lodged a complaint with the {body} on Tuesday over unlawful donations in "
-                 "kind. {accuser_short} had accused the {party} of meddling in the race on Monday.\n"
+                 "kind. On Monday, {accuser_short} had accused the {party} of meddling in the race.\n"
                  "{rebutter} dismissed the accusation on Wednesday, saying that supporters were travelling of their "
                  "own accord.")
 THIRD_REPORT = ("{accuser} accused {party_short} of meddling in the American vote. The {accuser_short} campaign "
@@ -37,7 +37,8 @@ README_ARTICLE = {
 CANAL = [
     {"id": "canal-1", "published_at": "2025-06-02T08:00:00Z", "outlet": "Towpath Times",
      "body": "Councillor Mara Lindqvist has accused the Fenmoor Canal Trust of hiding the cost of lock repairs. "
-             "Lindqvist filed a complaint with the regional ombudsman on Monday."},
+             "Separately, the Wharfside Residents Association filed a complaint with the regional ombudsman about "
+             "towpath closures on Monday."},
     {"id": "canal-2", "published_at": "2025-06-04T08:00:00Z", "outlet": "Lockside Gazette",
      "body": "The Fenmoor Canal Trust rejected the allegation on Tuesday, calling it baseless."},
     {"id": "canal-3", "published_at": "2025-06-06T08:00:00Z", "outlet": "Towpath Times",

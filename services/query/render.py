@@ -97,7 +97,11 @@ def summary_text(entry: dict) -> str:
     """The entry's summary as a sentence of the story: its own summary when extraction wrote one,
     else said from its fields (who did what to whom)."""
     if not _is_sentence_copy(entry):
-        return " ".join(entry["summary"].split()).rstrip(".")
+        text = " ".join(entry["summary"].split()).rstrip(".")
+        name = entry["actor"]["name"]
+        if text.startswith(name + " ") and in_text(name) != name:  # "the X Party said ..."
+            text = "The " + text
+        return text
     actor, target, details = in_text(entry["actor"]["name"]), in_text(_name(entry.get("target"))), entry.get("details") or {}
     actor = actor[0].upper() + actor[1:]
     kind = entry["event_type"]
