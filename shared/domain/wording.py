@@ -35,6 +35,8 @@ def in_text(name: str | None) -> str:
     if not name:
         return ""
     ws = name.split(" (")[0].split()
+    if ws and ws[0][:1].islower() and ws[0].lower() not in ("the", "a", "an"):
+        return "the " + name  # a description, not a name: "the ministry"
     # the head noun: the last word, or the one before "of"/"for" ("Ministry of Tests")
     head = next((ws[:i] for i, w in enumerate(ws) if w in ("of", "for") and i), ws)
     if len(ws) > 1 and head[-1].lower() in _TAKES_THE and ws[0].lower() != "the":
