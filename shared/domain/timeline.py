@@ -9,28 +9,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from shared.domain import causal_order, matching, read_model
+from typing import Any
+
+from shared.domain import causal_order, matching
+# as_known_at lives with apply_change (its inverse); re-exported for readers of entries
+from shared.domain.corrections import as_known_at as as_known_at
 
 ORDER = causal_order.ORDER
-
-# Fields some MongoDB-wire servers drop when they are null; the contract keeps them.
-_DEFAULTS = {"occurred_at": None, "occurred_precision": None, "target": None, "quote": None,
-             "status": "active", "history": list, "details": dict}
-_ENTRY_INPUTS = ("story_id", "event_type", "actor", "target", "occurred_at")
-
-
-def with_defaults(ev: dict) -> dict:
-    for key, default in _DEFAULTS.items():
-        if ev.get(key) is None and (key not in ev or default is not None):
-            ev[key] = default() if callable(default) else default
-    return ev
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -71,38 +61,7 @@ def shows(ev: dict, f: Filters) -> bool:
     return f.include_retracted or ev["status"] != "retracted"
 
 
-# ---------------------------------------------------------------- as known at a time
-
-def _set_path(doc: dict, dotted: str, value) -> None:
-    *parents, last = dotted.split(".")
-    for key in parents:
-        doc = doc.setdefault(key, {})
-    doc[last] = value
-
-
-def as_known_at(ev: dict, as_of: str) -> dict | None:
-    """The event as it stood at `as_of`: None when it was recorded later; otherwise the
-    changes recorded after `as_of` are undone from their `previous` values, newest first."""
-    if ev["recorded_at"] > as_of:
-        return None
-    later = [h for h in ev["history"] if h.get("recorded_at", "") > as_of]
-    if not later:
-        return ev
-    ev = copy.deepcopy(ev)
-    undone: set[str] = set()
-    for change in sorted(later, key=lambda h: h.get("recorded_at", ""), reverse=True):
-        for key, value in (change.get("previous") or {}).items():
-            _set_path(ev, key, value)
-            undone.add(key.split(".")[0])
-    ev["history"] = [h for h in ev["history"] if h.get("recorded_at", "") <= as_of]
-    kinds = {h.get("kind") for h in ev["history"]}
-    ev["status"] = "retracted" if "retracted" in kinds else "corrected" if kinds else "active"
-    # Order and grouping follow the restored values unless the change recorded them itself.
-    if "sort" not in undone and undone & {"occurred_at", "published_at"}:
-        ev["sort"] = read_model.sort_key(ev)
-    if "entry_id" not in undone and undone & set(_ENTRY_INPUTS):
-        ev["entry_id"] = read_model.entry_id_for(ev)
-    return ev
+# as known at a time: shared.domain.corrections (the undoing half of applying a change)
 
 
 # ---------------------------------------------------------------- entries
