@@ -86,9 +86,16 @@ def test_corrections_change_the_timeline_and_keep_the_history(system, seed):
     summary = _wait(lambda: (b := requests.get(f"{system.query_url}/v1/stories/labour-volunteers", timeout=10)
                              .json()) and b["event_count"] == 4 and b, what="the retraction in the summary")
     assert "post_deleted" not in summary["counts"]
-    # The corrected date moves the event to the start of the timeline (retracted ones are hidden).
+    # The corrected date moves the event to the start of the timeline (retracted ones are hidden),
+    # after only the undated entries it responds to, which now sit at its day (causal order).
     body = system.timeline("labour-volunteers", want=4)
-    assert body["entries"][0]["provenance"][0]["event_id"] == target["event_id"]
+    entries = body["entries"]
+    at = next(i for i, e in enumerate(entries) if target["event_id"] in [p["event_id"] for p in e["provenance"]])
+    assert entries[at]["placement"] == {"date": "2000-03-01", "inferred": False, "reason": None}
+    for before in entries[:at]:
+        assert before["entry_id"] in entries[at]["responds_to"]
+        assert before["placement"]["date"] == "2000-03-01" and before["placement"]["inferred"]
+    assert all(e["placement"]["date"] > "2000-03-01" for e in entries[at + 1:])
     assert retracted["event_id"] not in [p["event_id"] for e in body["entries"] for p in e["provenance"]]
 
 

@@ -18,6 +18,8 @@ from shared.openapi import doc, install_openapi
 from services.query import atom, live, render, schemas
 from shared.domain import timeline
 from services.query import reads
+from services.query.grouped import GroupedStories
+from shared.domain.lead import story_lead
 from shared.ports import ReadStore, ReadView
 from shared.domain.timeline import BadCursor, Filters
 
@@ -36,6 +38,11 @@ _DESCRIPTION = (
 
 def _store() -> ReadStore:
     return current_app.extensions["storyline.store"]
+
+
+def _kept() -> GroupedStories:
+    """Grouped stories of this app's store, kept while the projection position stands."""
+    return current_app.extensions["storyline.grouped"]
 
 
 class _Answer:
@@ -118,7 +125,8 @@ def list_stories():
 
 
 @bp.get("/v1/stories/<story_id>")
-@doc("A story's summary: title, participants with roles, counts by type, first and last dates, sources",
+@doc("A story's summary: title, participants with roles, counts by type, first and last dates, sources, "
+     "and its lead (who accused whom, who answered, what was filed or deleted, between which dates, how many outlets)",
      tags=["stories"], response=schemas.StorySummarySchema, headers=_FRESH_HEADERS, conditional=True, errors=(400, 404))
 def story_summary(story_id: str):
     query_args(_NONE)
@@ -128,7 +136,8 @@ def story_summary(story_id: str):
     story = reads.story(answer.v, story_id)
     if story is None:
         return _no_story(story_id)
-    return answer.json({**story, "sources": reads.articles(answer.v, story_id)})
+    entries = [e.to_dict() for e in reads.entries(answer.v, story_id, Filters(), _kept())]
+    return answer.json({**story, "sources": reads.articles(answer.v, story_id), "lead": story_lead(entries)})
 
 
 @bp.get("/v1/stories/<story_id>/timeline")
@@ -145,7 +154,7 @@ def timeline_page(story_id: str):
     story = reads.story(answer.v, story_id)
     if story is None:
         return _no_story(story_id)
-    entries, nxt = reads.entry_page(answer.v, story_id, f, after["p"] if after else None, args["limit"])
+    entries, nxt = reads.entry_page(answer.v, story_id, f, after["p"] if after else None, args["limit"], _kept())
     token = timeline.encode_cursor({"p": nxt, "f": f.fingerprint(story_id)}) if nxt else None
     return answer.json({"story_id": story_id, "title": story["title"], "order": timeline.ORDER, "as_of": f.as_of,
                         "entries": [e.to_dict() for e in entries], "next_cursor": token})
@@ -155,11 +164,13 @@ def _all_entries(story_id: str, answer: _Answer, f: Filters):
     story = reads.story(answer.v, story_id)
     if story is None:
         return None, None
-    return story, [e.to_dict() for e in reads.entries(answer.v, story_id, f)]
+    return story, [e.to_dict() for e in reads.entries(answer.v, story_id, f, _kept())]
 
 
 @bp.get("/v1/stories/<story_id>/narrative")
-@doc("The story told as text, one line per event in order, with dates and sources (Markdown or plain text by Accept)",
+@doc("The story told as prose (Markdown or plain text by Accept): a lead paragraph, then one paragraph per day in "
+     "the timeline's order, each event as a sentence with its quotation and sources, answers linked, "
+     "corrections and retractions as lines saying what changed, when and why",
      tags=["timelines"], query=schemas.EntryFiltersQuery, headers=_FRESH_HEADERS, conditional=True, errors=(404, 406),
      content={"text/markdown": {"type": "string"}, "text/plain": {"type": "string"}})
 def narrative(story_id: str):
@@ -210,6 +221,7 @@ def create_app(settings: Settings | None = None, store: ReadStore | None = None)
     app = Flask(__name__)  # serves the editors' page from services/query/static
     app.json = FastJSON(app)  # a timeline page is mostly JSON encoding; orjson keeps key order
     app.extensions["storyline.store"] = store
+    app.extensions["storyline.grouped"] = GroupedStories()
     app.teardown_request(_end_snapshot)
     app.register_blueprint(health_blueprint(store.ping, "store"))
     app.register_blueprint(bp)

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from shared.domain import timeline
 from shared.domain.timeline import Entry, Filters
+from services.query.grouped import GroupedStories
 from shared.ports import EventQuery, ReadView, StoryQuery
 
 _SUMMARY_KEYS = ("title", "first_date", "last_date", "last_recorded_at")
@@ -69,52 +70,35 @@ def articles(view: ReadView, story_id: str) -> list[dict]:
 
 
 def _known_events(view: ReadView, story_id: str, f: Filters) -> list[dict]:
-    """Every visible event of the story, as known at f.as_of: history is undone in memory
-    (the current values may differ from those of then), so filters apply after it."""
+    """Every event of the story as known at f.as_of: history is undone in memory (the current
+    values may differ from those of then), so the retracted filter applies after it."""
     assert f.as_of is not None
     # superseded too: a reading replaced after as_of was the current one then
     docs = view.events(story_id, EventQuery(include_retracted=True, include_superseded=True, recorded_by=f.as_of))
     known = (timeline.as_known_at(d, f.as_of) for d in docs)
-    return [ev for ev in known if ev is not None and timeline.shows(ev, f)]
+    return [ev for ev in known if ev is not None and (f.include_retracted or ev["status"] != "retracted")]
 
 
-def entries(view: ReadView, story_id: str, f: Filters) -> list[Entry]:
-    """All entries (narrative, TimelineJS)."""
-    if f.as_of:
-        return timeline.group(_known_events(view, story_id, f))
-    return timeline.group(view.events(story_id, event_query(f)))
+def entries(view: ReadView, story_id: str, f: Filters, kept: GroupedStories | None = None) -> list[Entry]:
+    """The story's entries in causal order, then filtered. Matching reports into entries and
+    ordering them look at the whole story (an answer reported later can move an undated
+    entry), so the store gives all the story's visible events and filters apply to entries.
+    With `kept` (one per app: one store), the grouped story is kept while the projection stays
+    where it was (services.query.grouped)."""
+    def build() -> list[Entry]:
+        if f.as_of:
+            return timeline.group(_known_events(view, story_id, f))
+        return timeline.group(view.events(story_id, EventQuery(include_retracted=f.include_retracted)))
+    if kept is None:
+        grouped = build()
+    else:
+        fresh = view.freshness()
+        key = (fresh.generation, tuple(sorted(fresh.positions.items())), story_id, f.include_retracted, f.as_of)
+        grouped = kept.get(key, build)
+    return [e for e in grouped if timeline.entry_shows(e, f)]
 
 
 def entry_page(
-    view: ReadView, story_id: str, f: Filters, after: str | None, limit: int
+    view: ReadView, story_id: str, f: Filters, after: str | None, limit: int, kept: GroupedStories | None = None
 ) -> tuple[list[Entry], str | None]:
-    if f.as_of:
-        return timeline.page(entries(view, story_id, f), after, limit)
-    return _store_page(view, story_id, f, after, limit)
-
-
-def _store_page(view: ReadView, story_id: str, f: Filters, after: str | None, limit: int):
-    """One page read from the store in order, in one scan most of the time.
-
-    Relies on the read model's grouping: all events of an entry share the day that
-    starts their sort key (read_model.entry_id_for includes the day; an undated entry is
-    one event). So an entry is complete once the scan has passed its day, and only
-    entries of the cursor's day can have members on an earlier page."""
-    shown: set[str] = set()
-    if after is not None:  # entries of the cursor's day that an earlier page already showed
-        day_start = max(after[:10], f.sort_from or "")
-        earlier = view.events(story_id, event_query(f, sort_from=day_start, through=after))
-        shown = {d["entry_id"] for d in earlier}
-    docs: list[dict] = []
-    scanned, want = after, limit + limit // 4 + 8  # slack: the last day's entries may be cut short
-    while True:
-        batch = view.events(story_id, event_query(f, after=scanned, limit=want))
-        docs += batch
-        found = timeline.group([d for d in docs if d["entry_id"] not in shown])
-        if len(batch) < want:
-            return timeline.page(found, after, limit)
-        last_day = docs[-1]["sort"][:10]
-        complete = [e for e in found if e.position[:10] < last_day]
-        if len(complete) > limit:
-            return timeline.page(complete, after, limit)
-        scanned, want = docs[-1]["sort"], want * 2
+    return timeline.page(entries(view, story_id, f, kept), after, limit)
