@@ -196,3 +196,11 @@ def test_grouped_stories_are_built_once_per_key_and_age_out():
     kept.get(("g1;p=6", "t"), build(4))
     assert kept.get(("g1;p=5", "s"), build(5)) == [5]      # the oldest aged out
     assert built == [1, 3, 4, 5]
+
+
+def test_a_lead_whose_only_date_is_known_to_the_month_reads_it_so():
+    # a story left with one month-dated event (a new reading dropped the rest) has a lead too
+    assert lead.date_range("2025-05", "2025-05", "month") == "In May 2025"
+    assert lead.date_range("2025", "2025", "year") == "In 2025"
+    assert lead.date_range("2025-05", "2025-06-10", "month") == "Between May and 10 June 2025"
+    assert wording.long_day("2025-05") == "May 2025"

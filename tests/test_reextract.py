@@ -139,6 +139,8 @@ def test_reextract_replaces_readings_without_doubling(system, monkeypatch, capsy
 
     # as known before the new readings: A's reading, whole
     assert view(system, as_of=before_b) == version_a
+    # ... and as known now: B's reading, the superseded events stay out
+    assert view(system, as_of=events.utcnow_iso()) == version_b
     # a second run publishes nothing
     status, summary, _ = reextract(system, monkeypatch, capsys)
     assert (status, summary["readings_published"]) == (0, 0)

@@ -76,7 +76,11 @@ def _known_events(view: ReadView, story_id: str, f: Filters) -> list[dict]:
     # superseded too: a reading replaced after as_of was the current one then
     docs = view.events(story_id, EventQuery(include_retracted=True, include_superseded=True, recorded_by=f.as_of))
     known = (timeline.as_known_at(d, f.as_of) for d in docs)
-    return [ev for ev in known if ev is not None and (f.include_retracted or ev["status"] != "retracted")]
+    return [
+        ev
+        for ev in known
+        if ev is not None and ev["status"] != "superseded" and (f.include_retracted or ev["status"] != "retracted")
+    ]
 
 
 def entries(view: ReadView, story_id: str, f: Filters, kept: GroupedStories | None = None) -> list[Entry]:

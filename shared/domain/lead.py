@@ -10,6 +10,8 @@ from shared.domain.wording import MONTHS as _MONTHS, and_list, in_text, long_day
 def date_range(first: str, last: str, first_precision: str = "day") -> str:
     """'On 24 October 2024', 'Between 22 and 24 October 2024', 'Between 30 October and 2 November 2024',
     'Between October and 2 November 2024' (the first date known to the month only)."""
+    if first == last and len(first) < 10:  # one date, known to the month or the year only
+        return f"In {long_day(first, first_precision)}"
     if first_precision in ("month", "year"):
         y1, m1 = int(first[:4]), int(first[5:7])
         start = str(y1) if first_precision == "year" else _MONTHS[m1 - 1]
@@ -20,6 +22,8 @@ def date_range(first: str, last: str, first_precision: str = "day") -> str:
         return f"Between {start} and {long_day(last)}"
     if first == last:
         return f"On {long_day(first)}"
+    if len(first) < 10 or len(last) < 10:
+        return f"Between {long_day(first)} and {long_day(last)}"
     (y1, m1, d1), (y2, m2, d2) = (tuple(int(x) for x in (d[:4], d[5:7], d[8:10])) for d in (first, last))
     if (y1, m1) == (y2, m2):
         return f"Between {d1} and {d2} {_MONTHS[m2 - 1]} {y2}"

@@ -6,8 +6,11 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 
 
 def long_day(iso: str, precision: str | None = "day") -> str:
-    """'11 March 2025'; 'March 2025', '2025', 'the week of 3 March 2025' for coarser dates."""
-    y, m, d = int(iso[:4]), int(iso[5:7]), int(iso[8:10])
+    """'11 March 2025'; 'March 2025', '2025', 'the week of 3 March 2025' for coarser dates.
+    A date written coarser than `precision` ('2025-03', '2025') is read at its own precision."""
+    if len(iso) < 10:
+        precision = "year" if len(iso) < 7 else "month"
+    y, m, d = int(iso[:4]), int(iso[5:7] or 1), int(iso[8:10] or 1)
     if precision == "year":
         return str(y)
     if precision == "month":
