@@ -8,8 +8,9 @@
 #
 # The replicated cluster (three combined broker+controller KRaft nodes, for the cluster fault rows and the soak):
 #   tools/servers.sh start-cluster | stop-cluster   # the three nodes only, fresh data each start
-#   tools/servers.sh kill-node N | stop-node N | start-node N   # SIGKILL / TERM / restart node N (1..3), data kept
-#   tools/servers.sh cluster-bootstrap   # prints host:port,host:port,host:port
+#   tools/servers.sh kill-node N.. | stop-node N.. | start-node N..   # SIGKILL / TERM / restart nodes (1..3), data kept
+#   tools/servers.sh cluster-bootstrap [proxied]   # prints host:port,host:port,host:port (proxied: the
+#                                        # addresses a TCP proxy on 127.0.0.3 must serve; see PROXIED below)
 #   tools/servers.sh start-mongo | stop-mongo   # the MongoDB-wire server alone (to pair with the cluster)
 #
 # Env: KAFKA_PORT (default 19092; controller uses KAFKA_PORT+1),
@@ -313,9 +314,10 @@ cmd_start_kafka() {
 node_port() { echo $((CLUSTER_PORT + 2 * ($1 - 1))); }
 node_controller_port() { echo $(($(node_port "$1") + 1)); }
 
-cluster_bootstrap() {
-    local n out=""
-    for ((n = 1; n <= CLUSTER_NODES; n++)); do out+="${out:+,}127.0.0.1:$(node_port "$n")"; done
+cluster_bootstrap() {  # cluster_bootstrap [proxied]
+    local n out="" host=127.0.0.1
+    [[ "${1:-}" == proxied ]] && host=$PROXIED_ADVERTISED
+    for ((n = 1; n <= CLUSTER_NODES; n++)); do out+="${out:+,}$host:$(node_port "$n")"; done
     echo "$out"
 }
 
@@ -336,6 +338,14 @@ EOF
     fi
 }
 
+# PROXIED: a second listener for clients that must reach the cluster through a TCP proxy the
+# test controls (the network-cut row). Kafka hands clients the addresses of the listener they
+# came in on, so the node listens on the IPv6 loopback and advertises 127.0.0.3, where the proxy
+# listens: the same port numbers (Kafka allows one port twice only across IPv4 and IPv6), so the
+# cluster needs no ports beyond its six. Clients on 127.0.0.1 never see it.
+PROXIED_BIND="[::1]"
+PROXIED_ADVERTISED=127.0.0.3
+
 # Every node knows all three: a quorum of controllers (2 of 3) keeps metadata moving when one dies.
 # Replication 3 with min ISR 2 for the topics and for the group offsets: acks=all needs two copies.
 write_node_props() {
@@ -345,11 +355,11 @@ write_node_props() {
 process.roles=broker,controller
 node.id=$n
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$(node_port "$n"),CONTROLLER://127.0.0.1:$(node_controller_port "$n")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(node_port "$n")
+listeners=PLAINTEXT://127.0.0.1:$(node_port "$n"),CONTROLLER://127.0.0.1:$(node_controller_port "$n"),PROXIED://$PROXIED_BIND:$(node_port "$n")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(node_port "$n"),PROXIED://$PROXIED_ADVERTISED:$(node_port "$n")
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,PROXIED:PLAINTEXT
 log.dirs=$RUN/cluster/node$n/data
 num.partitions=3
 default.replication.factor=3
@@ -452,20 +462,25 @@ cmd_stop_node() {  # TERM: a controlled shutdown moves leadership away first
     stop_pidfile "node$1"
 }
 
-cmd_start_node() {
-    check_node "${1:-}"
-    local n=$1 i
-    if pid_alive "$(cat "$RUN/node$n.pid" 2>/dev/null || true)"; then
-        log "node $n already running"
-    else
+cmd_start_node() {  # start-node N [N...]: launch them all, then wait for each (a quorum needs two)
+    [[ $# -gt 0 ]] || check_node ""
+    local n i
+    for n in "$@"; do
+        check_node "$n"
+        if pid_alive "$(cat "$RUN/node$n.pid" 2>/dev/null || true)"; then
+            log "node $n already running"
+            continue
+        fi
         for ((i = 0; i < 100; i++)); do
             port_open "$(node_port "$n")" || port_open "$(node_controller_port "$n")" || break
             sleep 0.1
         done
         launch_node "$n"
-    fi
-    wait_node "$n" 120 || die "Kafka node $n failed to restart on 127.0.0.1:$(node_port "$n")"
-    echo "kafka node $n ready at 127.0.0.1:$(node_port "$n")"
+    done
+    for n in "$@"; do
+        wait_node "$n" 120 || die "Kafka node $n failed to restart on 127.0.0.1:$(node_port "$n")"
+        echo "kafka node $n ready at 127.0.0.1:$(node_port "$n")"
+    done
 }
 
 # start-mongo / stop-mongo: the MongoDB-wire server alone (make faults and make soak pair it with the cluster).
@@ -494,10 +509,10 @@ stop-kafka) cmd_stop_kafka ;;
 start-kafka) cmd_start_kafka ;;
 start-cluster) cmd_start_cluster ;;
 stop-cluster) cmd_stop_cluster ;;
-kill-node) cmd_kill_node "${2:-}" ;;
-stop-node) cmd_stop_node "${2:-}" ;;
-start-node) cmd_start_node "${2:-}" ;;
-cluster-bootstrap) cluster_bootstrap ;;
+kill-node) shift; for n in "$@"; do cmd_kill_node "$n"; done ;;
+stop-node) shift; for n in "$@"; do cmd_stop_node "$n"; done ;;
+start-node) shift; cmd_start_node "$@" ;;
+cluster-bootstrap) cluster_bootstrap "${2:-}" ;;
 start-mongo) cmd_start_mongo ;;
 stop-mongo) cmd_stop_mongo ;;
 *)
