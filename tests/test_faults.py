@@ -55,8 +55,8 @@ def template(seed) -> dict:
 def rig_factory(tmp_path):
     rigs: list[Rig] = []
 
-    def make(partitions: int) -> Rig:
-        rigs.append(Rig(tmp_path, partitions))
+    def make(partitions: int, store: str = "mongodb") -> Rig:
+        rigs.append(Rig(tmp_path, partitions, store=store))
         return rigs[-1]
 
     yield make
@@ -83,14 +83,17 @@ def test_broker_down_while_articles_arrive(rig_factory, corpus, tmp_path, capsys
             assert set(deliveries) == {"queued"}
             assert rig.count() == 0
         # the broker is back: the relay drains the outbox without help
+        t_back = time.monotonic()
         wait_for(lambda: ingest.readyz()["outbox"]["queued"] == 0, 90, "the outbox to drain")
         assert ingest.readyz()["status"] == "ready"
         rig.wait_until(lambda: rig.count() >= len({e["event_id"] for e in posted}), 90, "the timeline to fill")
+        recover = time.monotonic() - t_back
         rig.wait_caught_up()
     finally:
         ingest.close()
     rig.verify_log_once_in_order(posted)
-    rig.verify(capsys, "broker down while articles arrive (outbox)", [e["event_id"] for e in posted], len(articles))
+    rig.verify(capsys, "broker down while articles arrive (outbox)", [e["event_id"] for e in posted], len(articles),
+               recover)
 
 
 def test_ingest_killed_with_a_full_outbox_and_restarted(rig_factory, corpus, tmp_path, capsys):
@@ -105,18 +108,20 @@ def test_ingest_killed_with_a_full_outbox_and_restarted(rig_factory, corpus, tmp
         finally:
             first.kill()
         assert set(deliveries) == {"queued"} and queued == len(posted)
+    t_back = time.monotonic()
     second = GunicornIngest(env, tmp_path, "ingest-second")  # same data dir: resumes the outbox
     try:
         wait_for(lambda: requests.get(f"{second.url}/readyz", timeout=30).json()["outbox"]["queued"] == 0, 90,
                  "the restarted ingest to drain its outbox")
         rig.start_projector()
         rig.wait_until(lambda: rig.count() >= len({e["event_id"] for e in posted}), 90, "the timeline to fill")
+        recover = time.monotonic() - t_back  # the restart, the drain, and a projector starting from scratch
         rig.wait_caught_up()
     finally:
         second.kill()
     rig.verify_log_once_in_order(posted)
     rig.verify(capsys, "ingest SIGKILLed with a full outbox, restarted", [e["event_id"] for e in posted],
-               len(articles))
+               len(articles), recover)
 
 
 def test_store_down_then_back(rig_factory, template, tmp_path, capsys):
@@ -150,7 +155,9 @@ def test_store_down_then_back(rig_factory, template, tmp_path, capsys):
         assert rig.count() == half
 
         proxy.restore()
+        t_back = time.monotonic()
         rig.wait_caught_up()
+        recover = time.monotonic() - t_back
         wait_for(lambda: requests.get(stories, timeout=30).status_code == 200, 30, "the query service to recover")
         retries = (rig.tmp / "projector0.log").read_text(errors="replace").count("projection failed; retrying in")
         assert retries >= 1, "the projector should have backed off and retried"
@@ -159,11 +166,17 @@ def test_store_down_then_back(rig_factory, template, tmp_path, capsys):
         proxy.close()
     with capsys.disabled():
         print(f"\nstore down: query answered 503 in {took:.2f}s; the projector retried {retries} times", flush=True)
-    rig.verify(capsys, "store down then back (projector)", [e["event_id"] for e in evs])
+    rig.verify(capsys, "store down then back (projector)", [e["event_id"] for e in evs], recover=recover)
 
 
-def test_projector_killed_mid_stream_and_restarted(rig_factory, template, capsys):
-    rig = rig_factory(partitions=3)
+# The rows that need no outage of the store run on both stores: the MongoDB-wire server and the
+# embedded one (STORYLINE_STORE=embedded, read back through the query service).
+STORES = ["mongodb", "embedded"]
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_projector_killed_mid_stream_and_restarted(rig_factory, template, capsys, store):
+    rig = rig_factory(partitions=3, store=store)
     evs = make_events(template, N_KILL, "kill")
     half = len(evs) // 2
     rig.log.publish(records_for(evs[:half]))
@@ -181,12 +194,13 @@ def test_projector_killed_mid_stream_and_restarted(rig_factory, template, capsys
     rig.wait_caught_up()
     second.send_signal(signal.SIGTERM)
     assert second.wait(20) == 0, rig.logs()
-    rig.verify(capsys, f"sigkill-restart (killed at {at_kill})", [e["event_id"] for e in evs])
+    rig.verify(capsys, f"sigkill-restart (killed at {at_kill}), {store} store", [e["event_id"] for e in evs])
 
 
+@pytest.mark.parametrize("store", STORES)
 @pytest.mark.parametrize("arrival", ["later-batch", "same-batch"])
-def test_same_events_delivered_twice(rig_factory, template, capsys, arrival):
-    rig = rig_factory(partitions=3)
+def test_same_events_delivered_twice(rig_factory, template, capsys, arrival, store):
+    rig = rig_factory(partitions=3, store=store)
     evs = make_events(template, N_TWICE, "twice")
     rig.log.publish(records_for(evs))
     if arrival == "same-batch":
@@ -203,11 +217,12 @@ def test_same_events_delivered_twice(rig_factory, template, capsys, arrival):
     positions = rig.log_positions()
     assert sum(len(v) for v in positions.values()) == 2 * len(evs)
     assert all(len(v) == 2 for v in positions.values()), "each event should sit in the log twice"
-    rig.verify(capsys, f"same events delivered twice ({arrival})", [e["event_id"] for e in evs])
+    rig.verify(capsys, f"same events delivered twice ({arrival}), {store} store", [e["event_id"] for e in evs])
 
 
-def test_two_projectors_with_rebalance(rig_factory, template, capsys):
-    rig = rig_factory(partitions=6)
+@pytest.mark.parametrize("store", STORES)
+def test_two_projectors_with_rebalance(rig_factory, template, capsys, store):
+    rig = rig_factory(partitions=6, store=store)
     evs = make_events(template, N_REBAL, "rebal", stories=60)
     half = len(evs) // 2
     rig.log.publish(records_for(evs[:half]))
@@ -227,4 +242,4 @@ def test_two_projectors_with_rebalance(rig_factory, template, capsys):
     rig.wait_caught_up()
     second.send_signal(signal.SIGTERM)
     assert second.wait(20) == 0, rig.logs()
-    rig.verify(capsys, f"rebalance (join at {at_join}, leave at {at_leave})", [e["event_id"] for e in evs])
+    rig.verify(capsys, f"rebalance (join at {at_join}, leave at {at_leave}), {store} store", [e["event_id"] for e in evs])

@@ -90,8 +90,11 @@ class Rig:
     """One topic/db/group on the real servers, plus projector subprocesses. `bootstrap` puts
     the rig on a cluster other than STORYLINE_TEST_KAFKA, replicated 3 ways with min ISR 2."""
 
-    def __init__(self, tmp_path: pathlib.Path, partitions: int, bootstrap: str | None = None):
+    def __init__(self, tmp_path: pathlib.Path, partitions: int, bootstrap: str | None = None,
+                 store: str = "mongodb"):
         self.env = real_env() | {"STORYLINE_PARTITIONS": str(partitions)}
+        if store == "embedded":  # the projector processes share one data dir; the test reads it over HTTP
+            self.env |= {"STORYLINE_STORE": "embedded", "STORYLINE_DATA_DIR": str(tmp_path / "store-data")}
         if bootstrap:
             self.env["STORYLINE_LOG"] = f"kafka://{bootstrap}"
         if bootstrap or on_cluster():
@@ -101,10 +104,9 @@ class Rig:
         self.bootstrap = self.env["STORYLINE_LOG"].removeprefix("kafka://")
         self.log = open_log(self.settings)
         self.log.ensure_topic()
-        self.client = pymongo.MongoClient(self.settings.store_url, retryWrites=False, serverSelectionTimeoutMS=5000,
-                                          socketTimeoutMS=15000)
-        self.db = self.client.get_default_database()
         self.tmp = tmp_path
+        self.view = (StoreView(self.settings.store_url) if store == "mongodb"
+                     else QueryView(self.env, tmp_path, self.settings.group, self.settings.topic))
         self.procs: list[subprocess.Popen] = []
         self.tps = [TopicPartition(self.settings.topic, p) for p in range(partitions)]
 
@@ -136,18 +138,15 @@ class Rig:
                 p.kill()
                 p.wait(10)
         self.log.close()
-        try:
-            os.environ.get("KEEP_DB") or self.client.drop_database(self.db.name)
-        finally:
-            self.client.close()
+        self.view.close()
 
     # -- observations
     def count(self) -> int:
-        return self.db[read_model.events_name(1)].count_documents({})
+        return self.view.count()
 
     def have(self, event_ids: list[str]) -> int:
         """How many of these events the timeline holds."""
-        return self.db[read_model.events_name(1)].count_documents({"_id": {"$in": list(event_ids)}})
+        return self.view.have(event_ids)
 
     def wait_projected(self, event_ids: list[str], timeout: float, what: str) -> float:
         """Until the timeline holds all these events; returns the seconds it took."""
@@ -170,9 +169,7 @@ class Rig:
             c.close()
 
     def tracking(self) -> dict[int, int]:
-        prefix = f"{self.settings.group}:{self.settings.topic}:"
-        docs = (self.db[read_model.tracking_name(1)].find_one({"_id": f"{prefix}{p}"}) for p in range(self.partitions))
-        return {int(d["_id"][len(prefix):]): d["next_offset"] for d in docs if d}
+        return self.view.tracking(self.settings.group, self.settings.topic, self.partitions)
 
     def committed(self) -> dict[int, int]:
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
@@ -228,12 +225,12 @@ class Rig:
     # -- the verdict
     def verify(self, capsys, scenario: str, sent_ids: list[str], articles="-", recover="-") -> None:
         end = self.end_offsets()
-        docs = list(self.db[read_model.events_name(1)].find({}, {"_id": 1, "event_id": 1, "log": 1, "story_id": 1}))
+        docs = self.view.documents()
         projected = len(docs)
         distinct = {d["_id"] for d in docs}
         lost = len(set(sent_ids) - distinct)
         per_story = Counter(d["story_id"] for d in docs)
-        summaries = {s["_id"]: s["event_count"] for s in self.db[read_model.stories_name(1)].find({}, {"event_count": 1})}
+        summaries = self.view.summaries()
         # doubled: extra documents per event id, plus events a story summary counts more than once
         doubled = (projected - len(distinct)) + sum(max(summaries.get(s, 0) - n, 0) for s, n in per_story.items())
         in_kafka = sum(o - s for o, s in zip(end.values(), self.start_offsets().values()))
@@ -279,6 +276,104 @@ class Rig:
 
 
 # ----------------------------------------------------------------------------- fault tools
+
+class StoreView:
+    """The timeline read straight from the MongoDB-wire server: every document, by key."""
+
+    def __init__(self, url: str):
+        self.client = pymongo.MongoClient(url, retryWrites=False, serverSelectionTimeoutMS=5000, socketTimeoutMS=15000)
+        self.db = self.client.get_default_database()
+
+    def count(self) -> int:
+        return self.db[read_model.events_name(1)].count_documents({})
+
+    def have(self, event_ids) -> int:
+        return self.db[read_model.events_name(1)].count_documents({"_id": {"$in": list(event_ids)}})
+
+    def tracking(self, group: str, topic: str, partitions: int) -> dict[int, int]:
+        prefix = f"{group}:{topic}:"
+        docs = (self.db[read_model.tracking_name(1)].find_one({"_id": f"{prefix}{p}"}) for p in range(partitions))
+        return {int(d["_id"][len(prefix):]): d["next_offset"] for d in docs if d}
+
+    def documents(self) -> list[dict]:
+        return list(self.db[read_model.events_name(1)].find({}, {"_id": 1, "event_id": 1, "log": 1, "story_id": 1}))
+
+    def summaries(self) -> dict[str, int]:
+        return {s["_id"]: s["event_count"] for s in self.db[read_model.stories_name(1)].find({}, {"event_count": 1})}
+
+    def close(self) -> None:
+        try:
+            os.environ.get("KEEP_DB") or self.client.drop_database(self.db.name)
+        finally:
+            self.client.close()
+
+
+class QueryView:
+    """The timeline as the query service serves it (gunicorn, one worker, on the rig's env), for
+    a store the test does not open itself (STORYLINE_STORE=embedded): the stories list with each
+    summary's event count, every story's timeline page by page (each provenance is one event with
+    its log position), and the freshness positions (the projector's tracking records)."""
+
+    def __init__(self, env: dict, tmp: pathlib.Path, group: str, topic: str):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.logfile = tmp / "query.log"
+        with open(self.logfile, "wb") as out:
+            self.proc = subprocess.Popen(
+                [str(GUNICORN), "-c", str(ROOT / "deploy" / "gunicorn" / "query.conf.py")],
+                env={**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1"},
+                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        self.session = requests.Session()
+        wait_for(lambda: self.session.get(f"{self.url}/healthz", timeout=2).status_code == 200, 60,
+                 "gunicorn query to answer")
+
+    def _get(self, path: str, **params) -> dict:
+        r = self.session.get(f"{self.url}{path}", params=params, timeout=30)
+        if r.status_code == 503:  # the store is busy or away: like a PyMongoError, poll again
+            raise pymongo.errors.PyMongoError(r.text)
+        assert r.status_code == 200, f"{path}: {r.status_code} {r.text[:300]}"
+        return r.json()
+
+    def _pages(self, path: str, key: str, **params):
+        cursor = None
+        while True:
+            page = self._get(path, **params, **({"cursor": cursor} if cursor else {}))
+            yield page, page[key]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
+    def summaries(self) -> dict[str, int]:
+        return {s["story_id"]: s["event_count"] for _, stories in self._pages("/v1/stories", "stories", limit=200)
+                for s in stories}
+
+    def documents(self) -> list[dict]:
+        docs = []
+        for story in self.summaries():
+            for _, entries in self._pages(f"/v1/stories/{story}/timeline", "entries", limit=500,
+                                          include_retracted="true"):
+                docs += [{"_id": p["event_id"], "event_id": p["event_id"], "story_id": story, "log": p["log"]}
+                         for e in entries for p in e["provenance"]]
+        return docs
+
+    def count(self) -> int:
+        return sum(self.summaries().values())
+
+    def have(self, event_ids) -> int:
+        return len(set(event_ids) & {d["_id"] for d in self.documents()})
+
+    def tracking(self, group: str, topic: str, partitions: int) -> dict[int, int]:
+        prefix = f"{group}:{topic}:"
+        positions = self._get("/v1/stories", limit=1)["freshness"]["positions"]
+        return {int(k[len(prefix):]): v for k, v in positions.items() if k.startswith(prefix)}
+
+    def close(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(30)
+
 
 def _servers_env() -> dict:
     port = os.environ["STORYLINE_TEST_KAFKA"].rsplit(":", 1)[1]
