@@ -113,8 +113,8 @@ class Soak:
         self.args = args
         run = uuid.uuid4().hex[:8]
         self.tmp = pathlib.Path(tempfile.mkdtemp(prefix="storyline-soak-"))
-        self.ingest_url = f"http://127.0.0.1:{free_port()}"
-        self.query_url = f"http://127.0.0.1:{free_port()}"
+        self.ingest_url = f"http://127.0.0.1:{args.ingest_port or free_port()}"
+        self.query_url = f"http://127.0.0.1:{args.query_port or free_port()}"
         self.env = {**os.environ, "STORYLINE_LOG": f"kafka://{args.kafka}",
                     "STORYLINE_STORE": f"mongodb://{args.mongo}/storyline_soak_{run}",
                     "STORYLINE_TOPIC": f"storyline.soak.{run}", "STORYLINE_PARTITIONS": "6",
@@ -346,6 +346,10 @@ def main(argv=None) -> int:
     p.add_argument("--rate", type=float, default=6.0, help="articles per second, all clients together")
     p.add_argument("--kafka", required=True, help="bootstrap list of the cluster")
     p.add_argument("--mongo", required=True, help="host:port of the MongoDB-wire server")
+    p.add_argument("--ingest-port", type=int, default=int(os.environ.get("STORYLINE_INGEST_PORT", 0)),
+                   help="ingest's port (default STORYLINE_INGEST_PORT, else any free port)")
+    p.add_argument("--query-port", type=int, default=int(os.environ.get("STORYLINE_QUERY_PORT", 0)),
+                   help="query's port (default STORYLINE_QUERY_PORT, else any free port)")
     args = p.parse_args(argv)
     if args.minutes < 1 or args.rate <= 0:
         p.error("--minutes must be at least 1 and --rate above 0")

@@ -161,7 +161,12 @@ def test_two_brokers_down_below_min_isr(cluster, rig, ingest, corpus, capsys):
     assert ingest.readyz()["status"] == "ready"
     rig.verify(capsys, "two brokers down (below min ISR), then back", ids, before.accepted + during.accepted,
                recover)
-    rig.verify_log_once_in_order(before.posted + during.posted)
+    # Below min ISR the surviving leader may append a batch it can never acknowledge; the relay
+    # hands it back to the outbox after the delivery timeout and sends it again once the cluster
+    # is back, with a new producer id, so the first copy may stay in the log beside the second
+    # (counted in "events in Kafka"). Idempotence cannot dedupe across producer ids; the event
+    # ids keep the copy out of the timeline (doubled above), and first copies keep story order.
+    rig.verify_log_once_in_order(before.posted + during.posted, copies_allowed=True)
 
 
 def test_network_cut_between_projector_and_cluster(cluster, rig, ingest, corpus, capsys):
