@@ -22,8 +22,8 @@ import uuid
 
 from pymongo import UpdateOne
 
-from shared import events, read_model
-from shared.bootstrap import open_log, open_projector, open_store
+from shared.domain import events, read_model
+from services.bootstrap import open_log, open_projector, open_store
 from shared.config import Settings
 from shared.ports import Record
 from services.timeline.projection import Projection
@@ -32,7 +32,7 @@ from services.timeline.rebuild import rebuild
 
 def template() -> dict:
     return {
-        "event_id": "x" * 32, "event_type": "allegation_made", "schema_version": 1, "story_id": "s",
+        "event_id": "x" * 32, "event_type": "allegation_made", "schema_version": events.SCHEMA_VERSION, "story_id": "s",
         "occurred_at": "2025-01-02", "occurred_precision": "day", "published_at": "2025-01-03T00:00:00Z",
         "recorded_at": events.utcnow_iso(), "actor": {"name": "Jane Doe", "kind": "person"}, "target": None,
         "quote": "a quote", "summary": "Jane Doe alleged something", "details": {},

@@ -24,8 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from shared import events, read_model
-from shared.bootstrap import open_store
+from shared.domain import events, read_model
+from services.bootstrap import open_store
 from shared.config import Settings
 from shared.ports import Message
 from services.timeline.projection import Projection
@@ -38,7 +38,7 @@ def event(i: int, story: str, run: str) -> dict:
     day = f"2025-{1 + i // 28 % 12:02d}-{1 + i % 28:02d}"
     sentence = f"Person {i % 40} said something about the matter on day {i}."
     return {"event_id": f"{run}-{story}-{i:06d}", "event_type": events.EVENT_TYPES[i % len(events.EVENT_TYPES)],
-            "schema_version": 1, "story_id": story, "occurred_at": day if i % 10 else None,
+            "schema_version": events.SCHEMA_VERSION, "story_id": story, "occurred_at": day if i % 10 else None,
             "occurred_precision": "day" if i % 10 else None, "published_at": f"{day}T{i % 24:02d}:00:00Z",
             "recorded_at": events.utcnow_iso(), "actor": {"name": f"Person {i % 40}", "kind": "person"},
             "target": {"name": "The Ministry", "kind": "organisation"}, "quote": None,

@@ -14,8 +14,8 @@ import uuid
 
 from tqdm import tqdm
 
-from shared import events
-from shared.bootstrap import open_log, open_store
+from shared.domain import events
+from services.bootstrap import open_log, open_store
 from shared.config import Settings
 from shared.ports import Record
 from services.timeline.rebuild import rebuild

@@ -35,7 +35,7 @@ import uuid
 import pymongo
 import requests
 
-from shared import read_model
+from shared.domain import read_model
 from shared.adapters.kafka_log import KafkaLog
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

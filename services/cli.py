@@ -46,7 +46,7 @@ def cmd_project(args) -> int:
 
 
 def cmd_lag(args) -> int:
-    from shared.bootstrap import open_log
+    from services.bootstrap import open_log
 
     settings = Settings.from_env()
     group = args.group or settings.group
@@ -79,7 +79,7 @@ def cmd_lag(args) -> int:
 def cmd_serve(args) -> int:
     from werkzeug.serving import make_server
 
-    from shared.bootstrap import open_log, open_projector, open_store
+    from services.bootstrap import open_log, open_projector, open_store
     from shared.logs import configure_logging
     from services.ingest.app import create_app as ingest_app
     from services.query.app import create_app as query_app
@@ -119,7 +119,7 @@ def cmd_serve(args) -> int:
 def cmd_rebuild(args) -> int:
     from tqdm import tqdm
 
-    from shared.bootstrap import open_log, open_store
+    from services.bootstrap import open_log, open_store
     from services.timeline.rebuild import rebuild
 
     settings = Settings.from_env()
@@ -140,7 +140,7 @@ def cmd_rebuild(args) -> int:
 
 
 def cmd_dlq(args) -> int:
-    from shared.bootstrap import open_dead_letter_log, open_log
+    from services.bootstrap import open_dead_letter_log, open_log
     from services.timeline import dead_letters
 
     settings = Settings.from_env()
@@ -160,7 +160,7 @@ def cmd_dlq(args) -> int:
 
 
 def cmd_replay(args) -> int:
-    from shared.bootstrap import open_log, open_store
+    from services.bootstrap import open_log, open_store
     from services.timeline import replay
 
     settings = Settings.from_env()

@@ -16,7 +16,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from shared.bootstrap import open_log, open_projector, open_store
+from services.bootstrap import open_log, open_projector, open_store
 from shared.config import Settings
 from services.ingest.app import create_app as ingest_app
 from services.query.app import create_app as query_app

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from shared.read_model import entry_id_for
+from shared.domain.read_model import entry_id_for
 from services.ingest.extraction import EXTRACTOR_VERSION, extract, extract_many
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -30,7 +30,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from shared.bootstrap import open_store
+from services.bootstrap import open_store
 from shared.config import Settings
 from services.ingest.schemas import ArticleSchema
 from services.ingest.service import events_for

@@ -7,7 +7,7 @@ import json
 import pytest
 import requests
 
-from shared import read_model
+from shared.domain import read_model
 from conftest import API_KEY
 
 KEY = {"X-API-Key": API_KEY}

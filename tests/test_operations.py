@@ -18,8 +18,8 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import API_KEY, real_env
-from shared import events
-from shared.bootstrap import open_log
+from shared.domain import events
+from services.bootstrap import open_log
 from shared.config import Settings
 from shared.ports import Record
 

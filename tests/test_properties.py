@@ -14,7 +14,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from shared import events
+from shared.domain import events
 from services.ingest.schemas import ArticleSchema
 from services.ingest.service import events_for
 from conftest import API_KEY, System

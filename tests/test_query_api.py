@@ -1,6 +1,6 @@
 """The query API through HTTP, on both backends (embedded, and real Kafka + MongoDB-wire).
 
-Events are published as the wire contract (shared.events) to the log, so dates, sources and
+Events are published as the wire contract (shared.domain.events) to the log, so dates, sources and
 ingest times are known exactly; the projector turns them into the read model as in production.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from conftest import API_KEY
-from shared import events
+from shared.domain import events
 from shared.ports import Record
 from services.query import schemas
 
@@ -24,7 +24,7 @@ def event(n: int, event_type: str, actor: str, *, occurred: str | None, publishe
           article: str = "a1", target: str | None = None, precision: str | None = "day",
           story: str = STORY, confidence: float = 0.7, outlet: str = "Daily Test") -> dict:
     sentence = f"Sentence {n}: {actor} {event_type.replace('_', ' ')}."
-    return {"event_id": f"{story}-ev-{n:04d}", "event_type": event_type, "schema_version": 1, "story_id": story,
+    return {"event_id": f"{story}-ev-{n:04d}", "event_type": event_type, "schema_version": events.SCHEMA_VERSION, "story_id": story,
             "occurred_at": occurred, "occurred_precision": precision if occurred else None,
             "published_at": published, "recorded_at": recorded,
             "actor": {"name": actor, "kind": "person"},

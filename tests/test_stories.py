@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from services.ingest import stories
+from shared.domain import stories
 
 PUB = datetime(2025, 6, 10, 8, 0, tzinfo=timezone.utc)
 

@@ -15,7 +15,7 @@ import pymongo
 import pytest
 import requests
 
-from shared import events, read_model
+from shared.domain import events, read_model
 from shared.ports import Record
 from conftest import API_KEY, System, real_env
 

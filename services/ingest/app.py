@@ -5,7 +5,7 @@ import uuid
 
 from flask import Blueprint, Flask, current_app, jsonify
 
-from shared.bootstrap import Settings, open_log, open_outbox, open_store
+from services.bootstrap import Settings, open_log, open_outbox, open_store
 from shared.http import error, health_blueprint, install_error_handlers, load_json_object, require_api_key
 from shared.logs import current_request_id
 from shared.observability import instrument

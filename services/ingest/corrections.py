@@ -12,7 +12,7 @@ import json
 from flask import Blueprint, current_app, jsonify
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared import events
+from shared.domain import events
 from shared.http import error, load_json_object
 from shared.openapi import doc
 from shared.ports import OutboxUnavailable, Record

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from shared.events import EventSchema
+from shared.domain.events import EventSchema
 
 
 class Text(fields.String):

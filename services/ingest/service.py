@@ -5,9 +5,9 @@ import hashlib
 import re
 from typing import Callable
 
-from shared import events
+from shared.domain import events
 from shared.ports import Record
-from services.ingest import stories
+from shared.domain import stories
 from services.ingest.extraction import EXTRACTOR_VERSION, Finding, extract
 from services.ingest.story_index import StoryIndex
 
@@ -30,7 +30,7 @@ def findings_for(article: dict) -> list[Finding]:
 
 def assign_story(article: dict, findings: list[Finding], index: StoryIndex) -> str:
     """An explicit story_id wins; an article indexed before keeps its story; otherwise the
-    best-matching story (services.ingest.stories), else a new one."""
+    best-matching story (shared.domain.stories), else a new one."""
     article_id = article_id_for(article)
     names = [n for f in findings for n in (f.actor["name"], (f.target or {}).get("name")) if n]
     profile = stories.profile_of(article["title"], article["body"], names, article["published_at"])

@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from services.ingest.stories import WINDOW_DAYS, Candidate, Profile, merge
+from shared.domain.stories import WINDOW_DAYS, Candidate, Profile, merge
 
 COLLECTION = "story_index"
 _MAX_ARTICLES = 5000  # bound on the articles read per match; newest first

@@ -11,13 +11,14 @@ from datetime import timezone
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from shared.bootstrap import Settings, open_store
+from services.bootstrap import Settings, open_store
 from shared.http import InvalidParameters, error, health_blueprint, install_error_handlers, query_args
 from shared.observability import instrument
 from shared.openapi import doc, install_openapi
-from services.query import render, schemas, timeline
+from services.query import render, schemas
+from shared.domain import timeline
 from services.query.reads import Reads
-from services.query.timeline import BadCursor, Filters
+from shared.domain.timeline import BadCursor, Filters
 
 bp = Blueprint("query", __name__)
 _STORIES, _TIMELINE = schemas.StoriesQuery(), schemas.TimelineQuery()

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import threading
 
-from shared import read_model
-from services.query import timeline
-from services.query.timeline import Entry, Filters
+from shared.domain import read_model, timeline
+from shared.domain.timeline import Entry, Filters
 
 _EVENT_FIELDS = {"_id": 0}
 _PUNCTUATION = set("\\^$.|?*+()[]{}-/#&~!\"%',:;<=>@`")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from shared.events import EVENT_TYPES
+from shared.domain.events import EVENT_TYPES
 
 _TEXT = validate.Length(min=1, max=300)
 _AS_OF = ("the timeline as it was known at this time: only what had been ingested by then, with later "

@@ -12,7 +12,7 @@ def run_projector(settings: Settings) -> int:
     # One process, one registry: a PROMETHEUS_MULTIPROC_DIR meant for gunicorn does not apply here
     # (prometheus_client reads it when first imported, hence before the imports below).
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    from shared.bootstrap import open_log, open_projector, open_store
+    from services.bootstrap import open_log, open_projector, open_store
     from shared.logs import configure_logging
     from services.timeline.health import ProjectorMonitor
 

@@ -11,7 +11,7 @@ Exactly-once effect from at-least-once delivery:
   that story is recomputed from its events instead, since the crash may have landed
   between the event write and the summary write.
 
-The document shapes are defined in shared/read_model.py.
+The document shapes are defined in shared/domain/read_model.py.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from pymongo import ReplaceOne, UpdateOne
 
-from shared import events, read_model
+from shared.domain import events, read_model
 from shared.ports import Message
 
 _CHUNK = 200  # bounded bulk_write batches keep MongoDB-wire servers responsive

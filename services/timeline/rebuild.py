@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from shared import read_model
+from shared.domain import read_model
 from services.timeline.projection import Projection
 
 _GENERATION_COUNTER = "latest"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
-from shared import events
+from shared.domain import events
 from shared.ports import Message
 from services.timeline.projection import Projection
 

@@ -29,8 +29,8 @@ from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.structs import TopicPartition
 from werkzeug.serving import make_server
 
-from shared import events, read_model
-from shared.bootstrap import open_log
+from shared.domain import events, read_model
+from services.bootstrap import open_log
 from shared.config import Settings
 from shared.ports import Record
 from services.ingest.app import create_app as ingest_app

@@ -6,7 +6,7 @@ Generations. The projection lives in a numbered generation of collections
 generation from the log while the live one serves, then moves the pointer in one write.
 
 Event document (collection `events_name(g)`, `_id` = event_id): the wire envelope of
-shared.events plus
+shared.domain.events plus
   log        {partition, offset, timestamp_ms}  where it sits in the log
   sort       string, the documented timeline order (see sort_key)
   entry_id   the timeline entry it belongs to: one real-world event reported by several

@@ -2,7 +2,7 @@
 
 An entry is one real-world event: the event documents sharing an `entry_id` (several
 articles may report it). Its position in the documented order is the smallest `sort` key
-of its visible members (see shared.read_model.sort_key); entries are ordered and paged by it.
+of its visible members (see shared.domain.read_model.sort_key); entries are ordered and paged by it.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from shared import read_model
+from shared.domain import read_model
 
 ORDER = ("event time (occurred_at; an undated event sits after the dated events of its publication day), "
          "then publication time, then log position (partition, offset)")
