@@ -15,14 +15,16 @@ one next to the single broker (CLUSTER_PORT = the broker's port + 2) and stops i
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 
 import pytest
+from kafka import KafkaAdminClient
 
 from shared.config import Settings
-from conftest import API_KEY
+from conftest import API_KEY, real_env
 from faults.cluster import NODES, Cluster, Traffic, endless_articles
-from faults.harness import SCALE, InProcessIngest, Rig, report, servers, wait_for
+from faults.harness import SCALE, STORYLINE, InProcessIngest, Rig, report, servers, wait_for
 
 BEFORE_S, DURING_S, AFTER_S = 2 * SCALE, 4 * SCALE, 2 * SCALE  # traffic around each fault
 RATE = 5.0  # articles per second
@@ -198,3 +200,30 @@ def test_network_cut_between_projector_and_cluster(cluster, rig, ingest, corpus,
     assert stalled < len(set(ids)), "the cut should have held events back"
     rig.verify(capsys, "network cut between projector and cluster (TCP proxy)", ids, traffic.accepted, recover)
     rig.verify_log_once_in_order(traffic.posted)
+
+
+def test_a_cluster_smaller_than_the_replication_factor_is_refused(tmp_path):
+    """Topic creation asks for the configured copies; with fewer brokers the command stops with
+    exit 2 and says why (4 is more than the single broker of make test and the cluster of make
+    faults), and creates nothing."""
+    env = {**os.environ, **real_env(), "STORYLINE_REPLICATION_FACTOR": "4", "STORYLINE_MIN_INSYNC_REPLICAS": "2",
+           "STORYLINE_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([str(STORYLINE), "project"], env=env, capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "STORYLINE_REPLICATION_FACTOR=4" in done.stderr and "cannot hold 4 copies" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    admin = KafkaAdminClient(bootstrap_servers=env["STORYLINE_LOG"].removeprefix("kafka://"))
+    try:
+        assert env["STORYLINE_TOPIC"] not in admin.list_topics()
+    finally:
+        admin.close()
+
+
+def test_min_insync_replicas_above_the_factor_is_a_configuration_error(tmp_path):
+    env = {**os.environ, "STORYLINE_REPLICATION_FACTOR": "2", "STORYLINE_MIN_INSYNC_REPLICAS": "3",
+           "STORYLINE_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([str(STORYLINE), "project"], env=env, capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert done.returncode == 2
+    assert "STORYLINE_MIN_INSYNC_REPLICAS=3 is more than STORYLINE_REPLICATION_FACTOR=2" in done.stderr, done.stderr
