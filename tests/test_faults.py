@@ -2,7 +2,9 @@
 
 Scenarios: broker down while articles arrive (outbox), ingest SIGKILLed with a non-empty outbox
 and restarted, store down then back (projector backs off, query answers 503), projector SIGKILL
-mid-stream, same events delivered twice, two projectors with rebalance.
+mid-stream, same events delivered twice, two projectors with rebalance. The last three also run
+on the embedded store (STORYLINE_STORE=embedded), read back through the query service, so they
+hold whatever adapter serves it. Under `make faults` every row runs on the three-broker cluster.
 
 Each scenario prints one row of the table (also written to tests/output/faults.txt):
 `scenario | articles accepted | events expected | events in Kafka | events in the timeline | lost | doubled |
