@@ -6,7 +6,7 @@ KAFKA_PORT ?= 19092
 MONGO_PORT ?= 27018
 export KAFKA_PORT MONGO_PORT
 
-.PHONY: faults soak bench bench-extract bench-real bench-rebuild bench-query tools-check install run test test-only servers-up servers-down clean evaluate
+.PHONY: js-deps faults soak bench bench-extract bench-real bench-rebuild bench-query bench-sse tools-check install run test test-only servers-up servers-down clean evaluate
 
 $(BIN)/storyline: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -32,7 +32,18 @@ tools-check:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "warning: could not install chromium; the page test will say so"; }
 
-test: install tools-check
+# TimelineJS for its browser test, from npm with the committed lock file (tests/js/package-lock.json);
+# never vendored. Re-installed only when the lock file changes.
+JS_DIR := tests/js
+$(JS_DIR)/node_modules/.package-lock.json: $(JS_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "warning: npm is missing; the TimelineJS test will say so"; exit 0; }; \
+	  echo "installing TimelineJS from npm (tests/js)"; \
+	  npm ci --prefix $(JS_DIR) --no-audit --no-fund --loglevel=error \
+	  || echo "warning: npm ci failed in $(JS_DIR); the TimelineJS test will say so"
+
+js-deps: $(JS_DIR)/node_modules/.package-lock.json
+
+test: install tools-check js-deps
 	tools/servers.sh start
 	STORYLINE_TEST_KAFKA=127.0.0.1:$(KAFKA_PORT) STORYLINE_TEST_MONGO=127.0.0.1:$(MONGO_PORT) \
 	  $(BIN)/python -m pytest -p no:cacheprovider -rA $(PYTEST_ARGS); \
@@ -104,6 +115,14 @@ bench-query: install
 	tools/servers.sh start
 	STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench_query \
 	  timeout 600 $(BIN)/python -m bench.query_latency $(BENCH_QUERY_EVENTS); status=$$?; tools/servers.sh stop; exit $$status
+
+# Concurrent SSE clients one query replica (deploy/gunicorn/query.conf.py) holds with delivery p99 < 1 s,
+# on the test MongoDB-wire server; SSE_LEVELS sets the client counts tried.
+SSE_LEVELS ?= 50,100,200,300,400
+bench-sse: install
+	tools/servers.sh start
+	STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench_sse \
+	  timeout 900 $(BIN)/python -m bench.sse $(SSE_LEVELS); status=$$?; tools/servers.sh stop; exit $$status
 
 # bench-observability: what request ids, metrics and the JSON access line add per request.
 bench-observability: install

@@ -1,5 +1,5 @@
 """The `storyline` command: extract, serve (all three on the embedded default), project, and the
-timeline's tools: rebuild, dlq, replay."""
+timeline's tools: rebuild, dlq, replay; import loads an archive through the ingest API."""
 from __future__ import annotations
 
 import argparse
@@ -159,6 +159,12 @@ def cmd_dlq(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from services import importer
+
+    return importer.main(args)
+
+
 def cmd_replay(args) -> int:
     from services.bootstrap import open_log, open_store
     from services.timeline import replay
@@ -244,6 +250,15 @@ def main(argv=None) -> int:
     p.add_argument("--out", help="file for the JSON Lines (default stdout)")
     p.add_argument("--into", metavar="STORE_URL", help="project into this scratch store (mongodb://…/db or file:///dir)")
     p.set_defaults(func=cmd_replay)
+    p = sub.add_parser("import", help="post an archive of articles (JSON Lines, JSON array, folder, -) to ingest, resumably")
+    p.add_argument("sources", nargs="+", metavar="FILE|DIR|-")
+    p.add_argument("--ingest", metavar="URL", help="ingest service (default http://127.0.0.1:$STORYLINE_INGEST_PORT)")
+    p.add_argument("--concurrency", type=int, default=4, help="requests in flight (default 4)")
+    p.add_argument("--state", default="import-state.jsonl", help="accepted articles, skipped on a rerun")
+    p.add_argument("--rejects", default="import-rejects.jsonl", help="each refused line with the service's reason")
+    p.add_argument("--allow-rejects", action="store_true", help="exit 0 even when articles were rejected")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_import)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

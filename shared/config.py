@@ -24,6 +24,33 @@ def _int(env, name: str, default: int, lo: int = 1, hi: int = 65535) -> int:
     return value
 
 
+def _seconds(env, name: str, default: float, lo: float, hi: float) -> float:
+    raw = env.get(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number of seconds") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name}={value} is outside {lo}..{hi}")
+    return value
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """Server-Sent Events of the query service (services/query/live.py)."""
+    heartbeat_s: float = 15.0       # a comment line this often keeps proxies from closing an idle stream
+    max_stream_s: float = 300.0     # then the stream ends and the client reconnects with Last-Event-ID
+    max_clients: int = 200          # open streams per process; more get 503 with Retry-After
+    poll_s: float = 0.25            # how often the process looks for newly projected changes
+
+    @classmethod
+    def from_env(cls, env) -> "LiveSettings":
+        return cls(heartbeat_s=_seconds(env, "STORYLINE_SSE_HEARTBEAT_SECONDS", 15.0, 0.1, 3600),
+                   max_stream_s=_seconds(env, "STORYLINE_SSE_MAX_STREAM_SECONDS", 300.0, 0.1, 86400),
+                   max_clients=_int(env, "STORYLINE_SSE_MAX_CLIENTS", 200, 1, 100000),
+                   poll_s=_seconds(env, "STORYLINE_SSE_POLL_SECONDS", 0.25, 0.01, 60))
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: str
@@ -39,6 +66,7 @@ class Settings:
     projector_port: int = 8003
     lag_interval_s: int = 5
     log_level: str = "INFO"
+    live: LiveSettings = LiveSettings()
     # copies of each partition, and how many must hold a write before acks=all succeeds
     replication_factor: int = 1
     min_insync_replicas: int = 1
@@ -72,6 +100,7 @@ class Settings:
             projector_port=_int(env, "STORYLINE_PROJECTOR_PORT", 8003, 0),
             lag_interval_s=_int(env, "STORYLINE_LAG_INTERVAL_SECONDS", 5, 1, 3600),
             log_level=_log_level(env),
+            live=LiveSettings.from_env(env),
             **_replication(env),
         )
 

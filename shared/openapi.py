@@ -36,13 +36,15 @@ class ErrorSchema(Schema):
 def doc(summary: str, *, tags=(), query: type[Schema] | None = None, body: type[Schema] | None = None,
         response: type[Schema] | None = None, status: int = 200, content: dict | None = None,
         errors: tuple[int, ...] = (), headers: dict | None = None, conditional: bool = False,
-        description: str | None = None):
+        description: str | None = None, extra_parameters: list[dict] | None = None):
     """Describe a view for the OpenAPI document. `content` maps media types to schemas when the
-    answer is not (only) JSON; `headers` name response headers; `conditional` adds If-None-Match/304."""
+    answer is not (only) JSON; `headers` name response headers; `conditional` adds If-None-Match/304;
+    `extra_parameters` are OpenAPI parameter objects added as they are (request headers)."""
     def mark(view):
         view.openapi = dict(summary=summary, tags=list(tags), query=query, body=body, response=response,
                             status=status, content=content, errors=errors, headers=headers or {},
-                            conditional=conditional, description=description)
+                            conditional=conditional, description=description,
+                            extra_parameters=list(extra_parameters or ()))
         return view
     return mark
 
@@ -51,6 +53,7 @@ def _operation(endpoint: str, path_params: list[str], op: dict) -> dict:
     params = [{"in": "path", "name": p, "required": True, "schema": {"type": "string"}} for p in path_params]
     if op["query"] is not None:
         params.append({"in": "query", "schema": op["query"]})
+    params += op.get("extra_parameters") or []
     if op["conditional"]:
         params.append({"in": "header", "name": "If-None-Match", "required": False, "schema": {"type": "string"},
                        "description": "an ETag from an earlier answer: 304 while it still holds"})

@@ -24,7 +24,9 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory, corpus):
     system = System(real_env() | {"STORYLINE_DATA_DIR": str(tmp_path_factory.mktemp("fuzz")),
-                                  "STORYLINE_API_KEYS": API_KEY})
+                                  "STORYLINE_API_KEYS": API_KEY,
+                                  # SSE streams end quickly here, so each generated request gets its whole answer
+                                  "STORYLINE_SSE_MAX_STREAM_SECONDS": "0.2"})
     seed = next(a for a in corpus["articles"] if a["id"] == "seed")
     posted = system.post({k: seed[k] for k in ("id", "url", "title", "body", "published_at", "outlet")}
                          | {"story_id": seed["story"]})
@@ -81,4 +83,9 @@ def test_ingest_never_answers_5xx(fuzzed, capsys):
 def test_query_never_answers_5xx(fuzzed, capsys):
     seen = _fuzz(fuzzed.query_url)
     _summary(capsys, "query", seen)
-    assert len({op for op, _ in seen}) >= 4
+    operations = {op for op, _ in seen}
+    assert len(operations) >= 4
+    # the live streams and the feed are fuzzed too, and answered (200) for valid requests
+    for op in ("GET /v1/events", "GET /v1/stories/{story_id}/events", "GET /v1/stories/{story_id}/feed.atom"):
+        assert op in operations, op
+    assert ("GET /v1/events", 200) in seen and ("GET /v1/stories/{story_id}/events", 200) in seen

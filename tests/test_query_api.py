@@ -434,7 +434,13 @@ def test_openapi_documents_both_services(loaded):
     assert "provenance" in query["components"]["schemas"][entry_ref]["properties"]
     assert set(query["paths"]) == {"/healthz", "/readyz", "/v1/stories", "/v1/stories/{story_id}",
                                    "/v1/stories/{story_id}/timeline", "/v1/stories/{story_id}/narrative",
-                                   "/v1/stories/{story_id}/timelinejs"}
+                                   "/v1/stories/{story_id}/timelinejs", "/v1/stories/{story_id}/events",
+                                   "/v1/events", "/v1/stories/{story_id}/feed.atom"}
+    live = query["paths"]["/v1/stories/{story_id}/events"]["get"]
+    assert set(live["responses"]["200"]["content"]) == {"text/event-stream"}
+    assert "Last-Event-ID" in {p["name"] for p in live["parameters"]} and "entry_corrected" in live["description"]
+    assert set(query["paths"]["/v1/stories/{story_id}/feed.atom"]["get"]["responses"]["200"]["content"]) == {
+        "application/atom+xml"}
     narrative = query["paths"]["/v1/stories/{story_id}/narrative"]["get"]["responses"]["200"]["content"]
     assert set(narrative) == {"text/markdown", "text/plain"}
     stories = {p["name"] for p in query["paths"]["/v1/stories"]["get"]["parameters"]}

@@ -15,7 +15,7 @@ from services.bootstrap import Settings, open_store
 from shared.http import InvalidParameters, error, health_blueprint, install_error_handlers, query_args
 from shared.observability import instrument
 from shared.openapi import doc, install_openapi
-from services.query import render, schemas
+from services.query import atom, live, render, schemas
 from shared.domain import timeline
 from services.query.reads import Reads
 from shared.domain.timeline import BadCursor, Filters
@@ -202,6 +202,8 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
     app.extensions["storyline.reads"] = reads
     app.register_blueprint(health_blueprint(db.list_collection_names, "store"))
     app.register_blueprint(bp)
+    app.register_blueprint(atom.bp)
+    live.install(app, reads, settings)  # SSE; its poller starts with the first stream
     install_openapi(app, "Storyline query API", "1", _DESCRIPTION)
     install_error_handlers(app)
     instrument(app, "query")

@@ -106,6 +106,7 @@ class Projection:
                 ev["sort"] = read_model.sort_key(ev)
                 ev["entry_id"] = read_model.entry_id_for(ev)
                 ev["status"], ev["history"] = "active", []
+                ev["change_offset"] = msg.offset  # later, its latest correction's offset (live updates)
                 out.findings.append(ev)
                 batch_ids.add(ev["event_id"])
         return out
@@ -146,14 +147,16 @@ class Projection:
         changes = {} if retract else dict(d.get("changes") or {})
         previous = {k: target.get(k) for k in changes}
         previous["status"] = target.get("status", "active")
-        new = {**changes, "status": "retracted" if retract else "corrected"}
+        new = {**changes, "status": "retracted" if retract else "corrected",
+               "change_offset": max(change["log"]["offset"], target.get("change_offset", -1))}
         merged = {**target, **changes}
         new["sort"] = read_model.sort_key(merged)
         new["entry_id"] = read_model.entry_id_for(merged)
         previous.update(sort=target.get("sort"), entry_id=target.get("entry_id"))
         record = {"change_id": change["event_id"], "kind": "retracted" if retract else "corrected",
                   "recorded_at": change["recorded_at"], "changes": changes, "previous": previous,
-                  "reason": d.get("reason"), "editor": change["actor"]["name"] if change.get("actor") else None}
+                  "reason": d.get("reason"), "editor": change["actor"]["name"] if change.get("actor") else None,
+                  "log": {"partition": change["log"]["partition"], "offset": change["log"]["offset"]}}
         # The $ne guard makes a redelivered change a no-op even if two projectors race.
         self.c.events.update_one({"_id": target["_id"], "history.change_id": {"$ne": change["event_id"]}},
                                  {"$set": new, "$push": {"history": record}})

@@ -14,7 +14,11 @@ shared.domain.events plus
   status     "active" | "corrected" | "retracted"
   history    [{change_id, kind: "corrected"|"retracted", recorded_at, changes, previous, reason, editor}]
              oldest first; `previous` holds the values `changes` replaced, so a reader can
-             undo the changes recorded after a given time ("as known at").
+             undo the changes recorded after a given time ("as known at"); each record also
+             has `log` {partition, offset}: where the change sits in the log
+  change_offset  the log offset of the last change applied to the event: its own offset,
+             then its latest correction's (a story lives on one partition, so this orders
+             the story's changes; the live updates of services/query/changes.py read it)
 
 Story document (collection `stories_name(g)`, `_id` = story_id): title, participants
 [{name, kind, roles}], counts {event_type: n} (active events only), event_count,

@@ -1,6 +1,13 @@
-"""Resolve relative date phrases against the article's publication time.
+"""Resolve relative date phrases against the article's publication time, and date each finding.
 
-Past events are never dated after publication; an unresolvable phrase leaves the date unknown.
+Past events are never dated after publication; an unresolvable phrase leaves the date unknown,
+and an event the text does not date stays undated (never the publication date).
+
+`resolve(text, published)` reads one phrase's worth of text; `date_findings(findings, doc,
+published)` (the post-pass) chooses the text for each event: the cue's own clause (its
+prepositional and adverbial time modifiers: "denied the claim on Tuesday"), then its sentence
+without the reported claim ("alleged that ... in August" dates the conduct, not the claim) and
+without quotations, then the next sentence of the paragraph when it elaborates the same event.
 """
 from __future__ import annotations
 
@@ -129,3 +136,244 @@ def resolve(sentence: str, published: datetime, anchor: str | None = None) -> tu
     rank = {"day": 0, "week": 1, "month": 2, "year": 3}
     _, value, precision = min(hits, key=lambda h: (rank[h[2]], h[0]))
     return value, precision
+
+
+
+# clauses under the cue that are not the cue's own: what was claimed, what else happened
+_CLAUSAL = {"ccomp", "xcomp", "advcl", "relcl", "acl", "conj", "parataxis", "csubj", "pcomp", "appos"}
+_KEEP_VERBAL = {"aux", "auxpass", "neg", "prt"}
+_RANK = {"day": 0, "week": 1, "month": 2, "year": 3}
+
+
+def _clause_tokens(tok):
+    """The cue's own simple clause: it and its modifiers, stopping at embedded clauses."""
+    out, stack = [], [tok]
+    while stack:
+        t = stack.pop()
+        out.append(t)
+        for c in t.children:
+            if c.dep_ in _CLAUSAL or (c.pos_ in ("VERB", "AUX") and c.dep_ not in _KEEP_VERBAL):
+                continue
+            stack.append(c)
+    return sorted(out, key=lambda t: t.i)
+
+
+def _text(tokens, quoted) -> str:
+    """The tokens as text, spaced as in the article ("2025-10-07" stays one date)."""
+    out, prev = [], None
+    for t in tokens:
+        if any(a <= t.idx < b for a, b in quoted):
+            continue
+        if prev is not None and not (prev.i + 1 == t.i and not prev.whitespace_):
+            out.append(" ")
+        out.append(t.text)
+        prev = t
+    return "".join(out)
+
+
+_RECENT_DAY = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
+                         r"last night|this morning)\b", re.I)
+
+
+def _gerund_tokens(tok):
+    """The gerund complement of a cue ("accused X of ignoring ..."), as token indices."""
+    out = set()
+    for c in tok.children:
+        if c.dep_ == "prep" and any(g.dep_ == "pcomp" for g in c.children):
+            out.update(t.i for t in c.subtree)
+    return out
+
+
+def _claim_tokens(tok):
+    """What the cue reports (its clausal complements), which a sentence-level date must skip."""
+    skip = set()
+    for c in tok.children:
+        if c.dep_ in ("ccomp", "xcomp", "pcomp") or (c.dep_ == "prep" and any(
+                g.dep_ == "pcomp" for g in c.children)):
+            skip.update(t.i for t in c.subtree)
+    return skip
+
+
+# how a later sentence can tell the same event again: its verbs and the nouns naming it
+TYPE_VERBS = {
+    "complaint_filed": {"file", "lodge", "submit", "make", "send", "report", "refer", "bring"},
+    "post_deleted": {"delete", "remove", "take", "pull", "scrub", "wipe", "erase"},
+    "allegation_made": {"make", "allege", "accuse", "claim", "say", "tell", "write", "level", "repeat"},
+    "rebuttal_given": {"deny", "reject", "dismiss", "dispute", "rebut", "refute", "say", "tell", "defend"},
+}
+EVENT_NOUNS = {
+    "complaint_filed": {"complaint", "grievance", "petition", "referral", "report"},
+    "post_deleted": {"post", "tweet", "video", "clip", "message", "photo", "picture", "entry", "page", "comment",
+                     "it", "story", "update", "blog"},
+    "allegation_made": {"claim", "claims", "allegation", "allegations", "accusation", "accusations", "charge",
+                        "remarks", "comments"},
+    "rebuttal_given": {"denial", "claim", "claims", "allegation", "allegations", "accusation", "accusations"},
+}
+
+
+def date_findings(findings, doc, published: datetime, entities=None) -> None:
+    """Set occurred_at / occurred_precision on each finding from the text around its cue:
+    its clause, its sentence, the next sentence of its paragraph; failing those, a later
+    sentence (same or next paragraph) that tells the same event again ("The complaint,
+    submitted last Friday, ..."); failing that, the event it is part of ("filed a complaint
+    ..., alleging that ..." dates the allegation with the complaint)."""
+    import re as _re
+
+    body = doc.text
+    quoted = [(m.start(), m.end()) for m in _re.finditer(r"[\"“][^\"“”]*[\"”]", body)]
+    paragraphs = [0] + [m.end() for m in _re.finditer(r"\n+", body)]
+    spans = {(m["char_start"], m["char_end"]) for f in findings for m in (f.mentions or [])}
+    anchors = _anchors(doc, published, quoted)
+    for f in findings:
+        found = []
+        mentions = f.mentions or [{"char_start": f.char_start, "char_end": f.char_end}]
+        cues = list(f.cue_tokens or []) + [None] * len(mentions)
+        for order, (m, ci) in enumerate(zip(mentions, cues)):
+            a, b = m["char_start"], m["char_end"]
+            sent = doc.char_span(a, b, alignment_mode="expand")
+            if sent is None:
+                continue
+            anchor = _anchor_before(anchors, a)
+            cue = doc[ci] if ci is not None and 0 <= ci < len(doc) else None
+            if cue is not None and cue.pos_ in ("VERB", "AUX"):
+                when = resolve(_text(_clause_tokens(cue), quoted), published, anchor)
+                if when[0]:
+                    found.append((0, _RANK[when[1]], order, when))
+                    continue
+            skip = _claim_tokens(cue) if cue is not None else set()
+            when = resolve(_text([t for t in sent if t.i not in skip], quoted), published, anchor)
+            if not when[0] and cue is not None:
+                # "accused X of ignoring warnings on Wednesday": a day of the last week at the end
+                # of a gerund goes with the accusation; a year or month there dates the conduct
+                gerund = _text([t for t in sent if t.i in _gerund_tokens(cue)], quoted)
+                if _RECENT_DAY.search(gerund):
+                    when = resolve(gerund, published, anchor)
+            if when[0]:
+                found.append((1, _RANK[when[1]], order, when))
+                continue
+            nxt = _next_sentence(doc, b, paragraphs, spans)
+            if nxt is not None:
+                when = resolve(_text(_setting_tokens(nxt.root), quoted), published,
+                               _anchor_before(anchors, nxt.start_char))
+                if when[0]:
+                    found.append((2, _RANK[when[1]], order, when))
+        if not found and entities is not None:
+            when = _retold(f, doc, published, entities, paragraphs, quoted, anchors)
+            if when is not None:
+                found.append((3, _RANK[when[1]], 0, when))
+        best = min(found)[3] if found else (None, None)
+        f.occurred_at, f.occurred_precision = best
+    _dated_by_enclosing_event(findings, doc)
+
+
+def _anchors(doc, published, quoted):
+    """(sentence start, the last date that sentence resolves to), in order: for "the next day"."""
+    out, anchor = [], None
+    for sent in doc.sents:
+        when = resolve(_text(list(sent), quoted), published, anchor)
+        if when[0]:
+            anchor = when[0]
+            out.append((sent.start_char, anchor))
+    return out
+
+
+def _anchor_before(anchors, char: int):
+    prior = [d for at, d in anchors if at < char]
+    return prior[-1] if prior else None
+
+
+def _retold(f, doc, published, entities, paragraphs, quoted, anchors):
+    """The date of a later sentence, in the mention's paragraph or the next, that tells the
+    event again: a verb of the event's kind whose subject is the actor ("Brennock removed it
+    on Saturday", "Chebet made the claim on Tuesday") or whose object, or the noun it
+    describes, names the event ("The complaint, submitted last Friday")."""
+    import bisect as _bisect
+
+    verbs, nouns = TYPE_VERBS.get(f.event_type, set()), EVENT_NOUNS.get(f.event_type, set())
+    actor = entities.match(f.actor["name"])
+    first = min(m["char_start"] for m in f.mentions) if f.mentions else f.char_start
+    para = _bisect.bisect_right(paragraphs, first) - 1
+    last_para_end = paragraphs[para + 2] if para + 2 < len(paragraphs) else len(doc.text)
+    for sent in doc.sents:
+        if sent.start_char <= first or sent.start_char >= last_para_end:
+            continue
+        for v in sent:
+            if v.pos_ not in ("VERB", "AUX") or any(a <= v.idx < b for a, b in quoted):
+                continue
+            if _lemma(v) not in verbs:
+                continue
+            subj = [c for c in v.children if c.dep_ in ("nsubj", "nsubjpass")]
+            objs = [c for c in v.children if c.dep_ in ("dobj", "nsubjpass")]
+            by_actor = bool(subj) and actor is not None and entities.resolve(subj[0]) is actor
+            names_event = any(o.lower_ in nouns for o in objs) or (v.dep_ == "acl" and v.head.lower_ in nouns)
+            if not by_actor and not (names_event and (not subj or subj[0].dep_ == "nsubjpass")):
+                continue
+            if f.event_type in ("allegation_made", "rebuttal_given") and not by_actor:
+                continue  # a claim or denial is the speaker's act: the speaker must be named
+            when = resolve(_text(_setting_tokens(v), quoted), published, _anchor_before(anchors, sent.start_char))
+            if when[0]:
+                return when
+    return None
+
+
+def _setting_tokens(v):
+    """The verb's own clause plus where and when it was said: a participial opener
+    ("Speaking on Tuesday, X said"), a participle in its prepositions ("in an interview
+    published on Sunday")."""
+    toks = list(_clause_tokens(v))
+    for c in v.children:
+        if c.dep_ == "advcl" and c.tag_ == "VBG" and c.i < v.i:
+            toks.extend(c.subtree)
+        if c.dep_ == "prep":
+            for p in c.children:
+                for a in p.children:
+                    if a.dep_ == "acl" and a.tag_ == "VBN":
+                        toks.extend(a.subtree)
+    return sorted(set(toks), key=lambda t: t.i)
+
+
+def _lemma(tok) -> str:
+    from lemminflect import getLemma
+
+    found = getLemma(tok.lower_, upos="VERB")
+    return found[0] if found else tok.lower_
+
+
+def _dated_by_enclosing_event(findings, doc) -> None:
+    """'filed a complaint ..., alleging that ...': an undated event whose cue hangs from
+    another event's cue (a participle, a purpose clause) happened with it."""
+    by_cue = {}
+    for f in findings:
+        for ci in f.cue_tokens or []:
+            if ci is not None and f.occurred_at:
+                by_cue[ci] = f
+    for f in findings:
+        if f.occurred_at:
+            continue
+        for ci in f.cue_tokens or []:
+            if ci is None or not 0 <= ci < len(doc):
+                continue
+            tok = doc[ci]
+            if tok.dep_ in ("advcl", "xcomp", "conj") and tok.head.i in by_cue:
+                host = by_cue[tok.head.i]
+                f.occurred_at, f.occurred_precision = host.occurred_at, host.occurred_precision
+                break
+def _next_sentence(doc, end: int, paragraphs: list[int], spans):
+    """The sentence after a mention, in the same paragraph, that is no other event's mention."""
+    import bisect as _bisect
+
+    rest = doc.text[end:]
+    stripped = len(rest) - len(rest.lstrip(" "))
+    start = end + stripped
+    if start >= len(doc.text) or doc.text[start:start + 1] == "\n":
+        return None
+    if _bisect.bisect_right(paragraphs, start) != _bisect.bisect_right(paragraphs, max(0, end - 1)):
+        return None
+    span = doc.char_span(start, len(doc.text), alignment_mode="expand")
+    if span is None:
+        return None
+    first = span[0]
+    sent = first.sent
+    if any(a <= sent.start_char < b or sent.start_char <= a < sent.end_char for a, b in spans):
+        return None
+    return sent

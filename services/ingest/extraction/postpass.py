@@ -1,0 +1,34 @@
+"""The last step of extraction: quotes, dates and summaries of the findings detection produced.
+
+Interface (what detection hands over, what this sets):
+  complete(findings, doc, body, published) -> findings, the same objects, updated in place.
+  * reads, per Finding: `event_type`, `actor` {name, kind}, `target`, `details`, `sentence`,
+    `char_start`/`char_end` (the first mention), `mentions` (each {sentence, char_start,
+    char_end}), `cue_tokens` (token index of the cue predicate in `doc`, one per mention,
+    None where a pattern found it without the parse);
+  * `doc` is the spaCy parse of `body`; `published` the article's publication time (aware);
+  * sets `quote` (quotes.py), `occurred_at` + `occurred_precision` (dates.py) and `summary`
+    (summaries.py). The entities it resolves speakers and pronouns to are the findings'
+    actors and targets plus the names the parse finds (entities.py).
+Detection's own values of these four fields are overwritten: this pass owns them.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from spacy.tokens import Doc
+
+from services.ingest.extraction import dates, quotes, summaries
+from services.ingest.extraction.speakers import Entities
+
+
+def complete(findings: list, doc: Doc, body: str, published: datetime) -> list:
+    if not findings:
+        return findings
+    if doc.text != body:
+        raise ValueError("postpass: the parse is not of this body")
+    entities = Entities(doc, findings)
+    quotes.attach(findings, doc, entities)
+    dates.date_findings(findings, doc, published, entities)
+    summaries.write(findings, doc)
+    return findings

@@ -1,0 +1,319 @@
+"""The parties an article names, their mentions, and what a pronoun or a description refers to.
+
+Built from the findings (actors and targets are the entities that matter) and the parse
+(spaCy's PERSON / ORG spans name the others, so a quotation by a bystander is not given to
+an actor). Pure: takes a parsed doc and names, does no I/O.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc, Span, Token
+
+_ORG_LABELS = {"ORG", "NORP", "FAC", "GPE"}
+# nouns that speak for someone else: "a spokesperson for X", "X's lawyers", "a statement from X"
+PROXY_NOUNS = {"spokesperson", "spokesman", "spokeswoman", "representative", "lawyer", "lawyers", "solicitor",
+               "solicitors", "statement", "spokespeople", "office", "aide", "aides", "attorney", "attorneys",
+               "counsel", "press", "officer", "release", "letter", "post", "source", "sources", "team"}
+_ORG_NOUNS = {"company", "firm", "group", "organisation", "organization", "body", "council", "club", "trust",
+              "party", "campaign", "agency", "department", "ministry", "union", "charity", "school", "board",
+              "business", "operator", "retailer", "bank", "developer", "network", "broadcaster", "publisher",
+              "authority", "government", "university", "hospital", "airline", "employer", "insurer", "chain",
+              "supplier", "platform", "newspaper", "station", "association", "federation", "studio", "label",
+              "force", "service", "commission", "committee", "coalition", "league", "brand", "consultancy",
+              "regulator", "watchdog", "museum", "festival", "orchestra", "band", "team", "office", "outlet"}
+_PERSON_PRONOUNS = {"he", "she", "him", "her", "his"}
+_ORG_PRONOUNS = {"it", "its"}
+_GROUP_PRONOUNS = {"they", "we", "them", "their"}
+
+
+def norm(name: str) -> str:
+    name = name.lower().replace("’", "'")
+    name = re.sub(r"^(?:the|a|an)\s+", "", name.strip())
+    return re.sub(r"'s$", "", re.sub(r"\s+", " ", name))
+
+
+_ORG_NAME = re.compile(r"\b(?:LLP|Ltd|Limited|Inc|Plc|PLC|LLC|GmbH|AG|SA|Group|Records|Holdings|Partners|"
+                       r"Associates|Trust|Council|Party|Union|Association|Commission|Committee|Authority|"
+                       r"Board|Agency|Department|Ministry|University|College|School|Hospital|Club|Society|"
+                       r"Foundation|Institute|Corporation|Company|Co|Bank|Court|Police|Service|Services|Office|"
+                       r"Federation|Coalition|League|Network|Media|News|Pictures|Studios|Films|Energy|Foods|FC|United|City|"
+                       r"Town|Athletic|Rovers|Wanderers|Albion|Line|Lines|Labs|Airways|Airlines|Systems|Technologies|"
+                       r"Solutions|Live|Productions|Press|campaign|team|Textiles|Fashion|Motors|Brewing|Brewery|Logistics|"
+                       r"Mining|Pharmaceuticals|Insurance|Capital|Construction|Homes|Housing|Hotels|Retail|Stores|"
+                       r"Supermarkets|Airport|Railways?|Water|Telecom|Broadcasting|Publishing|Games|Studio|Wind|"
+                       r"Power|Gas|Oil|Steel|Farms|Dairies|Bakery|Kitchen|Restaurants?|Cafe|Gallery|Museum|Theatre|"
+                       r"Orchestra|Festival|Academy|Centre|Center|Clinic|Surgery|Practice|Chambers|Estates?)$")
+
+
+_TITLED = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame|Lord|Lady)\.?\s")
+
+
+@dataclass
+class Speaker:
+    """Who spoke last, and as what the text introduced them (for "she said", "the firm said")."""
+    entity: Entity
+    surface: str | None
+    paragraph: int
+
+
+@dataclass
+class Entity:
+    name: str  # as the findings give it, or as spaCy found it
+    kind: str  # person | organisation
+    actor: bool  # an actor of some finding
+    aliases: set = field(default_factory=set)  # other forms of the name ("Ostrander", "Raymond Ostrander")
+
+    @property
+    def words(self) -> list[str]:
+        return norm(self.name).split()
+
+    def forms(self) -> list[list[str]]:
+        return [self.words] + [norm(a).split() for a in self.aliases]
+
+
+class Entities:
+    """The article's parties and where each is mentioned (character offsets into the body)."""
+
+    def __init__(self, doc: Doc, findings):
+        self.doc = doc
+        self.items: list[Entity] = []
+        # whom a named person speaks for: "union president X", "the company's chief executive, X"
+        self.employer: dict[int, Entity] = {}
+        for f in findings:
+            self._add(f.actor["name"], f.actor.get("kind", "person"), actor=True)
+        for f in findings:
+            if f.target and f.target.get("name"):
+                self._add(f.target["name"], f.target.get("kind", "person"), actor=False)
+        for ent in doc.ents:
+            if ent.label_ in ("PERSON", "ORG"):
+                toks = [t for t in ent if t.dep_ not in ("det", "case", "punct")]
+                if not toks or not toks[0].text[:1].isupper():
+                    continue
+                text = doc[toks[0].i:toks[-1].i + 1].text
+                # an acronym is a body, whatever the small model says
+                kind = "person" if ent.label_ == "PERSON" and not all(t.text.isupper() for t in toks) else \
+                    "organisation"
+                if self.match(text) is None:
+                    self._add(text, kind, actor=False)
+        self._vote_kinds(doc)
+        quoted = [(m.start(), m.end()) for m in re.finditer(r"[\"“][^\"“”\n]*[\"”]", doc.text)]
+        # names inside quotation marks are what someone said, not who is speaking
+        self.mentions: list[tuple[int, Entity]] = sorted(
+            (m for m in self._mentions() if not any(a < m[0] < b for a, b in quoted)), key=lambda m: m[0])
+        self._starts = [m[0] for m in self.mentions]
+
+    def _vote_kinds(self, doc: Doc) -> None:
+        """Person or organisation by what the parse calls the entity's mentions (the findings'
+        kinds are a guess from the name alone); a name's own shape ("... Ltd", "Dr ...") wins."""
+        votes: dict[int, list[int]] = {}
+        for ent in doc.ents:
+            if ent.label_ in ("PERSON", "ORG"):
+                e = self.match(ent.text)
+                if e is not None:
+                    votes.setdefault(id(e), [0, 0])[0 if ent.label_ == "PERSON" else 1] += 1
+        for e in self.items:
+            people, orgs = votes.get(id(e), (0, 0))
+            if _ORG_NAME.search(e.name):
+                e.kind = "organisation"
+            elif _TITLED.match(e.name):
+                e.kind = "person"
+            elif people and people >= orgs:
+                e.kind = "person"  # the small model calls many people ORG, few bodies PERSON
+
+    def _add(self, name: str, kind: str, actor: bool) -> None:
+        known = self.match(name)
+        short_org = known is not None and known.kind == "organisation" and len(norm(name).split()) < len(
+            known.words) and known.words[:len(norm(name).split())] == norm(name).split()
+        if known is not None and (norm(known.name) == norm(name) or short_org or (
+                known.kind == "person" == kind and norm(known.name).split()[-1] == norm(name).split()[-1])):
+            # one person under a full and a short name: one entity with both forms
+            known.actor = known.actor or actor
+            if len(name) > len(known.name) and not actor:
+                known.aliases.add(name)
+            elif name != known.name:
+                known.aliases.add(name)
+            return
+        if _ORG_NAME.search(name):
+            kind = "organisation"
+        elif _TITLED.match(name):
+            kind = "person"
+        self.items.append(Entity(name, "person" if kind == "person" else "organisation", actor))
+
+    def _mentions(self):
+        body = self.doc.text
+        for e in self.items:
+            forms = {e.name, *e.aliases}
+            if e.kind == "person":
+                forms.add(e.name.split()[-1])
+            elif len(e.name.split()) > 1 and len(e.name.split()[0]) > 3 and e.name[:1].isupper():
+                first, second = e.name.split()[:2]
+                # the first word alone stands for the organisation when the text uses it so
+                if re.search(r"(?<![\w-])%s(?!\s+%s)(?![\w-])" % (re.escape(first), re.escape(second)), body):
+                    forms.add(first)
+            for form in forms:
+                for m in re.finditer(r"(?<![\w-])%s(?![\w-])" % re.escape(form), body):
+                    yield m.start(), e
+
+    def match(self, phrase: str) -> Entity | None:
+        """The entity a name phrase ("Transport Minister Raymond Ostrander", "Ostrander",
+        "the Oakline trust") refers to; actors first, then the longest name."""
+        p = norm(phrase)
+        if not p:
+            return None
+        pw = p.split()
+        exact = [e for e in self.items if any(" ".join(ew) == p for ew in e.forms())]
+        if exact:  # the name as written beats a longer name that contains it
+            return max(exact, key=lambda e: e.actor)
+        best = None
+        for e in self.items:
+            for ew in e.forms():
+                n = " ".join(ew)
+                hit = (n == p or (len(ew) > 1 and f" {n} " in f" {p} ") or (len(pw) > 1 and f" {p} " in f" {n} ")
+                       or (e.kind == "person" and pw[-1] == ew[-1] and len(pw) <= 2)
+                       # "Corvane" for "Corvane Textiles": an organisation by its first name
+                       or (e.kind == "organisation" and len(pw) == 1 and len(ew) > 1 and pw[0] == ew[0]
+                           and phrase.strip()[:1].isupper() and len(pw[0]) > 3))
+                if hit and (best is None or (e.actor, len(ew)) > (best.actor, len(best.words))):
+                    best = e
+        return best
+
+    def before(self, char: int, kinds: set[str], head: str | None = None) -> Entity | None:
+        """The nearest entity of one of `kinds` mentioned before `char` (whose name contains
+        `head`, when given: "the trust" -> "... Trust")."""
+        i = bisect.bisect_left(self._starts, char) - 1
+        while i >= 0:
+            _, e = self.mentions[i]
+            if e.kind in kinds and (head is None or any(head in w for w in e.forms())):
+                return e
+            i -= 1
+        return None
+
+    def resolve(self, tok: Token, at: int | None = None, last: "Speaker | None" = None) -> Entity | None:
+        """The entity a subject token refers to: a name, a proxy ("a spokesperson for X", "X's
+        lawyers"), or, for a pronoun or a description, the last speaker when that speaker was
+        introduced as the same kind of thing ("A spokeswoman said ... she said"), else the nearest
+        earlier mention. `at`: where to look back from (a tail attribution looks back from the
+        quotation's start, so names inside the quotation do not count)."""
+        at = tok.idx if at is None else at
+        lower = tok.lower_
+        if tok.pos_ == "PRON":
+            surface = "person" if lower in _PERSON_PRONOUNS else "organisation" if lower in _ORG_PRONOUNS else None
+            if lower not in _PERSON_PRONOUNS | _ORG_PRONOUNS | _GROUP_PRONOUNS:
+                return None
+            if last is not None and (surface is None or last.surface == surface):
+                return last.entity
+            if lower in _PERSON_PRONOUNS:
+                return self.before(at, {"person"})
+            if lower in _ORG_PRONOUNS:
+                return self.before(at, {"organisation"})
+            return self.before(at, {"organisation"}) or self.before(at, {"person"})
+        if lower in PROXY_NOUNS:
+            for c in tok.children:
+                if c.dep_ == "poss":
+                    return self.resolve(c, at, last)
+                if c.dep_ == "prep" and c.lower_ in ("for", "of", "from", "at"):
+                    for p in c.children:
+                        if p.dep_ == "pobj":
+                            return self.resolve(p, at, last)
+        for app in (c for c in tok.children if c.dep_ == "appos"):
+            if app.pos_ == "PROPN":
+                hit = self.match(_phrase(app))
+                if hit:
+                    self._note_employer(hit, tok, at)
+                    return hit
+        if lower in PROXY_NOUNS:
+            for c in tok.children:  # "the Acme spokesperson", "a party spokesman"
+                if c.dep_ in ("compound", "nmod", "amod") and c.pos_ == "PROPN":
+                    return self.match(_phrase(c))
+                if c.dep_ in ("compound", "nmod") and c.pos_ == "NOUN":
+                    return self.before(at, {"organisation"}, head=c.lower_) or self.before(at, {"organisation"})
+            if lower == "statement":
+                return None
+            if last is not None:
+                return last.entity  # "Acme rejected the claims. A spokesman said ...": for who spoke last
+            return self.before(at, {"organisation"})
+        if tok.pos_ == "PROPN":
+            hit = self.match(_phrase(tok))
+            if hit is not None:
+                for c in tok.doc[tok.left_edge.i:tok.i]:
+                    if c.text.islower() and c.pos_ in ("NOUN", "PROPN"):  # "union president X"
+                        self._note_employer(hit, c, at)
+                for c in tok.children:
+                    if c.dep_ == "appos" and c.pos_ == "NOUN":  # "X, the union's president,"
+                        self._note_employer(hit, c, at)
+            return hit
+        if tok.pos_ == "NOUN":
+            for c in tok.children:  # "the family of X" names X's family: the phrase as a whole first
+                if c.dep_ == "prep" and c.lower_ == "of":
+                    hit = self.match(tok.doc[tok.left_edge.i:tok.right_edge.i + 1].text)
+                    if hit:
+                        return hit
+            hit = self.match(_phrase(tok))
+            if hit:
+                return hit
+            if any(c.dep_ == "det" and c.lower_ in ("the", "this", "that") for c in tok.children) or \
+                    any(c.dep_ == "poss" for c in tok.children):
+                org = lower in _ORG_NOUNS
+                named = self.before(at, {"organisation"} if org else {"person", "organisation"}, head=lower)
+                if named is not None:
+                    return named
+                if last is not None and last.surface == ("organisation" if org else "person"):
+                    return last.entity
+                return self.before(at, {"organisation"}) if org else None
+        return None
+
+    def _note_employer(self, person: Entity, role: Token, at: int) -> None:
+        """Remember the organisation a role word ties a person to ("the union's president")."""
+        if person.kind != "person":
+            return
+        owner = None
+        for c in role.children:
+            if c.dep_ == "poss":
+                owner = self.match(_phrase(c))
+                if owner is None and c.pos_ == "NOUN":  # "the company's operations director"
+                    owner = self.before(at, {"organisation"}, head=c.lower_) or (
+                        self.before(at, {"organisation"}) if c.lower_ in _ORG_NOUNS else None)
+        if owner is None and role.dep_ == "compound":
+            owner = self.before(at, {"organisation"}, head=role.lower_)
+        if owner is not None and owner is not person:
+            self.employer.setdefault(id(person), owner)
+
+    def speaks_for(self, person: Entity) -> Entity | None:
+        return self.employer.get(id(person))
+
+    def surface(self, tok: Token) -> str | None:
+        """What the subject phrase itself is, whoever it speaks for: "A spokeswoman" is a
+        person, "His solicitors, Hallam & Co" an organisation, "the firm" an organisation."""
+        lower = tok.lower_
+        if tok.pos_ == "PRON":
+            return "person" if lower in _PERSON_PRONOUNS else "organisation" if lower in _ORG_PRONOUNS else None
+        for app in (c for c in tok.children if c.dep_ == "appos" and c.pos_ == "PROPN"):
+            hit = self.match(_phrase(app))
+            if hit:
+                return hit.kind
+        hit = self.match(_phrase(tok)) if tok.pos_ in ("PROPN", "NOUN") else None
+        if hit is not None:
+            return hit.kind
+        if tok.pos_ == "PROPN":
+            return None
+        if lower == "statement":
+            return None
+        return "organisation" if lower in _ORG_NOUNS else "person"
+
+    def same(self, entity: Entity | None, name: str) -> bool:
+        return entity is not None and self.match(name) is entity
+
+
+def _phrase(tok: Token) -> str:
+    """A name with its compounds ("Transport Minister Raymond Ostrander"), possessive dropped."""
+    toks = [t for t in tok.doc[tok.left_edge.i:tok.i + 1] if t.dep_ not in ("det", "case", "punct")]
+    if not toks:
+        return tok.text
+    return tok.doc[toks[0].i:tok.i + 1].text
+
+
+def span_of(doc: Doc, start: int, end: int) -> Span | None:
+    return doc.char_span(start, end, alignment_mode="expand")
