@@ -8,29 +8,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from shared.domain import read_model
+# as_known_at lives with apply_change (its inverse); re-exported for readers of entries
+from shared.domain.corrections import as_known_at as as_known_at
 
 ORDER = ("event time (occurred_at; an undated event sits after the dated events of its publication day), "
          "then publication time, then log position (partition, offset)")
-
-# Fields some MongoDB-wire servers drop when they are null; the contract keeps them.
-_DEFAULTS = {"occurred_at": None, "occurred_precision": None, "target": None, "quote": None,
-             "status": "active", "history": list, "details": dict}
-_ENTRY_INPUTS = ("story_id", "event_type", "actor", "target", "occurred_at")
-
-
-def with_defaults(ev: dict) -> dict:
-    for key, default in _DEFAULTS.items():
-        if ev.get(key) is None and (key not in ev or default is not None):
-            ev[key] = default() if callable(default) else default
-    return ev
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -58,7 +46,7 @@ class Filters:
         return hashlib.sha256(json.dumps(canon).encode()).hexdigest()[:16]
 
 
-def shows(ev: dict, f: Filters) -> bool:
+def shows(ev: dict[str, Any], f: Filters) -> bool:
     """The per-event predicate; the store query in services.query.reads says the same."""
     if f.types and ev["event_type"] not in f.types:
         return False
@@ -71,43 +59,12 @@ def shows(ev: dict, f: Filters) -> bool:
     return f.include_retracted or ev["status"] != "retracted"
 
 
-# ---------------------------------------------------------------- as known at a time
-
-def _set_path(doc: dict, dotted: str, value) -> None:
-    *parents, last = dotted.split(".")
-    for key in parents:
-        doc = doc.setdefault(key, {})
-    doc[last] = value
-
-
-def as_known_at(ev: dict, as_of: str) -> dict | None:
-    """The event as it stood at `as_of`: None when it was recorded later; otherwise the
-    changes recorded after `as_of` are undone from their `previous` values, newest first."""
-    if ev["recorded_at"] > as_of:
-        return None
-    later = [h for h in ev["history"] if h.get("recorded_at", "") > as_of]
-    if not later:
-        return ev
-    ev = copy.deepcopy(ev)
-    undone: set[str] = set()
-    for change in sorted(later, key=lambda h: h.get("recorded_at", ""), reverse=True):
-        for key, value in (change.get("previous") or {}).items():
-            _set_path(ev, key, value)
-            undone.add(key.split(".")[0])
-    ev["history"] = [h for h in ev["history"] if h.get("recorded_at", "") <= as_of]
-    kinds = {h.get("kind") for h in ev["history"]}
-    ev["status"] = "retracted" if "retracted" in kinds else "corrected" if kinds else "active"
-    # Order and grouping follow the restored values unless the change recorded them itself.
-    if "sort" not in undone and undone & {"occurred_at", "published_at"}:
-        ev["sort"] = read_model.sort_key(ev)
-    if "entry_id" not in undone and undone & set(_ENTRY_INPUTS):
-        ev["entry_id"] = read_model.entry_id_for(ev)
-    return ev
+# as known at a time: shared.domain.corrections (the undoing half of applying a change)
 
 
 # ---------------------------------------------------------------- entries
 
-def _provenance(ev: dict) -> dict:
+def _provenance(ev: dict[str, Any]) -> dict[str, Any]:
     src = ev["source"]
     return {"event_id": ev["event_id"], "article_id": src["article_id"], "url": src.get("url"),
             "outlet": src.get("outlet"), "title": src.get("title"), "published_at": ev["published_at"],
@@ -122,10 +79,10 @@ def _provenance(ev: dict) -> dict:
 @dataclass
 class Entry:
     position: str
-    members: list[dict] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
     responds_to: list[str] = field(default_factory=list)  # entry_ids, resolved by group()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         lead = self.members[0]
         statuses = {m["status"] for m in self.members}
         status = "retracted" if statuses == {"retracted"} else "corrected" if "corrected" in statuses else "active"
@@ -140,7 +97,7 @@ class Entry:
                 "provenance": [_provenance(m) for m in self.members]}
 
 
-def group(events: list[dict]) -> list[Entry]:
+def group(events: list[dict[str, Any]]) -> list[Entry]:
     """Visible events -> entries in the documented order."""
     by_id: dict[str, Entry] = {}
     for ev in sorted(events, key=lambda e: e["sort"]):
@@ -168,11 +125,11 @@ class BadCursor(ValueError):
     pass
 
 
-def encode_cursor(values: dict) -> str:
+def encode_cursor(values: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str, fingerprint: str, keys: tuple[str, ...]) -> dict:
+def decode_cursor(token: str, fingerprint: str, keys: tuple[str, ...]) -> dict[str, Any]:
     """Opaque to clients; it names the query it belongs to, so it cannot be reused with other filters."""
     try:
         values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+from services.ingest.extraction.speakers import text_of
+
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
@@ -202,7 +204,8 @@ TYPE_VERBS = {
     "rebuttal_given": {"deny", "reject", "dismiss", "dispute", "rebut", "refute", "say", "tell", "defend"},
 }
 EVENT_NOUNS = {
-    "complaint_filed": {"complaint", "grievance", "petition", "referral", "report"},
+    "complaint_filed": {"complaint", "grievance", "petition", "referral", "report", "lawsuit", "suit", "claim",
+                        "application", "submission", "filing"},
     "post_deleted": {"post", "tweet", "video", "clip", "message", "photo", "picture", "entry", "page", "comment",
                      "it", "story", "update", "blog"},
     "allegation_made": {"claim", "claims", "allegation", "allegations", "accusation", "accusations", "charge",
@@ -219,7 +222,7 @@ def date_findings(findings, doc, published: datetime, entities=None) -> None:
     ..., alleging that ..." dates the allegation with the complaint)."""
     import re as _re
 
-    body = doc.text
+    body = text_of(doc)
     quoted = [(m.start(), m.end()) for m in _re.finditer(r"[\"“][^\"“”]*[\"”]", body)]
     paragraphs = [0] + [m.end() for m in _re.finditer(r"\n+", body)]
     spans = {(m["char_start"], m["char_end"]) for f in findings for m in (f.mentions or [])}
@@ -269,7 +272,7 @@ def date_findings(findings, doc, published: datetime, entities=None) -> None:
 def _anchors(doc, published, quoted):
     """(sentence start, the last date that sentence resolves to), in order: for "the next day"."""
     out, anchor = [], None
-    for sent in doc.sents:
+    for sent in _sentences(doc):
         when = resolve(_text(list(sent), quoted), published, anchor)
         if when[0]:
             anchor = when[0]
@@ -293,8 +296,8 @@ def _retold(f, doc, published, entities, paragraphs, quoted, anchors):
     actor = entities.match(f.actor["name"])
     first = min(m["char_start"] for m in f.mentions) if f.mentions else f.char_start
     para = _bisect.bisect_right(paragraphs, first) - 1
-    last_para_end = paragraphs[para + 2] if para + 2 < len(paragraphs) else len(doc.text)
-    for sent in doc.sents:
+    last_para_end = paragraphs[para + 2] if para + 2 < len(paragraphs) else len(text_of(doc))
+    for sent in _sentences(doc):
         if sent.start_char <= first or sent.start_char >= last_para_end:
             continue
         for v in sent:
@@ -305,8 +308,11 @@ def _retold(f, doc, published, entities, paragraphs, quoted, anchors):
             subj = [c for c in v.children if c.dep_ in ("nsubj", "nsubjpass")]
             objs = [c for c in v.children if c.dep_ in ("dobj", "nsubjpass")]
             by_actor = bool(subj) and actor is not None and entities.resolve(subj[0]) is actor
-            names_event = any(o.lower_ in nouns for o in objs) or (v.dep_ == "acl" and v.head.lower_ in nouns)
-            if not by_actor and not (names_event and (not subj or subj[0].dep_ == "nsubjpass")):
+            # "the complaint" / "The complaint, submitted last Friday": a definite noun names the event again
+            definite = [o for o in objs if o.lower_ in nouns and (o.lower_ == "it" or any(
+                c.dep_ in ("det", "poss") and c.lower_ not in ("a", "an", "another") for c in o.children))]
+            names_event = bool(definite) or (v.dep_ in ("acl", "relcl") and v.head.lower_ in nouns)
+            if not by_actor and not names_event:
                 continue
             if f.event_type in ("allegation_made", "rebuttal_given") and not by_actor:
                 continue  # a claim or denial is the speaker's act: the speaker must be named
@@ -358,22 +364,49 @@ def _dated_by_enclosing_event(findings, doc) -> None:
                 host = by_cue[tok.head.i]
                 f.occurred_at, f.occurred_precision = host.occurred_at, host.occurred_precision
                 break
+    # "The petition, handed in on Monday, accuses the council of ...": what a complaint's own
+    # document alleges was alleged when the complaint was made, and the other way round
+    for allegation in (f for f in findings if f.event_type == "allegation_made"):
+        if not any(_said_by_document(doc, ci) for ci in allegation.cue_tokens or []):
+            continue
+        for complaint in (f for f in findings if f.event_type == "complaint_filed"
+                          and f.actor["name"] == allegation.actor["name"]):
+            dated, undated = (allegation, complaint) if allegation.occurred_at else (complaint, allegation)
+            if dated.occurred_at and not undated.occurred_at:
+                undated.occurred_at, undated.occurred_precision = dated.occurred_at, dated.occurred_precision
+
+
+def _said_by_document(doc, ci) -> bool:
+    """The cue's subject is the complaint itself ("the petition claims", "the lawsuit alleges")."""
+    if ci is None or not 0 <= ci < len(doc):
+        return False
+    return any(c.dep_ == "nsubj" and c.lower_ in EVENT_NOUNS["complaint_filed"] for c in doc[ci].children)
+def _sentences(doc):
+    """The parse's sentences, listed once per doc (Token.sent walks the whole doc each time)."""
+    cached = doc.user_data.get("storyline.sentences")
+    if cached is None:
+        cached = doc.user_data["storyline.sentences"] = list(doc.sents)
+    return cached
+
+
 def _next_sentence(doc, end: int, paragraphs: list[int], spans):
     """The sentence after a mention, in the same paragraph, that is no other event's mention."""
     import bisect as _bisect
 
-    rest = doc.text[end:]
+    rest = text_of(doc)[end:]
     stripped = len(rest) - len(rest.lstrip(" "))
     start = end + stripped
-    if start >= len(doc.text) or doc.text[start:start + 1] == "\n":
+    if start >= len(text_of(doc)) or text_of(doc)[start:start + 1] == "\n":
         return None
     if _bisect.bisect_right(paragraphs, start) != _bisect.bisect_right(paragraphs, max(0, end - 1)):
         return None
-    span = doc.char_span(start, len(doc.text), alignment_mode="expand")
-    if span is None:
+    sents = _sentences(doc)
+    i = _bisect.bisect_right([x.start_char for x in sents], start) - 1
+    if i < 0:
         return None
-    first = span[0]
-    sent = first.sent
+    sent = sents[i]
+    if sent.end_char <= start:
+        return None
     if any(a <= sent.start_char < b or sent.start_char <= a < sent.end_char for a, b in spans):
         return None
     return sent

@@ -9,7 +9,7 @@ Interface (what detection hands over, what this sets):
   * `doc` is the spaCy parse of `body`; `published` the article's publication time (aware);
   * sets `quote` (quotes.py), `occurred_at` + `occurred_precision` (dates.py) and `summary`
     (summaries.py). The entities it resolves speakers and pronouns to are the findings'
-    actors and targets plus the names the parse finds (entities.py).
+    actors and targets plus the names the parse finds (speakers.py).
 Detection's own values of these four fields are overwritten: this pass owns them.
 """
 from __future__ import annotations
@@ -25,8 +25,9 @@ from services.ingest.extraction.speakers import Entities
 def complete(findings: list, doc: Doc, body: str, published: datetime) -> list:
     if not findings:
         return findings
-    if doc.text != body:
+    if len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) != len(body):
         raise ValueError("postpass: the parse is not of this body")
+    doc.user_data["storyline.text"] = body
     entities = Entities(doc, findings)
     quotes.attach(findings, doc, entities)
     dates.date_findings(findings, doc, published, entities)

@@ -7,7 +7,7 @@
    that governs it ("...," he said / said X / she told reporters: "..." / X said in a
    statement: "..."), "according to X", or, for a quotation standing alone at the start of a
    sentence, the last speaker of the same or the previous paragraph (a quote paragraph after a
-   paraphrase). Pronouns, descriptions and spokespeople resolve to an entity (entities.py).
+   paraphrase). Pronouns, descriptions and spokespeople resolve to an entity (speakers.py).
 3. `attach(...)`: each event takes the nearest quotation of its actor in the same or an adjacent
    sentence or paragraph; a quotation inside the cue's own sentence wins; when the actor has
    several events, each quotation goes to the nearest of them (a denial to the rebuttal).
@@ -22,7 +22,7 @@ from functools import lru_cache
 from lemminflect import getLemma
 from spacy.tokens import Doc, Token
 
-from services.ingest.extraction.speakers import Entities, Entity, Speaker
+from services.ingest.extraction.speakers import Entities, Entity, Speaker, text_of
 
 OPEN = "\"“"
 CLOSE = "\"”"
@@ -150,7 +150,7 @@ def speakers(doc: Doc, quotes: list[Quotation], entities: Entities, layout: Layo
     Reads the article in order, keeping who spoke last (in a quotation or a paraphrase such as
     "X told reporters that ..."), so "she said" after "A spokeswoman said ..." is the
     spokeswoman's organisation, and a quotation standing alone continues the last speaker."""
-    body = doc.text
+    body = text_of(doc)
     inside = [(a, b) for q in quotes for a, b in q.pieces]
     steps: list[tuple[int, object]] = [(q.start, q) for q in quotes]
     for t in doc:
@@ -293,7 +293,7 @@ _ACCORDING = re.compile(r"^[\s,;:—–-]*according to\s+", re.I)
 
 def _tail_subject(doc: Doc, q: Quotation, layout: Layout):
     """'"...," said X' / '"...," X said' / '"...", according to X': the clause after the close."""
-    body = doc.text
+    body = text_of(doc)
     close = q.end + 1
     _, sent_end = layout.sentence_span(close)
     nxt = body.find("“", close)
@@ -325,7 +325,7 @@ def _tail_subject(doc: Doc, q: Quotation, layout: Layout):
 
 def _head_subject(doc: Doc, q: Quotation, layout: Layout):
     """'X said in a statement: "..."' / 'X told reporters, "..."': the clause before the open."""
-    body = doc.text
+    body = text_of(doc)
     start, _ = layout.sentence_span(q.start - 1)
     head = body[start:q.start - 1]
     if not re.search(r"[:,]\s*$", head):
@@ -370,10 +370,10 @@ def _distance(f, q: Quotation, layout: Layout) -> tuple | None:
 
 def attach(findings, doc: Doc, entities: Entities) -> None:
     """Set `quote` on each finding from the article's attributed quotations."""
-    quotes = quotations(doc.text)
-    layout = Layout(doc.text, quotes)
+    quotes = quotations(text_of(doc))
+    layout = Layout(text_of(doc), quotes)
     speakers(doc, quotes, entities, layout, findings)
-    quotes = runs(doc.text, quotes)
+    quotes = runs(text_of(doc), quotes)
     claims: dict[int, list[tuple[tuple, int]]] = {}  # finding index -> [(distance, quote index)]
     for qi, q in enumerate(quotes):
         if q.speaker is None:
@@ -414,11 +414,14 @@ def _rank(d: tuple, event_type: str, q: Quotation) -> tuple:
 
 
 def _type_preference(event_type: str, text: str) -> int:
-    """A denial's words fit a rebuttal; an accusation's fit the others."""
+    """A denial's words fit a rebuttal; an accusation's fit an allegation before the complaint or
+    deletion of the same speaker ("filed a complaint ..., alleging that ...")."""
     denial = bool(_DENIAL.search(text))
     if event_type == "rebuttal_given":
-        return 0 if denial else 1
-    return 1 if denial else 0
+        return 0 if denial else 2
+    if denial:
+        return 2
+    return 0 if event_type == "allegation_made" else 1
 
 
 def runs(body: str, quotes: list[Quotation]) -> list[Quotation]:

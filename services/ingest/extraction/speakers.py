@@ -1,4 +1,4 @@
-"""The parties an article names, their mentions, and what a pronoun or a description refers to.
+"""The parties an article names, their mentions, and whom a speaker, a pronoun or a description refers to.
 
 Built from the findings (actors and targets are the entities that matter) and the parse
 (spaCy's PERSON / ORG spans name the others, so a quotation by a bystander is not given to
@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from spacy.tokens import Doc, Span, Token
 
@@ -29,6 +30,15 @@ _ORG_PRONOUNS = {"it", "its"}
 _GROUP_PRONOUNS = {"they", "we", "them", "their"}
 
 
+def text_of(doc: Doc) -> str:
+    """The doc's text, built once (Doc.text joins every token on each call)."""
+    text = doc.user_data.get("storyline.text")
+    if text is None:
+        text = doc.user_data["storyline.text"] = doc.text
+    return text
+
+
+@lru_cache(maxsize=8192)
 def norm(name: str) -> str:
     name = name.lower().replace("’", "'")
     name = re.sub(r"^(?:the|a|an)\s+", "", name.strip())
@@ -99,7 +109,8 @@ class Entities:
                 if self.match(text) is None:
                     self._add(text, kind, actor=False)
         self._vote_kinds(doc)
-        quoted = [(m.start(), m.end()) for m in re.finditer(r"[\"“][^\"“”\n]*[\"”]", doc.text)]
+        self._match_cache = {}  # kinds may have changed: earlier answers are stale
+        quoted = [(m.start(), m.end()) for m in re.finditer(r"[\"“][^\"“”\n]*[\"”]", text_of(doc))]
         # names inside quotation marks are what someone said, not who is speaking
         self.mentions: list[tuple[int, Entity]] = sorted(
             (m for m in self._mentions() if not any(a < m[0] < b for a, b in quoted)), key=lambda m: m[0])
@@ -143,7 +154,7 @@ class Entities:
         self.items.append(Entity(name, "person" if kind == "person" else "organisation", actor))
 
     def _mentions(self):
-        body = self.doc.text
+        body = text_of(self.doc)
         for e in self.items:
             forms = {e.name, *e.aliases}
             if e.kind == "person":
@@ -158,6 +169,13 @@ class Entities:
                     yield m.start(), e
 
     def match(self, phrase: str) -> Entity | None:
+        key = (phrase, len(self.items), sum(len(e.aliases) for e in self.items))
+        cache = self.__dict__.setdefault("_match_cache", {})
+        if key not in cache:
+            cache[key] = self._match(phrase)
+        return cache[key]
+
+    def _match(self, phrase: str) -> Entity | None:
         """The entity a name phrase ("Transport Minister Raymond Ostrander", "Ostrander",
         "the Oakline trust") refers to; actors first, then the longest name."""
         p = norm(phrase)
@@ -241,6 +259,11 @@ class Entities:
                 for c in tok.doc[tok.left_edge.i:tok.i]:
                     if c.text.islower() and c.pos_ in ("NOUN", "PROPN"):  # "union president X"
                         self._note_employer(hit, c, at)
+                    elif c.pos_ == "PROPN" and hit.kind == "person" and not any(
+                            c.text.lower() in w for w in hit.forms()):
+                        body = self.match(c.text)  # "Acme director X": the named body X speaks for
+                        if body is not None and body.kind == "organisation" and body is not hit:
+                            self.employer.setdefault(id(hit), body)
                 for c in tok.children:
                     if c.dep_ == "appos" and c.pos_ == "NOUN":  # "X, the union's president,"
                         self._note_employer(hit, c, at)
