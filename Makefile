@@ -6,7 +6,7 @@ KAFKA_PORT ?= 19092
 MONGO_PORT ?= 27018
 export KAFKA_PORT MONGO_PORT
 
-.PHONY: js-deps lint test-fast faults bench bench-extract bench-reextract bench-real bench-rebuild bench-query bench-sse tools-check install run test test-only servers-up servers-down clean evaluate
+.PHONY: js-deps lint test-fast faults soak bench bench-extract bench-reextract bench-real bench-rebuild bench-query bench-sse tools-check install run test test-only servers-up servers-down clean evaluate
 
 $(BIN)/storyline: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -65,14 +65,32 @@ test: install tools-check js-deps lint
 	  $(BIN)/python -m pytest -p no:cacheprovider -rA $(PYTEST_ARGS); \
 	  status=$$?; tools/servers.sh stop; exit $$status
 
-# The fault suite alone, larger (STORYLINE_FAULT_SCALE multiplies its sizes; make test runs it at 1),
-# then its table: scenario, articles accepted, events expected, events in the timeline, lost, doubled.
+# The fault suites alone, larger (STORYLINE_FAULT_SCALE multiplies their sizes; make test runs them at 1),
+# on the three-node cluster (replication 3, min ISR 2) and the MongoDB-wire server, then the table:
+# scenario, articles accepted, events expected, events in Kafka, events in the timeline, lost,
+# doubled, seconds to recover.
 FAULT_SCALE ?= 4
 faults: install
-	tools/servers.sh start
-	STORYLINE_TEST_KAFKA=127.0.0.1:$(KAFKA_PORT) STORYLINE_TEST_MONGO=127.0.0.1:$(MONGO_PORT) \
-	  STORYLINE_FAULT_SCALE=$(FAULT_SCALE) $(BIN)/python -m pytest -p no:cacheprovider -q tests/test_faults.py; \
-	  status=$$?; tools/servers.sh stop; echo; column -t -s '|' -o '|' tests/output/faults.txt; exit $$status
+	tools/servers.sh start-cluster
+	tools/servers.sh start-mongo || { tools/servers.sh stop-cluster; exit 1; }
+	boot=$$(tools/servers.sh cluster-bootstrap); \
+	  STORYLINE_TEST_KAFKA=$$boot STORYLINE_TEST_CLUSTER=$$boot STORYLINE_TEST_MONGO=127.0.0.1:$(MONGO_PORT) \
+	  STORYLINE_FAULT_SCALE=$(FAULT_SCALE) $(BIN)/python -m pytest -p no:cacheprovider -q \
+	    tests/test_faults.py tests/test_cluster_faults.py $(PYTEST_ARGS); \
+	  status=$$?; tools/servers.sh stop-cluster; tools/servers.sh stop-mongo; \
+	  echo; column -t -s '|' -o '|' tests/output/faults.txt; exit $$status
+
+# The soak (not in make test): gunicorn ingest (2 workers), two projectors and gunicorn query as
+# separate processes on the cluster and the MongoDB-wire server, steady traffic for SOAK_MINUTES;
+# prints a row a minute and the verdict (bench/soak.py). SOAK_RATE: articles per second.
+SOAK_MINUTES ?= 20
+SOAK_RATE ?= 6
+soak: install
+	tools/servers.sh start-cluster
+	tools/servers.sh start-mongo || { tools/servers.sh stop-cluster; exit 1; }
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE) \
+	  --kafka $$(tools/servers.sh cluster-bootstrap) --mongo 127.0.0.1:$(MONGO_PORT); \
+	  status=$$?; tools/servers.sh stop-cluster; tools/servers.sh stop-mongo; exit $$status
 
 # Scores extraction with the shared scorer (../shared/corpus/evaluate.py) on both sample sets and on
 # our own test articles, in one process and one spaCy load (bench/evaluate.py); -v lists every miss.
@@ -93,6 +111,7 @@ bench-reextract: install
 
 clean:
 	tools/servers.sh stop || true
+	tools/servers.sh stop-cluster || true
 	rm -rf .storyline .cache/run
 
 # Benchmarks print figures; they assert nothing. BENCH_EVENTS sets the size.

@@ -31,7 +31,8 @@ def open_log(settings: Settings, topic: str | None = None) -> EventLog:
     if parsed.scheme == "kafka":
         from shared.adapters.kafka_log import KafkaLog
 
-        return KafkaLog(parsed.netloc, topic or settings.topic, settings.partitions)
+        return KafkaLog(parsed.netloc, topic or settings.topic, settings.partitions,
+                        replication_factor=settings.replication_factor, min_insync_replicas=settings.min_insync_replicas)
     from shared.adapters.embedded_log import EmbeddedLog
 
     return EmbeddedLog(parsed.path, topic or settings.topic, settings.partitions)
@@ -65,6 +66,8 @@ def open_article_log(settings: Settings) -> EventLog:
             parsed.netloc,
             article_topic(settings),
             settings.partitions,
+            replication_factor=settings.replication_factor,
+            min_insync_replicas=settings.min_insync_replicas,
             topic_configs=ARTICLE_TOPIC_CONFIGS,
             compression="gzip",
         )
