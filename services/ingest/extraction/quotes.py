@@ -165,8 +165,11 @@ def speakers(doc: Doc, quotes: list[Quotation], entities: Entities, layout: Layo
                 steps.append((doc[ci].idx, actor))
     for sent in doc.sents:  # the named subject of a sentence is the likeliest antecedent of the next "she"
         for t in sent:
-            if t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT" and t.pos_ == "PROPN" \
-                    and not _in_any(t, inside):
+            if t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT" and not _in_any(t, inside):
+                if t.pos_ != "PROPN":  # "Her colleague, Dr X, said ...": the name in apposition
+                    t = next((c for c in t.children if c.dep_ == "appos" and c.pos_ == "PROPN"), None)
+                    if t is None:
+                        break
                 named = entities.match(_name(t))
                 if named is not None:
                     steps.append((t.idx, named))
@@ -373,6 +376,7 @@ def attach(findings, doc: Doc, entities: Entities) -> None:
     quotes = quotations(text_of(doc))
     layout = Layout(text_of(doc), quotes)
     speakers(doc, quotes, entities, layout, findings)
+    _cue_objects(findings, doc, quotes, entities)
     quotes = runs(text_of(doc), quotes)
     claims: dict[int, list[tuple[tuple, int]]] = {}  # finding index -> [(distance, quote index)]
     for qi, q in enumerate(quotes):
@@ -394,6 +398,46 @@ def attach(findings, doc: Doc, entities: Entities) -> None:
     for i, f in enumerate(findings):
         mine = sorted(claims.get(i, []))
         f.quote = quotes[mine[0][1]].text if mine else None
+    _complaint_words(findings, entities)
+
+
+def _cue_objects(findings, doc: Doc, quotes: list[Quotation], entities: Entities) -> None:
+    """A quotation inside the cue's own clause ("the letter accuses the board of 'X'", "it
+    accuses them of 'X'") is the event's words, whatever the clause's subject resolved to,
+    unless a name of its own is the subject."""
+    for f in findings:
+        actor = entities.match(f.actor["name"])
+        if actor is None:
+            continue
+        for ci in f.cue_tokens or []:
+            if ci is None or not 0 <= ci < len(doc):
+                continue
+            cue = doc[ci]
+            subj = next((c for c in cue.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            if subj is not None and subj.pos_ == "PROPN":
+                continue
+            lo, hi = cue.sent.start_char, cue.sent.end_char
+            for q in quotes:
+                # a word or two in marks is a label being named ('sold as "pure silk"'), not the charge
+                if not lo <= q.start < hi or q.alone or len(q.text.split()) < 4:
+                    continue
+                toks = _quote_tokens(doc, q)
+                if toks and any(a.i == ci for a in toks[0].ancestors):
+                    q.speaker = actor
+
+
+def _complaint_words(findings, entities: Entities) -> None:
+    """What a complainant says is the allegation its complaint makes: an allegation left
+    without words takes those of its actor's complaint."""
+    for f in findings:
+        if f.event_type != "allegation_made" or f.quote:
+            continue
+        actor = entities.match(f.actor["name"])
+        for g in findings:
+            if g.event_type == "complaint_filed" and g.quote and actor is not None \
+                    and entities.match(g.actor["name"]) is actor:
+                f.quote = g.quote
+                break
 
 
 def _rank(d: tuple, event_type: str, q: Quotation) -> tuple:

@@ -59,6 +59,17 @@ _ORG_NAME = re.compile(r"\b(?:LLP|Ltd|Limited|Inc|Plc|PLC|LLC|GmbH|AG|SA|Group|R
 
 
 _TITLED = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame|Lord|Lady)\.?\s")
+# "Dr Ana Pereira of the Institute": a person named with the body she belongs to
+_PERSON_OF = re.compile(r"^((?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame)\.?\s)?[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+){1,2})"
+                        r"\s+(?:of|at|from)\s+(?:the\s+)?[A-Z]")
+
+
+def person_part(name: str) -> str | None:
+    """The person in "Dr Ana Pereira of the Institute", None when the name is not of that shape."""
+    m = _PERSON_OF.match(name)
+    if m is None or any(_ORG_NAME.search(w) for w in m.group(1).split()):
+        return None
+    return m.group(1)
 
 
 @dataclass
@@ -127,7 +138,9 @@ class Entities:
                     votes.setdefault(id(e), [0, 0])[0 if ent.label_ == "PERSON" else 1] += 1
         for e in self.items:
             people, orgs = votes.get(id(e), (0, 0))
-            if _ORG_NAME.search(e.name):
+            if person_part(e.name):
+                e.kind = "person"
+            elif _ORG_NAME.search(e.name):
                 e.kind = "organisation"
             elif _TITLED.match(e.name):
                 e.kind = "person"
@@ -147,18 +160,26 @@ class Entities:
             elif name != known.name:
                 known.aliases.add(name)
             return
-        if _ORG_NAME.search(name):
+        person = person_part(name)
+        if person:
+            kind = "person"
+        elif _ORG_NAME.search(name):
             kind = "organisation"
         elif _TITLED.match(name):
             kind = "person"
-        self.items.append(Entity(name, "person" if kind == "person" else "organisation", actor))
+        entity = Entity(name, "person" if kind == "person" else "organisation", actor)
+        if person:
+            entity.aliases.add(person)
+            if _TITLED.match(person):
+                entity.aliases.add(_TITLED.sub("", person, count=1))
+        self.items.append(entity)
 
     def _mentions(self):
         body = text_of(self.doc)
         for e in self.items:
             forms = {e.name, *e.aliases}
             if e.kind == "person":
-                forms.add(e.name.split()[-1])
+                forms.add((person_part(e.name) or e.name).split()[-1])
             elif len(e.name.split()) > 1 and len(e.name.split()[0]) > 3 and e.name[:1].isupper():
                 first, second = e.name.split()[:2]
                 # the first word alone stands for the organisation when the text uses it so
