@@ -62,6 +62,7 @@ class Quotation:
     attributed: bool = False  # a reporting verb or "according to" names the speaker
     alone: bool = False  # opens a sentence or paragraph, not a phrase quoted inside one
     reported: bool = False  # hangs from a plain verb of saying ("she said she had 'never ...'")
+    cue_of: set = field(default_factory=set)  # findings whose cue clause holds it (their own words)
 
 
 def quotations(body: str) -> list[Quotation]:
@@ -389,7 +390,8 @@ def attach(findings, doc: Doc, entities: Entities) -> None:
         scored = [(d, i) for i, f in own if (d := _distance(f, q, layout)) is not None]
         if not scored:
             continue
-        scored = sorted((_rank(d, findings[i].event_type, q), i, d[0] == 0) for d, i in scored)
+        scored = sorted(((-1,) if i in q.cue_of else _rank(d, findings[i].event_type, q), i, d[0] == 0)
+                        for d, i in scored)
         nearest = scored[0][0]
         for rank, i, in_cue_sentence in scored:
             # the nearest event of the speaker takes it; one whose cue sentence holds it shares it
@@ -399,15 +401,17 @@ def attach(findings, doc: Doc, entities: Entities) -> None:
         mine = sorted(claims.get(i, []))
         f.quote = quotes[mine[0][1]].text if mine else None
     _complaint_words(findings, entities)
+    _deletion_words(findings, quotes, entities, layout)
 
 
 def _cue_objects(findings, doc: Doc, quotes: list[Quotation], entities: Entities) -> None:
     """A quotation inside the cue's own clause ("the letter accuses the board of 'X'", "it
     accuses them of 'X'") is the event's words, whatever the clause's subject resolved to,
-    unless a name of its own is the subject."""
-    for f in findings:
+    unless a name of its own is the subject. A deletion's clause quotes the post, so not there."""
+    for fi, f in enumerate(findings):
         actor = entities.match(f.actor["name"])
-        if actor is None:
+        # what a deleted post said is the post's text, not what its author says of deleting it
+        if actor is None or f.event_type == "post_deleted":
             continue
         for ci in f.cue_tokens or []:
             if ci is None or not 0 <= ci < len(doc):
@@ -424,6 +428,7 @@ def _cue_objects(findings, doc: Doc, quotes: list[Quotation], entities: Entities
                 toks = _quote_tokens(doc, q)
                 if toks and any(a.i == ci for a in toks[0].ancestors):
                     q.speaker = actor
+                    q.cue_of.add(fi)
 
 
 def _complaint_words(findings, entities: Entities) -> None:
@@ -481,7 +486,26 @@ def runs(body: str, quotes: list[Quotation]) -> list[Quotation]:
             prev.end = q.end
             prev.text = f"{prev.text.rstrip(',')} … {q.text}"
             prev.alone, prev.reported = prev.alone or q.alone, prev.reported or q.reported
+            prev.cue_of = prev.cue_of | q.cue_of
             continue
         out.append(Quotation(q.start, q.end, list(q.pieces), q.text, q.speaker, q.attributed, q.alone,
-                             q.reported))
+                             q.reported, set(q.cue_of)))
     return out
+
+
+_TAKING_DOWN = re.compile(r"\b(?:delet\w*|remov\w*|(?:took|taken|take|taking|pulled|pull)\s+(?:\w+\s+){0,3}?down)\b",
+                         re.I)
+
+
+def _deletion_words(findings, quotes: list[Quotation], entities: Entities, layout: Layout) -> None:
+    """A deletion left without words takes its actor's nearby quotation that speaks of taking
+    something down ("I removed the video because ..."), even when a rebuttal holds it too."""
+    for f in findings:
+        if f.event_type != "post_deleted" or f.quote:
+            continue
+        mine = [(d, q) for q in quotes if q.speaker is not None and entities.same(q.speaker, f.actor["name"])
+                and (d := _distance(f, q, layout)) is not None]
+        for _, q in sorted(mine, key=lambda m: m[0]):
+            if _TAKING_DOWN.search(q.text):
+                f.quote = q.text
+                break
