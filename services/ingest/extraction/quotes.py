@@ -433,7 +433,7 @@ def _cue_objects(findings, doc: Doc, quotes: list[Quotation], entities: Entities
 
 def _complaint_words(findings, entities: Entities) -> None:
     """What a complainant says is the allegation its complaint makes: an allegation left
-    without words takes those of its actor's complaint."""
+    without words takes those of its actor's complaint (the complaint is the act, not the words)."""
     for f in findings:
         if f.event_type != "allegation_made" or f.quote:
             continue
@@ -441,7 +441,7 @@ def _complaint_words(findings, entities: Entities) -> None:
         for g in findings:
             if g.event_type == "complaint_filed" and g.quote and actor is not None \
                     and entities.match(g.actor["name"]) is actor:
-                f.quote = g.quote
+                f.quote, g.quote = g.quote, None
                 break
 
 
@@ -506,6 +506,8 @@ def _deletion_words(findings, quotes: list[Quotation], entities: Entities, layou
         mine = [(d, q) for q in quotes if q.speaker is not None and entities.same(q.speaker, f.actor["name"])
                 and (d := _distance(f, q, layout)) is not None]
         for _, q in sorted(mine, key=lambda m: m[0]):
-            if _TAKING_DOWN.search(q.text):
-                f.quote = q.text
+            # of a run ("A … B") only the part about the deletion: the rest may be a denial's
+            part = next((p for p in q.text.split(" … ") if _TAKING_DOWN.search(p)), None)
+            if part is not None:
+                f.quote = part
                 break
