@@ -157,3 +157,96 @@ def test_constructions_through_http(system):
     reb = next(e for e in entries if e["event_type"] == "rebuttal_given")
     assert (reb.get("target") or {}).get("name") == "Nia Okoro"
     assert reb.get("responds_to")
+
+
+# --- the rules the development set asked for, each on an invented article -----------------------
+
+def test_dateline_parsed_as_subject_yields_the_named_apposition():
+    body = "VALLETTA — Dock worker Karl Zammit has alleged that the Grand Harbour Authority ignored crane faults."
+    f = only(body, "allegation_made")
+    assert f.actor["name"] == "Karl Zammit"
+    assert f.target["name"] == "Grand Harbour Authority"
+
+
+def test_label_hung_on_the_claim_is_a_rebuttal():
+    body = ("Fishers' leader Rosa Quispe accused the port authority of lying. "
+            "Harbour chief Dario Mendez called the allegation \"pure invention\".")
+    f = only(body, "rebuttal_given")
+    assert f.actor["name"] == "Dario Mendez"
+    assert f.target["name"] == "Rosa Quispe"
+
+
+def test_post_on_a_partys_website_belongs_to_that_party():
+    body = ("Dock worker Karl Zammit has alleged that the Grand Harbour Authority ignored crane faults. "
+            "A page on the authority's website listing inspections was taken down on Tuesday.")
+    f = only(body, "post_deleted")
+    assert f.actor["name"] == "Grand Harbour Authority"
+    assert f.target is None
+
+
+def test_lede_description_is_the_party_named_later_and_a_rebutted_claim_has_its_maker():
+    body = ("An environmental charity has rejected claims by a former volunteer that donations were misused. "
+            "Juno Reyes, who volunteered at Greenleaf Wildlife Trust until May, said the money went on salaries.")
+    fs = extract("Row", body, PUB)
+    reb = next(f for f in fs if f.event_type == "rebuttal_given")
+    alleg = next(f for f in fs if f.event_type == "allegation_made")
+    assert reb.actor["name"] == "Greenleaf Wildlife Trust" and alleg.actor["name"] == "Juno Reyes"
+    assert reb.target["name"] == "Juno Reyes" and reb.responds_to == [fs.index(alleg)]
+    assert "description" in reb.details["confidence_reasons"]
+
+
+def test_the_charge_is_not_part_of_the_accused_name():
+    body = ("Tenor Ivo Brandt accused the Lakeside Opera Guild of blacklisting him. "
+            "Brandt later accused the guild of \"quiet cruelty\".")
+    f = only(body, "allegation_made")
+    assert f.target["name"] == "Lakeside Opera Guild"
+    assert len(f.mentions) == 2
+
+
+def test_standing_by_a_party_defends_it_and_standing_by_ones_words_needs_an_accusation():
+    defended = ("Pundit Gary Lowe accused striker Omar Diallo of diving. Riverside Athletic stood by its player.")
+    assert [(f.actor["name"], f.target["name"]) for f in extract("Row", defended, PUB)
+            if f.event_type == "rebuttal_given"] == [("Riverside Athletic", "Gary Lowe")]
+    unprompted = "The columnist Ada Kerr said she stood by every word of her review."
+    assert found(unprompted) == []
+
+
+def test_first_person_denial_counts_only_for_the_accused():
+    accused = ("Councillor Mei Tan accused builder Rob Hale of skipping inspections. "
+               "\"I have never skipped an inspection,\" Hale said.")
+    assert [f.actor["name"] for f in extract("Row", accused, PUB) if f.event_type == "rebuttal_given"] == ["Rob Hale"]
+    bystander = "\"I have never been to the site,\" the architect Lena Ruiz said."
+    assert found(bystander) == []
+
+
+def test_a_university_is_not_its_students_union():
+    body = ("The Northgate University Students' Union accused the university of spying on protesters. "
+            "The university denied that any monitoring had taken place.")
+    f = only(body, "rebuttal_given")
+    assert f.actor["name"] == "Northgate University"
+    assert f.target["name"] == "Northgate University Students' Union"
+
+
+def test_seed_through_http_gives_the_gold_events_links_and_targets(system):
+    """The seed article (../shared/corpus) through POST /v1/articles; compared with its own gold."""
+    data = json.loads((ROOT.parent / "shared" / "corpus" / "articles.json").read_text())
+    seed = dict(next(a for a in data["articles"] if a["id"] == "seed"))
+    gold = data["gold"]["seed"]["required"]
+    seed = {k: seed[k] for k in ("title", "url", "outlet", "published_at", "body")} | {"story_id": "seed-row"}
+    assert system.post(seed).status_code in (200, 201, 202)
+    entries = system.timeline("seed-row", want=len(gold))["entries"]
+    by_type: dict[str, list] = {}
+    for e in entries:
+        by_type.setdefault(e["event_type"], []).append(e)
+    for g in gold:
+        assert any(e["actor"]["name"] in g["actor"] for e in by_type.get(g["type"], [])), g
+    alleg_gold = next(g for g in gold if g["type"] == "allegation_made")
+    alleg = by_type["allegation_made"][0]
+    for reb in by_type["rebuttal_given"]:
+        assert reb["target"]["name"] in alleg_gold["actor"]  # the accuser
+        assert alleg["entry_id"] in reb["responds_to"]
+    complaint = by_type["complaint_filed"][0]
+    assert complaint["details"]["body"] and complaint["details"]["body"] not in complaint["actor"]["name"]
+    assert complaint["target"]["name"] == alleg["target"]["name"]  # the accused party
+    assert alleg["entry_id"] in complaint["responds_to"]
+    assert by_type["post_deleted"][0]["target"] is None

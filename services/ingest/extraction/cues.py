@@ -50,7 +50,14 @@ def _agent(tok: Token) -> Token | None:
             return p
     # the parser sometimes hangs "by X" on the object or a modifier of the passive verb
     for t in tok.subtree:
-        if t.lower_ == "by" and t.dep_ in ("prep", "agent") and t.head.i >= tok.i and t.head.dep_ != "pcomp":
+        near, up = True, t.head
+        while up.i != tok.i and up.head.i != up.i:
+            # through phrases ("dismissed as 'mischief' by X"), never into another clause ("signed by X")
+            if up.dep_ not in ("prep", "pobj", "dobj", "npadvmod", "advmod", "attr", "oprd", "acomp"):
+                near = False
+                break
+            up = up.head
+        if t.lower_ == "by" and t.dep_ in ("prep", "agent") and near and t.head.dep_ != "pcomp":
             objs = _kids(t, "pobj")
             if objs and t.head.lower_ not in lx.POST_NOUNS:
                 return objs[0]
@@ -69,7 +76,7 @@ def subject(verb: Token) -> Token | None:
             return (named or [t for t in s if not _dateline_like(t)] or s)[-1 if named else 0]
         if verb.dep_ == "relcl" or verb.dep_ == "acl":
             return verb.head
-        if verb.dep_ in ("xcomp", "conj", "advcl", "pcomp") and verb.head is not verb:
+        if verb.dep_ in ("xcomp", "conj", "advcl", "pcomp") and verb.head.i != verb.i:
             if _kids(verb, "nsubjpass"):
                 return None
             verb = verb.head
@@ -89,7 +96,7 @@ def speaker(tok: Token) -> Token | None:
     """The subject of the reporting verb whose clause holds `tok` ("X said it had ...")."""
     t = tok
     for _ in range(6):
-        if t.head is t:
+        if t.head.i == t.i:
             return None
         if t.dep_ == "ccomp" and t.head.lower_ in lx.SAY:
             s = _kids(t.head, "nsubj")
@@ -156,7 +163,7 @@ class Detector:
         if noun.dep_ == "dobj" and (noun.head.lower_ in lx.FILE or noun.head.lower_ in lx.forms("post", "publish")):
             # "X filed a lawsuit ... accusing Y": the lawsuit speaks for whoever filed it
             s = subject(noun.head)
-            if s is not None and s is not noun:
+            if s is not None and s.i != noun.i:
                 found = self.r.actor(s, speaker(noun.head))
                 if found is not None:
                     return Actor(found.name, found.kind, found.reasons + ["actor via document"])
@@ -418,7 +425,7 @@ class Detector:
         """'"We do not accept that ...," a spokesperson said': the speaker of the quote."""
         sent = tok.sent
         root = sent.root
-        if root is not tok and root.lower_ in lx.SAY:
+        if root.i != tok.i and root.lower_ in lx.SAY:
             return subject(root)
         return None
 
@@ -468,7 +475,7 @@ class Detector:
                 if ag is None:
                     sp = speaker(head)
                     if sp is None:
-                        return None
+                        return self._refiled(head, tok)
                     # "his solicitor said the complaint was submitted": the client filed it
                     principal = _kids(sp, "poss")
                     if sp.lower_ in ("solicitor", "lawyer", "lawyers", "solicitors", "attorney", "counsel",
@@ -484,6 +491,7 @@ class Detector:
                     ag = _agent(acl)
                     if ag is not None:
                         return self._complaint(acl, ag, tok)
+                    return self._refiled(acl, tok)
             return None
         if tok.pos_ == "VERB" and tok.dep_ not in ("amod", "compound"):
             if low in lx.SUE and not _passive(tok):
@@ -499,6 +507,15 @@ class Detector:
                     tgt = obj[0] if obj else None
                     return self._complaint(tok, subject(tok), None, target=tgt)
         return None
+
+    def _refiled(self, verb: Token, noun: Token) -> Candidate | None:
+        """'The grievance, submitted on Tuesday, ...': a definite mention of a complaint already filed."""
+        if not self.filers or not any(c.dep_ == "det" and c.lower_ in ("the", "this") for c in noun.children):
+            return None
+        f = self.filers[-1]
+        cand = self._complaint(verb, None, noun)
+        return cand or Candidate("complaint_filed", verb, Actor(f.name, f.kind, f.reasons + ["actor via document"],
+                                                               f.forward), cue_text=f"{verb.text} {noun.text}")
 
     _AUTHORITY_WORDS = {"police", "regulator", "ombudsman", "watchdog", "commission", "authority", "court",
                         "tribunal", "council", "board", "committee", "standards", "office", "inspectorate",

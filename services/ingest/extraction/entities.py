@@ -67,7 +67,7 @@ LAWYERS = {"lawyer", "lawyers", "solicitor", "solicitors", "attorney", "attorney
 SPEAKER_ROLES = {"spokesperson", "spokesman", "spokeswoman", "spokespeople", "representative",
                  "representatives", "lawyer", "lawyers", "solicitor", "solicitors", "attorney", "attorneys",
                  "counsel", "official", "officials", "statement", "barrister", "barristers", "advocate",
-                 "press", "aide", "aides", "adviser", "advisers", "staff", "management"}
+                 "press", "aide", "aides", "adviser", "advisers", "management"}
 GROUP_HEADS = {"campaign", "team", "office", "family", "camp", "supporters", "allies"}
 # plural collectives that act through an organisation ("members of the band X")
 MEMBERS = {"members", "supporters", "officials", "leaders", "executives", "staff", "workers", "employees"}
@@ -296,11 +296,18 @@ class Resolver:
                 and tok.doc[left - 1].head.i > left - 1 and tok.doc[left - 1].head.i <= tok.i \
                 and (tok.doc[left - 1].text[:1].isupper() or tok.doc[left - 1].text in ("&", "-", "'", "’")):
             left -= 1
-        if ent is not None and ent.label_ in ORG_LABELS:
-            left = min(left, ent.start)
+        if ent is not None:
+            # a span the recogniser ran across a preposition ("X Authority against Y Ltd"): tok's part only
+            cuts = [t.i for t in ent if t.pos_ == "ADP" and t.lower_ not in ("of", "for", "&", "de", "van", "von")]
+            start = max([c + 1 for c in cuts if c < tok.i], default=ent.start)
+            end = min([c for c in cuts if c > tok.i], default=ent.end)
+            if ent.label_ in ORG_LABELS:
+                left = min(left, ent.start)
+            if start > ent.start:
+                left = max(left, start)
         right = tok.i
         if ent is not None:
-            right = max(right, ent.end - 1)
+            right = max(right, end - 1)
         for child in tok.children:
             if child.dep_ == "prep" and child.lower_ in ("of", "for") and child.i == right + 1:
                 objs = [c for c in child.children if c.dep_ == "pobj" and c.pos_ == "PROPN" and c.text[:1].isupper()]
@@ -472,6 +479,12 @@ class Resolver:
                     if ent is not None and ent.label_ == "ORG" and t.i == ent.root.i:
                         found = self.proper_name(t)
                         if found:
+                            words = found[0].split()
+                            low_words = [w.lower() for w in words]
+                            if noun in low_words[:-1] and low_words.index(noun) >= 1:
+                                # "the university" beside "X University Students' Union": X University
+                                return Actor(" ".join(words[:low_words.index(noun) + 1]), "organisation",
+                                             ["description"])
                             return Actor(found[0], "organisation", ["description"])
                 for t in reversed(list(tok.sent[:tok.i - tok.sent.start])):
                     if t.dep_ == "dobj" and t.pos_ == "PROPN" and t.i in self.ent_of:

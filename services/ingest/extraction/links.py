@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from services.ingest.extraction.entities import ORG_WORDS as _ORG_WORDS
+
 
 @dataclass
 class Record:
@@ -46,7 +48,14 @@ def same_party(a: str | None, b: str | None) -> bool:
     if not a or not b:
         return False
     a, b = _core(a), _core(b)
-    return a == b or bool(re.search(r"\b%s\b" % re.escape(a), b) or re.search(r"\b%s\b" % re.escape(b), a))
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    if not re.search(r"\b%s\b" % re.escape(short), long_):
+        return False
+    # "Starmer" in "Keir Starmer", "Labour" in "Labour Party"; not "X University" in "X University Students' Union"
+    extra = long_.replace(short, " ").split()
+    return " " not in short or all(w in _ORG_WORDS for w in extra)
 
 
 def _implied(r: Record) -> bool:

@@ -43,7 +43,7 @@ def unreal(cue: Token) -> str | None:
     for _ in range(6):
         dep = tok.dep_
         head = tok.head
-        if head is tok:
+        if head.i == tok.i:
             return None
         if dep == "advcl":
             # "If X files ...": the condition is on the cue; a participle ("..., accusing X of")

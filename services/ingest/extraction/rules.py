@@ -10,8 +10,8 @@ Per article:
     spokespeople and lawyers act for their principal, pronouns and descriptions resolved);
   * links.merge / links.link merge mentions and connect rebuttals and complaints to what
     they answer or cite.
-Dates, quotes and summaries are filled here as before (their post-pass belongs to quotes.py /
-dates.py / summaries.py once it lands).
+Last, postpass.complete (h-quotes' quotes.py / dates.py / summaries.py) attaches quotes,
+resolves dates and writes summaries from these findings.
 """
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def _statement(span, resolver: Resolver) -> Actor | None:
     A quotation is not one: it is the speaker's own words, which a denial seldom answers."""
     for tok in span:
         if tok.lower_ in lx.SAY and tok.pos_ == "VERB" and any(
-                c.dep_ == "mark" and c.lower_ == "that" for c in tok.subtree if c is not tok):
+                c.dep_ == "mark" and c.lower_ == "that" for c in tok.subtree if c.i != tok.i):
             s = subject(tok)
             if s is not None:
                 return resolver.actor(s)
