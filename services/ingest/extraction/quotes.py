@@ -433,14 +433,15 @@ def _cue_objects(findings, doc: Doc, quotes: list[Quotation], entities: Entities
 
 def _complaint_words(findings, entities: Entities) -> None:
     """What a complainant says is the allegation its complaint makes: an allegation left
-    without words takes those of its actor's complaint (the complaint is the act, not the words)."""
+    without words, or with the same words, takes those of its actor's complaint, which keeps none
+    (the complaint is the act, the allegation the words)."""
     for f in findings:
-        if f.event_type != "allegation_made" or f.quote:
+        if f.event_type != "allegation_made":
             continue
         actor = entities.match(f.actor["name"])
         for g in findings:
             if g.event_type == "complaint_filed" and g.quote and actor is not None \
-                    and entities.match(g.actor["name"]) is actor:
+                    and entities.match(g.actor["name"]) is actor and f.quote in (None, g.quote):
                 f.quote, g.quote = g.quote, None
                 break
 
