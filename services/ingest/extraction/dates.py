@@ -160,6 +160,34 @@ def _clause_tokens(tok):
     return sorted(out, key=lambda t: t.i)
 
 
+_SPANS = {"day": 1, "days": 1, "week": 7, "weeks": 7}
+
+
+def _apart_from_host(cue, published, anchor, quoted) -> tuple[str | None, str | None]:
+    """'X did A on Sunday, two days after Y did B': B is dated from A's day, the gap taken off
+    (or added, for "before"). Only a day is shifted; a vaguer date says nothing of the gap."""
+    mark = next((c for c in cue.children if c.dep_ == "mark" and c.lower_ in ("after", "before")), None)
+    # the parser hangs "two days" from the verb or from "after", and "after" from the verb or the span
+    span = next((c for c in [*cue.children, *(mark.children if mark is not None else ())]
+                 if c.dep_ == "npadvmod" and c.lower_ in _SPANS), None)
+    if mark is None and span is not None:
+        mark = next((c for c in span.children if c.dep_ == "prep" and c.lower_ in ("after", "before")), None)
+    if mark is None or span is None or cue.dep_ != "advcl" or cue.head.i == cue.i:
+        return None, None
+    count = next((_NUM.get(c.lower_) or (int(c.text) if c.text.isdigit() else None)
+                  for c in span.children if c.dep_ == "nummod"), None)
+    if count is None:
+        count = 1 if any(c.dep_ == "det" and c.lower_ in ("a", "one") for c in span.children) else None
+    if count is None:
+        return None, None
+    host = resolve(_text(_clause_tokens(cue.head), quoted), published, anchor)
+    if host[1] != "day":
+        return None, None
+    gap = timedelta(days=count * _SPANS[span.lower_])
+    day = date.fromisoformat(host[0]) + (-gap if mark.lower_ == "after" else gap)
+    return (day.isoformat(), "day") if day <= published.date() else (None, None)
+
+
 def _text(tokens, quoted) -> str:
     """The tokens as text, spaced as in the article ("2025-10-07" stays one date)."""
     out, prev = [], None
@@ -240,6 +268,8 @@ def date_findings(findings, doc, published: datetime, entities=None) -> None:
             cue = doc[ci] if ci is not None and 0 <= ci < len(doc) else None
             if cue is not None and cue.pos_ in ("VERB", "AUX"):
                 when = resolve(_text(_clause_tokens(cue), quoted), published, anchor)
+                if not when[0]:
+                    when = _apart_from_host(cue, published, anchor, quoted)
                 if when[0]:
                     found.append((0, _RANK[when[1]], order, when))
                     continue
