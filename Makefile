@@ -6,7 +6,7 @@ KAFKA_PORT ?= 19092
 MONGO_PORT ?= 27018
 export KAFKA_PORT MONGO_PORT
 
-.PHONY: js-deps faults bench bench-extract bench-real bench-rebuild bench-query bench-sse tools-check install run test test-only servers-up servers-down clean evaluate
+.PHONY: js-deps lint test-fast faults bench bench-extract bench-real bench-rebuild bench-query bench-sse tools-check install run test test-only servers-up servers-down clean evaluate
 
 $(BIN)/storyline: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -43,7 +43,23 @@ $(JS_DIR)/node_modules/.package-lock.json: $(JS_DIR)/package-lock.json
 
 js-deps: $(JS_DIR)/node_modules/.package-lock.json
 
-test: install tools-check js-deps
+
+# Lint and types first; a finding fails `make test` (config in pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# The fast tier: the domain, the store contract on SQLite and in memory, extraction rules, story
+# matching and the embedded system; no servers, no corpus scoring. Under a minute.
+FAST_TESTS ?= tests/test_store_contract.py tests/test_hot_path.py tests/test_legacy_store.py tests/test_extraction.py \
+  tests/test_stories.py
+test-fast: install
+	STORYLINE_FAST=1 $(BIN)/python -m pytest -p no:cacheprovider -q -k "not real and not corpus_score" \
+	  $(FAST_TESTS) $(PYTEST_ARGS)
+
+
+test: install tools-check js-deps lint
 	tools/servers.sh start
 	STORYLINE_TEST_KAFKA=127.0.0.1:$(KAFKA_PORT) STORYLINE_TEST_MONGO=127.0.0.1:$(MONGO_PORT) \
 	  $(BIN)/python -m pytest -p no:cacheprovider -rA $(PYTEST_ARGS); \
@@ -89,10 +105,13 @@ bench-real: install
 	STORYLINE_LOG=kafka://127.0.0.1:$(KAFKA_PORT) STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench \
 	  timeout 900 $(BIN)/python -m bench.projection $(BENCH_EVENTS); status=$$?; tools/servers.sh stop; exit $$status
 
-# Query latency under a real gunicorn (3 workers) against the raw pymongo find, on the test
-# MongoDB-wire server (SecantusDB); also the stories list's requests/s. BENCH_QUERY_EVENTS sets the story size.
+# Query latency under a real gunicorn (3 workers) against the raw store query, on the embedded
+# SQLite store and then the test MongoDB-wire server (SecantusDB); also the stories list's
+# requests/s. BENCH_QUERY_EVENTS sets the story size.
 BENCH_QUERY_EVENTS ?= 1000
 bench-query: install
+	STORYLINE_STORE=file://$$(mktemp -d) STORYLINE_DATA_DIR=$$(mktemp -d) \
+	  timeout 600 $(BIN)/python -m bench.query_latency $(BENCH_QUERY_EVENTS)
 	tools/servers.sh start
 	STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench_query \
 	  timeout 600 $(BIN)/python -m bench.query_latency $(BENCH_QUERY_EVENTS); status=$$?; tools/servers.sh stop; exit $$status

@@ -382,6 +382,7 @@ class InProcessIngest:
     def __init__(self, settings: Settings):
         self.log = open_log(settings)
         self.app = ingest_app(settings, log=self.log)
+        self.app.extensions["storyline.relay"].start()  # the app factory starts nothing
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
