@@ -227,6 +227,40 @@ def test_a_university_is_not_its_students_union():
     assert f.target["name"] == "Northgate University Students' Union"
 
 
+def test_a_claim_said_to_be_without_foundation_is_a_rebuttal():
+    body = ("The Quayside Traders Guild has accused two ferry firms, Orca Lines and Brindle Sailings, of "
+            "fixing fares. Orca Lines said the accusation was \"entirely without foundation\".")
+    f = only(body, "rebuttal_given")
+    assert f.actor["name"] == "Orca Lines"
+    assert f.target["name"] == "Quayside Traders Guild"
+
+
+def test_the_claims_had_no_basis_is_a_rebuttal_and_a_plain_statement_is_not():
+    assert only("Lorna Pike accused the harbour board of neglect. The harbour board said the claims had no "
+                "basis in fact.", "rebuttal_given").actor["name"] == "harbour board"
+    assert not [f for f in extract("Row", "Lorna Pike accused the harbour board of neglect. The harbour board "
+                                   "said the repairs were without delay.", PUB) if f.event_type == "rebuttal_given"]
+
+
+def test_dismay_at_what_was_said_answers_it_and_dismay_at_a_result_does_not():
+    body = ("Ilse Marwick accused the Tamsin Dance Company of cancelling her show out of spite. "
+            "Tamsin Dance Company said it was \"saddened\" by her remarks.")
+    f = only(body, "rebuttal_given")
+    assert f.actor["name"] == "Tamsin Dance Company"
+    assert f.target["name"] == "Ilse Marwick"
+    assert not [f for f in extract("Row", "Crofton Rovers lost 3-1 at home. The club said it was disappointed "
+                                   "by the result.", PUB) if f.event_type == "rebuttal_given"]
+
+
+def test_bare_dismay_is_a_rebuttal_only_from_the_accused():
+    accused = ("Ravi Solanki accused the Westby Orchestra of underpaying its players. The orchestra said it "
+               "was disappointed.")
+    assert [a for t, a, _ in found(accused) if t == "rebuttal_given"]
+    bystander = ("Ravi Solanki accused the Westby Orchestra of underpaying its players. The Fenmoor Choir said "
+                 "it was disappointed.")
+    assert not [a for t, a, _ in found(bystander) if t == "rebuttal_given"]
+
+
 def test_seed_through_http_gives_the_gold_events_links_and_targets(system):
     """The seed article (../shared/corpus) through POST /v1/articles; compared with its own gold."""
     data = json.loads((ROOT.parent / "shared" / "corpus" / "articles.json").read_text())

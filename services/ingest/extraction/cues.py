@@ -15,6 +15,7 @@ from spacy.tokens import Span, Token
 from services.ingest.extraction import lexicon as lx
 from services.ingest.extraction.entities import ORG_NOUNS, Actor, Resolver
 from services.ingest.extraction.modality import unreal
+from services.ingest.extraction.links import same_party
 
 DOCUMENT_NOUNS = lx.noun_forms("petition", "complaint", "lawsuit", "suit", "claim", "letter", "submission",
                                "filing", "application", "grievance", "writ", "motion")
@@ -399,6 +400,21 @@ class Detector:
                     answers = self.target(s[0]) if s and s[0].lower_ in lx.CLAIM_OBJECTS else None
                     return self._make("rebuttal_given", tok, subj, answers=answers,
                                       cue_text=f"{tok.text} ... {self._false_word(clause)}")
+                dismay = self._dismay(clause)
+                if dismay is not None:
+                    said_of, word = dismay
+                    cand = self._make("rebuttal_given", tok, subject(tok), answers=self.target(said_of)
+                                      if said_of is not None else None, cue_text=f"{tok.text} ... {word}")
+                    if cand is not None and cand.answers is not None and same_party(cand.answers.name,
+                                                                                   cand.actor.name):
+                        cand.answers = None  # a pronoun resolved to the speaker: nobody is answered yet
+                    if cand is not None:
+                        # "disappointed by her comments" names what it answers; bare dismay
+                        # answers something only if the speaker was accused
+                        if said_of is None or cand.answers is None:
+                            cand.needs_accusation = True
+                            cand.reasons.append("no explicit cue")
+                    return cand
                 if self._own_denial(clause):
                     cand = self._make("rebuttal_given", tok, subject(tok), cue_text=f"{tok.text}: not")
                     if cand is not None:
@@ -421,6 +437,25 @@ class Detector:
             return not any(c.dep_ == "aux" and c.lower_ in lx.MODAL_AUX for c in clause.children)
         return any(t.lower_ in ("nothing",) and t.dep_ in ("dobj", "attr") for t in clause.children)
 
+    def _dismay(self, clause: Token) -> tuple[Token | None, str] | None:
+        """'said it was "disappointed" by her comments': the speaker's own side is dismayed, by
+        what someone said if the clause names it. Returns (the words it answers or None, the word)."""
+        subj = _kids(clause, "nsubj", "nsubjpass")
+        if not subj or subj[0].lower_ not in ("it", "we", "i", "he", "she", "they"):
+            return None
+        if any(c.dep_ == "neg" for c in clause.children):
+            return None
+        # "it was disappointed" (an adjective) or "it was saddened" (parsed as a passive)
+        states = [clause] if clause.lower_ in lx.DISMAYED and _passive(clause) else _kids(clause, "acomp")
+        for a in states:
+            if a.lower_ not in lx.DISMAYED or any(c.dep_ == "neg" for c in a.children):
+                continue
+            said = [o for p in _kids(a, "prep") if p.lower_ in ("by", "at", "with") for o in _kids(p, "pobj")]
+            if said and said[0].lower_ not in lx.CLAIM_OBJECTS:
+                return None  # "disappointed by the result" answers nobody
+            return (said[0] if said else None), a.text
+        return None
+
     def _quote_speaker(self, tok: Token) -> Token | None:
         """'"We do not accept that ...," a spokesperson said': the speaker of the quote."""
         sent = tok.sent
@@ -436,7 +471,20 @@ class Detector:
             c.reasons.append("negated acceptance")
         return c
 
+    def _no_basis(self, clause: Token) -> bool:
+        """'the claim was "without foundation"', 'the allegations have no basis in fact'."""
+        for t in clause.children:
+            if t.dep_ == "prep" and t.lower_ == "without":
+                if any(o.lower_ in lx.NO_BASIS for o in _kids(t, "pobj")):
+                    return True
+            if t.dep_ == "dobj" and t.lower_ in lx.NO_BASIS and any(
+                    c.dep_ == "det" and c.lower_ == "no" for c in t.children):
+                return True
+        return False
+
     def _false_word(self, clause: Token) -> str:
+        if self._no_basis(clause):
+            return next(t.text for t in clause.children if t.lower_ in ("without", "no") or t.lower_ in lx.NO_BASIS)
         for t in clause.subtree:
             if t.lower_ in lx.FALSE_WORDS:
                 return t.text
@@ -447,6 +495,8 @@ class Detector:
         if subj and subj[0].lower_ == "it" and any(c.dep_ in ("xcomp", "ccomp") for c in clause.children):
             return False
         if subj and subj[0].lower_ in lx.CLAIM_OBJECTS.keys() | {"this", "that", "claims", "it"} | lx.POST_NOUNS.keys():
+            if self._no_basis(clause):
+                return True
             for t in clause.subtree:
                 if t.lower_ in lx.FALSE_WORDS and t.dep_ in ("acomp", "attr", "oprd", "amod", "advmod", "dobj",
                                                              "pobj", "conj", "npadvmod"):
