@@ -261,6 +261,25 @@ def test_bare_dismay_is_a_rebuttal_only_from_the_accused():
     assert not [a for t, a, _ in found(bystander) if t == "rebuttal_given"]
 
 
+def test_calling_the_allegation_a_long_label_is_a_rebuttal():
+    body = ("Tobias Renn accused the Kelso water board of hiding leak figures. Una Dray, who chairs the board, "
+            "called the accusation \"a fairy tale told for headlines\".")
+    f = only(body, "rebuttal_given")
+    assert f.actor["name"] == "Una Dray"
+    assert f.target["name"] == "Tobias Renn"
+    assert not [f for f in extract("Row", "Una Dray called the claim process \"a maze\".", PUB)
+                if f.event_type == "rebuttal_given"]
+
+
+def test_a_named_speaker_saying_he_never_did_it_is_a_rebuttal_only_when_accused():
+    accused = ("Selma Ruud accused councillor Anders Vik of selling planning votes. Vik said he had \"never "
+               "taken a krone from anyone\".")
+    assert ("rebuttal_given", "Anders Vik", "Selma Ruud") in found(accused)
+    bystander = ("Selma Ruud accused councillor Anders Vik of selling planning votes. Jon Hauge said he had "
+                 "never met Vik.")
+    assert not [a for t, a, _ in found(bystander) if t == "rebuttal_given"]
+
+
 def test_seed_through_http_gives_the_gold_events_links_and_targets(system):
     """The seed article (../shared/corpus) through POST /v1/articles; compared with its own gold."""
     data = json.loads((ROOT.parent / "shared" / "corpus" / "articles.json").read_text())

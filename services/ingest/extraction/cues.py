@@ -374,6 +374,11 @@ class Detector:
                         cand.defends = defended
             return cand
         if low in lx.CALL:
+            if obj is not None and obj.lower_ not in lx.CLAIM_OBJECTS:
+                # 'called the allegation "fiction dressed up as ..."' parsed as one noun phrase
+                inner = [c for c in obj.children if c.dep_ == "nmod" and c.lower_ in lx.CLAIM_OBJECTS]
+                if inner:
+                    return self._make("rebuttal_given", tok, subject(tok), answers=self.target(inner[0]))
             if obj is None:
                 # 'called the allegation "fiction"' parsed as one phrase: the claim hangs on the label
                 for o in _kids(tok, "oprd", "attr", "ccomp", "xcomp"):
@@ -381,7 +386,8 @@ class Detector:
                     if inner:
                         return self._make("rebuttal_given", tok, subject(tok), answers=self.target(inner[0]))
             if obj is not None and obj.lower_ in lx.CLAIM_OBJECTS and (
-                    _kids(tok, "oprd", "xcomp", "ccomp", "attr") or any(p.lower_ == "as" for p in _kids(tok, "prep"))):
+                    _kids(tok, "oprd", "xcomp", "ccomp", "attr") or any(p.lower_ == "as" for p in _kids(tok, "prep"))
+                    or self._quoted_label(obj)):
                 return self._make("rebuttal_given", tok, subject(tok), answers=self.target(obj))
             return None
         if low in lx.ACCEPT and any(c.dep_ == "neg" for c in tok.children):
@@ -427,6 +433,10 @@ class Detector:
         """'"I have never taken a bribe," she said', '"We did nothing wrong"': the speaker denies in
         the first person (or of their own side) that something happened."""
         subj = _kids(clause, "nsubj", "nsubjpass")
+        if subj and subj[0].lower_ in ("he", "she") and clause.head.lower_ in lx.SAY and self._names_speaker(clause):
+            # 'X said he had "never taken a penny"': the speaker, in the third person
+            return any(c.lower_ == "never" and c.dep_ in ("neg", "advmod") for c in clause.children) and not any(
+                c.dep_ == "aux" and c.lower_ in lx.MODAL_AUX for c in clause.children)
         if not subj or subj[0].lower_ not in ("i", "we", "nobody", "no", "nothing", "none"):
             if not (subj and any(c.dep_ == "det" and c.lower_ == "no" for c in subj[0].children)):
                 return False
@@ -455,6 +465,17 @@ class Detector:
                 return None  # "disappointed by the result" answers nobody
             return (said[0] if said else None), a.text
         return None
+
+    def _quoted_label(self, obj: Token) -> bool:
+        """'called the accusation "a tale told for ..."': the quoted label parsed as a clause on the claim."""
+        nxt = obj.doc[obj.i + 1] if obj.i + 1 < len(obj.doc) else None
+        return nxt is not None and nxt.is_quote and any(
+            c.i > obj.i and c.dep_ in ("relcl", "appos", "acl") for c in obj.children)
+
+    def _names_speaker(self, clause: Token) -> bool:
+        """The reporting verb's subject is a named person (not a pronoun or a description)."""
+        s = subject(clause.head)
+        return s is not None and s.pos_ == "PROPN"
 
     def _quote_speaker(self, tok: Token) -> Token | None:
         """'"We do not accept that ...," a spokesperson said': the speaker of the quote."""
