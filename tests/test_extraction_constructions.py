@@ -280,6 +280,24 @@ def test_a_named_speaker_saying_he_never_did_it_is_a_rebuttal_only_when_accused(
     assert not [a for t, a, _ in found(bystander) if t == "rebuttal_given"]
 
 
+def test_a_body_named_after_another_is_not_its_fuller_name():
+    body = ("Nadia Brook accused Carrow Police of hiding the arrest footage. Carrow Police said it would release "
+            "the footage. The Carrow Police Federation, which represents junior officers, defended the two "
+            "constables.")
+    got = found(body)
+    assert ("allegation_made", "Nadia Brook", "Carrow Police") in got
+    assert any(t == "rebuttal_given" and a == "Carrow Police Federation" for t, a, _ in got)
+
+
+def test_a_legal_form_or_a_body_word_completes_a_short_name():
+    body = ("Tilda Moss accused Brindle Foods Ltd of mislabelling its honey. Brindle Foods denied the claim. "
+            "Separately, the Greens accused the Fenwick Labour of hypocrisy; the Fenwick Labour Party "
+            "rejected the accusation.")
+    got = found(body)
+    assert ("rebuttal_given", "Brindle Foods Ltd", "Tilda Moss") in got
+    assert any(t == "rebuttal_given" and a == "Fenwick Labour Party" for t, a, _ in got)
+
+
 def test_seed_through_http_gives_the_gold_events_links_and_targets(system):
     """The seed article (../shared/corpus) through POST /v1/articles; compared with its own gold."""
     data = json.loads((ROOT.parent / "shared" / "corpus" / "articles.json").read_text())
