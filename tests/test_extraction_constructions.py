@@ -298,6 +298,15 @@ def test_a_legal_form_or_a_body_word_completes_a_short_name():
     assert any(t == "rebuttal_given" and a == "Fenwick Labour Party" for t, a, _ in got)
 
 
+def test_a_verb_the_parser_took_for_a_modifier_of_the_next_name_still_counts():
+    # "The NVB defended Kerr." comes out as "defended" modifying "Kerr", the root
+    body = ("Coach Idris Mallon accused umpire Tessa Kerr of bias. Mallon's club wrote to the National Volleyball "
+            "Board (NVB) on Monday. The NVB defended Kerr.")
+    f = only(body, "rebuttal_given")
+    assert f.actor["name"] == "National Volleyball Board"
+    assert f.target["name"] == "Idris Mallon"
+
+
 def test_seed_through_http_gives_the_gold_events_links_and_targets(system):
     """The seed article (../shared/corpus) through POST /v1/articles; compared with its own gold."""
     data = json.loads((ROOT.parent / "shared" / "corpus" / "articles.json").read_text())

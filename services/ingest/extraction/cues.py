@@ -41,6 +41,13 @@ def _kids(tok: Token, *deps: str) -> list[Token]:
     return [c for c in tok.children if c.dep_ in deps]
 
 
+def _verb_as_modifier(tok: Token) -> bool:
+    """'The NFB defended Kerr.' parsed as a modifier of the name after it ("defended Kerr" the root):
+    a verb with a subject of its own is the clause's verb, and that name its object."""
+    return (tok.dep_ == "amod" and tok.pos_ == "VERB" and bool(_kids(tok, "nsubj"))
+            and tok.head.dep_ == "ROOT" and tok.head.i == tok.i + 1 and tok.head.pos_ == "PROPN")
+
+
 def _passive(tok: Token) -> bool:
     return bool(_kids(tok, "nsubjpass", "auxpass"))
 
@@ -310,10 +317,11 @@ class Detector:
 
     def rebuttal(self, tok: Token) -> Candidate | None:
         low = tok.lower_
-        if tok.pos_ not in ("VERB", "AUX") or tok.dep_ in ("amod", "compound"):
+        verb_as_modifier = _verb_as_modifier(tok)
+        if tok.pos_ not in ("VERB", "AUX") or tok.dep_ in ("amod", "compound") and not verb_as_modifier:
             return None
         objs = _kids(tok, "dobj")
-        obj = objs[0] if objs else None
+        obj = objs[0] if objs else (tok.head if verb_as_modifier else None)
         if low in lx.DENY or low in lx.REJECT:
             if _passive(tok):
                 subj = _kids(tok, "nsubjpass")
