@@ -307,6 +307,26 @@ def test_a_verb_the_parser_took_for_a_modifier_of_the_next_name_still_counts():
     assert f.target["name"] == "Idris Mallon"
 
 
+def test_a_complaint_named_by_the_clause_that_filed_it():
+    body = ("The Kestrel Drivers Union has withdrawn a complaint it lodged with the transport regulator in March, "
+            "in which it accused the depot manager Olu Banjo of rigging rotas.")
+    got = found(body)
+    assert any(t == "complaint_filed" and a == "Kestrel Drivers Union" for t, a, _ in got), got
+    assert any(t == "allegation_made" and a == "Kestrel Drivers Union" for t, a, _ in got), got
+    assert any(t == "complaint_filed" and a == "Saoirse Dunne" for t, a, _ in found(
+        "The lawsuit Saoirse Dunne filed in May accuses the clinic of negligence."))
+
+
+def test_we_raised_this_complaint_is_the_complaint_already_filed_and_the_union_is_not_its_president():
+    body = ("The Kestrel Drivers Union has withdrawn a complaint it lodged with the transport regulator in March, "
+            "in which it accused the depot manager Olu Banjo of rigging rotas. \"We raised this complaint "
+            "because drivers were exhausted,\" union president Ama Quaye said. In its submission, the union "
+            "alleged that rotas were changed overnight.")
+    got = found(body)
+    assert [a for t, a, _ in got if t == "complaint_filed"] == ["Kestrel Drivers Union"], got
+    assert [a for t, a, _ in got if t == "allegation_made"] == ["Kestrel Drivers Union"], got
+
+
 def test_seed_through_http_gives_the_gold_events_links_and_targets(system):
     """The seed article (../shared/corpus) through POST /v1/articles; compared with its own gold."""
     data = json.loads((ROOT.parent / "shared" / "corpus" / "articles.json").read_text())

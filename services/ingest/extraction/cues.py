@@ -41,6 +41,25 @@ def _kids(tok: Token, *deps: str) -> list[Token]:
     return [c for c in tok.children if c.dep_ in deps]
 
 
+def _relcl_filer(noun: Token) -> tuple[Token, Token] | None:
+    """'a complaint it lodged in March', 'the lawsuit she filed': (the filing verb, who filed).
+    A pronoun there is the subject of the clause the complaint sits in ("X withdrew a complaint
+    it lodged")."""
+    for rel in _kids(noun, "relcl"):
+        if rel.lower_ not in lx.FILE or _passive(rel) or _kids(rel, "dobj"):
+            continue
+        subj = _kids(rel, "nsubj")
+        if not subj or subj[0].lower_ in ("which", "that", "who"):
+            continue
+        if subj[0].pos_ == "PRON":
+            outer = subject(noun.head) if noun.dep_ in ("dobj", "pobj") and noun.head.pos_ == "VERB" else None
+            if outer is None or outer.pos_ == "PRON":
+                return None
+            return rel, outer
+        return rel, subj[0]
+    return None
+
+
 def _verb_as_modifier(tok: Token) -> bool:
     """'The NFB defended Kerr.' parsed as a modifier of the name after it ("defended Kerr" the root):
     a verb with a subject of its own is the clause's verb, and that name its object."""
@@ -175,6 +194,11 @@ class Detector:
                 found = self.r.actor(s, speaker(noun.head))
                 if found is not None:
                     return Actor(found.name, found.kind, found.reasons + ["actor via document"])
+        filer = _relcl_filer(noun) if noun.lower_ in lx.COMPLAINT_NOUNS else None
+        if filer is not None:
+            found = self.r.actor(filer[1], speaker(filer[0]))
+            if found is not None:
+                return Actor(found.name, found.kind, found.reasons + ["actor via document"])
         pool = self.post_authors if noun.lower_ in lx.POST_NOUNS else self.filers
         if pool:
             a = pool[-1]
@@ -548,7 +572,13 @@ class Detector:
                     head.lower_ in lx.forms("file", "lodge", "issue") and base != "appeal"):
                 return None
             if tok.dep_ in ("dobj",) and head.lower_ in lx.FILE and not _passive(head):
-                return self._complaint(head, subject(head), tok)
+                subj = subject(head)
+                if subj is not None and subj.lower_ in ("we", "i") and self.filers:
+                    # '"We raised this complaint because ...," its president said': the one already filed
+                    again = self._refiled(head, tok)
+                    if again is not None:
+                        return again
+                return self._complaint(head, subj, tok)
             if tok.dep_ == "nsubjpass" and head.lower_ in lx.FILE:
                 ag = _agent(head)
                 if ag is None:
@@ -565,6 +595,9 @@ class Detector:
                         cand.reasons.append("filer from the speaker")
                     return cand
                 return self._complaint(head, ag, tok)
+            filer = _relcl_filer(tok)
+            if filer is not None:
+                return self._complaint(filer[0], filer[1], tok)
             for acl in _kids(tok, "acl"):
                 if acl.lower_ in lx.FILE:
                     ag = _agent(acl)

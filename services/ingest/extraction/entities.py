@@ -205,7 +205,9 @@ class Roster:
                     # "the university" in an article about "X University Students' Union": X University
                     return self.add(" ".join(e.name.split()[:cut]), "organisation", e.first)
                 return e
-            if head in e.roles:
+        for e in reversed(self.entities):
+            # a role after the name search: "the union" is the union, not "union president X"
+            if e.first <= before and head in e.roles:
                 return e
         if head in ORG_NOUNS and loose:
             # the latest body; a one-word name the tagger could not place counts ("Northwater")
