@@ -6,7 +6,7 @@ KAFKA_PORT ?= 19092
 MONGO_PORT ?= 27018
 export KAFKA_PORT MONGO_PORT
 
-.PHONY: js-deps faults bench bench-extract bench-real bench-rebuild bench-query bench-sse tools-check install run test test-only servers-up servers-down clean evaluate
+.PHONY: js-deps lint test-fast faults soak bench bench-extract bench-real bench-rebuild bench-query bench-sse tools-check install run test test-only servers-up servers-down clean evaluate
 
 $(BIN)/storyline: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -43,20 +43,54 @@ $(JS_DIR)/node_modules/.package-lock.json: $(JS_DIR)/package-lock.json
 
 js-deps: $(JS_DIR)/node_modules/.package-lock.json
 
-test: install tools-check js-deps
+
+# Lint and types first; a finding fails `make test` (config in pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# The fast tier: the domain, the store contract on SQLite and in memory, extraction rules, story
+# matching and the embedded system; no servers, no corpus scoring. Under a minute.
+FAST_TESTS ?= tests/test_store_contract.py tests/test_hot_path.py tests/test_legacy_store.py tests/test_extraction.py \
+  tests/test_stories.py
+test-fast: install
+	STORYLINE_FAST=1 $(BIN)/python -m pytest -p no:cacheprovider -q -k "not real and not corpus_score" \
+	  $(FAST_TESTS) $(PYTEST_ARGS)
+
+
+test: install tools-check js-deps lint
 	tools/servers.sh start
 	STORYLINE_TEST_KAFKA=127.0.0.1:$(KAFKA_PORT) STORYLINE_TEST_MONGO=127.0.0.1:$(MONGO_PORT) \
 	  $(BIN)/python -m pytest -p no:cacheprovider -rA $(PYTEST_ARGS); \
 	  status=$$?; tools/servers.sh stop; exit $$status
 
-# The fault suite alone, larger (STORYLINE_FAULT_SCALE multiplies its sizes; make test runs it at 1),
-# then its table: scenario, articles accepted, events expected, events in the timeline, lost, doubled.
+# The fault suites alone, larger (STORYLINE_FAULT_SCALE multiplies their sizes; make test runs them at 1),
+# on the three-node cluster (replication 3, min ISR 2) and the MongoDB-wire server, then the table:
+# scenario, articles accepted, events expected, events in Kafka, events in the timeline, lost,
+# doubled, seconds to recover.
 FAULT_SCALE ?= 4
 faults: install
-	tools/servers.sh start
-	STORYLINE_TEST_KAFKA=127.0.0.1:$(KAFKA_PORT) STORYLINE_TEST_MONGO=127.0.0.1:$(MONGO_PORT) \
-	  STORYLINE_FAULT_SCALE=$(FAULT_SCALE) $(BIN)/python -m pytest -p no:cacheprovider -q tests/test_faults.py; \
-	  status=$$?; tools/servers.sh stop; echo; column -t -s '|' -o '|' tests/output/faults.txt; exit $$status
+	tools/servers.sh start-cluster
+	tools/servers.sh start-mongo || { tools/servers.sh stop-cluster; exit 1; }
+	boot=$$(tools/servers.sh cluster-bootstrap); \
+	  STORYLINE_TEST_KAFKA=$$boot STORYLINE_TEST_CLUSTER=$$boot STORYLINE_TEST_MONGO=127.0.0.1:$(MONGO_PORT) \
+	  STORYLINE_FAULT_SCALE=$(FAULT_SCALE) $(BIN)/python -m pytest -p no:cacheprovider -q \
+	    tests/test_faults.py tests/test_cluster_faults.py $(PYTEST_ARGS); \
+	  status=$$?; tools/servers.sh stop-cluster; tools/servers.sh stop-mongo; \
+	  echo; column -t -s '|' -o '|' tests/output/faults.txt; exit $$status
+
+# The soak (not in make test): gunicorn ingest (2 workers), two projectors and gunicorn query as
+# separate processes on the cluster and the MongoDB-wire server, steady traffic for SOAK_MINUTES;
+# prints a row a minute and the verdict (bench/soak.py). SOAK_RATE: articles per second.
+SOAK_MINUTES ?= 20
+SOAK_RATE ?= 6
+soak: install
+	tools/servers.sh start-cluster
+	tools/servers.sh start-mongo || { tools/servers.sh stop-cluster; exit 1; }
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE) \
+	  --kafka $$(tools/servers.sh cluster-bootstrap) --mongo 127.0.0.1:$(MONGO_PORT); \
+	  status=$$?; tools/servers.sh stop-cluster; tools/servers.sh stop-mongo; exit $$status
 
 # Scores extraction with the shared scorer (../shared/corpus/evaluate.py) on both sample sets and on
 # our own test articles, in one process and one spaCy load (bench/evaluate.py); -v lists every miss.
@@ -71,6 +105,7 @@ bench-extract: install
 
 clean:
 	tools/servers.sh stop || true
+	tools/servers.sh stop-cluster || true
 	rm -rf .storyline .cache/run
 
 # Benchmarks print figures; they assert nothing. BENCH_EVENTS sets the size.
@@ -89,10 +124,13 @@ bench-real: install
 	STORYLINE_LOG=kafka://127.0.0.1:$(KAFKA_PORT) STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench \
 	  timeout 900 $(BIN)/python -m bench.projection $(BENCH_EVENTS); status=$$?; tools/servers.sh stop; exit $$status
 
-# Query latency under a real gunicorn (3 workers) against the raw pymongo find, on the test
-# MongoDB-wire server (SecantusDB); also the stories list's requests/s. BENCH_QUERY_EVENTS sets the story size.
+# Query latency under a real gunicorn (3 workers) against the raw store query, on the embedded
+# SQLite store and then the test MongoDB-wire server (SecantusDB); also the stories list's
+# requests/s. BENCH_QUERY_EVENTS sets the story size.
 BENCH_QUERY_EVENTS ?= 1000
 bench-query: install
+	STORYLINE_STORE=file://$$(mktemp -d) STORYLINE_DATA_DIR=$$(mktemp -d) \
+	  timeout 600 $(BIN)/python -m bench.query_latency $(BENCH_QUERY_EVENTS)
 	tools/servers.sh start
 	STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench_query \
 	  timeout 600 $(BIN)/python -m bench.query_latency $(BENCH_QUERY_EVENTS); status=$$?; tools/servers.sh stop; exit $$status

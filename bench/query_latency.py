@@ -1,14 +1,16 @@
-"""Query latency: the timeline endpoint under a real gunicorn against the raw pymongo find.
+"""Query latency: the timeline endpoint under a real gunicorn against the raw store query.
 
 In one run, on the same data: p50/p99 of GET /v1/stories/<id>/timeline?limit=P for a story of
 N events (each its own entry, pages taken in turn through their cursors) served by gunicorn
-with a few workers, p50/p99 of the raw pymongo find for the same pages (same filter, sort
-and page size), their p99 ratio, and requests/s of the stories list with a few clients.
+with a few workers, p50/p99 of the raw store query for the same pages (same filter, sort
+and page size, documents decoded: a pymongo find, or a plain sqlite3 SELECT of the JSON
+column), their p99 ratio, and requests/s of the stories list with a few clients.
 
 The read model is written by the projection code itself (Projection.prepare/apply), so the service
-reads exactly what production writes. Needs a MongoDB-wire server:
+reads exactly what production writes. On either store:
   STORYLINE_STORE=mongodb://127.0.0.1:27018/storyline_bench python -m bench.query_latency [N]
-(`make bench-query` starts the test servers, runs this, and stops them.)
+  STORYLINE_STORE=file:///tmp/somewhere python -m bench.query_latency [N]
+(`make bench-query` runs both: the embedded store, then the test MongoDB-wire server.)
 """
 from __future__ import annotations
 
@@ -24,11 +26,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from shared.domain import events, read_model
+import orjson
+
 from services.bootstrap import open_store
-from shared.config import Settings
-from shared.ports import Message
 from services.timeline.projection import Projection
+from shared.config import Settings
+from shared.domain import events, read_model
+from shared.ports import EventQuery, Message
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PAGE, ROUNDS, WARMUP, WORKERS, LIST_CLIENTS, LIST_REQUESTS = 50, 400, 40, 3, 4, 600
@@ -45,7 +49,7 @@ def event(i: int, story: str, run: str) -> dict:
             "summary": f"Person {i % 40}: {sentence}", "details": {"cue": "said"},
             "source": {"article_id": f"art-{i // 5}", "url": f"https://news.example.test/{i // 5}", "outlet": "Bench",
                        "title": f"Story {story}", "sentence": sentence, "char_start": 0, "char_end": len(sentence)},
-            "extractor": {"version": "bench", "confidence": 0.8}}
+            "extractor": {"version": "bench", "confidence": 0.8}, "responds_to": []}
 
 
 def load(db, n: int, run: str) -> str:
@@ -59,6 +63,32 @@ def load(db, n: int, run: str) -> str:
         projection.apply(projection.prepare([Message("bench", 0, start + k, e["story_id"], events.encode(e), 0)
                                              for k, e in enumerate(evs[start:start + 500])]))
     return big
+
+
+def raw_page(store_url: str, generation: int):
+    """The plainest query of the store for one page: (story, after sort or None) -> documents."""
+    if store_url.startswith("mongodb://"):
+        from shared.adapters.mongo_store import open_database
+
+        coll = open_database(store_url)[read_model.events_name(generation)]
+
+        def mongo(story: str, after: str | None) -> list[dict]:
+            query = {"story_id": story, "status": {"$ne": "retracted"}} | ({"sort": {"$gt": after}} if after else {})
+            return list(coll.find(query, {"_id": 0}).sort("sort", 1).limit(PAGE))
+        return mongo
+    import sqlite3
+    from urllib.parse import urlparse
+
+    from shared.adapters.sqlite_store import FILE_NAME
+
+    db = sqlite3.connect(os.path.join(urlparse(store_url).path, FILE_NAME))
+    table = read_model.events_name(generation)
+
+    def sqlite(story: str, after: str | None) -> list[dict]:
+        rows = db.execute(f"SELECT doc FROM {table} WHERE story_id = ? AND status != 'retracted' AND sort > ?"
+                          " ORDER BY sort LIMIT ?", (story, after or "", PAGE)).fetchall()
+        return [orjson.loads(d) for (d,) in rows]
+    return sqlite
 
 
 def free_port() -> int:
@@ -93,8 +123,6 @@ def pct(samples: list[float], p: float) -> float:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     settings = Settings.from_env()
-    if not settings.store_url.startswith("mongodb://"):
-        raise SystemExit("set STORYLINE_STORE=mongodb://host:port/db (a MongoDB-wire server)")
     run = uuid.uuid4().hex[:6]
     db = open_store(settings.store_url)
     story = load(db, n, run)
@@ -112,8 +140,10 @@ def main() -> None:
                 if not cursor:
                     break
                 cursors.append(cursor)
-            events_coll = read_model.current(db).events
-            sorts = [d["sort"] for d in events_coll.find({"story_id": story}, {"sort": 1}).sort("sort", 1)]
+            with db.view() as view:
+                sorts = [d["sort"] for d in view.events(story, EventQuery())]
+                generation = view.generation
+            page_of = raw_page(settings.store_url, generation)
             positions = [None] + [sorts[PAGE * k - 1] for k in range(1, len(cursors))]
             assert len(sorts) == n, (len(sorts), n)
 
@@ -124,7 +154,7 @@ def main() -> None:
                 t = time.perf_counter()
                 r = session.get(f"{base}/v1/stories/{story}/timeline",
                                 params={"limit": PAGE, **({"cursor": c} if c else {})}, timeout=10)
-                r.content
+                _ = r.content
                 if i >= WARMUP:
                     service.append(time.perf_counter() - t)
                 assert r.status_code == 200 and len(r.json()["entries"]) > 0
@@ -132,9 +162,8 @@ def main() -> None:
             raw: list[float] = []
             for i in range(WARMUP + ROUNDS):
                 p = positions[i % len(positions)]
-                query = {"story_id": story, "status": {"$ne": "retracted"}} | ({"sort": {"$gt": p}} if p else {})
                 t = time.perf_counter()
-                docs = list(events_coll.find(query, {"_id": 0}).sort("sort", 1).limit(PAGE))
+                docs = page_of(story, p)
                 if i >= WARMUP:
                     raw.append(time.perf_counter() - t)
                 assert docs
@@ -151,10 +180,11 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=30)
     ms = lambda s: s * 1000  # noqa: E731
-    print(f"store={settings.store_url} (real MongoDB-wire server)  gunicorn workers={WORKERS}  story events={n} "
+    kind = "MongoDB-wire server" if settings.store_url.startswith("mongodb://") else "embedded SQLite"
+    print(f"store={settings.store_url} ({kind})  gunicorn workers={WORKERS}  story events={n} "
           f"pages={len(cursors)} page size={PAGE} rounds={ROUNDS}")
     print(f"timeline via gunicorn : p50 {ms(pct(service, 50)):7.2f} ms   p99 {ms(pct(service, 99)):7.2f} ms")
-    print(f"raw pymongo find      : p50 {ms(pct(raw, 50)):7.2f} ms   p99 {ms(pct(raw, 99)):7.2f} ms")
+    print(f"raw store query       : p50 {ms(pct(raw, 50)):7.2f} ms   p99 {ms(pct(raw, 99)):7.2f} ms")
     print(f"ratio p99(service)/p99(raw): {pct(service, 99) / pct(raw, 99):.2f}  (target <= 3)")
     print(f"stories list          : {list_rps:7.0f} requests/s  ({LIST_CLIENTS} clients, limit=20, "
           f"{200 + 1} stories)")

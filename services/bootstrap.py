@@ -1,24 +1,44 @@
-"""Composition root: turns Settings into the adapters every service uses."""
+"""The composition root: Settings in, one typed set of components out, one start, one stop.
+
+`storyline serve`, `storyline project`, the gunicorn wsgi modules, the tests and the
+benchmarks all build their parts here; the Flask app factories only assemble what they are
+given and start nothing.
+"""
+
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from shared.adapters.stores import open_store
 from shared.config import Settings
+from shared.ports import EventLog, Outbox
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from services.ingest.relay import Relay
+    from services.timeline.health import ProjectorMonitor
+    from services.timeline.projector import Projector
+
+log = logging.getLogger("storyline")
 
 
-def open_log(settings: Settings, topic: str | None = None):
+def open_log(settings: Settings, topic: str | None = None) -> EventLog:
     parsed = urlparse(settings.log_url)
     if parsed.scheme == "kafka":
         from shared.adapters.kafka_log import KafkaLog
 
-        return KafkaLog(parsed.netloc, topic or settings.topic, settings.partitions)
+        return KafkaLog(parsed.netloc, topic or settings.topic, settings.partitions,
+                        replication_factor=settings.replication_factor, min_insync_replicas=settings.min_insync_replicas)
     from shared.adapters.embedded_log import EmbeddedLog
 
     return EmbeddedLog(parsed.path, topic or settings.topic, settings.partitions)
 
 
-def open_outbox(settings: Settings):
+def open_outbox(settings: Settings) -> Outbox:
     """Ingest's durable queue in front of the log; one file per instance, shared by its workers."""
     from shared.adapters.sqlite_outbox import SqliteOutbox
 
@@ -29,17 +49,128 @@ def dead_letter_topic(settings: Settings) -> str:
     return settings.topic + ".dlq"
 
 
-def open_dead_letter_log(settings: Settings):
+def open_dead_letter_log(settings: Settings) -> EventLog:
     """Where the projector sets aside what it cannot apply; same partitioning as the main log."""
     return open_log(settings, dead_letter_topic(settings))
 
 
-def open_projector(settings: Settings, log=None, store=None):
+def open_projector(settings: Settings, log: EventLog | None = None, store: Any = None) -> Projector:
     from services.timeline.projector import Projector
 
-    return Projector(log or open_log(settings), store if store is not None else open_store(settings.store_url),
-                     settings.group, dead_letters=open_dead_letter_log(settings),
-                     pipelined=urlparse(settings.store_url).scheme == "mongodb")
+    return Projector(
+        log or open_log(settings),
+        store if store is not None else open_store(settings.store_url),
+        settings.group,
+        dead_letters=open_dead_letter_log(settings),
+    )
 
 
-__all__ = ["open_log", "open_outbox", "open_store", "open_dead_letter_log", "open_projector", "Settings"]
+ROLES = ("ingest", "projector", "query")
+
+
+@dataclass
+class Components:
+    """What one process runs. Build with `build`; `start()` starts the threads (relay,
+    projector, its monitor), `stop()` stops them in order and closes every adapter."""
+
+    settings: Settings
+    log: EventLog | None
+    store: Any  # one object serving ProjectionStore, ReadStore and ArticleIndex (shared/adapters/stores.py)
+    outbox: Outbox | None = None
+    relay: Relay | None = None
+    projector: Projector | None = None
+    monitor: ProjectorMonitor | None = None
+    projector_port: int | None = None
+    _threads: list[Any] = field(default_factory=list)
+    _ingest: Flask | None = None
+    _query: Flask | None = None
+
+    def ingest_app(self) -> Flask:
+        if self._ingest is None:
+            from services.ingest.app import create_app
+
+            assert self.outbox is not None and self.relay is not None and self.log is not None, "no ingest role"
+            self._ingest = create_app(
+                self.settings, log=self.log, store=self.store, outbox=self.outbox, relay=self.relay
+            )
+        return self._ingest
+
+    def query_app(self) -> Flask:
+        if self._query is None:
+            from services.query.app import create_app
+
+            self._query = create_app(self.settings, store=self.store)
+        return self._query
+
+    def start(self, monitor_host: str = "0.0.0.0") -> Components:
+        import threading
+
+        if self.relay is not None:
+            self.relay.start()
+        if self.projector is not None:
+            if self.monitor is not None:
+                self.projector_port = self.monitor.start(self.settings.projector_port, host=monitor_host)
+            t = threading.Thread(target=self.projector.run, name="projector", daemon=True)
+            t.start()
+            self._threads.append(t)
+        return self
+
+    def stop(self, drain_s: float = 0.0) -> None:
+        """Projector first (it finishes and commits its batch, leaves the group), then the relay
+        (publishing what the outbox still holds for up to `drain_s`), then every adapter."""
+        if self.projector is not None:
+            self.projector.stop()
+            for t in self._threads:
+                t.join(timeout=15)
+            if self.monitor is not None:
+                self.monitor.stop()
+            if self.projector.dead_letters is not None:
+                self.projector.dead_letters.close()
+        if self.relay is not None:
+            self.relay.stop(drain_s=drain_s)
+        if self.outbox is not None:
+            self.outbox.close()
+        if self.log is not None:
+            self.log.close()
+        self.store.close()
+
+
+def build(
+    settings: Settings, roles: tuple[str, ...] = ROLES, store: Any = None, allow_legacy_store: bool = False
+) -> Components:
+    """The components for `roles` (any of ingest, projector, query), sharing one log and one store."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
+    event_log = open_log(settings) if {"ingest", "projector"} & set(roles) else None
+    if store is None:
+        store = open_store(settings.store_url, allow_legacy=allow_legacy_store)
+    parts = Components(settings, event_log, store)
+    if "ingest" in roles:
+        from services.ingest.relay import Relay
+        from shared.observability import InstrumentedLog
+
+        assert event_log is not None
+        parts.outbox = open_outbox(settings)
+        # the relay publishes through the instrumented log the ingest app reports on
+        parts.log = InstrumentedLog(event_log)
+        parts.relay = Relay(parts.outbox, parts.log)
+    if "projector" in roles:
+        from services.timeline.health import ProjectorMonitor
+
+        assert event_log is not None
+        parts.projector = open_projector(settings, event_log, store)
+        parts.monitor = ProjectorMonitor(parts.projector, event_log, store, settings.group, settings.lag_interval_s)
+    return parts
+
+
+__all__ = [
+    "Components",
+    "build",
+    "open_log",
+    "open_outbox",
+    "open_store",
+    "open_dead_letter_log",
+    "open_projector",
+    "Settings",
+]

@@ -11,6 +11,7 @@ import threading
 
 from marshmallow import ValidationError
 
+from shared.adapters.stores import LegacyStore
 from shared.config import ConfigError, Settings
 
 
@@ -79,29 +80,23 @@ def cmd_lag(args) -> int:
 def cmd_serve(args) -> int:
     from werkzeug.serving import make_server
 
-    from services.bootstrap import open_log, open_projector, open_store
+    from services import bootstrap
     from shared.logs import configure_logging
-    from services.ingest.app import create_app as ingest_app
-    from services.query.app import create_app as query_app
-    from services.timeline.health import ProjectorMonitor
 
     settings = Settings.from_env()
     configure_logging("storyline", settings.log_level)
     if not settings.api_keys:
         settings = settings.with_api_keys((_local_api_key(settings.data_dir),))
-    log, store = open_log(settings), open_store(settings.store_url)
-    projector = open_projector(settings, log, store)
-    monitor = ProjectorMonitor(projector, log, store, settings.group, settings.lag_interval_s)
-    projector_port = monitor.start(settings.projector_port, host="127.0.0.1")
-    servers = [make_server("127.0.0.1", settings.ingest_port, ingest_app(settings, log=log, store=store), threaded=True),
-               make_server("127.0.0.1", settings.query_port, query_app(settings, store=store), threaded=True)]
+    parts = bootstrap.build(settings)
+    servers = [make_server("127.0.0.1", settings.ingest_port, parts.ingest_app(), threaded=True),
+               make_server("127.0.0.1", settings.query_port, parts.query_app(), threaded=True)]
+    parts.start(monitor_host="127.0.0.1")
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
-    threads.append(threading.Thread(target=projector.run, daemon=True))
     for t in threads:
         t.start()
     print(f"ingest  http://127.0.0.1:{settings.ingest_port}/v1/articles\n"
           f"query   http://127.0.0.1:{settings.query_port}/v1/stories\n"
-          f"metrics /metrics on both, projector http://127.0.0.1:{projector_port}/metrics\n"
+          f"metrics /metrics on both, projector http://127.0.0.1:{parts.projector_port}/metrics\n"
           f"api key {settings.api_keys[0]}  (send as X-API-Key; also in {settings.data_dir}/api-key)\n"
           f"data    {settings.data_dir}  (log {settings.log_url}, store {settings.store_url})", flush=True)
     done = threading.Event()
@@ -110,9 +105,7 @@ def cmd_serve(args) -> int:
     done.wait()
     for s in servers:
         s.shutdown()
-    projector.stop()
-    threads[-1].join(timeout=10)
-    monitor.stop()
+    parts.stop(drain_s=5.0)
     return 0
 
 
@@ -121,9 +114,10 @@ def cmd_rebuild(args) -> int:
 
     from services.bootstrap import open_log, open_store
     from services.timeline.rebuild import rebuild
+    from shared.adapters.stores import retire_legacy_data
 
     settings = Settings.from_env()
-    log, db = open_log(settings), open_store(settings.store_url)
+    log, db = open_log(settings), open_store(settings.store_url, allow_legacy=True)
     with tqdm(unit="ev", unit_scale=True, desc="rebuild", file=sys.stderr, disable=args.quiet) as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total
@@ -135,7 +129,10 @@ def cmd_rebuild(args) -> int:
                       "events": result.events, "dead_letters": result.dead_letters,
                       "seconds": round(result.seconds, 2),
                       "events_per_s": round(result.events / result.seconds, 1) if result.seconds else None}))
+    if (moved := retire_legacy_data(settings.store_url)) is not None:
+        print(f"storyline rebuild: the old litemongo store is no longer read; kept at {moved}", file=sys.stderr)
     log.close()
+    db.close()
     return 0
 
 
@@ -264,6 +261,9 @@ def main(argv=None) -> int:
         return args.func(args)
     except ConfigError as exc:
         print(f"storyline: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except LegacyStore as exc:
+        print(f"storyline: {exc}", file=sys.stderr)
         return 2
 
 

@@ -67,6 +67,9 @@ class Settings:
     lag_interval_s: int = 5
     log_level: str = "INFO"
     live: LiveSettings = LiveSettings()
+    # copies of each partition, and how many must hold a write before acks=all succeeds
+    replication_factor: int = 1
+    min_insync_replicas: int = 1
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -98,10 +101,20 @@ class Settings:
             lag_interval_s=_int(env, "STORYLINE_LAG_INTERVAL_SECONDS", 5, 1, 3600),
             log_level=_log_level(env),
             live=LiveSettings.from_env(env),
+            **_replication(env),
         )
 
     def with_api_keys(self, keys: tuple[str, ...]) -> "Settings":
         return replace(self, api_keys=keys)
+
+
+def _replication(env) -> dict:
+    factor = _int(env, "STORYLINE_REPLICATION_FACTOR", 1, 1, 32)
+    min_isr = _int(env, "STORYLINE_MIN_INSYNC_REPLICAS", 1, 1, 32)
+    if min_isr > factor:
+        raise ConfigError(f"STORYLINE_MIN_INSYNC_REPLICAS={min_isr} is more than STORYLINE_REPLICATION_FACTOR={factor}: "
+                          "no write could ever be acknowledged")
+    return {"replication_factor": factor, "min_insync_replicas": min_isr}
 
 
 def _log_level(env) -> str:

@@ -114,6 +114,6 @@ def instrument(app: Flask, service: str) -> Flask:
     app.after_request(finish)
     app.teardown_request(forget)
     app.add_url_rule("/metrics", "metrics", metrics_response)
-    if "storyline.log" in app.extensions:
+    if "storyline.log" in app.extensions and not isinstance(app.extensions["storyline.log"], InstrumentedLog):
         app.extensions["storyline.log"] = InstrumentedLog(app.extensions["storyline.log"])
     return app

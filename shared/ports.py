@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Any, ContextManager, Iterator, Protocol
 
 
 @dataclass(frozen=True)
@@ -89,3 +89,116 @@ class Outbox(Protocol):
         """Become the one relay of this outbox (True while held; released when the process ends)."""
     def release_lease(self) -> None: ...
     def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------- the read model
+#
+# Two narrow ports over one store: the projection writes through ProjectionStore, the query
+# service reads through ReadStore. Documents are the shapes of shared.domain.read_model; the
+# adapters (shared/adapters/sqlite_store.py, mongo_store.py, memory_store.py) keep them as
+# they like, and tests/test_store_contract.py holds them to the same behaviour.
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be reached right now (the HTTP layer answers 503)."""
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How far the projection has applied the log: generation, next offset per tracking key."""
+    generation: int
+    positions: dict[str, int]
+
+    @property
+    def position(self) -> str:
+        return f"g{self.generation}" + "".join(f";{k}={v}" for k, v in sorted(self.positions.items()))
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """Which of a story's event documents to read, in `sort` order. Bounds on `sort` are
+    strings compared as such; `recorded_by` keeps events recorded at or before it (as-of)."""
+    types: tuple[str, ...] = ()
+    actor: str | None = None  # case-insensitive exact actor name
+    sort_from: str | None = None   # sort >= this
+    sort_below: str | None = None  # sort < this
+    after: str | None = None       # sort > this (a cursor)
+    through: str | None = None     # sort <= this
+    include_retracted: bool = False
+    recorded_by: str | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class StoryQuery:
+    """The stories list: newest activity first (last_recorded_at, then story_id, descending)."""
+    text: str | None = None        # case-insensitive substring of title, participant name or story id
+    actor: str | None = None       # a participant in the actor role, case-insensitive exact
+    event_type: str | None = None  # at least one active event of this type
+    after: tuple[str, str] | None = None  # (last_recorded_at, story_id) of the previous page's last
+    limit: int = 20
+
+
+class ProjectionBatch(Protocol):
+    """One batch's writes to one generation. Where the store offers it (SQLite; MongoDB with
+    transactions) everything written through one batch lands together or not at all; else
+    in call order, tracking last, so a crash replays harmlessly."""
+    def insert_new(self, docs: list[dict[str, Any]]) -> set[str]:
+        """Insert the event documents not stored yet (by event_id; a stored one is never
+        overwritten); return the event_ids that were new."""
+    def apply_change(self, change: dict[str, Any], offset: int) -> str | None:
+        """Apply a correction or retraction (shared.domain.corrections.apply_change) to its
+        event; return the story touched, None when the event is unknown."""
+    def fold_summaries(self, inserted: list[dict[str, Any]], recompute: set[str]) -> None:
+        """Advance the summaries of the stories of `inserted`; rebuild those in `recompute` from
+        all their events (shared.domain.summaries.summarise)."""
+    def advance_tracking(self, positions: dict[str, int]) -> None:
+        """Move each tracking key's next offset forward (never back)."""
+
+
+class ProjectionStore(Protocol):
+    def current_generation(self) -> int: ...
+    def open_generation(self) -> int:
+        """A fresh generation number, never used before, with its tables or collections ready."""
+    def ensure_generation(self, generation: int) -> None: ...
+    def switch_generation(self, generation: int) -> None:
+        """Point readers at `generation` in one write (they see the old or the new)."""
+    def drop_generation(self, generation: int) -> None: ...
+    def tracked(self, generation: int, key: str) -> int:
+        """The next offset to apply for a tracking key, -1 when there is no record."""
+    def has_event(self, generation: int, event_id: str) -> bool: ...
+    def batch(self, generation: int) -> "ContextManager[ProjectionBatch]": ...
+    def ping(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class ReadView(Protocol):
+    """One request's reads, from one generation (a snapshot where the store has them)."""
+    generation: int
+    def freshness(self) -> Freshness: ...
+    def story(self, story_id: str) -> dict[str, Any] | None: ...
+    def stories(self, query: StoryQuery) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """A page of story summaries and the (last_recorded_at, story_id) to continue after."""
+    def events(self, story_id: str, query: EventQuery) -> list[dict[str, Any]]:
+        """The story's event documents that match, in sort order (ties by event_id)."""
+    def changed_since(self, since: dict[int, int]) -> list[dict[str, Any]]:
+        """Event documents of every story whose latest change (change_offset) is at or after
+        since[partition], for the partitions in `since`; by partition, then change_offset
+        (live updates and feeds across stories)."""
+    def changes_since(self, story_id: str, offset: int) -> list[dict[str, Any]]:
+        """The story's event documents inserted or changed by a log message at an offset
+        after `offset` (a story lives in one partition), by that offset."""
+
+
+class ReadStore(Protocol):
+    def view(self) -> "ContextManager[ReadView]": ...
+    def ping(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class ArticleIndex(Protocol):
+    """Ingest's record of which story each article went to, with the profile it was matched by."""
+    def story_of(self, article_id: str) -> str | None: ...
+    def has_story(self, story_id: str) -> bool: ...
+    def profiles_between(self, start: str, end: str, limit: int) -> list[tuple[str, list[str], list[str], str]]:
+        """(story_id, names, terms, published) of articles published in [start, end], newest first."""
+    def record(self, article_id: str, story_id: str, names: list[str], terms: list[str], published: str) -> None: ...

@@ -16,10 +16,8 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from services.bootstrap import open_log, open_projector, open_store
+from services import bootstrap
 from shared.config import Settings
-from services.ingest.app import create_app as ingest_app
-from services.query.app import create_app as query_app
 
 API_KEY = "test-key-0123456789abcdef"
 NEXT_API_KEY = "test-key-rotated-in-0123456789"
@@ -50,21 +48,21 @@ def real_env() -> dict:
 
 
 class System:
-    """Ingest, projector and query running in this process on free ports."""
+    """Ingest, projector and query running in this process on free ports, built at the
+    composition root like `storyline serve`."""
 
     def __init__(self, env: dict):
         self.env = env
         self.settings = Settings.from_env(env)
-        self.log = open_log(self.settings)
-        self.store = open_store(self.settings.store_url)
-        self.projector = open_projector(self.settings, self.log, self.store)
-        self.ingest = ingest_app(self.settings, log=self.log, store=self.store)
+        self.parts = bootstrap.build(self.settings)
+        self.log, self.store, self.projector = self.parts.log, self.parts.store, self.parts.projector
+        self.ingest = self.parts.ingest_app()
         self._servers = [make_server("127.0.0.1", 0, self.ingest, threaded=True),
-                         make_server("127.0.0.1", 0, query_app(self.settings, store=self.store), threaded=True)]
+                         make_server("127.0.0.1", 0, self.parts.query_app(), threaded=True)]
         self.ingest_url = f"http://127.0.0.1:{self._servers[0].server_port}"
         self.query_url = f"http://127.0.0.1:{self._servers[1].server_port}"
+        self.parts.start(monitor_host="127.0.0.1")
         self._threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in self._servers]
-        self._threads.append(threading.Thread(target=self.projector.run, daemon=True))
         for t in self._threads:
             t.start()
 
@@ -87,16 +85,12 @@ class System:
     def close(self):
         for s in self._servers:
             s.shutdown()
-        self.projector.stop()
-        self.ingest.extensions["storyline.relay"].stop()
-        self.ingest.extensions["storyline.outbox"].close()
-        self._threads[-1].join(timeout=15)
-        self.log.close()
+        self.parts.stop()
 
 
 @pytest.fixture(params=["embedded", "real"])
 def system(request, tmp_path):
-    env = {"STORYLINE_DATA_DIR": str(tmp_path / "data"), "STORYLINE_PARTITIONS": "3",
+    env = {"STORYLINE_DATA_DIR": str(tmp_path / "data"), "STORYLINE_PARTITIONS": "3", "STORYLINE_PROJECTOR_PORT": "0",
            "STORYLINE_API_KEYS": f"{API_KEY},{NEXT_API_KEY}"}
     if request.param == "real":
         env.update(real_env())

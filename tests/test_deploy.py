@@ -161,16 +161,26 @@ def test_dockerfile():
 
 # ---------------------------------------------------------------- compose
 
+KAFKA_NODES = ("kafka-1", "kafka-2", "kafka-3")
+
+
 def test_compose_infrastructure(compose):
     services = compose["services"]
-    kafka = services["kafka"]
-    assert kafka["image"] == "apache/kafka:4.1.1"
-    env = kafka["environment"]
-    assert str(env["KAFKA_PROCESS_ROLES"]) == "broker,controller"
-    for key in ("KAFKA_NODE_ID", "KAFKA_LISTENERS", "KAFKA_CONTROLLER_QUORUM_VOTERS",
-                "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"):
-        assert key in env, key
-    assert "healthcheck" in kafka
+    ids = set()
+    for name in KAFKA_NODES:  # three KRaft nodes, each broker and controller, one quorum
+        kafka = services[name]
+        assert kafka["image"] == "apache/kafka:4.1.1"
+        env = kafka["environment"]
+        assert str(env["KAFKA_PROCESS_ROLES"]) == "broker,controller"
+        for key in ("KAFKA_NODE_ID", "KAFKA_LISTENERS", "CLUSTER_ID"):
+            assert key in env, key
+        assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"
+        assert int(env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"]) == 3
+        assert int(env["KAFKA_DEFAULT_REPLICATION_FACTOR"]) == 3 and int(env["KAFKA_MIN_INSYNC_REPLICAS"]) == 2
+        assert f"PLAINTEXT://{name}:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
+        assert "healthcheck" in kafka
+        ids.add(int(env["KAFKA_NODE_ID"]))
+    assert ids == {1, 2, 3}
 
     mongo = services["mongo"]
     assert mongo["image"] == "mongo:7"
@@ -181,7 +191,8 @@ def test_compose_infrastructure(compose):
     command = " ".join(init["command"]) if isinstance(init["command"], list) else init["command"]
     assert "/opt/kafka/bin/kafka-topics.sh" in command
     assert "--partitions ${STORYLINE_PARTITIONS:-6}" in command
-    assert init["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert "--replication-factor 3 --config min.insync.replicas=2" in command
+    assert all(init["depends_on"][n]["condition"] == "service_healthy" for n in KAFKA_NODES)
 
 
 def test_compose_app_services(compose):
@@ -197,7 +208,9 @@ def test_compose_app_services(compose):
         deps = svc["depends_on"]
         assert deps["kafka-init"]["condition"] == "service_completed_successfully"
         assert deps["mongo"]["condition"] == "service_healthy"
-        assert svc["environment"]["STORYLINE_LOG"] == "kafka://kafka:9092"
+        assert svc["environment"]["STORYLINE_LOG"] == "kafka://kafka-1:9092,kafka-2:9092,kafka-3:9092"
+        assert int(svc["environment"]["STORYLINE_REPLICATION_FACTOR"]) == 3
+        assert int(svc["environment"]["STORYLINE_MIN_INSYNC_REPLICAS"]) == 2
         assert svc["environment"]["STORYLINE_STORE"].startswith("mongodb://mongo:27017/storyline")
 
 
@@ -293,6 +306,7 @@ def test_k8s_config_values_are_accepted(k8s_docs):
     data = _objects(k8s_docs, "ConfigMap")["storyline-config"]["data"]
     settings = Settings.from_env({k: str(v) for k, v in data.items()})
     assert settings.log_level == data["STORYLINE_LOG_LEVEL"]
+    assert (settings.replication_factor, settings.min_insync_replicas) == (3, 2)
     assert settings.lag_interval_s == int(data["STORYLINE_LAG_INTERVAL_SECONDS"])
 
 

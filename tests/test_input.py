@@ -7,7 +7,7 @@ import json
 import pytest
 import requests
 
-from shared.domain import read_model
+from shared.ports import EventQuery
 from conftest import API_KEY
 
 KEY = {"X-API-Key": API_KEY}
@@ -87,7 +87,8 @@ def test_operator_lookalike_strings_are_stored_as_plain_text(system, seed):
                              outlet="$gt", url="https://x.test/$ne"))
     assert r.status_code == 202, r.text
     assert system.timeline("operator-text", want=5)["entries"]
-    stored = list(read_model.current(system.store).events.find({"story_id": "operator-text"}))
+    with system.store.view() as view:
+        stored = view.events("operator-text", EventQuery(include_retracted=True))
     assert len(stored) == 5
     assert all(e["source"]["title"] == title and e["source"]["outlet"] == "$gt" and e["status"] == "active"
                for e in stored)

@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 
 import pymongo

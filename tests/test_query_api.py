@@ -5,6 +5,7 @@ ingest times are known exactly; the projector turns them into the read model as 
 """
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -109,6 +110,7 @@ def test_timeline_is_in_the_documented_order_with_provenance(loaded):
     assert schemas.TimelinePageSchema().validate(body) == {}
     assert [number(e) for e in body["entries"]] == EXPECTED_ORDER
     assert "event time" in body["order"] and "publication time" in body["order"] and "log position" in body["order"]
+    assert "responds to" in body["order"]
     merged = body["entries"][1]
     assert [p["article_id"] for p in merged["provenance"]] == ["a1", "a2"]
     assert [p["sentence"] for p in merged["provenance"]] == ["Sentence 1: Jane Doe allegation made.",
@@ -287,7 +289,11 @@ def test_corrections_and_retractions_change_the_timeline_and_as_of_undoes_them(l
     # the narrative follows the same rules
     text = requests.get(f"{loaded.query_url}/v1/stories/{STORY}/narrative", headers={"Accept": "text/plain"},
                         params={"include_retracted": "true"}, timeout=10).text
-    assert "[RETRACTED] John Roe: event 3" in text and "4 March 2025: [corrected] Jane Doe: complaint" in text
+    assert "[retracted] Answering Jane Doe's allegation, John Roe rejected" not in text
+    assert "[retracted] John Roe rejected Jane Doe's allegation (Daily Test)." in text
+    assert "Retracted on " in text and "by Desk: John Roe rejected Jane Doe's allegation (Daily Test), because source withdrew." in text
+    assert "4 March 2025. Jane Doe filed a complaint (Daily Test)." in text
+    assert "by Desk: the date changed from 2025-03-05 to 2025-03-04 and the summary changed from" in text
 
 
 # ---------------------------------------------------------------- stories
@@ -349,22 +355,29 @@ def test_narrative_as_markdown_or_plain_text(loaded):
     url = f"{loaded.query_url}/v1/stories/{STORY}/narrative"
     md = requests.get(url, timeout=10)
     assert md.status_code == 200 and md.headers["Content-Type"].startswith("text/markdown")
-    lines = [line for line in md.text.splitlines() if line.startswith("- ")]
-    assert len(lines) == len(EXPECTED_ORDER)
-    assert lines[0].startswith("- **February 2025**: Jane Doe: event 6")
-    assert lines[1].startswith("- **1 March 2025**: Jane Doe: event 1")
-    assert "[Daily Test](https://news.example.test/a1), [Other Times](https://news.example.test/a2)" in lines[1]
-    assert lines[5].startswith("- **undated (reported 2 March 2025)**: John Roe: event 4")
     assert md.text.startswith("# Row over the ministry (a0)\n")  # the earliest article's title
+    paragraphs = [p for p in md.text.split("\n\n") if p.startswith("**")]
+    assert [p.split(".**")[0] for p in paragraphs] == ["**February 2025", "**1 March 2025", "**2 March 2025", "**5 March 2025"]
+    # one sentence per entry, in the timeline's order; the merged entry cites both articles
+    assert paragraphs[1].startswith("**1 March 2025.** Jane Doe accused the Ministry of Tests "
+                                    "([Daily Test](https://news.example.test/a1), [Other Times](https://news.example.test/a2)). "
+                                    "In response, the Ministry of Tests rejected the allegation")
+    assert paragraphs[2].startswith("**2 March 2025.** The next day, the Ministry of Tests made a statement")
+    assert "A post by John Roe was deleted ([Daily Test](https://news.example.test/a1); _date not reported_)." in paragraphs[2]
+    lead = md.text.split("\n\n")[1]
+    assert lead.startswith("Between February and 5 March 2025, Jane Doe accused the Ministry of Tests.")
+    assert "Reported by 2 outlets (Daily Test and Other Times), 9 events in all." in lead
 
     plain = requests.get(url, headers={"Accept": "text/plain"}, timeout=10)
     assert plain.headers["Content-Type"].startswith("text/plain")
     body = plain.text.splitlines()
     assert body[0] == "Row over the ministry (a0)" and "**" not in plain.text
-    assert body[6].startswith("1 March 2025: Jane Doe: event 1 (allegation made). Sources: Daily Test <https://news")
+    assert "1 March 2025. Jane Doe accused the Ministry of Tests (Daily Test, Other Times)." in plain.text
+    assert "- Daily Test: Row over the ministry (a0) <https://news.example.test/a0>" in body
     as_of = requests.get(url, params={"as_of": "2025-03-02T12:00:00Z"}, headers={"Accept": "text/plain"}, timeout=10)
-    assert [line.split(":")[0] for line in as_of.text.splitlines()[4:] if line] == [
-        "1 March 2025", "2 March 2025", "undated (reported 2 March 2025)"]
+    assert [p.split(".")[0] for p in as_of.text.split("\n\n") if re.match(r"\d+ \w+ \d{4}\. ", p)] == [
+        "1 March 2025", "2 March 2025"]
+    assert "3 events from 1 outlet, in the order they happened, as known at 2025-03-02T12:00:00.000Z." in as_of.text
     refused = requests.get(url, headers={"Accept": "application/json"}, timeout=10)
     assert refused.status_code == 406 and refused.json()["error"]["status"] == 406
 
@@ -381,7 +394,9 @@ def test_timelinejs_format(loaded):
     assert evs[1]["start_date"] == {"year": 2025, "month": 3, "day": 1}
     assert evs[1]["group"] == "allegation made"
     assert 'href="https://news.example.test/a2"' in evs[1]["text"]["text"]
-    assert evs[5]["display_date"] == "undated (reported 2 March 2025)"
+    assert evs[5]["display_date"] == "2 March 2025 (inferred: date not reported; placed on the day it was first reported (2 March 2025))"
+    assert evs[5]["start_date"] == {"year": 2025, "month": 3, "day": 2}
+    assert evs[1]["text"]["text"].startswith("<p>Jane Doe accused the Ministry of Tests.</p>")
     by_actor = get(loaded, f"/v1/stories/{STORY}/timelinejs", group="actor").json()
     assert [e["group"] for e in by_actor["events"]][:3] == ["Jane Doe", "Jane Doe", "Ministry of Tests"]
     assert get(loaded, f"/v1/stories/{STORY}/timelinejs", group="colour").status_code == 400

@@ -16,7 +16,8 @@ import pytest
 import requests
 
 from shared.domain import events, read_model
-from shared.ports import Record
+from shared.adapters.stores import open_store
+from shared.ports import EventQuery, Record
 from conftest import API_KEY, System, real_env
 
 STORYLINE = str(pathlib.Path(sys.executable).with_name("storyline"))
@@ -85,9 +86,16 @@ def test_corrections_change_the_timeline_and_keep_the_history(system, seed):
     summary = _wait(lambda: (b := requests.get(f"{system.query_url}/v1/stories/labour-volunteers", timeout=10)
                              .json()) and b["event_count"] == 4 and b, what="the retraction in the summary")
     assert "post_deleted" not in summary["counts"]
-    # The corrected date moves the event to the start of the timeline (retracted ones are hidden).
+    # The corrected date moves the event to the start of the timeline (retracted ones are hidden),
+    # after only the undated entries it responds to, which now sit at its day (causal order).
     body = system.timeline("labour-volunteers", want=4)
-    assert body["entries"][0]["provenance"][0]["event_id"] == target["event_id"]
+    entries = body["entries"]
+    at = next(i for i, e in enumerate(entries) if target["event_id"] in [p["event_id"] for p in e["provenance"]])
+    assert entries[at]["placement"] == {"date": "2000-03-01", "inferred": False, "reason": None}
+    for before in entries[:at]:
+        assert before["entry_id"] in entries[at]["responds_to"]
+        assert before["placement"]["date"] == "2000-03-01" and before["placement"]["inferred"]
+    assert all(e["placement"]["date"] > "2000-03-01" for e in entries[at + 1:])
     assert retracted["event_id"] not in [p["event_id"] for e in body["entries"] for p in e["provenance"]]
 
 
@@ -205,11 +213,12 @@ def test_replay_filters_and_projects_into_a_scratch_store(real_system, corpus):
     scratch = s.env["STORYLINE_STORE"] + "_scratch"
     done = _cli(s, "replay", "--until", cut, "--into", scratch)
     assert done.returncode == 0, done.stderr
-    db = pymongo.MongoClient(scratch, retryWrites=False).get_default_database()
-    c = read_model.current(db)
-    assert sorted(d["_id"] for d in c.events.find({}, {"_id": 1})) == sorted(e["event_id"] for e in a)
-    assert c.stories.find_one({"_id": "story-a"})["event_count"] == len(a)
-    assert c.stories.find_one({"_id": "story-b"}) is None
+    with open_store(scratch).view() as view:
+        assert sorted(d["event_id"] for d in view.events("story-a", EventQuery(include_retracted=True))) == \
+            sorted(e["event_id"] for e in a)
+        assert view.events("story-b", EventQuery(include_retracted=True)) == []
+        assert view.story("story-a")["event_count"] == len(a)
+        assert view.story("story-b") is None
 
     bad = _cli(s, "replay", "--from", "yesterday-ish")
     assert bad.returncode == 2 and "ISO-8601" in bad.stderr
@@ -266,7 +275,8 @@ def test_rebuild_while_serving_switches_atomically(real_system, corpus):
     reader = threading.Thread(target=read_constantly, daemon=True)
     reader.start()
     db = pymongo.MongoClient(s.env["STORYLINE_STORE"], retryWrites=False).get_default_database()
-    assert read_model.current_generation(db) == 1
+    live = open_store(s.env["STORYLINE_STORE"])
+    assert live.current_generation() == 1
     done = _cli(s, "rebuild", "--drop-after", "1")
     stop.set()
     reader.join(timeout=30)
@@ -275,7 +285,7 @@ def test_rebuild_while_serving_switches_atomically(real_system, corpus):
     assert (result["old_generation"], result["generation"], result["events"]) == (1, 2, total + 1)
     assert "ev/s" in done.stderr  # the progress bar
     assert requests_made[0] > 0 and failures == []
-    assert read_model.current_generation(db) == 2
+    assert live.current_generation() == 2
     assert not {read_model.events_name(1), read_model.stories_name(1)} & set(db.list_collection_names())
     assert _answers(s, stories) == before
 

@@ -6,8 +6,16 @@
 #   tools/servers.sh stop    # stop both, remove their data dirs
 #   tools/servers.sh stop-kafka | start-kafka   # stop / restart only the broker, keeping its data
 #
+# The replicated cluster (three combined broker+controller KRaft nodes, for the cluster fault rows and the soak):
+#   tools/servers.sh start-cluster | stop-cluster   # the three nodes only, fresh data each start
+#   tools/servers.sh kill-node N.. | stop-node N.. | start-node N..   # SIGKILL / TERM / restart nodes (1..3), data kept
+#   tools/servers.sh cluster-bootstrap [proxied]   # prints host:port,host:port,host:port (proxied: the
+#                                        # addresses a TCP proxy on 127.0.0.3 must serve; see PROXIED below)
+#   tools/servers.sh start-mongo | stop-mongo   # the MongoDB-wire server alone (to pair with the cluster)
+#
 # Env: KAFKA_PORT (default 19092; controller uses KAFKA_PORT+1),
-#      MONGO_PORT (default 27018).
+#      CLUSTER_PORT (default KAFKA_PORT+2; node N listens on CLUSTER_PORT+2(N-1), its controller one above),
+#      MONGO_PORT (default 27018), KAFKA_HEAP (default -Xms128m -Xmx512m per JVM).
 # Artifacts are cached in .cache/ at the repo root; run state lives in .cache/run/.
 set -euo pipefail
 
@@ -22,6 +30,10 @@ FERRETDB_VERSION=v1.24.2
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 CONTROLLER_PORT=$((KAFKA_PORT + 1))
 MONGO_PORT="${MONGO_PORT:-27018}"
+CLUSTER_PORT="${CLUSTER_PORT:-$((KAFKA_PORT + 2))}"
+CLUSTER_NODES=3
+# small heaps: the machine is shared and the cluster runs three JVMs
+KAFKA_HEAP="${KAFKA_HEAP:--Xms128m -Xmx512m}"
 MONGO_WIRE="${MONGO_WIRE:-secantus}"   # secantus | ferretdb
 case "$MONGO_WIRE" in secantus|ferretdb) ;; *) echo "servers.sh: MONGO_WIRE must be secantus or ferretdb" >&2; exit 2 ;; esac
 
@@ -159,7 +171,7 @@ launch_kafka() {
     local props="$RUN/kafka/server.properties" logf="$RUN/kafka.log"
     [[ -f "$props" ]] || die "no Kafka data dir under $RUN/kafka: run '$0 start' first"
     # its own session: a restart from inside a test must outlive the caller's process group
-    setsid nohup java -Xmx512m -cp "$KAFKA_LIBS/*" kafka.Kafka "$props" >>"$logf" 2>&1 </dev/null &
+    setsid nohup java $KAFKA_HEAP -cp "$KAFKA_LIBS/*" kafka.Kafka "$props" >>"$logf" 2>&1 </dev/null &
     echo $! >"$RUN/kafka.pid"
 }
 
@@ -297,13 +309,214 @@ cmd_start_kafka() {
     echo "kafka ready at 127.0.0.1:$KAFKA_PORT"
 }
 
+# ---------------------------------------------------------------- the three-node cluster
+
+node_port() { echo $((CLUSTER_PORT + 2 * ($1 - 1))); }
+node_controller_port() { echo $(($(node_port "$1") + 1)); }
+
+cluster_bootstrap() {  # cluster_bootstrap [proxied]
+    local n out="" host=127.0.0.1
+    [[ "${1:-}" == proxied ]] && host=$PROXIED_ADVERTISED
+    for ((n = 1; n <= CLUSTER_NODES; n++)); do out+="${out:+,}$host:$(node_port "$n")"; done
+    echo "$out"
+}
+
+node_ready_port=""
+node_ready() {  # the node answers metadata on its own listener
+    if have_venv && "$PY" -c 'import kafka' 2>/dev/null; then
+        timeout 20 "$PY" - "127.0.0.1:$node_ready_port" >/dev/null 2>&1 <<'EOF'
+import sys
+from kafka import KafkaAdminClient
+c = KafkaAdminClient(bootstrap_servers=sys.argv[1], request_timeout_ms=5000)
+try:
+    c.list_topics()
+finally:
+    c.close()
+EOF
+    else
+        port_open "$node_ready_port"
+    fi
+}
+
+# PROXIED: a second listener for clients that must reach the cluster through a TCP proxy the
+# test controls (the network-cut row). Kafka hands clients the addresses of the listener they
+# came in on, so the node listens on the IPv6 loopback and advertises 127.0.0.3, where the proxy
+# listens: the same port numbers (Kafka allows one port twice only across IPv4 and IPv6), so the
+# cluster needs no ports beyond its six. Clients on 127.0.0.1 never see it.
+PROXIED_BIND="[::1]"
+PROXIED_ADVERTISED=127.0.0.3
+
+# Every node knows all three: a quorum of controllers (2 of 3) keeps metadata moving when one dies.
+# Replication 3 with min ISR 2 for the topics and for the group offsets: acks=all needs two copies.
+write_node_props() {
+    local n=$1 voters="" m
+    for ((m = 1; m <= CLUSTER_NODES; m++)); do voters+="${voters:+,}$m@127.0.0.1:$(node_controller_port "$m")"; done
+    cat >"$RUN/cluster/node$n/server.properties" <<EOF
+process.roles=broker,controller
+node.id=$n
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$(node_port "$n"),CONTROLLER://127.0.0.1:$(node_controller_port "$n"),PROXIED://$PROXIED_BIND:$(node_port "$n")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(node_port "$n"),PROXIED://$PROXIED_ADVERTISED:$(node_port "$n")
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,PROXIED:PLAINTEXT
+log.dirs=$RUN/cluster/node$n/data
+num.partitions=3
+default.replication.factor=3
+min.insync.replicas=2
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=6
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+unclean.leader.election.enable=false
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+# a dead node is fenced, and its partitions led elsewhere, within seconds rather than 9-18 s
+broker.session.timeout.ms=6000
+broker.heartbeat.interval.ms=1000
+replica.lag.time.max.ms=10000
+num.network.threads=2
+num.io.threads=2
+num.replica.fetchers=1
+background.threads=2
+log.cleaner.enable=false
+EOF
+}
+
+start_cluster() {
+    local n uuid cp="$KAFKA_LIBS/*" logf="$RUN/cluster/format.log"
+    rm -rf "$RUN/cluster"
+    mkdir -p "$RUN/cluster"
+    uuid="$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>>"$logf" | tail -n 1)"
+    [[ -n "$uuid" ]] || die "kafka StorageTool random-uuid failed (log: $logf)"
+    for ((n = 1; n <= CLUSTER_NODES; n++)); do
+        mkdir -p "$RUN/cluster/node$n/data"
+        write_node_props "$n"
+        if ! java -cp "$cp" kafka.tools.StorageTool format -t "$uuid" \
+            -c "$RUN/cluster/node$n/server.properties" >>"$logf" 2>&1; then
+            tail -n 30 "$logf" >&2
+            die "kafka storage format of node $n failed (log: $logf)"
+        fi
+    done
+    for ((n = 1; n <= CLUSTER_NODES; n++)); do launch_node "$n"; done
+}
+
+launch_node() {
+    local n=$1 props="$RUN/cluster/node$1/server.properties"
+    [[ -f "$props" ]] || die "no data dir for node $n under $RUN/cluster: run '$0 start-cluster' first"
+    # its own session: a restart from inside a test must outlive the caller's process group
+    setsid nohup java $KAFKA_HEAP -cp "$KAFKA_LIBS/*" kafka.Kafka "$props" >>"$RUN/node$n.log" 2>&1 </dev/null &
+    echo $! >"$RUN/node$n.pid"
+}
+
+check_node() {
+    [[ "${1:-}" =~ ^[1-3]$ ]] || { echo "usage: $0 kill-node|stop-node|start-node 1|2|3" >&2; exit 2; }
+}
+
+wait_node() {
+    node_ready_port="$(node_port "$1")"
+    wait_ready "node$1" "${2:-120}" node_ready
+}
+
+cmd_start_cluster() {
+    mkdir -p "$RUN"
+    cmd_stop_cluster
+    local n port
+    for ((n = 1; n <= CLUSTER_NODES; n++)); do
+        for port in "$(node_port "$n")" "$(node_controller_port "$n")"; do
+            port_open "$port" && die "port $port on 127.0.0.1 is already in use (CLUSTER_PORT=$CLUSTER_PORT..+5)"
+        done
+        : >"$RUN/node$n.log"
+    done
+    fetch_kafka
+    start_cluster
+    for ((n = 1; n <= CLUSTER_NODES; n++)); do
+        if ! wait_node "$n" 150; then
+            cmd_stop_cluster
+            die "Kafka node $n failed to start on 127.0.0.1:$(node_port "$n")"
+        fi
+    done
+    echo "kafka cluster ready at $(cluster_bootstrap)"
+}
+
+cmd_stop_cluster() {
+    mkdir -p "$RUN"
+    local n
+    for ((n = 1; n <= CLUSTER_NODES; n++)); do stop_pidfile "node$n"; done
+    rm -rf "$RUN/cluster"
+}
+
+cmd_kill_node() {  # SIGKILL: no controlled shutdown, no leadership handed over
+    check_node "${1:-}"
+    local pid i
+    pid="$(cat "$RUN/node$1.pid" 2>/dev/null || true)"
+    if pid_alive "$pid"; then
+        kill -KILL "$pid"
+        for ((i = 0; i < 100; i++)); do pid_alive "$pid" || break; sleep 0.1; done
+    fi
+    rm -f "$RUN/node$1.pid"
+}
+
+cmd_stop_node() {  # TERM: a controlled shutdown moves leadership away first
+    check_node "${1:-}"
+    stop_pidfile "node$1"
+}
+
+cmd_start_node() {  # start-node N [N...]: launch them all, then wait for each (a quorum needs two)
+    [[ $# -gt 0 ]] || check_node ""
+    local n i
+    for n in "$@"; do
+        check_node "$n"
+        if pid_alive "$(cat "$RUN/node$n.pid" 2>/dev/null || true)"; then
+            log "node $n already running"
+            continue
+        fi
+        for ((i = 0; i < 100; i++)); do
+            port_open "$(node_port "$n")" || port_open "$(node_controller_port "$n")" || break
+            sleep 0.1
+        done
+        launch_node "$n"
+    done
+    for n in "$@"; do
+        wait_node "$n" 120 || die "Kafka node $n failed to restart on 127.0.0.1:$(node_port "$n")"
+        echo "kafka node $n ready at 127.0.0.1:$(node_port "$n")"
+    done
+}
+
+# start-mongo / stop-mongo: the MongoDB-wire server alone (make faults and make soak pair it with the cluster).
+cmd_start_mongo() {
+    mkdir -p "$RUN"
+    stop_pidfile ferretdb
+    stop_pidfile secantus
+    port_open "$MONGO_PORT" && die "port $MONGO_PORT on 127.0.0.1 is already in use (MONGO_PORT)"
+    [[ "$MONGO_WIRE" == ferretdb ]] && fetch_ferretdb
+    "start_$MONGO_WIRE"
+    wait_ready "$MONGO_WIRE" 30 mongo_ready || die "$MONGO_WIRE failed to start on 127.0.0.1:$MONGO_PORT"
+    echo "mongodb-wire ($MONGO_WIRE) ready at mongodb://127.0.0.1:$MONGO_PORT"
+}
+
+cmd_stop_mongo() {
+    mkdir -p "$RUN"
+    stop_pidfile ferretdb
+    stop_pidfile secantus
+    rm -rf "$RUN/ferretdb" "$RUN/secantus"
+}
+
 case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
 stop-kafka) cmd_stop_kafka ;;
 start-kafka) cmd_start_kafka ;;
+start-cluster) cmd_start_cluster ;;
+stop-cluster) cmd_stop_cluster ;;
+kill-node) shift; for n in "$@"; do cmd_kill_node "$n"; done ;;
+stop-node) shift; for n in "$@"; do cmd_stop_node "$n"; done ;;
+start-node) shift; cmd_start_node "$@" ;;
+cluster-bootstrap) cluster_bootstrap "${2:-}" ;;
+start-mongo) cmd_start_mongo ;;
+stop-mongo) cmd_stop_mongo ;;
 *)
-    echo "usage: $0 start|stop|stop-kafka|start-kafka" >&2
+    echo "usage: $0 start|stop|stop-kafka|start-kafka|start-cluster|stop-cluster|kill-node N|stop-node N|start-node N|cluster-bootstrap|start-mongo|stop-mongo" >&2
     exit 2
     ;;
 esac

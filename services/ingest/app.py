@@ -5,7 +5,7 @@ import uuid
 
 from flask import Blueprint, Flask, current_app, jsonify
 
-from services.bootstrap import Settings, open_log, open_outbox, open_store
+from shared.config import Settings
 from shared.http import error, health_blueprint, install_error_handlers, load_json_object, require_api_key
 from shared.logs import current_request_id
 from shared.observability import instrument
@@ -40,19 +40,24 @@ def post_article():
                    delivery=await_publication(seqs)), 202
 
 
-def create_app(settings: Settings | None = None, log=None, store=None, outbox=None) -> Flask:
-    """Also starts this process's outbox relay (app.extensions["storyline.relay"]; stop() it)."""
+def create_app(settings: Settings | None = None, log=None, store=None, outbox=None, relay: Relay | None = None) -> Flask:
+    """Assembles the app; starts nothing. app.extensions["storyline.relay"] is the outbox relay
+    the requests wake: the composition root (services/bootstrap.py) starts and stops it."""
     settings = settings or Settings.from_env()
+    if log is None or store is None or outbox is None:
+        from services.bootstrap import open_log, open_outbox, open_store
+
+        log = log or open_log(settings)
+        store = store if store is not None else open_store(settings.store_url)
+        outbox = outbox or open_outbox(settings)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.extensions["storyline.log"] = log or open_log(settings)
-    app.extensions["storyline.outbox"] = outbox or open_outbox(settings)
-    app.extensions["storyline.stories"] = StoreStoryIndex(store if store is not None else open_store(settings.store_url))
+    app.extensions["storyline.log"] = log
+    app.extensions["storyline.outbox"] = outbox
+    app.extensions["storyline.stories"] = StoreStoryIndex(store)
     require_api_key(app, settings.api_keys)
     # ready while the outbox takes articles, even with the log away; the log's state is reported beside it
-    app.register_blueprint(health_blueprint(app.extensions["storyline.outbox"].backlog, "outbox",
-                                            details=lambda: readiness(app.extensions["storyline.outbox"],
-                                                                      app.extensions["storyline.log"])))
+    app.register_blueprint(health_blueprint(outbox.backlog, "outbox", details=lambda: readiness(outbox, log)))
     app.register_blueprint(bp)
     app.register_blueprint(corrections_bp)
     install_openapi(app, "Storyline ingest API", "1", "Articles in, typed events out to the log. "
@@ -60,5 +65,5 @@ def create_app(settings: Settings | None = None, log=None, store=None, outbox=No
     install_error_handlers(app)
     instrument(app, "ingest")
     # after instrument(): the relay publishes through the instrumented log, so it is counted
-    app.extensions["storyline.relay"] = Relay(app.extensions["storyline.outbox"], app.extensions["storyline.log"]).start()
+    app.extensions["storyline.relay"] = relay or Relay(outbox, log)
     return app

@@ -14,6 +14,9 @@ from shared.logs import current_request_id
 from shared.ports import Record
 
 PUBLISH_WAIT_S = 1.0  # how long a request waits for the log's acknowledgement before answering 'queued'
+# A cluster below min.insync.replicas still answers metadata requests but acknowledges no write:
+# records this old in the outbox say the log is not taking them, whatever a ping says.
+STUCK_S = 10.0
 
 
 def queue(records: list[Record]) -> list[int]:
@@ -52,4 +55,7 @@ def readiness(outbox, event_log) -> dict:
         event_log.ping()
     except Exception as exc:
         body.update(status="degraded", log=f"unreachable: {type(exc).__name__}")
+    else:
+        if oldest is not None and oldest > STUCK_S:
+            body.update(status="degraded", log=f"not acknowledging: the oldest queued record waits {oldest:.0f}s")
     return body

@@ -9,15 +9,18 @@ from __future__ import annotations
 import hashlib
 from datetime import timezone
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
-from services.bootstrap import Settings, open_store
-from shared.http import InvalidParameters, error, health_blueprint, install_error_handlers, query_args
+from shared.config import Settings
+from shared.http import FastJSON, InvalidParameters, error, health_blueprint, install_error_handlers, query_args
 from shared.observability import instrument
 from shared.openapi import doc, install_openapi
 from services.query import atom, live, render, schemas
 from shared.domain import timeline
-from services.query.reads import Reads
+from services.query import reads
+from services.query.grouped import GroupedStories
+from shared.domain.lead import story_lead
+from shared.ports import ReadStore, ReadView
 from shared.domain.timeline import BadCursor, Filters
 
 bp = Blueprint("query", __name__)
@@ -33,16 +36,26 @@ _DESCRIPTION = (
     "and an ETag for If-None-Match. Errors everywhere: {\"error\": {\"status\", \"reason\", \"fields\"}}.")
 
 
-def _reads() -> Reads:
-    return current_app.extensions["storyline.reads"]
+def _store() -> ReadStore:
+    return current_app.extensions["storyline.store"]
+
+
+def _kept() -> GroupedStories:
+    """Grouped stories of this app's store, kept while the projection position stands."""
+    return current_app.extensions["storyline.grouped"]
 
 
 class _Answer:
-    """The collections this request reads, the projection's position, and the request's ETag."""
+    """The snapshot this request reads, the projection's position, and the request's ETag.
+    The snapshot ends with the request (_end_snapshot)."""
 
     def __init__(self, variant: str = ""):
-        self.c = _reads().collections()
-        self.freshness = Reads.freshness(self.c)
+        view = _store().view()
+        self.v: ReadView = view.__enter__()
+        g.storyline_view = view
+        fresh = self.v.freshness()
+        self.freshness = {"generation": fresh.generation, "positions": dict(sorted(fresh.positions.items())),
+                          "position": fresh.position}
         key = "\x1f".join([self.freshness["position"], request.path, variant,
                            *sorted(f"{k}={v}" for k, vs in request.args.lists() for v in vs)])
         self.etag = hashlib.sha256(key.encode()).hexdigest()[:32]
@@ -60,6 +73,12 @@ class _Answer:
 
     def json(self, body: dict) -> Response:
         return self.finish(jsonify({**body, "freshness": self.freshness}))
+
+
+def _end_snapshot(exc: BaseException | None) -> None:
+    view = g.pop("storyline_view", None)
+    if view is not None:
+        view.__exit__(None, None, None)
 
 
 def _filters(args: dict) -> Filters:
@@ -99,24 +118,26 @@ def list_stories():
         return cached
     fp = hashlib.sha256(repr((args.get("q"), (args.get("actor") or "").lower(), args.get("type"))).encode()).hexdigest()[:16]
     after = _cursor(args, fp, ("t", "i"))
-    stories, nxt = _reads().list_stories(answer.c, args.get("q"), args.get("actor"), args.get("type"), args["limit"],
+    stories, nxt = reads.list_stories(answer.v, args.get("q"), args.get("actor"), args.get("type"), args["limit"],
                                          (after["t"], after["i"]) if after else None)
     token = timeline.encode_cursor({"t": nxt[0], "i": nxt[1], "f": fp}) if nxt else None
     return answer.json({"stories": stories, "next_cursor": token})
 
 
 @bp.get("/v1/stories/<story_id>")
-@doc("A story's summary: title, participants with roles, counts by type, first and last dates, sources",
+@doc("A story's summary: title, participants with roles, counts by type, first and last dates, sources, "
+     "and its lead (who accused whom, who answered, what was filed or deleted, between which dates, how many outlets)",
      tags=["stories"], response=schemas.StorySummarySchema, headers=_FRESH_HEADERS, conditional=True, errors=(400, 404))
 def story_summary(story_id: str):
     query_args(_NONE)
     answer = _Answer()
     if (cached := answer.not_modified()) is not None:
         return cached
-    story = _reads().story(answer.c, story_id)
+    story = reads.story(answer.v, story_id)
     if story is None:
         return _no_story(story_id)
-    return answer.json({**story, "sources": _reads().articles(answer.c, story_id)})
+    entries = [e.to_dict() for e in reads.entries(answer.v, story_id, Filters(), _kept())]
+    return answer.json({**story, "sources": reads.articles(answer.v, story_id), "lead": story_lead(entries)})
 
 
 @bp.get("/v1/stories/<story_id>/timeline")
@@ -130,24 +151,26 @@ def timeline_page(story_id: str):
     if (cached := answer.not_modified()) is not None:
         return cached
     after = _cursor(args, f.fingerprint(story_id), ("p",))
-    story = _reads().story(answer.c, story_id, fields=("title",))
+    story = reads.story(answer.v, story_id)
     if story is None:
         return _no_story(story_id)
-    entries, nxt = _reads().entry_page(answer.c, story_id, f, after["p"] if after else None, args["limit"])
+    entries, nxt = reads.entry_page(answer.v, story_id, f, after["p"] if after else None, args["limit"], _kept())
     token = timeline.encode_cursor({"p": nxt, "f": f.fingerprint(story_id)}) if nxt else None
     return answer.json({"story_id": story_id, "title": story["title"], "order": timeline.ORDER, "as_of": f.as_of,
                         "entries": [e.to_dict() for e in entries], "next_cursor": token})
 
 
 def _all_entries(story_id: str, answer: _Answer, f: Filters):
-    story = _reads().story(answer.c, story_id, fields=("title",))
+    story = reads.story(answer.v, story_id)
     if story is None:
         return None, None
-    return story, [e.to_dict() for e in _reads().entries(answer.c, story_id, f)]
+    return story, [e.to_dict() for e in reads.entries(answer.v, story_id, f, _kept())]
 
 
 @bp.get("/v1/stories/<story_id>/narrative")
-@doc("The story told as text, one line per event in order, with dates and sources (Markdown or plain text by Accept)",
+@doc("The story told as prose (Markdown or plain text by Accept): a lead paragraph, then one paragraph per day in "
+     "the timeline's order, each event as a sentence with its quotation and sources, answers linked, "
+     "corrections and retractions as lines saying what changed, when and why",
      tags=["timelines"], query=schemas.EntryFiltersQuery, headers=_FRESH_HEADERS, conditional=True, errors=(404, 406),
      content={"text/markdown": {"type": "string"}, "text/plain": {"type": "string"}})
 def narrative(story_id: str):
@@ -189,21 +212,21 @@ def timelinejs(story_id: str):
     return answer.finish(jsonify(render.timelinejs(story["title"], story_id, entries, args["group"])))
 
 
-def create_app(settings: Settings | None = None, store=None) -> Flask:
-    settings = settings or Settings.from_env()
+def create_app(settings: Settings | None = None, store: ReadStore | None = None) -> Flask:
+    """Starts nothing and opens nothing but the store (given by the composition root)."""
+    if store is None:
+        from services.bootstrap import open_store
+
+        store = open_store((settings or Settings.from_env()).store_url)
     app = Flask(__name__)  # serves the editors' page from services/query/static
-    app.json.sort_keys = False
-    db = store if store is not None else open_store(settings.store_url)
-    reads = Reads(db)
-    try:
-        reads.collections()  # indexes for the current generation, now rather than on the first request
-    except Exception:
-        app.logger.warning("store unreachable at start; indexes are ensured on the first request", exc_info=True)
-    app.extensions["storyline.reads"] = reads
-    app.register_blueprint(health_blueprint(db.list_collection_names, "store"))
+    app.json = FastJSON(app)  # a timeline page is mostly JSON encoding; orjson keeps key order
+    app.extensions["storyline.store"] = store
+    app.extensions["storyline.grouped"] = GroupedStories()
+    app.teardown_request(_end_snapshot)
+    app.register_blueprint(health_blueprint(store.ping, "store"))
     app.register_blueprint(bp)
     app.register_blueprint(atom.bp)
-    live.install(app, reads, settings)  # SSE; its poller starts with the first stream
+    live.install(app, store, settings or Settings.from_env())  # SSE; its poller starts with the first stream
     install_openapi(app, "Storyline query API", "1", _DESCRIPTION)
     install_error_handlers(app)
     instrument(app, "query")

@@ -25,6 +25,7 @@ from marshmallow import fields, validate
 
 from shared.http import error, query_args
 from shared.openapi import doc
+from services.query import reads
 from services.query.render import entry_date, kind_label
 from services.query.schemas import _Strict
 from shared.domain.timeline import Filters
@@ -118,20 +119,19 @@ def feed(story: dict, story_id: str, entries: list[dict], self_url: str, page_ur
      headers={"ETag": "weak ETag: the projection position plus the request"})
 def story_feed(story_id: str):
     args = query_args(FeedQuery())
-    reads = current_app.extensions["storyline.reads"]
-    c = reads.collections()
-    position = reads.freshness(c)["position"]
-    etag = hashlib.sha256(f"{position}\x1f{request.full_path}".encode()).hexdigest()[:32]
-    if request.if_none_match.contains_weak(etag):
-        resp = Response(status=304)
-    else:
-        story = reads.story(c, story_id)
-        if story is None:
-            return error(404, f"no story {story_id!r}")
-        entries = [x.to_dict() for x in reads.entries(c, story_id, Filters(include_retracted=True))]
-        page = f"{request.host_url}#story={story_id}"
-        resp = Response(feed(story, story_id, entries, request.base_url, page, args["limit"]),
-                        content_type=f"{MEDIA_TYPE}; charset=utf-8")
+    with current_app.extensions["storyline.store"].view() as view:
+        position = view.freshness().position
+        etag = hashlib.sha256(f"{position}\x1f{request.full_path}".encode()).hexdigest()[:32]
+        if request.if_none_match.contains_weak(etag):
+            resp = Response(status=304)
+        else:
+            story = reads.story(view, story_id)
+            if story is None:
+                return error(404, f"no story {story_id!r}")
+            entries = [x.to_dict() for x in reads.entries(view, story_id, Filters(include_retracted=True))]
+            page = f"{request.host_url}#story={story_id}"
+            resp = Response(feed(story, story_id, entries, request.base_url, page, args["limit"]),
+                            content_type=f"{MEDIA_TYPE}; charset=utf-8")
     resp.set_etag(etag, weak=True)
     resp.headers["X-Storyline-Position"] = position
     resp.headers["Cache-Control"] = "no-cache"

@@ -110,12 +110,18 @@ def changes_of(docs, since: Position, before: Position) -> list[Change]:
 
 
 def payload(change: Change, entries: dict[str, dict]) -> str:
-    """The event's data line: the change plus its entries from the timeline's own dicts."""
+    """The event's data line: the change plus its entries from the timeline's own dicts.
+    Entries are grouped at read time (shared/domain/matching.py), so the event's entry is the
+    one whose provenance holds it; the stored entry_id is the fallback."""
+    entry = next((e for e in entries.values() if any(p["event_id"] == change.event_id for p in e["provenance"])),
+                 None) or entries.get(change.entry_id)
+    entry_id = entry["entry_id"] if entry else change.entry_id
+    previous_id = change.previous_entry_id if change.previous_entry_id != entry_id else None
     return json.dumps({"change": change.kind, "story_id": change.story_id, "event_id": change.event_id,
-                       "entry_id": change.entry_id, "previous_entry_id": change.previous_entry_id,
+                       "entry_id": entry_id, "previous_entry_id": previous_id,
                        "log": {"partition": change.partition, "offset": change.offset},
-                       "recorded_at": change.recorded_at, "entry": entries.get(change.entry_id),
-                       "previous_entry": entries.get(change.previous_entry_id) if change.previous_entry_id else None},
+                       "recorded_at": change.recorded_at, "entry": entry,
+                       "previous_entry": entries.get(previous_id) if previous_id else None},
                       ensure_ascii=False, separators=(",", ":"))
 
 

@@ -115,7 +115,8 @@ class LiveChanges:
                 self._thread.start()
 
     def _read_horizon(self) -> Position:
-        return self.reads.horizon(self.reads.collections())
+        with self.reads.view() as c:
+            return self.reads.horizon(c)
 
     def _run(self) -> None:
         while not self._stop.wait(self.settings.poll_s):
@@ -129,7 +130,10 @@ class LiveChanges:
         self._stop.set()
 
     def poll(self) -> None:
-        c = self.reads.collections()
+        with self.reads.view() as c:
+            self._poll(c)
+
+    def _poll(self, c) -> None:
         now = self.reads.horizon(c)
         since = dict(self._horizon or {})
         before = changes.merged(since, now)  # never backwards (a rebuilt generation may lag)
@@ -159,8 +163,8 @@ class LiveChanges:
         gap = [p for p in until if until[p] > since.get(p, 0)]
         if not gap:
             return Batch(since, until, [])
-        c = self.reads.collections()
-        return Batch(since, until, self.render(c, since, until, gap, stories))
+        with self.reads.view() as c:
+            return Batch(since, until, self.render(c, since, until, gap, stories))
 
 
 # ---------------------------------------------------------------- the streams
@@ -256,8 +260,8 @@ def all_events():
     return _stream(stories, _start_position(args))
 
 
-def install(app, reads, settings) -> LiveChanges:
-    live = LiveChanges(ChangeReads(reads, settings.group, settings.topic), settings.live)
+def install(app, store, settings) -> LiveChanges:
+    live = LiveChanges(ChangeReads(store, settings.group, settings.topic), settings.live)
     app.extensions["storyline.live"] = live
     app.register_blueprint(bp)
     return live

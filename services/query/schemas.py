@@ -99,8 +99,34 @@ class StoriesPageSchema(Schema):
     freshness = fields.Nested(FreshnessSchema, required=True)
 
 
+class ComplaintRefSchema(Schema):
+    actor = fields.String(required=True)
+    body = fields.String(allow_none=True, required=True, metadata={"description": "where it was filed"})
+    target = fields.String(allow_none=True, required=True)
+
+
+class DeletionRefSchema(Schema):
+    actor = fields.String(required=True)
+    platform = fields.String(allow_none=True, required=True)
+
+
+class LeadSchema(Schema):
+    """The narrative's lead paragraph as data (shared.domain.lead)."""
+    text = fields.String(required=True, metadata={"description": "the lead paragraph, as the narrative opens"})
+    accusers = fields.List(fields.String(), required=True, metadata={"description": "actors of allegations"})
+    accused = fields.List(fields.String(), required=True, metadata={"description": "targets of allegations"})
+    responders = fields.List(fields.String(), required=True, metadata={"description": "actors of rebuttals"})
+    filed = fields.List(fields.Nested(ComplaintRefSchema), required=True)
+    deleted = fields.List(fields.Nested(DeletionRefSchema), required=True)
+    first_date = fields.String(allow_none=True, required=True, metadata={"description": "first day shown (YYYY-MM-DD)"})
+    last_date = fields.String(allow_none=True, required=True)
+    outlets = fields.List(fields.String(), required=True)
+    event_count = fields.Integer(required=True, metadata={"description": "entries (real-world events), not reports"})
+
+
 class StorySummarySchema(StorySchema):
     sources = fields.List(fields.Nested(ArticleRefSchema), required=True)
+    lead = fields.Nested(LeadSchema, required=True)
     freshness = fields.Nested(FreshnessSchema, required=True)
 
 
@@ -124,6 +150,15 @@ class LogPositionSchema(Schema):
     offset = fields.Integer(required=True)
 
 
+class ReportedSchema(Schema):
+    actor = fields.Nested(EntitySchema, required=True)
+    target = fields.Nested(EntitySchema, allow_none=True, required=True)
+    occurred_at = fields.String(allow_none=True, required=True)
+    occurred_precision = fields.String(allow_none=True, required=True)
+    quote = fields.String(allow_none=True, required=True)
+    body = fields.String(allow_none=True, required=True)
+
+
 class ProvenanceSchema(Schema):
     event_id = fields.String(required=True)
     article_id = fields.String(required=True)
@@ -140,10 +175,28 @@ class ProvenanceSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(("active", "corrected", "retracted")))
     corrections = fields.List(fields.Nested(CorrectionSchema), required=True)
     log = fields.Nested(LogPositionSchema, allow_none=True)
+    joined = fields.String(required=True, metadata={
+        "description": "why this report belongs to the entry: 'first report', or how its type, actor, target and date match"})
+    reported = fields.Nested(ReportedSchema, required=True,
+                             metadata={"description": "the values this report gives (the entry shows the best-supported ones)"})
+
+
+class PlacementSchema(Schema):
+    date = fields.String(required=True, metadata={"description": "YYYY-MM-DD: the day the entry is shown at"})
+    inferred = fields.Boolean(required=True, metadata={
+        "description": "true: the entry is undated and this position was inferred (see reason)"})
+    reason = fields.String(allow_none=True, required=True, metadata={
+        "description": "why an inferred position is where it is, e.g. \"undated; placed before X's rebuttal of 11 March 2025 "
+                       "that answers it\"; on a dated entry, null unless a link goes against the dates (then the dates decide)"})
+
+
+class AlternativeSchema(Schema):
+    value = fields.Raw(required=True)
+    event_ids = fields.List(fields.String(), required=True)
 
 
 class EntrySchema(Schema):
-    entry_id = fields.String(required=True)
+    entry_id = fields.String(required=True, metadata={"description": "the event_id of the entry's first report (log order)"})
     event_type = fields.String(required=True)
     occurred_at = fields.String(allow_none=True, required=True)
     occurred_precision = fields.String(allow_none=True, required=True)
@@ -158,7 +211,14 @@ class EntrySchema(Schema):
     retracted = fields.Boolean(required=True)
     confidence = fields.Float(required=True, metadata={"description": "the highest of its sources"})
     responds_to = fields.List(fields.String(), required=True,
-                              metadata={"description": "entry_ids of the entries this one answers or cites"})
+                              metadata={"description": "entry_ids of the entries this one answers or cites "
+                                                       "(extraction's links and the rebuttal rule's)"})
+    responds_to_inferred = fields.List(fields.String(), required=True, metadata={
+        "description": "those of responds_to the rule added: a rebuttal answers the latest earlier allegation against the same target"})
+    placement = fields.Nested(PlacementSchema, required=True)
+    alternatives = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(AlternativeSchema)), required=True,
+                               metadata={"description": "per field (actor, target, when, quote, body) where reports "
+                                                        "disagree: the values not shown and the reports giving them"})
     provenance = fields.List(fields.Nested(ProvenanceSchema), required=True,
                              metadata={"description": "every event (article, sentence) this entry merges"})
 

@@ -1,8 +1,9 @@
 """gunicorn entrypoint: services.query.wsgi:app"""
+from services import bootstrap
 from shared.config import Settings
 from shared.logs import configure_logging
-from services.query.app import create_app
 
 settings = Settings.from_env()
 configure_logging("query", settings.log_level)
-app = create_app(settings)
+parts = bootstrap.build(settings, roles=("query",))
+app = parts.query_app()

@@ -105,7 +105,7 @@ class ProjectorMonitor:
             except Exception as exc:
                 return error(503, f"event log unreachable: {type(exc).__name__}")
             try:
-                self.db.list_collection_names()
+                self.db.ping()
             except Exception as exc:
                 return error(503, f"store unreachable: {type(exc).__name__}")
             return jsonify(status="ready")

@@ -12,18 +12,17 @@ def run_projector(settings: Settings) -> int:
     # One process, one registry: a PROMETHEUS_MULTIPROC_DIR meant for gunicorn does not apply here
     # (prometheus_client reads it when first imported, hence before the imports below).
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    from services.bootstrap import open_log, open_projector, open_store
+    from services import bootstrap
     from shared.logs import configure_logging
-    from services.timeline.health import ProjectorMonitor
 
     configure_logging("timeline", settings.log_level)
     logger = logging.getLogger("storyline.timeline")
-    log, store = open_log(settings), open_store(settings.store_url)
-    projector = open_projector(settings, log, store)
+    parts = bootstrap.build(settings, roles=("projector",))
+    projector, monitor = parts.projector, parts.monitor
+    assert projector is not None and monitor is not None
     # SIGTERM (docker stop, a Kubernetes rollout): finish the batch in hand, commit, leave the group
     signal.signal(signal.SIGTERM, lambda *_: projector.stop())
     signal.signal(signal.SIGINT, lambda *_: projector.stop())
-    monitor = ProjectorMonitor(projector, log, store, settings.group, settings.lag_interval_s)
     try:
         port = monitor.start(settings.projector_port)
     except ConfigError:
@@ -32,12 +31,9 @@ def run_projector(settings: Settings) -> int:
     logger.info("projector started", extra={"log": settings.log_url, "topic": settings.topic,
                                             "group": settings.group, "port": port})
     try:
-        projector.run()  # returns after stop(): the last batch committed, the consumer closed
+        projector.run()  # here, in the main thread; returns after stop(): last batch committed, group left
     finally:
-        monitor.stop()
-        log.close()
-        if projector.dead_letters is not None:
-            projector.dead_letters.close()
+        parts.stop()
     logger.info("projector stopped: last batch committed, consumer group left",
                 extra={"group": settings.group, "applied": projector.applied})
     return 0

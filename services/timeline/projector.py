@@ -7,7 +7,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from shared.ports import Record
+from shared.ports import ProjectionStore, Record
 from services.timeline.projection import DeadLetter, Prepared, Projection
 
 log = logging.getLogger("storyline.timeline")
@@ -30,12 +30,8 @@ class _InFlight:
 
 
 class Projector:
-    def __init__(self, event_log, db, group: str, batch_size: int = 2000, dead_letters=None,
-                 pipelined: bool = True):
-        # Pipelining pays when the store is another process (the write waits on a socket);
-        # with an in-process store both stages compete for the interpreter and it costs.
-        self.pipelined = pipelined
-        self.projection = Projection(db, group)
+    def __init__(self, event_log, store: ProjectionStore, group: str, batch_size: int = 2000, dead_letters=None):
+        self.projection = Projection(store, group)
         self.consumer = event_log.consumer(group)
         self.dead_letters = dead_letters
         self.batch_size = batch_size
@@ -92,17 +88,9 @@ class Projector:
             self._seek_to_first(batch)
             raise
         self.flush(also_reread=batch)
-        if self.pipelined:
-            self._inflight = _InFlight(self._writer.submit(self.projection.apply, prepared), prepared, batch)
-        else:
-            done: Future = Future()
-            try:
-                self.projection.apply(prepared)
-                done.set_result(None)
-            except Exception as exc:
-                done.set_exception(exc)
-            self._inflight = _InFlight(done, prepared, batch)
-            self.flush()
+        # The write runs on the writer thread; both stores release the interpreter while they
+        # wait (a socket, SQLite's C code), so the next batch is decoded meanwhile.
+        self._inflight = _InFlight(self._writer.submit(self.projection.apply, prepared), prepared, batch)
         return len(batch)
 
     def flush(self, also_reread=None) -> None:

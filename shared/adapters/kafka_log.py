@@ -1,4 +1,11 @@
-"""Real event log: Apache Kafka through kafka-python."""
+"""Real event log: Apache Kafka through kafka-python.
+
+On a replicated cluster the topic is created with the configured replication factor and
+`min.insync.replicas`; the producer is idempotent with acks=all, so a send retried after a lost
+acknowledgement (a leader dying mid-request) is written once, and a record counts as delivered
+only when `min.insync.replicas` copies hold it. Leader moves are the clients' business:
+kafka-python refreshes its metadata on NotLeaderForPartition and retries within the timeouts below.
+"""
 from __future__ import annotations
 
 import threading
@@ -6,20 +13,33 @@ import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import (CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError,
-                          TopicAlreadyExistsError)
+from kafka.errors import (CoordinatorLoadInProgressError, CoordinatorNotAvailableError, InvalidReplicationFactorError,
+                          NotCoordinatorError, TopicAlreadyExistsError)
 
 # A young broker is still electing the coordinator of its offsets topic: worth a retry.
 _COORDINATOR_SETTLING = (CoordinatorNotAvailableError, NotCoordinatorError, CoordinatorLoadInProgressError)
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
+from shared.config import ConfigError
 from shared.ports import Message, PartitionLag, Record
+
+# One unacknowledged request per broker connection: kafka-python's idempotent producer accepts
+# no more (it cannot reorder retried batches as the Java client does), and with it a retried
+# batch can neither be doubled nor overtaken.
+MAX_IN_FLIGHT = 1
+
+
+class ClusterTooSmall(ConfigError):
+    """The cluster has fewer brokers than the replication factor asks for."""
 
 
 class KafkaLog:
-    def __init__(self, bootstrap: str, topic: str, partitions: int):
+    def __init__(self, bootstrap: str, topic: str, partitions: int, replication_factor: int = 1,
+                 min_insync_replicas: int = 1):
         self.topic = topic
         self.partitions = partitions
+        self.replication_factor = replication_factor
+        self.min_insync_replicas = min_insync_replicas
         self._bootstrap = bootstrap
         self._producer: KafkaProducer | None = None
         # lag() is called every few seconds by the projector: its clients are kept, not rebuilt
@@ -27,24 +47,44 @@ class KafkaLog:
         self._lag_clients: tuple[KafkaAdminClient, KafkaConsumer] | None = None
 
     def ensure_topic(self) -> None:
+        """Create the topic if it is missing. The size check happens only then: an existing topic
+        keeps working while brokers are away (the producer's acks say what is safe)."""
         admin = KafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="storyline-admin")
         try:
-            admin.create_topics([NewTopic(self.topic, self.partitions, 1)])
+            if self.topic in admin.list_topics():
+                return
+            brokers = len(admin.describe_cluster().get("brokers", []))
+            if brokers < self.replication_factor:
+                raise self._too_small(brokers)
+            admin.create_topics([NewTopic(self.topic, self.partitions, self.replication_factor,
+                                          topic_configs={"min.insync.replicas": str(self.min_insync_replicas)})])
         except TopicAlreadyExistsError:
             pass
+        except InvalidReplicationFactorError:
+            raise self._too_small(None) from None
         finally:
             admin.close()
+
+    def _too_small(self, brokers: int | None) -> ClusterTooSmall:
+        have = "fewer brokers" if brokers is None else f"{brokers} broker{'s' if brokers != 1 else ''}"
+        return ClusterTooSmall(
+            f"STORYLINE_REPLICATION_FACTOR={self.replication_factor}: the Kafka cluster at {self._bootstrap} "
+            f"has {have} available, so topic {self.topic!r} cannot hold {self.replication_factor} copies; "
+            f"start more brokers or lower STORYLINE_REPLICATION_FACTOR (and STORYLINE_MIN_INSYNC_REPLICAS)")
 
     def _get_producer(self) -> KafkaProducer:
         if self._producer is None:
             self.ensure_topic()
             # Idempotent producer: a retried send is never written twice, and order per key holds.
-            # Short timeouts: with the broker gone a send fails within seconds and the record
-            # stays in the outbox, instead of blocking the relay for minutes.
+            # The delivery timeout outlasts a leader election (a SIGKILLed broker is fenced after
+            # broker.session.timeout.ms), so the producer's own retries, deduplicated by the broker,
+            # carry a batch across it; only a longer outage hands the records back to the outbox.
             self._producer = KafkaProducer(bootstrap_servers=self._bootstrap, acks="all",
                                            enable_idempotence=True, linger_ms=5,
-                                           max_block_ms=5000, request_timeout_ms=5000,
-                                           delivery_timeout_ms=15000, reconnect_backoff_max_ms=1000,
+                                           max_in_flight_requests_per_connection=MAX_IN_FLIGHT,
+                                           max_block_ms=5000, request_timeout_ms=10000,
+                                           delivery_timeout_ms=40000, retry_backoff_ms=200,
+                                           reconnect_backoff_max_ms=1000, metadata_max_age_ms=30000,
                                            client_id="storyline-ingest")
         return self._producer
 
@@ -80,7 +120,7 @@ class KafkaLog:
             except Exception:
                 break  # the broker is unreachable: do not wait max_block_ms for each of the rest
         try:
-            producer.flush(timeout=30)
+            producer.flush(timeout=45)  # past the delivery timeout: every future is settled
         except Exception:
             pass  # each future below says what happened to its record
         acked = []

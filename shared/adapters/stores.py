@@ -1,99 +1,81 @@
-"""Projection store: a pymongo-compatible Database, real (MongoDB wire) or embedded (litemongo).
+"""Opening the read-model store a URL names: SQLite (file:///dir, the embedded default),
+MongoDB (mongodb://host:port/db) or memory: (tests). Each is one object serving both ports
+of shared/ports.py (ProjectionStore, ReadStore) and ingest's ArticleIndex."""
 
-Both speak the pymongo API, so the projection and the read model have one code path.
-"""
 from __future__ import annotations
 
-import inspect
 import os
-import threading
+import sqlite3
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
+
+from shared.ports import StoreUnavailable
+
+LEGACY_DIR = "storyline"  # what litemongo (the embedded store before SQLite) kept under the store directory
+
+
+class LegacyStore(RuntimeError):
+    """An embedded store from before the native SQLite one, with nothing projected yet."""
 
 
 def unavailable_errors() -> tuple[type[Exception], ...]:
     """Errors that mean "the store cannot be reached right now" (the HTTP layer answers 503)."""
     from pymongo.errors import ConnectionFailure
 
-    return (ConnectionFailure,)  # covers AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
+    # ConnectionFailure covers AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError;
+    # OperationalError is SQLite's "database is locked" / "unable to open".
+    return (ConnectionFailure, StoreUnavailable, sqlite3.OperationalError)
 
 
-def open_store(url: str):
+def legacy_data(directory: str) -> str | None:
+    """The old litemongo directory inside `directory`, if one is there."""
+    path = os.path.join(directory, LEGACY_DIR)
+    return path if os.path.isdir(path) else None
+
+
+def open_store(url: str, allow_legacy: bool = False):
     parsed = urlparse(url)
     if parsed.scheme == "mongodb":
-        import pymongo
+        from shared.adapters.mongo_store import MongoStore, open_database
 
-        # retryWrites=false: MongoDB-wire servers without replica sets reject retryable writes.
-        # Short server selection: with the store away a request fails in ~2 s with a clear
-        # error (the services answer 503) instead of hanging; the projector retries with backoff.
-        client = pymongo.MongoClient(url, retryWrites=False, serverSelectionTimeoutMS=2000, connectTimeoutMS=3000,
-                                     socketTimeoutMS=30000,
-                                     tz_aware=False, appname="storyline")
-        return client.get_default_database("storyline")
+        return MongoStore(open_database(url))
+    if parsed.scheme == "memory":
+        from shared.adapters.memory_store import MemoryStore
+
+        return MemoryStore()
     if parsed.scheme == "file":
-        import litemongo
+        from shared.adapters.sqlite_store import SqliteStore
 
-        _share_sqlite_connections_across_threads()
-
-        path = parsed.path
-        os.makedirs(path, exist_ok=True)
-        return _Serialised(litemongo.connect(path)["storyline"], threading.RLock())
+        store = SqliteStore(parsed.path)
+        old = legacy_data(parsed.path)
+        if old and not allow_legacy and not store.has_projected():
+            raise LegacyStore(
+                f"{old} holds a store written by an older Storyline (litemongo); the store is now native SQLite. "
+                "Run `storyline rebuild` once to fill it from the log, which holds every event; nothing is lost."
+            )
+        return store
     raise ValueError(f"unsupported store url {url!r}")
 
 
-def _share_sqlite_connections_across_threads() -> None:
-    """litemongo guards each collection with its own read/write lock but opens SQLite with
-    the default same-thread check, which breaks the threaded servers; lift only that check."""
-    import sqlite3
-    import types
-
-    from litemongo import sqlite_store
-
-    if getattr(sqlite_store.sqlite3, "_storyline_shim", False):
-        return
-    shim = types.SimpleNamespace(**{k: getattr(sqlite3, k) for k in dir(sqlite3) if not k.startswith("__")})
-    shim.connect = lambda *a, **kw: sqlite3.connect(*a, **{"check_same_thread": False, "timeout": 30, **kw})
-    shim._storyline_shim = True
-    sqlite_store.sqlite3 = shim
+def retire_legacy_data(url: str) -> str | None:
+    """After a rebuild filled the new store: move the litemongo directory aside (not deleted)."""
+    parsed = urlparse(url)
+    old = legacy_data(parsed.path) if parsed.scheme == "file" else None
+    if old is None:
+        return None
+    kept = old + ".litemongo-old"
+    os.replace(old, kept)
+    return kept
 
 
-class _Serialised:
-    """One lock around every call into the embedded store.
+if TYPE_CHECKING:  # mypy holds every adapter to every port it serves (make lint)
+    from shared.adapters.memory_store import MemoryStore
+    from shared.adapters.mongo_store import MongoStore
+    from shared.adapters.sqlite_store import SqliteStore
+    from shared.ports import ArticleIndex, ProjectionStore, ReadStore
 
-    litemongo (mongomock over SQLite) is not safe when threads share it: concurrent reads
-    and writes raised "Recursive use of cursors" and could crash the interpreter. The
-    embedded default serves one machine, so one call at a time costs little. Collections
-    and cursors it hands out are wrapped too; a cursor is read whole inside the lock."""
-
-    def __init__(self, inner, lock):
-        self._inner = inner
-        self._lock = lock
-
-    def __getitem__(self, name):
-        with self._lock:
-            return _Serialised(self._inner[name], self._lock)
-
-    def __getattr__(self, name):
-        with self._lock:
-            attr = getattr(self._inner, name)
-        if not inspect.isroutine(attr):  # a sub-collection or a plain value
-            return _wrap(attr, self._lock)
-
-        def call(*args, **kwargs):
-            with self._lock:
-                return _wrap(attr(*args, **kwargs), self._lock)
-        return call
-
-    def __iter__(self):
-        with self._lock:
-            items = list(self._inner)
-        return iter(items)
-
-    def __next__(self):
-        with self._lock:
-            return next(self._inner)
-
-
-def _wrap(value, lock):
-    if type(value).__module__.startswith("litemongo."):
-        return _Serialised(value, lock)
-    return value
+    def _adapters_satisfy_the_ports(sqlite: SqliteStore, mongo: MongoStore, memory: MemoryStore) -> None:
+        writers: list[ProjectionStore] = [sqlite, mongo, memory]
+        readers: list[ReadStore] = [sqlite, mongo, memory]
+        articles: list[ArticleIndex] = [sqlite, mongo, memory]
+        del writers, readers, articles

@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timezone
+from typing import Any
 
+import orjson
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 SCHEMA_VERSION = 2
@@ -92,7 +94,7 @@ class EventSchema(Schema):
                               load_default=list, validate=validate.Length(max=50))
 
     @validates_schema
-    def _per_kind(self, data, **kwargs):
+    def _per_kind(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("event_type") in CHANGE_TYPES:
             data["details"] = ChangeDetailsSchema().load(data.get("details") or {})
             if data["event_type"] == "event_corrected" and not data["details"]["changes"]:
@@ -106,7 +108,7 @@ class EventSchema(Schema):
 EVENT_SCHEMA = EventSchema()
 
 
-def _upcast_v0(doc: dict) -> dict:
+def _upcast_v0(doc: dict[str, Any]) -> dict[str, Any]:
     # v0 (pre-release) events carried `type` and no precision.
     doc = dict(doc)
     if "type" in doc and "event_type" not in doc:
@@ -116,7 +118,7 @@ def _upcast_v0(doc: dict) -> dict:
     return doc
 
 
-def _upcast_v1(doc: dict) -> dict:
+def _upcast_v1(doc: dict[str, Any]) -> dict[str, Any]:
     # v1 events carried no links to the events they answer.
     doc = dict(doc)
     doc.setdefault("responds_to", [])
@@ -127,7 +129,7 @@ def _upcast_v1(doc: dict) -> dict:
 UPCASTERS = {0: _upcast_v0, 1: _upcast_v1}
 
 
-def upcast(doc: dict) -> dict:
+def upcast(doc: dict[str, Any]) -> dict[str, Any]:
     version = doc.get("schema_version", 0)
     while isinstance(version, int) and version < SCHEMA_VERSION and version in UPCASTERS:
         doc = UPCASTERS[version](doc)
@@ -145,12 +147,13 @@ def utcnow_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def validate_event(doc: dict) -> dict:
+def validate_event(doc: dict[str, Any]) -> dict[str, Any]:
     """Upcast and validate a decoded event; raises marshmallow.ValidationError."""
-    return EVENT_SCHEMA.load(upcast(doc))
+    loaded: dict[str, Any] = EVENT_SCHEMA.load(upcast(doc))
+    return loaded
 
 
-def encode(event: dict) -> bytes:
+def encode(event: dict[str, Any]) -> bytes:
     """Validated on the way out too: a producer bug must fail loudly at the producer, not
     turn up later as a dead letter."""
     doc = EVENT_SCHEMA.dump(event)
@@ -160,7 +163,7 @@ def encode(event: dict) -> bytes:
     return json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()
 
 
-def decode(raw: bytes) -> dict:
+def decode(raw: bytes) -> dict[str, Any]:
     """Bytes from the log to a validated event; raises ValueError on any defect."""
     try:
         doc = json.loads(raw)
@@ -172,3 +175,83 @@ def decode(raw: bytes) -> dict:
         return validate_event(doc)
     except ValidationError as exc:
         raise ValueError(f"schema: {exc.messages}") from exc
+
+
+# ---------------------------------------------------------------- the projection's hot path
+
+_KNOWN_TYPES = frozenset(EVENT_TYPES)
+_PRECISION_SET = frozenset(PRECISIONS) | {None}
+_KIND_SET = frozenset(ENTITY_KINDS)
+# The keys a producer's encode() writes, all of them: a document with exactly these keys
+# needs no defaults filled and has nothing to drop.
+_N_FINDING = len(EventSchema().fields)
+_N_SOURCE = len(SourceSchema().fields)
+assert len(ExtractorSchema().fields) == 2 and len(EntitySchema().fields) == 2, "fast_finding checks two keys each"
+
+
+def fast_finding(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The checks of EventSchema for a current-version finding as encode() writes it, by
+    hand: it runs on every event the projection applies, where the marshmallow load cost as
+    much as the write. Returns the document itself when it passes, None when it is anything
+    but a plain, complete, valid finding; the caller then asks the schema, which has the
+    final word and the error message (tests/test_hot_path.py holds the two equal).
+    Key sets are checked by size plus lookup: as many keys as the schema's, none missing."""
+    try:
+        return _fast_finding(doc)
+    except (KeyError, TypeError):
+        return None
+
+
+def _fast_finding(doc: dict[str, Any]) -> dict[str, Any] | None:
+    if len(doc) != _N_FINDING or doc["schema_version"] != SCHEMA_VERSION or type(doc["schema_version"]) is not int:
+        return None
+    kind, precision = doc["event_type"], doc["occurred_precision"]
+    if type(kind) is not str or kind not in _KNOWN_TYPES or (
+            precision is not None and (type(precision) is not str or precision not in _PRECISION_SET)):
+        return None
+    str_ = str
+    eid, sid = doc["event_id"], doc["story_id"]
+    if (type(eid) is not str_ or not 8 <= len(eid) <= 128 or type(sid) is not str_ or not 1 <= len(sid) <= 200
+            or type(doc["published_at"]) is not str_ or type(doc["recorded_at"]) is not str_
+            or type(doc["summary"]) is not str_ or type(doc["details"]) is not dict):
+        return None
+    occurred, quote = doc["occurred_at"], doc["quote"]
+    if (occurred is not None and type(occurred) is not str_) or (quote is not None and type(quote) is not str_):
+        return None
+    target = doc["target"]
+    for entity in (doc["actor"], target) if target is not None else (doc["actor"],):
+        if (type(entity) is not dict or len(entity) != 2 or type(entity["name"]) is not str_
+                or not 1 <= len(entity["name"]) <= 300 or type(entity["kind"]) is not str_
+                or entity["kind"] not in _KIND_SET):
+            return None
+    src, ext, links = doc["source"], doc["extractor"], doc["responds_to"]
+    if type(src) is not dict or len(src) != _N_SOURCE or type(ext) is not dict or len(ext) != 2:
+        return None
+    start, end, conf = src["char_start"], src["char_end"], ext["confidence"]
+    if (type(src["article_id"]) is not str_ or type(src["sentence"]) is not str_ or type(start) is not int
+            or type(end) is not int or start < 0 or end < 0 or type(ext["version"]) is not str_
+            or type(conf) not in (int, float) or not 0 <= conf <= 1):
+        return None
+    url, outlet, title = src["url"], src["outlet"], src["title"]
+    if ((url is not None and type(url) is not str_) or (outlet is not None and type(outlet) is not str_)
+            or (title is not None and type(title) is not str_)):
+        return None
+    if type(links) is not list or len(links) > 50:
+        return None
+    for link in links:
+        if type(link) is not str_ or not 8 <= len(link) <= 128:
+            return None
+    if type(conf) is int:
+        ext["confidence"] = float(conf)
+    return doc
+
+
+def decode_fast(raw: bytes) -> dict[str, Any]:
+    """decode(), with the hand-written check first for the common case (see fast_finding)."""
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return decode(raw)  # the schema's path words the error
+    if type(doc) is dict and (loaded := fast_finding(doc)) is not None:
+        return loaded
+    return decode(raw)

@@ -1,38 +1,36 @@
 """The read model: what the projector writes and the query service reads, defined once.
 
-Generations. The projection lives in a numbered generation of collections
-(`timeline_events_g3`, `stories_g3`, `tracking_g3`). A pointer document in
-`projection_meta` names the generation readers use; `storyline rebuild` fills a fresh
-generation from the log while the live one serves, then moves the pointer in one write.
+Generations. The projection lives in a numbered generation (MongoDB: collections
+`timeline_events_g3`, `stories_g3`, `tracking_g3`; SQLite: tables of the same names). A
+pointer names the generation readers use; `storyline rebuild` fills a fresh generation from
+the log while the live one serves, then moves the pointer in one write. The stores
+(shared/adapters/*_store.py) keep these documents behind the ports of shared/ports.py.
 
-Event document (collection `events_name(g)`, `_id` = event_id): the wire envelope of
-shared.domain.events plus
+Event document (key event_id): the wire envelope of shared.domain.events plus
   log        {partition, offset, timestamp_ms}  where it sits in the log
   sort       string, the documented timeline order (see sort_key)
   entry_id   the timeline entry it belongs to: one real-world event reported by several
              articles shares one entry_id (see entry_id_for)
   status     "active" | "corrected" | "retracted"
+  change_offset  the log offset of the last change applied to the event: its own offset,
+             then its latest correction's (a story lives on one partition, so this orders
+             the story's changes; ReadView.changes_since reads it)
   history    [{change_id, kind: "corrected"|"retracted", recorded_at, changes, previous, reason, editor}]
              oldest first; `previous` holds the values `changes` replaced, so a reader can
              undo the changes recorded after a given time ("as known at"); each record also
              has `log` {partition, offset}: where the change sits in the log
-  change_offset  the log offset of the last change applied to the event: its own offset,
-             then its latest correction's (a story lives on one partition, so this orders
-             the story's changes; the live updates of services/query/changes.py read it)
 
-Story document (collection `stories_name(g)`, `_id` = story_id): title, participants
+Story document (key story_id): title, participants
 [{name, kind, roles}], counts {event_type: n} (active events only), event_count,
 first_date, last_date, sources [article_id], last_recorded_at.
 
-Tracking document (collection `tracking_name(g)`, `_id` = "group:topic:partition"):
-{next_offset}: the next log offset this generation has not applied yet.
+Tracking record (key "group:topic:partition"): next_offset: the next log offset this generation has not applied yet.
 """
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
-META = "projection_meta"
-_POINTER = "current"
 FIRST_GENERATION = 1
 
 
@@ -48,31 +46,7 @@ def tracking_name(generation: int) -> str:
     return f"tracking_g{generation}"
 
 
-def current_generation(db) -> int:
-    doc = db[META].find_one({"_id": _POINTER})
-    return int(doc["generation"]) if doc else FIRST_GENERATION
-
-
-def switch_generation(db, generation: int) -> None:
-    """Point readers at `generation` (one single-document write, so readers see old or new)."""
-    db[META].replace_one({"_id": _POINTER}, {"_id": _POINTER, "generation": generation}, upsert=True)
-
-
-class Collections:
-    """The three collections of one generation."""
-
-    def __init__(self, db, generation: int):
-        self.generation = generation
-        self.events = db[events_name(generation)]
-        self.stories = db[stories_name(generation)]
-        self.tracking = db[tracking_name(generation)]
-
-
-def current(db) -> Collections:
-    return Collections(db, current_generation(db))
-
-
-def sort_key(ev: dict) -> str:
+def sort_key(ev: dict[str, Any]) -> str:
     """Documented order: event time (an undated event sits after the dated ones of its
     publication day), then publication time, then log position. A string, because
     MongoDB sorts arrays by their smallest element."""
@@ -81,7 +55,7 @@ def sort_key(ev: dict) -> str:
                      f"{ev['log']['partition']:06d}", f"{ev['log']['offset']:015d}"])
 
 
-def entry_id_for(ev: dict) -> str:
+def entry_id_for(ev: dict[str, Any]) -> str:
     """Same story, kind, actor, target and day: the same real-world event, whichever article
     reported it. An undated event cannot be matched safely, so it stays its own entry."""
     day = (ev.get("occurred_at") or "")[:10]
@@ -89,3 +63,16 @@ def entry_id_for(ev: dict) -> str:
     parts = [ev["story_id"], ev["event_type"], ev["actor"]["name"].lower(), target.lower(),
              day if day else "undated:" + ev["event_id"]]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+def event_document(ev: dict[str, Any], partition: int, offset: int, timestamp_ms: int) -> dict[str, Any]:
+    """A decoded finding as the projection first stores it (`ev` becomes the document)."""
+    ev["log"] = {"partition": partition, "offset": offset, "timestamp_ms": timestamp_ms}
+    ev["status"], ev["history"], ev["change_offset"] = "active", [], offset
+    ev["sort"] = sort_key(ev)
+    ev["entry_id"] = entry_id_for(ev)
+    return ev
+
+
+def tracking_key(group: str, topic: str, partition: int) -> str:
+    return f"{group}:{topic}:{partition}"

@@ -1,36 +1,26 @@
 """Timeline domain, no I/O: event documents -> timeline entries, "as known at", paging.
 
-An entry is one real-world event: the event documents sharing an `entry_id` (several
-articles may report it). Its position in the documented order is the smallest `sort` key
-of its visible members (see shared.domain.read_model.sort_key); entries are ordered and paged by it.
+An entry is one real-world event: the event documents (reports) that shared.domain.matching
+finds to tell the same event, whichever article they come from; it keeps the event_id of its
+first report as its entry_id. Entries are ordered by shared.domain.causal_order (ORDER) over
+the whole story, then filtered and paged; `position` is the entry's place in that order.
 """
 from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from shared.domain import read_model
+from typing import Any
 
-ORDER = ("event time (occurred_at; an undated event sits after the dated events of its publication day), "
-         "then publication time, then log position (partition, offset)")
+from shared.domain import causal_order, matching
+# as_known_at lives with apply_change (its inverse); re-exported for readers of entries
+from shared.domain.corrections import as_known_at as as_known_at
 
-# Fields some MongoDB-wire servers drop when they are null; the contract keeps them.
-_DEFAULTS = {"occurred_at": None, "occurred_precision": None, "target": None, "quote": None,
-             "status": "active", "history": list, "details": dict}
-_ENTRY_INPUTS = ("story_id", "event_type", "actor", "target", "occurred_at")
-
-
-def with_defaults(ev: dict) -> dict:
-    for key, default in _DEFAULTS.items():
-        if ev.get(key) is None and (key not in ev or default is not None):
-            ev[key] = default() if callable(default) else default
-    return ev
-
+ORDER = causal_order.ORDER
 
 @dataclass(frozen=True)
 class Filters:
@@ -71,38 +61,7 @@ def shows(ev: dict, f: Filters) -> bool:
     return f.include_retracted or ev["status"] != "retracted"
 
 
-# ---------------------------------------------------------------- as known at a time
-
-def _set_path(doc: dict, dotted: str, value) -> None:
-    *parents, last = dotted.split(".")
-    for key in parents:
-        doc = doc.setdefault(key, {})
-    doc[last] = value
-
-
-def as_known_at(ev: dict, as_of: str) -> dict | None:
-    """The event as it stood at `as_of`: None when it was recorded later; otherwise the
-    changes recorded after `as_of` are undone from their `previous` values, newest first."""
-    if ev["recorded_at"] > as_of:
-        return None
-    later = [h for h in ev["history"] if h.get("recorded_at", "") > as_of]
-    if not later:
-        return ev
-    ev = copy.deepcopy(ev)
-    undone: set[str] = set()
-    for change in sorted(later, key=lambda h: h.get("recorded_at", ""), reverse=True):
-        for key, value in (change.get("previous") or {}).items():
-            _set_path(ev, key, value)
-            undone.add(key.split(".")[0])
-    ev["history"] = [h for h in ev["history"] if h.get("recorded_at", "") <= as_of]
-    kinds = {h.get("kind") for h in ev["history"]}
-    ev["status"] = "retracted" if "retracted" in kinds else "corrected" if kinds else "active"
-    # Order and grouping follow the restored values unless the change recorded them itself.
-    if "sort" not in undone and undone & {"occurred_at", "published_at"}:
-        ev["sort"] = read_model.sort_key(ev)
-    if "entry_id" not in undone and undone & set(_ENTRY_INPUTS):
-        ev["entry_id"] = read_model.entry_id_for(ev)
-    return ev
+# as known at a time: shared.domain.corrections (the undoing half of applying a change)
 
 
 # ---------------------------------------------------------------- entries
@@ -124,40 +83,101 @@ class Entry:
     position: str
     members: list[dict] = field(default_factory=list)
     responds_to: list[str] = field(default_factory=list)  # entry_ids, resolved by group()
+    entry_id: str = ""
+    reasons: list[str] = field(default_factory=list)      # why each member joined, in member order
+    shown: dict = field(default_factory=dict)             # the best-supported values (matching.best_values)
+    alternatives: dict = field(default_factory=dict)      # the values other reports give
+    placement: causal_order.Placement | None = None
+
+    @property
+    def lead(self) -> dict:
+        """The report whose summary and details the entry shows: the most confident, then the first."""
+        return max(self.members, key=lambda m: (m["extractor"]["confidence"], -self.members.index(m)))
 
     def to_dict(self) -> dict:
-        lead = self.members[0]
+        lead, shown = self.lead, self.shown
         statuses = {m["status"] for m in self.members}
         status = "retracted" if statuses == {"retracted"} else "corrected" if "corrected" in statuses else "active"
-        return {"entry_id": lead["entry_id"], "event_type": lead["event_type"],
-                "occurred_at": lead["occurred_at"], "occurred_precision": lead["occurred_precision"],
-                "dated": lead["occurred_at"] is not None, "published_at": lead["published_at"],
-                "actor": lead["actor"], "target": lead["target"], "summary": lead["summary"],
-                "quote": lead["quote"], "details": lead["details"], "status": status,
+        when = shown.get("when")
+        details = dict(lead["details"])
+        if shown.get("body"):
+            details["body"] = shown["body"]
+        provenance = []
+        for m, why in zip(self.members, self.reasons):
+            p = _provenance(m)
+            p["joined"] = why
+            p["reported"] = {"actor": m["actor"], "target": m["target"], "occurred_at": m["occurred_at"],
+                             "occurred_precision": m["occurred_precision"], "quote": m["quote"],
+                             "body": (m.get("details") or {}).get("body")}
+            provenance.append(p)
+        placement = self.placement
+        return {"entry_id": self.entry_id, "event_type": lead["event_type"],
+                "occurred_at": when[0] if when else None, "occurred_precision": when[1] if when else None,
+                "dated": when is not None, "published_at": min(m["published_at"] for m in self.members),
+                "actor": shown.get("actor") or lead["actor"], "target": shown.get("target"), "summary": lead["summary"],
+                "quote": shown.get("quote"), "details": details, "status": status,
                 "retracted": status == "retracted",
                 "confidence": max(m["extractor"]["confidence"] for m in self.members),
                 "responds_to": list(self.responds_to),
-                "provenance": [_provenance(m) for m in self.members]}
+                "responds_to_inferred": list(placement.inferred_links) if placement else [],
+                "placement": placement.to_dict() if placement else None,
+                "alternatives": {k: [{**a, "value": {"occurred_at": a["value"][0], "occurred_precision": a["value"][1]}}
+                                     if k == "when" else a for a in alts] for k, alts in self.alternatives.items()},
+                "provenance": provenance}
 
 
 def group(events: list[dict]) -> list[Entry]:
-    """Visible events -> entries in the documented order."""
-    by_id: dict[str, Entry] = {}
-    for ev in sorted(events, key=lambda e: e["sort"]):
-        entry = by_id.get(ev["entry_id"])
-        if entry is None:
-            entry = by_id[ev["entry_id"]] = Entry(position=ev["sort"])
-        entry.members.append(ev)
-    entry_of = {ev["event_id"]: ev["entry_id"] for ev in events}
-    for entry in by_id.values():
-        linked = {entry_of[r] for m in entry.members for r in m.get("responds_to") or () if r in entry_of}
-        entry.responds_to = sorted(linked - {entry.members[0]["entry_id"]})
-    return sorted(by_id.values(), key=lambda e: e.position)
+    """A story's visible events -> its entries, in causal order (ORDER)."""
+    aliases = matching.story_aliases(events)
+    groups = matching.group_reports(events, aliases)
+    entry_of = {r["event_id"]: g.entry_id for g in groups for r in g.reports}
+    entries: dict[str, Entry] = {}
+    items = []
+    for g in groups:
+        shown, others = matching.best_values(g.reports)
+        e = entries[g.entry_id] = Entry(position="", members=g.reports, entry_id=g.entry_id, reasons=g.reasons,
+                                        shown=shown, alternatives=others)
+        links = {entry_of[r] for m in g.reports for r in m.get("responds_to") or () if r in entry_of} - {g.entry_id}
+        when, target = shown.get("when"), shown.get("target")
+        first = g.reports[0]
+        items.append(causal_order.Item(
+            entry_id=g.entry_id, event_type=g.event_type, actor=(shown.get("actor") or first["actor"])["name"],
+            target=target["name"] if target else None, occurred_at=when[0][:10] if when else None,
+            published_at=min(m["published_at"] for m in g.reports), log=matching.log_order(first),
+            links=sorted(links), precision=when[1] if when else None))
+    ordered = []
+    for n, (item, placement) in enumerate(causal_order.place(items, aliases)):
+        e = entries[item.entry_id]
+        e.placement, e.responds_to = placement, list(placement.responds_to)
+        e.position = f"{placement.date}|{n:06d}|{e.entry_id}"
+        ordered.append(e)
+    return ordered
+
+
+def entry_shows(entry: Entry, f: Filters) -> bool:
+    """The filters that apply to whole entries once the story is ordered: type, actor (any
+    report's), and since/until on the day the entry is shown at (an undated one: its placement)."""
+    if f.types and entry.members[0]["event_type"] not in f.types:
+        return False
+    if f.actor and all(m["actor"]["name"].lower() != f.actor.lower() for m in entry.members):
+        return False
+    day = entry.placement.date if entry.placement else entry.position[:10]
+    if f.since and day < f.since.isoformat():
+        return False
+    return not (f.until and day > f.until.isoformat())
 
 
 def page(entries: list[Entry], after: str | None, limit: int) -> tuple[list[Entry], str | None]:
-    """The `limit` entries after position `after`, and the position to continue from (None at the end)."""
-    rest = [e for e in entries if after is None or e.position > after]
+    """The `limit` entries after position `after`, and the position to continue from (None at the end).
+    A position names its entry: when that entry is still there, the page continues right after it,
+    even if entries were inserted before it since; otherwise after the position's place."""
+    if after is None:
+        start = 0
+    else:
+        after_id = after.rsplit("|", 1)[-1]
+        at = next((n for n, e in enumerate(entries) if e.entry_id == after_id), None)
+        start = at + 1 if at is not None else sum(1 for e in entries if e.position <= after)
+    rest = entries[start:]
     chosen = rest[:limit]
     return chosen, (chosen[-1].position if len(rest) > limit else None)
 

@@ -1,0 +1,1 @@
+"""Shared machinery of the fault suites (tests/test_faults.py, tests/test_cluster_faults.py)."""
