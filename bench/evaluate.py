@@ -18,7 +18,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCORER = os.path.join(HERE, "..", "..", "shared", "corpus", "evaluate.py")
 DEFAULT_SETS = [os.path.join(HERE, "..", "..", "shared", "corpus", "articles.json"),
                 os.path.join(HERE, "..", "..", "shared", "corpus", "articles2.json"),
-                os.path.join(HERE, "..", "tests", "corpus", "articles.json")]
+                os.path.join(HERE, "..", "tests", "corpus", "articles.json"),
+                os.path.join(HERE, "..", "tests", "corpus", "quotes_dates.json")]
 
 
 def load_scorer(path: str = SCORER):

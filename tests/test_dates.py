@@ -136,6 +136,21 @@ def test_an_event_inside_another_takes_its_date():
     assert complaint.occurred_at == allegation.occurred_at == "2025-06-06"
 
 
+
+@pytest.mark.parametrize("gap, expected", [("a day after", "2025-06-05"), ("three days after", "2025-06-03"),
+                                           ("a day before", "2025-06-07")])
+def test_an_event_a_stated_gap_from_another_is_dated_from_it(gap, expected):
+    body = (f"The Orchard Growers' Cooperative filed a complaint with the county council on Friday, {gap} "
+            "chair Wilma Strand accused the council of blocking the new market hall.")
+    doc = grammar.parse(body)
+    complaint = _finding(doc, "complaint_filed", "Orchard Growers' Cooperative", "filed", "organisation")
+    allegation = _finding(doc, "allegation_made", "Wilma Strand", "accused")
+    postpass.complete([complaint, allegation], doc, body, WED)
+    assert complaint.occurred_at == "2025-06-06"
+    # "a day before" Friday is the Saturday after it, still before publication (Wednesday the 11th)
+    assert allegation.occurred_at == expected
+
+
 # --- the project's own articles ----------------------------------------------------------------
 
 OWN = load()

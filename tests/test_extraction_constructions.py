@@ -227,6 +227,106 @@ def test_a_university_is_not_its_students_union():
     assert f.target["name"] == "Northgate University Students' Union"
 
 
+def test_a_claim_said_to_be_without_foundation_is_a_rebuttal():
+    body = ("The Quayside Traders Guild has accused two ferry firms, Orca Lines and Brindle Sailings, of "
+            "fixing fares. Orca Lines said the accusation was \"entirely without foundation\".")
+    f = only(body, "rebuttal_given")
+    assert f.actor["name"] == "Orca Lines"
+    assert f.target["name"] == "Quayside Traders Guild"
+
+
+def test_the_claims_had_no_basis_is_a_rebuttal_and_a_plain_statement_is_not():
+    assert only("Lorna Pike accused the harbour board of neglect. The harbour board said the claims had no "
+                "basis in fact.", "rebuttal_given").actor["name"] == "harbour board"
+    assert not [f for f in extract("Row", "Lorna Pike accused the harbour board of neglect. The harbour board "
+                                   "said the repairs were without delay.", PUB) if f.event_type == "rebuttal_given"]
+
+
+def test_dismay_at_what_was_said_answers_it_and_dismay_at_a_result_does_not():
+    body = ("Ilse Marwick accused the Tamsin Dance Company of cancelling her show out of spite. "
+            "Tamsin Dance Company said it was \"saddened\" by her remarks.")
+    f = only(body, "rebuttal_given")
+    assert f.actor["name"] == "Tamsin Dance Company"
+    assert f.target["name"] == "Ilse Marwick"
+    assert not [f for f in extract("Row", "Crofton Rovers lost 3-1 at home. The club said it was disappointed "
+                                   "by the result.", PUB) if f.event_type == "rebuttal_given"]
+
+
+def test_bare_dismay_is_a_rebuttal_only_from_the_accused():
+    accused = ("Ravi Solanki accused the Westby Orchestra of underpaying its players. The orchestra said it "
+               "was disappointed.")
+    assert [a for t, a, _ in found(accused) if t == "rebuttal_given"]
+    bystander = ("Ravi Solanki accused the Westby Orchestra of underpaying its players. The Fenmoor Choir said "
+                 "it was disappointed.")
+    assert not [a for t, a, _ in found(bystander) if t == "rebuttal_given"]
+
+
+def test_calling_the_allegation_a_long_label_is_a_rebuttal():
+    body = ("Tobias Renn accused the Kelso water board of hiding leak figures. Una Dray, who chairs the board, "
+            "called the accusation \"a fairy tale told for headlines\".")
+    f = only(body, "rebuttal_given")
+    assert f.actor["name"] == "Una Dray"
+    assert f.target["name"] == "Tobias Renn"
+    assert not [f for f in extract("Row", "Una Dray called the claim process \"a maze\".", PUB)
+                if f.event_type == "rebuttal_given"]
+
+
+def test_a_named_speaker_saying_he_never_did_it_is_a_rebuttal_only_when_accused():
+    accused = ("Selma Ruud accused councillor Anders Vik of selling planning votes. Vik said he had \"never "
+               "taken a krone from anyone\".")
+    assert ("rebuttal_given", "Anders Vik", "Selma Ruud") in found(accused)
+    bystander = ("Selma Ruud accused councillor Anders Vik of selling planning votes. Jon Hauge said he had "
+                 "never met Vik.")
+    assert not [a for t, a, _ in found(bystander) if t == "rebuttal_given"]
+
+
+def test_a_body_named_after_another_is_not_its_fuller_name():
+    body = ("Nadia Brook accused Carrow Police of hiding the arrest footage. Carrow Police said it would release "
+            "the footage. The Carrow Police Federation, which represents junior officers, defended the two "
+            "constables.")
+    got = found(body)
+    assert ("allegation_made", "Nadia Brook", "Carrow Police") in got
+    assert any(t == "rebuttal_given" and a == "Carrow Police Federation" for t, a, _ in got)
+
+
+def test_a_legal_form_or_a_body_word_completes_a_short_name():
+    body = ("Tilda Moss accused Brindle Foods Ltd of mislabelling its honey. Brindle Foods denied the claim. "
+            "Separately, the Greens accused the Fenwick Labour of hypocrisy; the Fenwick Labour Party "
+            "rejected the accusation.")
+    got = found(body)
+    assert ("rebuttal_given", "Brindle Foods Ltd", "Tilda Moss") in got
+    assert any(t == "rebuttal_given" and a == "Fenwick Labour Party" for t, a, _ in got)
+
+
+def test_a_verb_the_parser_took_for_a_modifier_of_the_next_name_still_counts():
+    # "The NVB defended Kerr." comes out as "defended" modifying "Kerr", the root
+    body = ("Coach Idris Mallon accused umpire Tessa Kerr of bias. Mallon's club wrote to the National Volleyball "
+            "Board (NVB) on Monday. The NVB defended Kerr.")
+    f = only(body, "rebuttal_given")
+    assert f.actor["name"] == "National Volleyball Board"
+    assert f.target["name"] == "Idris Mallon"
+
+
+def test_a_complaint_named_by_the_clause_that_filed_it():
+    body = ("The Kestrel Drivers Union has withdrawn a complaint it lodged with the transport regulator in March, "
+            "in which it accused the depot manager Olu Banjo of rigging rotas.")
+    got = found(body)
+    assert any(t == "complaint_filed" and a == "Kestrel Drivers Union" for t, a, _ in got), got
+    assert any(t == "allegation_made" and a == "Kestrel Drivers Union" for t, a, _ in got), got
+    assert any(t == "complaint_filed" and a == "Saoirse Dunne" for t, a, _ in found(
+        "The lawsuit Saoirse Dunne filed in May accuses the clinic of negligence."))
+
+
+def test_we_raised_this_complaint_is_the_complaint_already_filed_and_the_union_is_not_its_president():
+    body = ("The Kestrel Drivers Union has withdrawn a complaint it lodged with the transport regulator in March, "
+            "in which it accused the depot manager Olu Banjo of rigging rotas. \"We raised this complaint "
+            "because drivers were exhausted,\" union president Ama Quaye said. In its submission, the union "
+            "alleged that rotas were changed overnight.")
+    got = found(body)
+    assert [a for t, a, _ in got if t == "complaint_filed"] == ["Kestrel Drivers Union"], got
+    assert [a for t, a, _ in got if t == "allegation_made"] == ["Kestrel Drivers Union"], got
+
+
 def test_seed_through_http_gives_the_gold_events_links_and_targets(system):
     """The seed article (../shared/corpus) through POST /v1/articles; compared with its own gold."""
     data = json.loads((ROOT.parent / "shared" / "corpus" / "articles.json").read_text())

@@ -154,3 +154,15 @@ def _check_seed(system, seed):
     assert quoted and allegation["quote"] in quoted, (allegation["quote"], quoted)
     for e in entries:
         assert not short_clause_problems(e["summary"], e["actor"]["name"], body), e["summary"]
+
+
+@pytest.mark.parametrize("name, person", [
+    ("Dr Ana Pereira of the Institute", "Dr Ana Pereira"),
+    ("Tomasz Wilk of the Northern Rowing Club", "Tomasz Wilk"),
+    ("National Bank of Arden", None),  # a body's own name, not a person with an affiliation
+    ("University of Wessex", None),
+    ("Mirela Vasquez", None),
+])
+def test_a_person_named_with_the_body_she_belongs_to(name, person):
+    from services.ingest.extraction.speakers import person_part
+    assert person_part(name) == person

@@ -15,6 +15,7 @@ from spacy.tokens import Span, Token
 from services.ingest.extraction import lexicon as lx
 from services.ingest.extraction.entities import ORG_NOUNS, Actor, Resolver
 from services.ingest.extraction.modality import unreal
+from services.ingest.extraction.links import same_party
 
 DOCUMENT_NOUNS = lx.noun_forms("petition", "complaint", "lawsuit", "suit", "claim", "letter", "submission",
                                "filing", "application", "grievance", "writ", "motion")
@@ -38,6 +39,32 @@ class Candidate:
 
 def _kids(tok: Token, *deps: str) -> list[Token]:
     return [c for c in tok.children if c.dep_ in deps]
+
+
+def _relcl_filer(noun: Token) -> tuple[Token, Token] | None:
+    """'a complaint it lodged in March', 'the lawsuit she filed': (the filing verb, who filed).
+    A pronoun there is the subject of the clause the complaint sits in ("X withdrew a complaint
+    it lodged")."""
+    for rel in _kids(noun, "relcl"):
+        if rel.lower_ not in lx.FILE or _passive(rel) or _kids(rel, "dobj"):
+            continue
+        subj = _kids(rel, "nsubj")
+        if not subj or subj[0].lower_ in ("which", "that", "who"):
+            continue
+        if subj[0].pos_ == "PRON":
+            outer = subject(noun.head) if noun.dep_ in ("dobj", "pobj") and noun.head.pos_ == "VERB" else None
+            if outer is None or outer.pos_ == "PRON":
+                return None
+            return rel, outer
+        return rel, subj[0]
+    return None
+
+
+def _verb_as_modifier(tok: Token) -> bool:
+    """'The NFB defended Kerr.' parsed as a modifier of the name after it ("defended Kerr" the root):
+    a verb with a subject of its own is the clause's verb, and that name its object."""
+    return (tok.dep_ == "amod" and tok.pos_ == "VERB" and bool(_kids(tok, "nsubj"))
+            and tok.head.dep_ == "ROOT" and tok.head.i == tok.i + 1 and tok.head.pos_ == "PROPN")
 
 
 def _passive(tok: Token) -> bool:
@@ -167,6 +194,11 @@ class Detector:
                 found = self.r.actor(s, speaker(noun.head))
                 if found is not None:
                     return Actor(found.name, found.kind, found.reasons + ["actor via document"])
+        filer = _relcl_filer(noun) if noun.lower_ in lx.COMPLAINT_NOUNS else None
+        if filer is not None:
+            found = self.r.actor(filer[1], speaker(filer[0]))
+            if found is not None:
+                return Actor(found.name, found.kind, found.reasons + ["actor via document"])
         pool = self.post_authors if noun.lower_ in lx.POST_NOUNS else self.filers
         if pool:
             a = pool[-1]
@@ -309,10 +341,11 @@ class Detector:
 
     def rebuttal(self, tok: Token) -> Candidate | None:
         low = tok.lower_
-        if tok.pos_ not in ("VERB", "AUX") or tok.dep_ in ("amod", "compound"):
+        verb_as_modifier = _verb_as_modifier(tok)
+        if tok.pos_ not in ("VERB", "AUX") or tok.dep_ in ("amod", "compound") and not verb_as_modifier:
             return None
         objs = _kids(tok, "dobj")
-        obj = objs[0] if objs else None
+        obj = objs[0] if objs else (tok.head if verb_as_modifier else None)
         if low in lx.DENY or low in lx.REJECT:
             if _passive(tok):
                 subj = _kids(tok, "nsubjpass")
@@ -373,6 +406,11 @@ class Detector:
                         cand.defends = defended
             return cand
         if low in lx.CALL:
+            if obj is not None and obj.lower_ not in lx.CLAIM_OBJECTS:
+                # 'called the allegation "fiction dressed up as ..."' parsed as one noun phrase
+                inner = [c for c in obj.children if c.dep_ == "nmod" and c.lower_ in lx.CLAIM_OBJECTS]
+                if inner:
+                    return self._make("rebuttal_given", tok, subject(tok), answers=self.target(inner[0]))
             if obj is None:
                 # 'called the allegation "fiction"' parsed as one phrase: the claim hangs on the label
                 for o in _kids(tok, "oprd", "attr", "ccomp", "xcomp"):
@@ -380,7 +418,8 @@ class Detector:
                     if inner:
                         return self._make("rebuttal_given", tok, subject(tok), answers=self.target(inner[0]))
             if obj is not None and obj.lower_ in lx.CLAIM_OBJECTS and (
-                    _kids(tok, "oprd", "xcomp", "ccomp", "attr") or any(p.lower_ == "as" for p in _kids(tok, "prep"))):
+                    _kids(tok, "oprd", "xcomp", "ccomp", "attr") or any(p.lower_ == "as" for p in _kids(tok, "prep"))
+                    or self._quoted_label(obj)):
                 return self._make("rebuttal_given", tok, subject(tok), answers=self.target(obj))
             return None
         if low in lx.ACCEPT and any(c.dep_ == "neg" for c in tok.children):
@@ -399,6 +438,21 @@ class Detector:
                     answers = self.target(s[0]) if s and s[0].lower_ in lx.CLAIM_OBJECTS else None
                     return self._make("rebuttal_given", tok, subj, answers=answers,
                                       cue_text=f"{tok.text} ... {self._false_word(clause)}")
+                dismay = self._dismay(clause)
+                if dismay is not None:
+                    said_of, word = dismay
+                    cand = self._make("rebuttal_given", tok, subject(tok), answers=self.target(said_of)
+                                      if said_of is not None else None, cue_text=f"{tok.text} ... {word}")
+                    if cand is not None and cand.answers is not None and same_party(cand.answers.name,
+                                                                                   cand.actor.name):
+                        cand.answers = None  # a pronoun resolved to the speaker: nobody is answered yet
+                    if cand is not None:
+                        # "disappointed by her comments" names what it answers; bare dismay
+                        # answers something only if the speaker was accused
+                        if said_of is None or cand.answers is None:
+                            cand.needs_accusation = True
+                            cand.reasons.append("no explicit cue")
+                    return cand
                 if self._own_denial(clause):
                     cand = self._make("rebuttal_given", tok, subject(tok), cue_text=f"{tok.text}: not")
                     if cand is not None:
@@ -411,6 +465,10 @@ class Detector:
         """'"I have never taken a bribe," she said', '"We did nothing wrong"': the speaker denies in
         the first person (or of their own side) that something happened."""
         subj = _kids(clause, "nsubj", "nsubjpass")
+        if subj and subj[0].lower_ in ("he", "she") and clause.head.lower_ in lx.SAY and self._names_speaker(clause):
+            # 'X said he had "never taken a penny"': the speaker, in the third person
+            return any(c.lower_ == "never" and c.dep_ in ("neg", "advmod") for c in clause.children) and not any(
+                c.dep_ == "aux" and c.lower_ in lx.MODAL_AUX for c in clause.children)
         if not subj or subj[0].lower_ not in ("i", "we", "nobody", "no", "nothing", "none"):
             if not (subj and any(c.dep_ == "det" and c.lower_ == "no" for c in subj[0].children)):
                 return False
@@ -420,6 +478,36 @@ class Detector:
         if any(c.dep_ == "neg" for c in clause.children):
             return not any(c.dep_ == "aux" and c.lower_ in lx.MODAL_AUX for c in clause.children)
         return any(t.lower_ in ("nothing",) and t.dep_ in ("dobj", "attr") for t in clause.children)
+
+    def _dismay(self, clause: Token) -> tuple[Token | None, str] | None:
+        """'said it was "disappointed" by her comments': the speaker's own side is dismayed, by
+        what someone said if the clause names it. Returns (the words it answers or None, the word)."""
+        subj = _kids(clause, "nsubj", "nsubjpass")
+        if not subj or subj[0].lower_ not in ("it", "we", "i", "he", "she", "they"):
+            return None
+        if any(c.dep_ == "neg" for c in clause.children):
+            return None
+        # "it was disappointed" (an adjective) or "it was saddened" (parsed as a passive)
+        states = [clause] if clause.lower_ in lx.DISMAYED and _passive(clause) else _kids(clause, "acomp")
+        for a in states:
+            if a.lower_ not in lx.DISMAYED or any(c.dep_ == "neg" for c in a.children):
+                continue
+            said = [o for p in _kids(a, "prep") if p.lower_ in ("by", "at", "with") for o in _kids(p, "pobj")]
+            if said and said[0].lower_ not in lx.CLAIM_OBJECTS:
+                return None  # "disappointed by the result" answers nobody
+            return (said[0] if said else None), a.text
+        return None
+
+    def _quoted_label(self, obj: Token) -> bool:
+        """'called the accusation "a tale told for ..."': the quoted label parsed as a clause on the claim."""
+        nxt = obj.doc[obj.i + 1] if obj.i + 1 < len(obj.doc) else None
+        return nxt is not None and nxt.is_quote and any(
+            c.i > obj.i and c.dep_ in ("relcl", "appos", "acl") for c in obj.children)
+
+    def _names_speaker(self, clause: Token) -> bool:
+        """The reporting verb's subject is a named person (not a pronoun or a description)."""
+        s = subject(clause.head)
+        return s is not None and s.pos_ == "PROPN"
 
     def _quote_speaker(self, tok: Token) -> Token | None:
         """'"We do not accept that ...," a spokesperson said': the speaker of the quote."""
@@ -436,7 +524,20 @@ class Detector:
             c.reasons.append("negated acceptance")
         return c
 
+    def _no_basis(self, clause: Token) -> bool:
+        """'the claim was "without foundation"', 'the allegations have no basis in fact'."""
+        for t in clause.children:
+            if t.dep_ == "prep" and t.lower_ == "without":
+                if any(o.lower_ in lx.NO_BASIS for o in _kids(t, "pobj")):
+                    return True
+            if t.dep_ == "dobj" and t.lower_ in lx.NO_BASIS and any(
+                    c.dep_ == "det" and c.lower_ == "no" for c in t.children):
+                return True
+        return False
+
     def _false_word(self, clause: Token) -> str:
+        if self._no_basis(clause):
+            return next(t.text for t in clause.children if t.lower_ in ("without", "no") or t.lower_ in lx.NO_BASIS)
         for t in clause.subtree:
             if t.lower_ in lx.FALSE_WORDS:
                 return t.text
@@ -447,6 +548,8 @@ class Detector:
         if subj and subj[0].lower_ == "it" and any(c.dep_ in ("xcomp", "ccomp") for c in clause.children):
             return False
         if subj and subj[0].lower_ in lx.CLAIM_OBJECTS.keys() | {"this", "that", "claims", "it"} | lx.POST_NOUNS.keys():
+            if self._no_basis(clause):
+                return True
             for t in clause.subtree:
                 if t.lower_ in lx.FALSE_WORDS and t.dep_ in ("acomp", "attr", "oprd", "amod", "advmod", "dobj",
                                                              "pobj", "conj", "npadvmod"):
@@ -469,7 +572,13 @@ class Detector:
                     head.lower_ in lx.forms("file", "lodge", "issue") and base != "appeal"):
                 return None
             if tok.dep_ in ("dobj",) and head.lower_ in lx.FILE and not _passive(head):
-                return self._complaint(head, subject(head), tok)
+                subj = subject(head)
+                if subj is not None and subj.lower_ in ("we", "i") and self.filers:
+                    # '"We raised this complaint because ...," its president said': the one already filed
+                    again = self._refiled(head, tok)
+                    if again is not None:
+                        return again
+                return self._complaint(head, subj, tok)
             if tok.dep_ == "nsubjpass" and head.lower_ in lx.FILE:
                 ag = _agent(head)
                 if ag is None:
@@ -486,6 +595,9 @@ class Detector:
                         cand.reasons.append("filer from the speaker")
                     return cand
                 return self._complaint(head, ag, tok)
+            filer = _relcl_filer(tok)
+            if filer is not None:
+                return self._complaint(filer[0], filer[1], tok)
             for acl in _kids(tok, "acl"):
                 if acl.lower_ in lx.FILE:
                     ag = _agent(acl)

@@ -160,6 +160,34 @@ def _clause_tokens(tok):
     return sorted(out, key=lambda t: t.i)
 
 
+_SPANS = {"day": 1, "days": 1, "week": 7, "weeks": 7}
+
+
+def _apart_from_host(cue, published, anchor, quoted) -> tuple[str | None, str | None]:
+    """'X did A on Sunday, two days after Y did B': B is dated from A's day, the gap taken off
+    (or added, for "before"). Only a day is shifted; a vaguer date says nothing of the gap."""
+    mark = next((c for c in cue.children if c.dep_ == "mark" and c.lower_ in ("after", "before")), None)
+    # the parser hangs "two days" from the verb or from "after", and "after" from the verb or the span
+    span = next((c for c in [*cue.children, *(mark.children if mark is not None else ())]
+                 if c.dep_ == "npadvmod" and c.lower_ in _SPANS), None)
+    if mark is None and span is not None:
+        mark = next((c for c in span.children if c.dep_ == "prep" and c.lower_ in ("after", "before")), None)
+    if mark is None or span is None or cue.dep_ != "advcl" or cue.head.i == cue.i:
+        return None, None
+    count = next((_NUM.get(c.lower_) or (int(c.text) if c.text.isdigit() else None)
+                  for c in span.children if c.dep_ == "nummod"), None)
+    if count is None:
+        count = 1 if any(c.dep_ == "det" and c.lower_ in ("a", "one") for c in span.children) else None
+    if count is None:
+        return None, None
+    host = resolve(_text(_clause_tokens(cue.head), quoted), published, anchor)
+    if host[1] != "day":
+        return None, None
+    gap = timedelta(days=count * _SPANS[span.lower_])
+    day = date.fromisoformat(host[0]) + (-gap if mark.lower_ == "after" else gap)
+    return (day.isoformat(), "day") if day <= published.date() else (None, None)
+
+
 def _text(tokens, quoted) -> str:
     """The tokens as text, spaced as in the article ("2025-10-07" stays one date)."""
     out, prev = [], None
@@ -240,6 +268,8 @@ def date_findings(findings, doc, published: datetime, entities=None) -> None:
             cue = doc[ci] if ci is not None and 0 <= ci < len(doc) else None
             if cue is not None and cue.pos_ in ("VERB", "AUX"):
                 when = resolve(_text(_clause_tokens(cue), quoted), published, anchor)
+                if not when[0]:
+                    when = _apart_from_host(cue, published, anchor, quoted)
                 if when[0]:
                     found.append((0, _RANK[when[1]], order, when))
                     continue
@@ -286,7 +316,9 @@ def _anchor_before(anchors, char: int):
 
 
 def _retold(f, doc, published, entities, paragraphs, quoted, anchors):
-    """The date of a later sentence, in the mention's paragraph or the next, that tells the
+    """The date of a later sentence, in the mention's paragraph or the next (or of an earlier one
+    describing the event's noun: "a petition it handed in
+    on Monday"), that tells the
     event again: a verb of the event's kind whose subject is the actor ("Brennock removed it
     on Saturday", "Chebet made the claim on Tuesday") or whose object, or the noun it
     describes, names the event ("The complaint, submitted last Friday")."""
@@ -298,7 +330,8 @@ def _retold(f, doc, published, entities, paragraphs, quoted, anchors):
     para = _bisect.bisect_right(paragraphs, first) - 1
     last_para_end = paragraphs[para + 2] if para + 2 < len(paragraphs) else len(text_of(doc))
     for sent in _sentences(doc):
-        if sent.start_char <= first or sent.start_char >= last_para_end:
+        earlier = sent.start_char <= first
+        if sent.start_char >= last_para_end or earlier and sent.end_char > first:
             continue
         for v in sent:
             if v.pos_ not in ("VERB", "AUX") or any(a <= v.idx < b for a, b in quoted):
@@ -311,7 +344,10 @@ def _retold(f, doc, published, entities, paragraphs, quoted, anchors):
             # "the complaint" / "The complaint, submitted last Friday": a definite noun names the event again
             definite = [o for o in objs if o.lower_ in nouns and (o.lower_ == "it" or any(
                 c.dep_ in ("det", "poss") and c.lower_ not in ("a", "an", "another") for c in o.children))]
-            names_event = bool(definite) or (v.dep_ in ("acl", "relcl") and v.head.lower_ in nouns)
+            described = v.dep_ in ("acl", "relcl") and v.head.lower_ in nouns
+            names_event = bool(definite) or described
+            if earlier and not described:
+                continue  # before the mention only "a complaint it lodged in May" tells the same event
             if not by_actor and not names_event:
                 continue
             if f.event_type in ("allegation_made", "rebuttal_given") and not by_actor:
@@ -377,10 +413,17 @@ def _dated_by_enclosing_event(findings, doc) -> None:
 
 
 def _said_by_document(doc, ci) -> bool:
-    """The cue's subject is the complaint itself ("the petition claims", "the lawsuit alleges")."""
+    """The cue's subject is the complaint itself ("the petition claims", "the lawsuit alleges"),
+    or the cue is said in it ("in its submission, the union alleged")."""
     if ci is None or not 0 <= ci < len(doc):
         return False
-    return any(c.dep_ == "nsubj" and c.lower_ in EVENT_NOUNS["complaint_filed"] for c in doc[ci].children)
+    nouns = EVENT_NOUNS["complaint_filed"]
+    cue = doc[ci]
+    if any(c.dep_ == "nsubj" and c.lower_ in nouns for c in cue.children):
+        return True
+    # "In its letter to the regulator, the group alleged ...": said inside the complaint
+    return any(c.dep_ == "prep" and c.lower_ in ("in", "within") and any(
+        p.dep_ == "pobj" and p.lower_ in nouns for p in c.children) for c in cue.children)
 def _sentences(doc):
     """The parse's sentences, listed once per doc (Token.sent walks the whole doc each time)."""
     cached = doc.user_data.get("storyline.sentences")

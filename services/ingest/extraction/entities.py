@@ -128,6 +128,19 @@ def _initials(name: str) -> str:
     return "".join(w[0] for w in name.split() if w[:1].isupper())
 
 
+# suffixes that never make a different body: "Brindle Foods" and "Brindle Foods Ltd" are one
+_LEGAL_FORMS = {"ltd", "inc", "plc", "llc", "llp", "limited", "co", "corp", "corporation", "holdings", "group"}
+
+
+def _fuller_name(short: str, rest: list[str]) -> bool:
+    """Is `short` + `rest` the same body's fuller name? "Labour" + "Party" is; a name already
+    complete with its own body word is not: "X Police" + "Federation" is the officers' federation."""
+    if not rest or not all(w.lower() in ORG_WORDS for w in rest):
+        return False
+    last = short.split()[-1].lower() if short.split() else ""
+    return last not in ORG_WORDS or all(w.lower() in _LEGAL_FORMS for w in rest)
+
+
 class Roster:
     """The parties an article has named so far."""
 
@@ -149,7 +162,7 @@ class Roster:
             for old in self.entities:
                 short, full = sorted((old.name, name), key=len)
                 rest = full[len(short):].split() if full.startswith(short + " ") else []
-                if old.kind != "person" and rest and all(w.lower() in ORG_WORDS for w in rest):
+                if old.kind != "person" and _fuller_name(short, rest):
                     e = old
                     break
         if e is None:
@@ -192,7 +205,9 @@ class Roster:
                     # "the university" in an article about "X University Students' Union": X University
                     return self.add(" ".join(e.name.split()[:cut]), "organisation", e.first)
                 return e
-            if head in e.roles:
+        for e in reversed(self.entities):
+            # a role after the name search: "the union" is the union, not "union president X"
+            if e.first <= before and head in e.roles:
                 return e
         if head in ORG_NOUNS and loose:
             # the latest body; a one-word name the tagger could not place counts ("Northwater")
@@ -223,7 +238,7 @@ class Roster:
         if e is None:
             for old in self.entities:
                 rest = old.name[len(name):].split() if old.name.startswith(name + " ") else []
-                if old.kind != "person" and rest and all(w.lower() in ORG_WORDS for w in rest):
+                if old.kind != "person" and _fuller_name(name, rest):
                     return old.name
         return e.name if e is not None else name
 

@@ -106,6 +106,12 @@ FALSE_WORDS = {"false", "untrue", "wrong", "baseless", "unfounded", "inaccurate"
                "distortion", "misrepresentation", "exaggerated", "overblown", "hysterical", "categorically",
                "disingenuous", "outrageous", "nothing", "unfair", "selective", "invented", "fake"}
 
+# "the claim was without foundation", "the allegations have no basis in fact"
+NO_BASIS = {"foundation", "basis", "merit", "substance", "truth", "evidence"}
+# "said it was disappointed by her comments": dismay at what was said is an answer to it
+DISMAYED = {"disappointed", "saddened", "dismayed", "surprised", "astonished", "baffled", "bemused",
+            "puzzled", "shocked", "appalled", "hurt"}
+
 # --- complaints --------------------------------------------------------------------------
 FILE = forms("file", "lodge", "submit", "launch", "make", "bring", "send", "issue", "register", "hand",
              "present", "deliver", "raise", "take", "start", "begin", "initiate", "mount", "refile")

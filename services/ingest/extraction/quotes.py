@@ -62,6 +62,7 @@ class Quotation:
     attributed: bool = False  # a reporting verb or "according to" names the speaker
     alone: bool = False  # opens a sentence or paragraph, not a phrase quoted inside one
     reported: bool = False  # hangs from a plain verb of saying ("she said she had 'never ...'")
+    cue_of: set = field(default_factory=set)  # findings whose cue clause holds it (their own words)
 
 
 def quotations(body: str) -> list[Quotation]:
@@ -165,8 +166,11 @@ def speakers(doc: Doc, quotes: list[Quotation], entities: Entities, layout: Layo
                 steps.append((doc[ci].idx, actor))
     for sent in doc.sents:  # the named subject of a sentence is the likeliest antecedent of the next "she"
         for t in sent:
-            if t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT" and t.pos_ == "PROPN" \
-                    and not _in_any(t, inside):
+            if t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT" and not _in_any(t, inside):
+                if t.pos_ != "PROPN":  # "Her colleague, Dr X, said ...": the name in apposition
+                    t = next((c for c in t.children if c.dep_ == "appos" and c.pos_ == "PROPN"), None)
+                    if t is None:
+                        break
                 named = entities.match(_name(t))
                 if named is not None:
                     steps.append((t.idx, named))
@@ -373,6 +377,7 @@ def attach(findings, doc: Doc, entities: Entities) -> None:
     quotes = quotations(text_of(doc))
     layout = Layout(text_of(doc), quotes)
     speakers(doc, quotes, entities, layout, findings)
+    _cue_objects(findings, doc, quotes, entities)
     quotes = runs(text_of(doc), quotes)
     claims: dict[int, list[tuple[tuple, int]]] = {}  # finding index -> [(distance, quote index)]
     for qi, q in enumerate(quotes):
@@ -385,7 +390,8 @@ def attach(findings, doc: Doc, entities: Entities) -> None:
         scored = [(d, i) for i, f in own if (d := _distance(f, q, layout)) is not None]
         if not scored:
             continue
-        scored = sorted((_rank(d, findings[i].event_type, q), i, d[0] == 0) for d, i in scored)
+        scored = sorted(((-1,) if i in q.cue_of else _rank(d, findings[i].event_type, q), i, d[0] == 0)
+                        for d, i in scored)
         nearest = scored[0][0]
         for rank, i, in_cue_sentence in scored:
             # the nearest event of the speaker takes it; one whose cue sentence holds it shares it
@@ -394,6 +400,50 @@ def attach(findings, doc: Doc, entities: Entities) -> None:
     for i, f in enumerate(findings):
         mine = sorted(claims.get(i, []))
         f.quote = quotes[mine[0][1]].text if mine else None
+    _complaint_words(findings, entities)
+    _deletion_words(findings, quotes, entities, layout)
+
+
+def _cue_objects(findings, doc: Doc, quotes: list[Quotation], entities: Entities) -> None:
+    """A quotation inside the cue's own clause ("the letter accuses the board of 'X'", "it
+    accuses them of 'X'") is the event's words, whatever the clause's subject resolved to,
+    unless a name of its own is the subject. A deletion's clause quotes the post, so not there."""
+    for fi, f in enumerate(findings):
+        actor = entities.match(f.actor["name"])
+        # what a deleted post said is the post's text, not what its author says of deleting it
+        if actor is None or f.event_type == "post_deleted":
+            continue
+        for ci in f.cue_tokens or []:
+            if ci is None or not 0 <= ci < len(doc):
+                continue
+            cue = doc[ci]
+            subj = next((c for c in cue.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            if subj is not None and subj.pos_ == "PROPN":
+                continue
+            lo, hi = cue.sent.start_char, cue.sent.end_char
+            for q in quotes:
+                # a word or two in marks is a label being named ('sold as "pure silk"'), not the charge
+                if not lo <= q.start < hi or q.alone or len(q.text.split()) < 4:
+                    continue
+                toks = _quote_tokens(doc, q)
+                if toks and any(a.i == ci for a in toks[0].ancestors):
+                    q.speaker = actor
+                    q.cue_of.add(fi)
+
+
+def _complaint_words(findings, entities: Entities) -> None:
+    """What a complainant says is the allegation its complaint makes: an allegation left
+    without words, or with the same words, takes those of its actor's complaint, which keeps none
+    (the complaint is the act, the allegation the words)."""
+    for f in findings:
+        if f.event_type != "allegation_made":
+            continue
+        actor = entities.match(f.actor["name"])
+        for g in findings:
+            if g.event_type == "complaint_filed" and g.quote and actor is not None \
+                    and entities.match(g.actor["name"]) is actor and f.quote in (None, g.quote):
+                f.quote, g.quote = g.quote, None
+                break
 
 
 def _rank(d: tuple, event_type: str, q: Quotation) -> tuple:
@@ -437,7 +487,28 @@ def runs(body: str, quotes: list[Quotation]) -> list[Quotation]:
             prev.end = q.end
             prev.text = f"{prev.text.rstrip(',')} … {q.text}"
             prev.alone, prev.reported = prev.alone or q.alone, prev.reported or q.reported
+            prev.cue_of = prev.cue_of | q.cue_of
             continue
         out.append(Quotation(q.start, q.end, list(q.pieces), q.text, q.speaker, q.attributed, q.alone,
-                             q.reported))
+                             q.reported, set(q.cue_of)))
     return out
+
+
+_TAKING_DOWN = re.compile(r"\b(?:delet\w*|remov\w*|(?:took|taken|take|taking|pulled|pull)\s+(?:\w+\s+){0,3}?down)\b",
+                         re.I)
+
+
+def _deletion_words(findings, quotes: list[Quotation], entities: Entities, layout: Layout) -> None:
+    """A deletion left without words takes its actor's nearby quotation that speaks of taking
+    something down ("I removed the video because ..."), even when a rebuttal holds it too."""
+    for f in findings:
+        if f.event_type != "post_deleted" or f.quote:
+            continue
+        mine = [(d, q) for q in quotes if q.speaker is not None and entities.same(q.speaker, f.actor["name"])
+                and (d := _distance(f, q, layout)) is not None]
+        for _, q in sorted(mine, key=lambda m: m[0]):
+            # of a run ("A … B") only the part about the deletion: the rest may be a denial's
+            part = next((p for p in q.text.split(" … ") if _TAKING_DOWN.search(p)), None)
+            if part is not None:
+                f.quote = part
+                break

@@ -58,7 +58,19 @@ _ORG_NAME = re.compile(r"\b(?:LLP|Ltd|Limited|Inc|Plc|PLC|LLC|GmbH|AG|SA|Group|R
                        r"Orchestra|Festival|Academy|Centre|Center|Clinic|Surgery|Practice|Chambers|Estates?)$")
 
 
+_ACRONYM = re.compile(r"((?:[A-Z][\w'’&-]*\s+){1,7}[A-Z][\w'’&-]*)\s+\(([A-Z]{2,6})\)")
 _TITLED = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame|Lord|Lady)\.?\s")
+# "Dr Ana Pereira of the Institute": a person named with the body she belongs to
+_PERSON_OF = re.compile(r"^((?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame)\.?\s)?[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+){1,2})"
+                        r"\s+(?:of|at|from)\s+(?:the\s+)?[A-Z]")
+
+
+def person_part(name: str) -> str | None:
+    """The person in "Dr Ana Pereira of the Institute", None when the name is not of that shape."""
+    m = _PERSON_OF.match(name)
+    if m is None or any(_ORG_NAME.search(w) for w in m.group(1).split()):
+        return None
+    return m.group(1)
 
 
 @dataclass
@@ -97,6 +109,7 @@ class Entities:
         for f in findings:
             if f.target and f.target.get("name"):
                 self._add(f.target["name"], f.target.get("kind", "person"), actor=False)
+        self._note_acronyms(text_of(doc))
         for ent in doc.ents:
             if ent.label_ in ("PERSON", "ORG"):
                 toks = [t for t in ent if t.dep_ not in ("det", "case", "punct")]
@@ -115,6 +128,33 @@ class Entities:
         self.mentions: list[tuple[int, Entity]] = sorted(
             (m for m in self._mentions() if not any(a < m[0] < b for a, b in quoted)), key=lambda m: m[0])
         self._starts = [m[0] for m in self.mentions]
+        self._note_leaders(doc)
+
+    def _note_acronyms(self, body: str) -> None:
+        """"the Harbour Workers Guild (HWG)": the letters in brackets are the body's short name."""
+        for m in _ACRONYM.finditer(body):
+            words = [w for w in m.group(1).split() if w[:1].isupper()]
+            letters = m.group(2)
+            for k in range(len(words) - len(letters), -1, -1):
+                if "".join(w[0] for w in words[k:k + len(letters)]) == letters:
+                    known = self.match(" ".join(words[k:k + len(letters)]))
+                    if known is not None and known.kind == "organisation":
+                        known.aliases.add(letters)
+                    break
+
+    def _note_leaders(self, doc: Doc) -> None:
+        """"A Acme delegation led by X", "the Acme team headed by X": X speaks for Acme."""
+        for t in doc:
+            if t.lower_ not in ("led", "headed") or t.dep_ != "acl":
+                continue
+            people = [p for a in t.children if a.dep_ == "agent" for p in a.children if p.dep_ == "pobj"]
+            bodies = [c for c in t.head.children if c.dep_ in ("compound", "nmod", "amod") and c.pos_ == "PROPN"]
+            if not people or not bodies:
+                continue
+            person, body = self.match(_phrase(people[0])), self.match(_phrase(bodies[0]))
+            if person is not None and body is not None and person.kind == "person" and \
+                    body.kind == "organisation" and person is not body:
+                self.employer.setdefault(id(person), body)
 
     def _vote_kinds(self, doc: Doc) -> None:
         """Person or organisation by what the parse calls the entity's mentions (the findings'
@@ -127,7 +167,9 @@ class Entities:
                     votes.setdefault(id(e), [0, 0])[0 if ent.label_ == "PERSON" else 1] += 1
         for e in self.items:
             people, orgs = votes.get(id(e), (0, 0))
-            if _ORG_NAME.search(e.name):
+            if person_part(e.name):
+                e.kind = "person"
+            elif _ORG_NAME.search(e.name):
                 e.kind = "organisation"
             elif _TITLED.match(e.name):
                 e.kind = "person"
@@ -147,18 +189,26 @@ class Entities:
             elif name != known.name:
                 known.aliases.add(name)
             return
-        if _ORG_NAME.search(name):
+        person = person_part(name)
+        if person:
+            kind = "person"
+        elif _ORG_NAME.search(name):
             kind = "organisation"
         elif _TITLED.match(name):
             kind = "person"
-        self.items.append(Entity(name, "person" if kind == "person" else "organisation", actor))
+        entity = Entity(name, "person" if kind == "person" else "organisation", actor)
+        if person:
+            entity.aliases.add(person)
+            if _TITLED.match(person):
+                entity.aliases.add(_TITLED.sub("", person, count=1))
+        self.items.append(entity)
 
     def _mentions(self):
         body = text_of(self.doc)
         for e in self.items:
             forms = {e.name, *e.aliases}
             if e.kind == "person":
-                forms.add(e.name.split()[-1])
+                forms.add((person_part(e.name) or e.name).split()[-1])
             elif len(e.name.split()) > 1 and len(e.name.split()[0]) > 3 and e.name[:1].isupper():
                 first, second = e.name.split()[:2]
                 # the first word alone stands for the organisation when the text uses it so
