@@ -6,6 +6,7 @@ is pointed at the extractor itself, so every article goes through the same code 
 
 Usage: python -m bench.evaluate [--set FILE ...] [-v] [--json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,10 +17,12 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCORER = os.path.join(HERE, "..", "..", "shared", "corpus", "evaluate.py")
-DEFAULT_SETS = [os.path.join(HERE, "..", "..", "shared", "corpus", "articles.json"),
-                os.path.join(HERE, "..", "..", "shared", "corpus", "articles2.json"),
-                os.path.join(HERE, "..", "tests", "corpus", "articles.json"),
-                os.path.join(HERE, "..", "tests", "corpus", "quotes_dates.json")]
+DEFAULT_SETS = [
+    os.path.join(HERE, "..", "..", "shared", "corpus", "articles.json"),
+    os.path.join(HERE, "..", "..", "shared", "corpus", "articles2.json"),
+    os.path.join(HERE, "..", "tests", "corpus", "articles.json"),
+    os.path.join(HERE, "..", "tests", "corpus", "quotes_dates.json"),
+]
 
 
 def load_scorer(path: str = SCORER):
@@ -69,9 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'set':44} {'F1':>5} {'P':>5} {'R':>5} {'dates':>5} {'target':>6} {'quote':>5} {'tp/fp/fn':>10} {'s':>5}")
     for name, r in rows:
         fmt = lambda v: "  -  " if v is None else f"{v:5.3f}"  # noqa: E731
-        print(f"{name:44} {fmt(r['f1'])} {fmt(r['precision'])} {fmt(r['recall'])} {fmt(r['date_accuracy'])} "
-              f"{fmt(r['target_accuracy']):>6} {fmt(r['quote_accuracy'])} "
-              f"{r['tp']:>3}/{r['fp']}/{r['fn']:<3} {r['seconds']:5.1f}")
+        print(
+            f"{name:44} {fmt(r['f1'])} {fmt(r['precision'])} {fmt(r['recall'])} {fmt(r['date_accuracy'])} "
+            f"{fmt(r['target_accuracy']):>6} {fmt(r['quote_accuracy'])} "
+            f"{r['tp']:>3}/{r['fp']}/{r['fn']:<3} {r['seconds']:5.1f}"
+        )
     return 0
 
 

@@ -17,6 +17,7 @@ extract/parse (one article at a time, as ingest runs), extract_many/pipe (batche
 extract/full, and extract/pipe (single-article extraction against a batched parse). Asserts nothing.
 Usage: python bench/extraction.py [--rounds N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -75,17 +76,19 @@ def main() -> None:
             total[k] += timed(fn)
 
     n_art = len(arts) * args.rounds
-    print(f"articles={len(arts)} sentences={n_sents} rounds={args.rounds} model={grammar.MODEL} "
-          f"spacy={spacy.__version__}")
+    print(
+        f"articles={len(arts)} sentences={n_sents} rounds={args.rounds} model={grammar.MODEL} spacy={spacy.__version__}"
+    )
     print(f"extractor pipeline: {nlp.pipe_names}; full pipeline: {full.pipe_names}")
     rate = {}
     for k, secs in total.items():
         rate[k] = n_art / secs
-        print(f"{k:12s} {rate[k]:9.1f} articles/s {rate[k] * n_sents / len(arts):10.1f} sentences/s "
-              f"({secs:.3f} s)")
-    print(f"ratio extract/parse={rate['extract'] / rate['parse']:.2f} "
-          f"extract_many/pipe={rate['extract_many'] / rate['pipe']:.2f} "
-          f"extract/full={rate['extract'] / rate['full']:.2f} extract/pipe={rate['extract'] / rate['pipe']:.2f}")
+        print(f"{k:12s} {rate[k]:9.1f} articles/s {rate[k] * n_sents / len(arts):10.1f} sentences/s ({secs:.3f} s)")
+    print(
+        f"ratio extract/parse={rate['extract'] / rate['parse']:.2f} "
+        f"extract_many/pipe={rate['extract_many'] / rate['pipe']:.2f} "
+        f"extract/full={rate['extract'] / rate['full']:.2f} extract/pipe={rate['extract'] / rate['pipe']:.2f}"
+    )
 
 
 if __name__ == "__main__":

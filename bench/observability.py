@@ -7,6 +7,7 @@ with the access lines written as JSON to /dev/null at INFO. Asserts nothing.
 
 Usage: python bench/observability.py [N] [ROUNDS]
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,8 +49,10 @@ def main() -> None:
             a.append(per_request_us(plain, n))
             b.append(per_request_us(instrumented, n))
     pa, pb = statistics.median(a), statistics.median(b)
-    print(f"observability overhead | requests {n} x {rounds} rounds | plain {pa:.0f} us/request | "
-          f"instrumented {pb:.0f} us/request | added {pb - pa:.0f} us/request")
+    print(
+        f"observability overhead | requests {n} x {rounds} rounds | plain {pa:.0f} us/request | "
+        f"instrumented {pb:.0f} us/request | added {pb - pa:.0f} us/request"
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ within a round.
 
 Usage: STORYLINE_LOG=... STORYLINE_STORE=... python bench/projection.py [N] [ROUNDS]
 """
+
 from __future__ import annotations
 
 import copy
@@ -30,22 +31,40 @@ from urllib.parse import urlparse
 
 import orjson
 
-from shared.domain import events, read_model
 from services.bootstrap import open_log, open_projector, open_store
-from shared.config import Settings
-from shared.ports import Record
 from services.timeline.rebuild import rebuild
+from shared.config import Settings
+from shared.domain import events, read_model
+from shared.ports import Record
 
 
 def template() -> dict:
     return {
-        "event_id": "x" * 32, "event_type": "allegation_made", "schema_version": events.SCHEMA_VERSION, "story_id": "s",
-        "occurred_at": "2025-01-02", "occurred_precision": "day", "published_at": "2025-01-03T00:00:00Z",
-        "recorded_at": events.utcnow_iso(), "actor": {"name": "Jane Doe", "kind": "person"}, "target": None,
-        "quote": "a quote", "summary": "Jane Doe alleged something", "details": {},
-        "source": {"article_id": "a", "url": "https://x.test/a", "outlet": "o", "title": "t",
-                   "sentence": "Jane Doe alleged something.", "char_start": 0, "char_end": 27},
-        "extractor": {"version": "bench", "confidence": 0.5}, "responds_to": []}
+        "event_id": "x" * 32,
+        "event_type": "allegation_made",
+        "schema_version": events.SCHEMA_VERSION,
+        "story_id": "s",
+        "occurred_at": "2025-01-02",
+        "occurred_precision": "day",
+        "published_at": "2025-01-03T00:00:00Z",
+        "recorded_at": events.utcnow_iso(),
+        "actor": {"name": "Jane Doe", "kind": "person"},
+        "target": None,
+        "quote": "a quote",
+        "summary": "Jane Doe alleged something",
+        "details": {},
+        "source": {
+            "article_id": "a",
+            "url": "https://x.test/a",
+            "outlet": "o",
+            "title": "t",
+            "sentence": "Jane Doe alleged something.",
+            "char_start": 0,
+            "char_end": 27,
+        },
+        "extractor": {"version": "bench", "confidence": 0.5},
+        "responds_to": [],
+    }
 
 
 def synthetic(run: str, n: int, stories: int = 200) -> list[dict]:
@@ -71,9 +90,10 @@ def raw_write(store_url: str, docs: list[dict]) -> float:
         t = time.perf_counter()
         for i in range(0, len(docs), 200):
             db.execute("BEGIN")
-            db.executemany("INSERT INTO raw VALUES (?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-                           [(d["event_id"], d["story_id"], d["sort"], orjson.dumps(d).decode())
-                            for d in docs[i:i + 200]])
+            db.executemany(
+                "INSERT INTO raw VALUES (?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+                [(d["event_id"], d["story_id"], d["sort"], orjson.dumps(d).decode()) for d in docs[i : i + 200]],
+            )
             db.execute("COMMIT")
         took = time.perf_counter() - t
         db.close()
@@ -88,8 +108,10 @@ def raw_write(store_url: str, docs: list[dict]) -> float:
     coll.create_index([("story_id", 1), ("sort", 1)])
     t = time.perf_counter()
     for i in range(0, len(docs), 200):
-        coll.bulk_write([UpdateOne({"_id": d["event_id"]}, {"$setOnInsert": d}, upsert=True)
-                         for d in docs[i:i + 200]], ordered=True)
+        coll.bulk_write(
+            [UpdateOne({"_id": d["event_id"]}, {"$setOnInsert": d}, upsert=True) for d in docs[i : i + 200]],
+            ordered=True,
+        )
     took = time.perf_counter() - t
     coll.drop()
     coll.database.client.close()
@@ -101,7 +123,7 @@ def one_round(settings: Settings, log, db, n: int) -> dict[str, float]:
     evs = synthetic(run, n)
     t = time.perf_counter()
     for i in range(0, n, 1000):
-        log.publish([Record(e["story_id"], events.encode(e)) for e in evs[i:i + 1000]])
+        log.publish([Record(e["story_id"], events.encode(e)) for e in evs[i : i + 1000]])
     rates = {"publish": n / (time.perf_counter() - t)}
 
     consumer = log.consumer(f"raw-{run}")
@@ -149,20 +171,29 @@ def main() -> None:
     for r in range(rounds):
         rates = one_round(settings, log, db, n)
         results.append(rates)
-        print(f"round {r + 1}: " + "  ".join(f"{k} {v:,.2f}" if k.startswith("ratio") else f"{k} {v:,.0f}/s"
-                                             for k, v in rates.items()), flush=True)
+        print(
+            f"round {r + 1}: "
+            + "  ".join(f"{k} {v:,.2f}" if k.startswith("ratio") else f"{k} {v:,.0f}/s" for k, v in rates.items()),
+            flush=True,
+        )
     for k in ("publish", "raw_consume", "raw_write", "decode_check", "decode_schema", "projection"):
         print(f"{k:>15}: {statistics.median(r[k] for r in results):10,.0f} events/s (median)")
-    print(f"{'ratio_write':>15}: {statistics.median(r['ratio_write'] for r in results):10.2f}  "
-          f"(median of per-round projection / raw write)")
-    print(f"{'ratio':>15}: {statistics.median(r['ratio'] for r in results):10.2f}  "
-          f"(median of per-round projection / min(raw consume, raw write))")
+    print(
+        f"{'ratio_write':>15}: {statistics.median(r['ratio_write'] for r in results):10.2f}  "
+        f"(median of per-round projection / raw write)"
+    )
+    print(
+        f"{'ratio':>15}: {statistics.median(r['ratio'] for r in results):10.2f}  "
+        f"(median of per-round projection / min(raw consume, raw write))"
+    )
 
     total = n * rounds
     result = rebuild(log, db, settings.group, batch_size=2000, drop_after_s=0)
-    print(f"{'rebuild':>15}: {result.events:,} events in {result.seconds:.1f} s = "
-          f"{result.events / result.seconds:,.0f} events/s; at that rate 1,000,000 events take "
-          f"{1_000_000 / (result.events / result.seconds) / 60:.1f} min")
+    print(
+        f"{'rebuild':>15}: {result.events:,} events in {result.seconds:.1f} s = "
+        f"{result.events / result.seconds:,.0f} events/s; at that rate 1,000,000 events take "
+        f"{1_000_000 / (result.events / result.seconds) / 60:.1f} min"
+    )
     assert result.events == total, (result.events, total)
     log.close()
 

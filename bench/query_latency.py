@@ -12,6 +12,7 @@ reads exactly what production writes. On either store:
   STORYLINE_STORE=file:///tmp/somewhere python -m bench.query_latency [N]
 (`make bench-query` runs both: the embedded store, then the test MongoDB-wire server.)
 """
+
 from __future__ import annotations
 
 import os
@@ -24,9 +25,8 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import requests
-
 import orjson
+import requests
 
 from services.bootstrap import open_store
 from services.timeline.projection import Projection
@@ -41,15 +41,32 @@ PAGE, ROUNDS, WARMUP, WORKERS, LIST_CLIENTS, LIST_REQUESTS = 50, 400, 40, 3, 4, 
 def event(i: int, story: str, run: str) -> dict:
     day = f"2025-{1 + i // 28 % 12:02d}-{1 + i % 28:02d}"
     sentence = f"Person {i % 40} said something about the matter on day {i}."
-    return {"event_id": f"{run}-{story}-{i:06d}", "event_type": events.EVENT_TYPES[i % len(events.EVENT_TYPES)],
-            "schema_version": events.SCHEMA_VERSION, "story_id": story, "occurred_at": day if i % 10 else None,
-            "occurred_precision": "day" if i % 10 else None, "published_at": f"{day}T{i % 24:02d}:00:00Z",
-            "recorded_at": events.utcnow_iso(), "actor": {"name": f"Person {i % 40}", "kind": "person"},
-            "target": {"name": "The Ministry", "kind": "organisation"}, "quote": None,
-            "summary": f"Person {i % 40}: {sentence}", "details": {"cue": "said"},
-            "source": {"article_id": f"art-{i // 5}", "url": f"https://news.example.test/{i // 5}", "outlet": "Bench",
-                       "title": f"Story {story}", "sentence": sentence, "char_start": 0, "char_end": len(sentence)},
-            "extractor": {"version": "bench", "confidence": 0.8}, "responds_to": []}
+    return {
+        "event_id": f"{run}-{story}-{i:06d}",
+        "event_type": events.EVENT_TYPES[i % len(events.EVENT_TYPES)],
+        "schema_version": events.SCHEMA_VERSION,
+        "story_id": story,
+        "occurred_at": day if i % 10 else None,
+        "occurred_precision": "day" if i % 10 else None,
+        "published_at": f"{day}T{i % 24:02d}:00:00Z",
+        "recorded_at": events.utcnow_iso(),
+        "actor": {"name": f"Person {i % 40}", "kind": "person"},
+        "target": {"name": "The Ministry", "kind": "organisation"},
+        "quote": None,
+        "summary": f"Person {i % 40}: {sentence}",
+        "details": {"cue": "said"},
+        "source": {
+            "article_id": f"art-{i // 5}",
+            "url": f"https://news.example.test/{i // 5}",
+            "outlet": "Bench",
+            "title": f"Story {story}",
+            "sentence": sentence,
+            "char_start": 0,
+            "char_end": len(sentence),
+        },
+        "extractor": {"version": "bench", "confidence": 0.8},
+        "responds_to": [],
+    }
 
 
 def load(db, n: int, run: str) -> str:
@@ -60,8 +77,14 @@ def load(db, n: int, run: str) -> str:
     projection = Projection(db, "bench")
     projection.ensure_indexes()
     for start in range(0, len(evs), 500):
-        projection.apply(projection.prepare([Message("bench", 0, start + k, e["story_id"], events.encode(e), 0)
-                                             for k, e in enumerate(evs[start:start + 500])]))
+        projection.apply(
+            projection.prepare(
+                [
+                    Message("bench", 0, start + k, e["story_id"], events.encode(e), 0)
+                    for k, e in enumerate(evs[start : start + 500])
+                ]
+            )
+        )
     return big
 
 
@@ -75,6 +98,7 @@ def raw_page(store_url: str, generation: int):
         def mongo(story: str, after: str | None) -> list[dict]:
             query = {"story_id": story, "status": {"$ne": "retracted"}} | ({"sort": {"$gt": after}} if after else {})
             return list(coll.find(query, {"_id": 0}).sort("sort", 1).limit(PAGE))
+
         return mongo
     import sqlite3
     from urllib.parse import urlparse
@@ -85,9 +109,12 @@ def raw_page(store_url: str, generation: int):
     table = read_model.events_name(generation)
 
     def sqlite(story: str, after: str | None) -> list[dict]:
-        rows = db.execute(f"SELECT doc FROM {table} WHERE story_id = ? AND status != 'retracted' AND sort > ?"
-                          " ORDER BY sort LIMIT ?", (story, after or "", PAGE)).fetchall()
+        rows = db.execute(
+            f"SELECT doc FROM {table} WHERE story_id = ? AND status != 'retracted' AND sort > ? ORDER BY sort LIMIT ?",
+            (story, after or "", PAGE),
+        ).fetchall()
         return [orjson.loads(d) for (d,) in rows]
+
     return sqlite
 
 
@@ -98,10 +125,20 @@ def free_port() -> int:
 
 
 def start_gunicorn(store_url: str, port: int, logfile) -> subprocess.Popen:
-    env = dict(os.environ, STORYLINE_STORE=store_url, GUNICORN_BIND=f"127.0.0.1:{port}",
-               WEB_CONCURRENCY=str(WORKERS), GUNICORN_LOGLEVEL="warning")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn/query.conf.py")],
-                            cwd=ROOT, env=env, stdout=logfile, stderr=subprocess.STDOUT)
+    env = dict(
+        os.environ,
+        STORYLINE_STORE=store_url,
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY=str(WORKERS),
+        GUNICORN_LOGLEVEL="warning",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn/query.conf.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -134,8 +171,11 @@ def main() -> None:
             # Walk the pages once to learn each page's cursor, and the raw position it stands for.
             cursors, positions, cursor = [None], [None], None
             while True:
-                body = requests.get(f"{base}/v1/stories/{story}/timeline", timeout=10,
-                                    params={"limit": PAGE, **({"cursor": cursor} if cursor else {})}).json()
+                body = requests.get(
+                    f"{base}/v1/stories/{story}/timeline",
+                    timeout=10,
+                    params={"limit": PAGE, **({"cursor": cursor} if cursor else {})},
+                ).json()
                 cursor = body["next_cursor"]
                 if not cursor:
                     break
@@ -152,8 +192,11 @@ def main() -> None:
             for i in range(WARMUP + ROUNDS):
                 c = cursors[i % len(cursors)]
                 t = time.perf_counter()
-                r = session.get(f"{base}/v1/stories/{story}/timeline",
-                                params={"limit": PAGE, **({"cursor": c} if c else {})}, timeout=10)
+                r = session.get(
+                    f"{base}/v1/stories/{story}/timeline",
+                    params={"limit": PAGE, **({"cursor": c} if c else {})},
+                    timeout=10,
+                )
                 _ = r.content
                 if i >= WARMUP:
                     service.append(time.perf_counter() - t)
@@ -172,6 +215,7 @@ def main() -> None:
                 with requests.Session() as s:
                     for _ in range(LIST_REQUESTS // LIST_CLIENTS):
                         assert s.get(f"{base}/v1/stories", params={"limit": 20}, timeout=10).status_code == 200
+
             t = time.perf_counter()
             with ThreadPoolExecutor(LIST_CLIENTS) as pool:
                 list(pool.map(hit, range(LIST_CLIENTS)))
@@ -181,13 +225,14 @@ def main() -> None:
             proc.wait(timeout=30)
     ms = lambda s: s * 1000  # noqa: E731
     kind = "MongoDB-wire server" if settings.store_url.startswith("mongodb://") else "embedded SQLite"
-    print(f"store={settings.store_url} ({kind})  gunicorn workers={WORKERS}  story events={n} "
-          f"pages={len(cursors)} page size={PAGE} rounds={ROUNDS}")
+    print(
+        f"store={settings.store_url} ({kind})  gunicorn workers={WORKERS}  story events={n} "
+        f"pages={len(cursors)} page size={PAGE} rounds={ROUNDS}"
+    )
     print(f"timeline via gunicorn : p50 {ms(pct(service, 50)):7.2f} ms   p99 {ms(pct(service, 99)):7.2f} ms")
     print(f"raw store query       : p50 {ms(pct(raw, 50)):7.2f} ms   p99 {ms(pct(raw, 99)):7.2f} ms")
     print(f"ratio p99(service)/p99(raw): {pct(service, 99) / pct(raw, 99):.2f}  (target <= 3)")
-    print(f"stories list          : {list_rps:7.0f} requests/s  ({LIST_CLIENTS} clients, limit=20, "
-          f"{200 + 1} stories)")
+    print(f"stories list          : {list_rps:7.0f} requests/s  ({LIST_CLIENTS} clients, limit=20, {200 + 1} stories)")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Publishes N synthetic events (valid envelopes, 1 story per 50 events) to a fresh
 the configured log, then runs the same rebuild as `storyline rebuild`, with its progress
 bar, and prints the figures. Usage: STORYLINE_LOG=... STORYLINE_STORE=... python bench/rebuild.py [N]
 """
+
 from __future__ import annotations
 
 import json
@@ -14,19 +15,20 @@ import uuid
 
 from tqdm import tqdm
 
-from shared.domain import events
-from services.bootstrap import open_log, open_store
-from shared.config import Settings
-from shared.ports import Record
-from services.timeline.rebuild import rebuild
 from bench.projection import template
+from services.bootstrap import open_log, open_store
+from services.timeline.rebuild import rebuild
+from shared.config import Settings
+from shared.domain import events
+from shared.ports import Record
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     run = uuid.uuid4().hex[:8]
-    settings = Settings.from_env(dict(os.environ, STORYLINE_TOPIC=f"bench.rebuild.{run}",
-                                      STORYLINE_GROUP=f"bench-rebuild-{run}"))
+    settings = Settings.from_env(
+        dict(os.environ, STORYLINE_TOPIC=f"bench.rebuild.{run}", STORYLINE_GROUP=f"bench-rebuild-{run}")
+    )
     log, db = open_log(settings), open_store(settings.store_url)
     base = template()
     events.decode(events.encode(base))  # the template is a valid envelope; copies differ only in ids
@@ -41,6 +43,7 @@ def main() -> None:
             bar.update(len(batch))
     publish_s = time.perf_counter() - t
     with tqdm(unit="ev", unit_scale=True, desc="rebuild", file=sys.stderr) as bar:
+
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
@@ -48,8 +51,10 @@ def main() -> None:
         result = rebuild(log, db, settings.group, batch_size=2000, progress=progress, drop_after_s=0)
     print(f"log={settings.log_url} store={settings.store_url}")
     print(f"published {n:,} events in {publish_s:.1f} s ({n / publish_s:,.0f} events/s)")
-    print(f"rebuilt   {result.events:,} events in {result.seconds:.1f} s ({result.events / result.seconds:,.0f} "
-          f"events/s) into generation {result.new_generation}; dead letters {result.dead_letters}")
+    print(
+        f"rebuilt   {result.events:,} events in {result.seconds:.1f} s ({result.events / result.seconds:,.0f} "
+        f"events/s) into generation {result.new_generation}; dead letters {result.dead_letters}"
+    )
     log.close()
 
 

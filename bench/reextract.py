@@ -15,6 +15,7 @@ the extractor (measured within the same run, so machine noise does not move it a
 ratio), and each run's JSON summary.
 Asserts nothing. Usage: STORYLINE_LOG=... python -m bench.reextract [N]
 """
+
 from __future__ import annotations
 
 import json
@@ -28,9 +29,9 @@ from tqdm import tqdm
 
 from bench.extraction import load_articles
 from services.bootstrap import open_article_log, open_log
-from shared.config import Settings
 from services.ingest import reextract, service
 from services.ingest.extractor_variant import ENV as VARIANT
+from shared.config import Settings
 
 BATCH = 32
 
@@ -46,9 +47,17 @@ def store(n: int, settings: Settings) -> tuple[float, int]:
                 batch = []
                 for j in range(i, min(n, i + BATCH)):
                     a = sources[j % len(sources)]
-                    batch.append({"id": f"bench-{j:06d}", "story_id": f"bench-story-{j % 100:03d}",
-                                  "url": f"https://bench.test/{j}", "outlet": "Bench", "title": a["title"],
-                                  "body": a["body"], "published_at": a["published"]})
+                    batch.append(
+                        {
+                            "id": f"bench-{j:06d}",
+                            "story_id": f"bench-story-{j % 100:03d}",
+                            "url": f"https://bench.test/{j}",
+                            "outlet": "Bench",
+                            "title": a["title"],
+                            "body": a["body"],
+                            "published_at": a["published"],
+                        }
+                    )
                 t = time.perf_counter()
                 found = service.findings_for_many(batch)
                 extracting += time.perf_counter() - t
@@ -57,7 +66,9 @@ def store(n: int, settings: Settings) -> tuple[float, int]:
                     recorded = "2026-01-01T00:00:00.000Z"
                     received = service.article_received(art, art["story_id"], "", recorded)
                     articles.append(service.article_record(received, article_log.topic))
-                    evs += [service.event_record(e) for e in service.envelopes(art, findings, art["story_id"], recorded)]
+                    evs += [
+                        service.event_record(e) for e in service.envelopes(art, findings, art["story_id"], recorded)
+                    ]
                 article_log.publish(articles)
                 event_log.publish(evs)
                 n_events += len(evs)
@@ -72,9 +83,11 @@ def run(settings: Settings, label: str) -> reextract.Summary:
     article_log, event_log = open_article_log(settings), open_log(settings)
     try:
         with tqdm(unit="art", desc=label, file=sys.stderr) as bar:
+
             def progress(done: int, total: int) -> None:
                 bar.total = total
                 bar.update(done - bar.n)
+
             return reextract.reextract(article_log, event_log, settings.data_dir, progress=progress)
     finally:
         article_log.close()
@@ -88,8 +101,9 @@ def main() -> None:
     env.setdefault("STORYLINE_DATA_DIR", tempfile.mkdtemp(prefix="bench-reextract-"))
     settings = Settings.from_env(env)
     os.environ.pop(VARIANT, None)
-    service.findings_for_many([{"title": "Warm up", "body": "A said B lied.", "published_at":
-                                load_articles()[0]["published"]}])  # load spaCy outside the timings
+    service.findings_for_many(
+        [{"title": "Warm up", "body": "A said B lied.", "published_at": load_articles()[0]["published"]}]
+    )  # load spaCy outside the timings
     extract_s, n_events = store(n, settings)
     bare = n / extract_s
     os.environ[VARIANT] = "test-drop-rebuttals"
@@ -101,8 +115,10 @@ def main() -> None:
     print(f"log {settings.log_url}, {n} articles, {n_events} version-A events")
     print(f"bare extraction (extract_many, batches of {BATCH}) {bare:8.1f} articles/s ({extract_s:.1f} s)")
     for label, s in (("reextract B", first), ("reextract B again", second)):
-        print(f"{label:<18} {s.articles_per_s:8.1f} articles/s ({s.seconds:.1f} s)  ratio to bare "
-              f"{s.articles_per_s / bare:.2f}; extraction {s.extract_seconds / s.seconds:.0%} of its own time")
+        print(
+            f"{label:<18} {s.articles_per_s:8.1f} articles/s ({s.seconds:.1f} s)  ratio to bare "
+            f"{s.articles_per_s / bare:.2f}; extraction {s.extract_seconds / s.seconds:.0%} of its own time"
+        )
         print("  " + json.dumps(s.as_json()))
 
 

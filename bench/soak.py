@@ -14,6 +14,7 @@ doubled (against the store), copies in Kafka, and each process's RSS and fd grow
 (for the restarted projector, from two minutes after its restart). Prints figures; asserts nothing,
 but exits 1 when something was lost or doubled.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,8 @@ import uuid
 import pymongo
 import requests
 
-from shared.domain import read_model
 from shared.adapters.kafka_log import KafkaLog
+from shared.domain import read_model
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
@@ -71,8 +72,9 @@ class Process:
     def start(self) -> None:
         self.generation += 1
         log = open(self.logdir / f"{self.name}.{self.generation}.log", "wb")
-        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+        )
         log.close()
         self.started = time.monotonic()
 
@@ -115,13 +117,21 @@ class Soak:
         self.tmp = pathlib.Path(tempfile.mkdtemp(prefix="storyline-soak-"))
         self.ingest_url = f"http://127.0.0.1:{args.ingest_port or free_port()}"
         self.query_url = f"http://127.0.0.1:{args.query_port or free_port()}"
-        self.env = {**os.environ, "STORYLINE_LOG": f"kafka://{args.kafka}",
-                    "STORYLINE_STORE": f"mongodb://{args.mongo}/storyline_soak_{run}",
-                    "STORYLINE_TOPIC": f"storyline.soak.{run}", "STORYLINE_PARTITIONS": "6",
-                    "STORYLINE_GROUP": f"soak-{run}", "STORYLINE_REPLICATION_FACTOR": "3",
-                    "STORYLINE_MIN_INSYNC_REPLICAS": "2", "STORYLINE_API_KEYS": API_KEY,
-                    "STORYLINE_DATA_DIR": str(self.tmp / "ingest"), "STORYLINE_PROJECTOR_PORT": "0",
-                    "STORYLINE_LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "2"}
+        self.env = {
+            **os.environ,
+            "STORYLINE_LOG": f"kafka://{args.kafka}",
+            "STORYLINE_STORE": f"mongodb://{args.mongo}/storyline_soak_{run}",
+            "STORYLINE_TOPIC": f"storyline.soak.{run}",
+            "STORYLINE_PARTITIONS": "6",
+            "STORYLINE_GROUP": f"soak-{run}",
+            "STORYLINE_REPLICATION_FACTOR": "3",
+            "STORYLINE_MIN_INSYNC_REPLICAS": "2",
+            "STORYLINE_API_KEYS": API_KEY,
+            "STORYLINE_DATA_DIR": str(self.tmp / "ingest"),
+            "STORYLINE_PROJECTOR_PORT": "0",
+            "STORYLINE_LOG_LEVEL": "WARNING",
+            "WEB_CONCURRENCY": "2",
+        }
         self.run_id = run
         self.articles = json.loads(CORPUS.read_text())["articles"]
         self.lock = threading.Lock()
@@ -135,13 +145,22 @@ class Soak:
     # -- processes
     def start_processes(self) -> None:
         gunicorn = str(BIN / "gunicorn")
-        self.ingest = Process("ingest", [gunicorn, "-c", "deploy/gunicorn/ingest.conf.py"],
-                              {**self.env, "GUNICORN_BIND": self.ingest_url.removeprefix("http://")}, self.tmp)
+        self.ingest = Process(
+            "ingest",
+            [gunicorn, "-c", "deploy/gunicorn/ingest.conf.py"],
+            {**self.env, "GUNICORN_BIND": self.ingest_url.removeprefix("http://")},
+            self.tmp,
+        )
         self.wait_http(f"{self.ingest_url}/readyz", "ingest")  # creates the topic before the projectors join
-        self.projectors = [Process(f"projector{i}", [str(BIN / "storyline"), "project"], self.env, self.tmp)
-                           for i in (1, 2)]
-        self.query = Process("query", [gunicorn, "-c", "deploy/gunicorn/query.conf.py"],
-                             {**self.env, "GUNICORN_BIND": self.query_url.removeprefix("http://")}, self.tmp)
+        self.projectors = [
+            Process(f"projector{i}", [str(BIN / "storyline"), "project"], self.env, self.tmp) for i in (1, 2)
+        ]
+        self.query = Process(
+            "query",
+            [gunicorn, "-c", "deploy/gunicorn/query.conf.py"],
+            {**self.env, "GUNICORN_BIND": self.query_url.removeprefix("http://")},
+            self.tmp,
+        )
         self.wait_http(f"{self.query_url}/healthz", "query")
         self.processes = [self.ingest, *self.projectors, self.query]
 
@@ -160,9 +179,15 @@ class Soak:
     def article(self) -> dict:
         i = next(self.seq)
         a = self.articles[i % len(self.articles)]
-        return {"id": f"soak-{self.run_id}-{i:06d}", "url": f"https://soak.example.test/{self.run_id}/{i}",
-                "title": a["title"], "body": a["body"], "published_at": a["published_at"], "outlet": a["outlet"],
-                "story_id": f"soak-{self.run_id}-{i // ARTICLES_PER_STORY:05d}"}
+        return {
+            "id": f"soak-{self.run_id}-{i:06d}",
+            "url": f"https://soak.example.test/{self.run_id}/{i}",
+            "title": a["title"],
+            "body": a["body"],
+            "published_at": a["published_at"],
+            "outlet": a["outlet"],
+            "story_id": f"soak-{self.run_id}-{i // ARTICLES_PER_STORY:05d}",
+        }
 
     def client(self, interval: float, offset: float) -> None:
         session = requests.Session()
@@ -175,8 +200,9 @@ class Soak:
                 return
             body = self.article()
             try:
-                r = session.post(f"{self.ingest_url}/v1/articles", json=body, headers={"X-API-Key": API_KEY},
-                                 timeout=30)
+                r = session.post(
+                    f"{self.ingest_url}/v1/articles", json=body, headers={"X-API-Key": API_KEY}, timeout=30
+                )
             except requests.RequestException as exc:
                 self.failures.append(repr(exc)[:200])
                 continue
@@ -222,8 +248,9 @@ class Soak:
                     cursor = None
                     for _ in range(3):
                         params = {"limit": 20, **({"cursor": cursor} if cursor else {})}
-                        page = session.get(f"{self.query_url}/v1/stories/{story}/timeline", params=params,
-                                           timeout=10).json()
+                        page = session.get(
+                            f"{self.query_url}/v1/stories/{story}/timeline", params=params, timeout=10
+                        ).json()
                         self.reads += 1
                         cursor = page.get("next_cursor")
                         if not cursor:
@@ -249,17 +276,28 @@ class Soak:
         args = self.args
         self.log = KafkaLog(args.kafka, self.env["STORYLINE_TOPIC"], 6, 3, 2)
         self.start_processes()
-        print(f"soak: {args.minutes} min at {args.rate} articles/s from {CLIENTS} clients, {READERS} readers; "
-              f"logs in {self.tmp}", flush=True)
+        print(
+            f"soak: {args.minutes} min at {args.rate} articles/s from {CLIENTS} clients, {READERS} readers; "
+            f"logs in {self.tmp}",
+            flush=True,
+        )
         interval = CLIENTS / args.rate
-        threads = [threading.Thread(target=self.client, args=(interval, i * interval / CLIENTS), daemon=True)
-                   for i in range(CLIENTS)]
+        threads = [
+            threading.Thread(target=self.client, args=(interval, i * interval / CLIENTS), daemon=True)
+            for i in range(CLIENTS)
+        ]
         threads += [threading.Thread(target=self.reader, daemon=True) for _ in range(READERS)]
         for t in threads:
             t.start()
         names = [p.name for p in self.processes]
-        print(" | ".join(["min", "accepted/s", "fresh p50 s", "fresh p99 s", "lag", "outbox"]
-                         + [f"{n} MiB" for n in names] + [f"{n} fds" for n in names]), flush=True)
+        print(
+            " | ".join(
+                ["min", "accepted/s", "fresh p50 s", "fresh p99 s", "lag", "outbox"]
+                + [f"{n} MiB" for n in names]
+                + [f"{n} fds" for n in names]
+            ),
+            flush=True,
+        )
         t0 = time.monotonic()
         rows: list[dict] = []
         restart_at = max(args.minutes // 2, 1)
@@ -276,8 +314,15 @@ class Soak:
                 acc = sum(1 for t, _, _ in self.accepted if end - 60 <= t < end)
                 fresh = [s for t, s in self.freshness if end - 60 <= t < end]
             usage = {p.name: p.usage() for p in self.processes}
-            row = {"minute": minute, "accepted_s": acc / 60, "p50": percentile(fresh, 0.5),
-                   "p99": percentile(fresh, 0.99), "lag": self.lag(), "outbox": self.outbox(), "usage": usage}
+            row = {
+                "minute": minute,
+                "accepted_s": acc / 60,
+                "p50": percentile(fresh, 0.5),
+                "p99": percentile(fresh, 0.99),
+                "lag": self.lag(),
+                "outbox": self.outbox(),
+                "usage": usage,
+            }
             rows.append(row)
             print(self.format_row(row, names), flush=True)
         self.stopping.set()
@@ -288,9 +333,18 @@ class Soak:
     @staticmethod
     def format_row(row: dict, names: list[str]) -> str:
         f = lambda v: "-" if v is None else ("inf" if v == float("inf") else f"{v:.2f}")  # noqa: E731
-        return " | ".join([str(row["minute"]), f"{row['accepted_s']:.2f}", f(row["p50"]), f(row["p99"]),
-                           str(row["lag"]), str(row["outbox"])]
-                          + [f"{row['usage'][n][0]:.0f}" for n in names] + [str(row["usage"][n][1]) for n in names])
+        return " | ".join(
+            [
+                str(row["minute"]),
+                f"{row['accepted_s']:.2f}",
+                f(row["p50"]),
+                f(row["p99"]),
+                str(row["lag"]),
+                str(row["outbox"]),
+            ]
+            + [f"{row['usage'][n][0]:.0f}" for n in names]
+            + [str(row["usage"][n][1]) for n in names]
+        )
 
     def verdict(self, rows: list[dict], names: list[str], restarted_min: int | None) -> int:
         deadline = time.monotonic() + 300
@@ -318,11 +372,15 @@ class Soak:
         client.close()
         steady = [r for r in rows if r["minute"] > 1]
         rate = statistics.mean(r["accepted_s"] for r in steady) if steady else rows[-1]["accepted_s"]
-        print(f"\nsoak: {len(self.accepted)} articles accepted ({rate:.2f}/s after minute 1), {len(set(ids))} events "
-              f"expected, {in_kafka} in Kafka, {len(docs)} in the timeline; lost {lost}, doubled {doubled}; "
-              f"{len(self.failures)} requests refused; {self.reads} timeline pages read")
-        print(f"soak: freshness over the run p50 {percentile(fresh, 0.5):.3f} s, p99 {percentile(fresh, 0.99):.3f} s "
-              f"({len(fresh)} probes, {sum(1 for s in fresh if s == float('inf'))} never seen within 120 s)")
+        print(
+            f"\nsoak: {len(self.accepted)} articles accepted ({rate:.2f}/s after minute 1), {len(set(ids))} events "
+            f"expected, {in_kafka} in Kafka, {len(docs)} in the timeline; lost {lost}, doubled {doubled}; "
+            f"{len(self.failures)} requests refused; {self.reads} timeline pages read"
+        )
+        print(
+            f"soak: freshness over the run p50 {percentile(fresh, 0.5):.3f} s, p99 {percentile(fresh, 0.99):.3f} s "
+            f"({len(fresh)} probes, {sum(1 for s in fresh if s == float('inf'))} never seen within 120 s)"
+        )
         print("soak: growth from minute %d to the end (RSS MiB, fds):" % WARM_UP_MIN)
         for n in names:
             first_min = WARM_UP_MIN
@@ -333,8 +391,10 @@ class Soak:
                 print(f"  {n}: run shorter than the warm-up, no growth figure")
                 continue
             (r0, f0), (r1, f1) = base["usage"][n], rows[-1]["usage"][n]
-            print(f"  {n}: RSS {r0:.0f} -> {r1:.0f} MiB ({(r1 - r0) / r0 * 100:+.1f}%), fds {f0} -> {f1} "
-                  f"({f1 - f0:+d}) from minute {first_min}")
+            print(
+                f"  {n}: RSS {r0:.0f} -> {r1:.0f} MiB ({(r1 - r0) / r0 * 100:+.1f}%), fds {f0} -> {f1} "
+                f"({f1 - f0:+d}) from minute {first_min}"
+            )
         if self.failures:
             print(f"soak: first refusals: {self.failures[:3]}")
         return 1 if lost or doubled else 0
@@ -346,10 +406,18 @@ def main(argv=None) -> int:
     p.add_argument("--rate", type=float, default=6.0, help="articles per second, all clients together")
     p.add_argument("--kafka", required=True, help="bootstrap list of the cluster")
     p.add_argument("--mongo", required=True, help="host:port of the MongoDB-wire server")
-    p.add_argument("--ingest-port", type=int, default=int(os.environ.get("STORYLINE_INGEST_PORT", 0)),
-                   help="ingest's port (default STORYLINE_INGEST_PORT, else any free port)")
-    p.add_argument("--query-port", type=int, default=int(os.environ.get("STORYLINE_QUERY_PORT", 0)),
-                   help="query's port (default STORYLINE_QUERY_PORT, else any free port)")
+    p.add_argument(
+        "--ingest-port",
+        type=int,
+        default=int(os.environ.get("STORYLINE_INGEST_PORT", 0)),
+        help="ingest's port (default STORYLINE_INGEST_PORT, else any free port)",
+    )
+    p.add_argument(
+        "--query-port",
+        type=int,
+        default=int(os.environ.get("STORYLINE_QUERY_PORT", 0)),
+        help="query's port (default STORYLINE_QUERY_PORT, else any free port)",
+    )
     args = p.parse_args(argv)
     if args.minutes < 1 or args.rate <= 0:
         p.error("--minutes must be at least 1 and --rate above 0")

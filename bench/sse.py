@@ -14,26 +14,26 @@ It asserts nothing.
   STORYLINE_STORE=mongodb://127.0.0.1:27018/storyline_bench_sse python -m bench.sse [LEVELS]
 (`make bench-sse` starts the test servers, runs this, and stops them.)
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 import uuid
 
-import subprocess
-
 import requests
 
 from bench.query_latency import ROOT, event, free_port
-from shared.domain import events
 from services.bootstrap import open_store
-from shared.config import Settings
-from shared.ports import Message
 from services.timeline.projection import Projection
+from shared.config import Settings
+from shared.domain import events
+from shared.ports import Message
 
 STORIES, ROUNDS, GAP_S, PARTITIONS = 4, 15, 0.5, 3
 GROUP, TOPIC = "bench-sse", "bench.sse"
@@ -66,8 +66,9 @@ class Writer:
             self.applied[json.loads(m.value)["event_id"]] = done
 
 
-async def client(port: int, story: str, ready: asyncio.Event, latencies: list, writer: Writer, stats: dict,
-                 stop: asyncio.Event) -> None:
+async def client(
+    port: int, story: str, ready: asyncio.Event, latencies: list, writer: Writer, stats: dict, stop: asyncio.Event
+) -> None:
     while True:
         reader, w = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
         w.write(f"GET /v1/stories/{story}/events HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n".encode())
@@ -114,8 +115,10 @@ async def level(port: int, n: int, writer: Writer) -> dict:
     stats = {"refused": 0}
     stop = asyncio.Event()
     readies = [asyncio.Event() for _ in range(n)]
-    tasks = [asyncio.create_task(client(port, writer.story(i % STORIES), readies[i], latencies, writer, stats, stop))
-             for i in range(n)]
+    tasks = [
+        asyncio.create_task(client(port, writer.story(i % STORIES), readies[i], latencies, writer, stats, stop))
+        for i in range(n)
+    ]
     t = time.monotonic()
     try:  # beyond the replica's limit some clients keep being refused: go on with those connected
         await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=30)
@@ -134,17 +137,28 @@ async def level(port: int, n: int, writer: Writer) -> dict:
     await asyncio.gather(*tasks, return_exceptions=True)
     expected = connected * ROUNDS
     lat = sorted(latencies)
-    return {"clients": n, "connected": connected, "refused_then_retried": stats["refused"], "connect_s": round(connect_s, 2),
-            "deliveries": len(lat), "missing": expected - len(lat),
-            "p50_ms": round(pct(lat, 50) * 1000, 1) if lat else None,
-            "p99_ms": round(pct(lat, 99) * 1000, 1) if lat else None,
-            "max_ms": round(lat[-1] * 1000, 1) if lat else None}
+    return {
+        "clients": n,
+        "connected": connected,
+        "refused_then_retried": stats["refused"],
+        "connect_s": round(connect_s, 2),
+        "deliveries": len(lat),
+        "missing": expected - len(lat),
+        "p50_ms": round(pct(lat, 50) * 1000, 1) if lat else None,
+        "p99_ms": round(pct(lat, 99) * 1000, 1) if lat else None,
+        "max_ms": round(lat[-1] * 1000, 1) if lat else None,
+    }
 
 
 def start_replica(store_url: str, port: int, logfile) -> subprocess.Popen:
     env = dict(os.environ, STORYLINE_STORE=store_url, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_LOGLEVEL="warning")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn/query.conf.py")],
-                            cwd=ROOT, env=env, stdout=logfile, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn/query.conf.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         try:
@@ -171,11 +185,15 @@ def main() -> None:
     workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
     os.environ["WEB_CONCURRENCY"] = str(workers)
     import runpy
+
     conf = runpy.run_path(str(ROOT / "deploy/gunicorn/query.conf.py"))
     per_worker = conf["sse_max_clients"]
-    print(f"query replica: gunicorn {conf['worker_class']}, {workers} workers x {conf['threads']} threads, "
-          f"at most {per_worker} streams per worker ({workers * per_worker} per replica); "
-          f"{STORIES} stories, {ROUNDS} rounds of one event per story every {GAP_S} s", flush=True)
+    print(
+        f"query replica: gunicorn {conf['worker_class']}, {workers} workers x {conf['threads']} threads, "
+        f"at most {per_worker} streams per worker ({workers * per_worker} per replica); "
+        f"{STORIES} stories, {ROUNDS} rounds of one event per story every {GAP_S} s",
+        flush=True,
+    )
     with open(ROOT / ".cache" / "bench-sse-gunicorn.log", "w") as log:
         proc = start_replica(settings.store_url, port, log)
         try:
@@ -187,10 +205,18 @@ def main() -> None:
                 print(json.dumps(r), flush=True)
                 # the server notices closed streams at its next write (heartbeat: 5 s here); let them go
                 time.sleep(6)
-            ok = [r["clients"] for r in results if r["p99_ms"] is not None and r["p99_ms"] < 1000 and r["missing"] == 0
-          and r["connected"] == r["clients"]]
-            print(f"holds {max(ok) if ok else 0} concurrent SSE clients with delivery p99 < 1 s and none missing "
-                  f"(levels tried: {', '.join(map(str, levels))})")
+            ok = [
+                r["clients"]
+                for r in results
+                if r["p99_ms"] is not None
+                and r["p99_ms"] < 1000
+                and r["missing"] == 0
+                and r["connected"] == r["clients"]
+            ]
+            print(
+                f"holds {max(ok) if ok else 0} concurrent SSE clients with delivery p99 < 1 s and none missing "
+                f"(levels tried: {', '.join(map(str, levels))})"
+            )
         finally:
             proc.terminate()
             proc.wait(timeout=30)

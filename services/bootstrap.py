@@ -31,8 +31,13 @@ def open_log(settings: Settings, topic: str | None = None) -> EventLog:
     if parsed.scheme == "kafka":
         from shared.adapters.kafka_log import KafkaLog
 
-        return KafkaLog(parsed.netloc, topic or settings.topic, settings.partitions,
-                        replication_factor=settings.replication_factor, min_insync_replicas=settings.min_insync_replicas)
+        return KafkaLog(
+            parsed.netloc,
+            topic or settings.topic,
+            settings.partitions,
+            replication_factor=settings.replication_factor,
+            min_insync_replicas=settings.min_insync_replicas,
+        )
     from shared.adapters.embedded_log import EmbeddedLog
 
     return EmbeddedLog(parsed.path, topic or settings.topic, settings.partitions)

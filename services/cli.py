@@ -1,5 +1,6 @@
 """The `storyline` command: extract, serve (all three on the embedded default), project, and the
 timeline's tools: rebuild, dlq, replay; import loads an archive through the ingest API."""
+
 from __future__ import annotations
 
 import argparse
@@ -56,16 +57,22 @@ def cmd_lag(args) -> int:
     try:
         lags = log.lag(group)
     except Exception as exc:
-        print(f"storyline lag: cannot read offsets from {settings.log_url}: {type(exc).__name__}: {exc}",
-              file=sys.stderr)
+        print(
+            f"storyline lag: cannot read offsets from {settings.log_url}: {type(exc).__name__}: {exc}", file=sys.stderr
+        )
         return 1
     finally:
         log.close()
-    rows = [{"topic": t, "partition": p, "end": v.end, "committed": v.committed, "lag": v.lag}
-            for (t, p), v in sorted(lags.items())]
+    rows = [
+        {"topic": t, "partition": p, "end": v.end, "committed": v.committed, "lag": v.lag}
+        for (t, p), v in sorted(lags.items())
+    ]
     if args.json:
-        json.dump({"group": group, "topic": settings.topic, "partitions": rows,
-                   "total_lag": sum(r["lag"] for r in rows)}, sys.stdout, indent=1)
+        json.dump(
+            {"group": group, "topic": settings.topic, "partitions": rows, "total_lag": sum(r["lag"] for r in rows)},
+            sys.stdout,
+            indent=1,
+        )
         print()
         return 0
     print(f"group {group}, topic {settings.topic}")
@@ -88,17 +95,22 @@ def cmd_serve(args) -> int:
     if not settings.api_keys:
         settings = settings.with_api_keys((_local_api_key(settings.data_dir),))
     parts = bootstrap.build(settings)
-    servers = [make_server("127.0.0.1", settings.ingest_port, parts.ingest_app(), threaded=True),
-               make_server("127.0.0.1", settings.query_port, parts.query_app(), threaded=True)]
+    servers = [
+        make_server("127.0.0.1", settings.ingest_port, parts.ingest_app(), threaded=True),
+        make_server("127.0.0.1", settings.query_port, parts.query_app(), threaded=True),
+    ]
     parts.start(monitor_host="127.0.0.1")
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for t in threads:
         t.start()
-    print(f"ingest  http://127.0.0.1:{settings.ingest_port}/v1/articles\n"
-          f"query   http://127.0.0.1:{settings.query_port}/v1/stories\n"
-          f"metrics /metrics on both, projector http://127.0.0.1:{parts.projector_port}/metrics\n"
-          f"api key {settings.api_keys[0]}  (send as X-API-Key; also in {settings.data_dir}/api-key)\n"
-          f"data    {settings.data_dir}  (log {settings.log_url}, store {settings.store_url})", flush=True)
+    print(
+        f"ingest  http://127.0.0.1:{settings.ingest_port}/v1/articles\n"
+        f"query   http://127.0.0.1:{settings.query_port}/v1/stories\n"
+        f"metrics /metrics on both, projector http://127.0.0.1:{parts.projector_port}/metrics\n"
+        f"api key {settings.api_keys[0]}  (send as X-API-Key; also in {settings.data_dir}/api-key)\n"
+        f"data    {settings.data_dir}  (log {settings.log_url}, store {settings.store_url})",
+        flush=True,
+    )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
@@ -119,16 +131,26 @@ def cmd_rebuild(args) -> int:
     settings = Settings.from_env()
     log, db = open_log(settings), open_store(settings.store_url, allow_legacy=True)
     with tqdm(unit="ev", unit_scale=True, desc="rebuild", file=sys.stderr, disable=args.quiet) as bar:
+
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        result = rebuild(log, db, settings.group, batch_size=args.batch, progress=progress,
-                         drop_after_s=args.drop_after)
-    print(json.dumps({"old_generation": result.old_generation, "generation": result.new_generation,
-                      "events": result.events, "dead_letters": result.dead_letters,
-                      "seconds": round(result.seconds, 2),
-                      "events_per_s": round(result.events / result.seconds, 1) if result.seconds else None}))
+        result = rebuild(
+            log, db, settings.group, batch_size=args.batch, progress=progress, drop_after_s=args.drop_after
+        )
+    print(
+        json.dumps(
+            {
+                "old_generation": result.old_generation,
+                "generation": result.new_generation,
+                "events": result.events,
+                "dead_letters": result.dead_letters,
+                "seconds": round(result.seconds, 2),
+                "events_per_s": round(result.events / result.seconds, 1) if result.seconds else None,
+            }
+        )
+    )
     if (moved := retire_legacy_data(settings.store_url)) is not None:
         print(f"storyline rebuild: the old litemongo store is no longer read; kept at {moved}", file=sys.stderr)
     log.close()
@@ -158,14 +180,23 @@ def cmd_reextract(args) -> int:
     on_diff = (lambda d: print(json.dumps(d, ensure_ascii=False), flush=True)) if args.dry_run else None
     try:
         with tqdm(unit="art", desc="reextract", file=sys.stderr, disable=args.quiet) as bar:
+
             def progress(done: int, total: int) -> None:
                 bar.total = total
                 bar.update(done - bar.n)
 
-            summary = reextract(article_log, event_log, settings.data_dir,
-                                Selection(story=args.story, article=args.article, since_ms=since),
-                                dry_run=args.dry_run, restart=args.restart, progress=progress, on_diff=on_diff,
-                                batch=args.batch, stop=stopping.is_set)
+            summary = reextract(
+                article_log,
+                event_log,
+                settings.data_dir,
+                Selection(story=args.story, article=args.article, since_ms=since),
+                dry_run=args.dry_run,
+                restart=args.restart,
+                progress=progress,
+                on_diff=on_diff,
+                batch=args.batch,
+                stop=stopping.is_set,
+            )
     finally:
         article_log.close()
         event_log.close()
@@ -191,8 +222,10 @@ def cmd_dlq(args) -> int:
     sent = dead_letters.replay(dlq, open_log(settings), settings.group, dry_run=args.dry_run)
     for lt in sent:
         print(json.dumps({"replayed" if not args.dry_run else "would_replay": lt.origin, "reason": lt.reason}))
-    print(f"{len(sent)} dead letter(s) {'would be ' if args.dry_run else ''}sent back to {settings.topic}",
-          file=sys.stderr)
+    print(
+        f"{len(sent)} dead letter(s) {'would be ' if args.dry_run else ''}sent back to {settings.topic}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -269,14 +302,26 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_lag)
     p = sub.add_parser("rebuild", help="project the whole log into a fresh generation, then switch readers to it")
     p.add_argument("--batch", type=int, default=1000)
-    p.add_argument("--drop-after", type=float, default=5.0, metavar="S",
-                   help="seconds to keep the old generation after the switch (default 5)")
+    p.add_argument(
+        "--drop-after",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds to keep the old generation after the switch (default 5)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_rebuild)
-    p = sub.add_parser("reextract", help="derive the stored articles' events again with the current extractor and "
-                                         "publish a new reading where they changed")
-    p.add_argument("--from", dest="start", default="beginning",
-                   help="'beginning' (default) or an ISO-8601 time: articles received from then on")
+    p = sub.add_parser(
+        "reextract",
+        help="derive the stored articles' events again with the current extractor and "
+        "publish a new reading where they changed",
+    )
+    p.add_argument(
+        "--from",
+        dest="start",
+        default="beginning",
+        help="'beginning' (default) or an ISO-8601 time: articles received from then on",
+    )
     p.add_argument("--story", help="only this story's articles")
     p.add_argument("--article", help="only this article (its article_id)")
     p.add_argument("--dry-run", action="store_true", help="print each article's diff (JSON lines); publish nothing")
@@ -289,16 +334,24 @@ def main(argv=None) -> int:
     p.add_argument("--dry-run", action="store_true", help="replay: show what would be sent")
     p.set_defaults(func=cmd_dlq)
     p = sub.add_parser("replay", help="read events back from the log, filtered, as JSON Lines or into a scratch store")
-    p.add_argument("--from", dest="start", default="beginning",
-                   help="'beginning' (default), an ISO-8601 time, or offsets per partition like 0:120,1:98")
+    p.add_argument(
+        "--from",
+        dest="start",
+        default="beginning",
+        help="'beginning' (default), an ISO-8601 time, or offsets per partition like 0:120,1:98",
+    )
     p.add_argument("--until", help="ISO-8601 time: only what the log held then ('what did we know at T')")
     p.add_argument("--story")
     p.add_argument("--type", action="append", help="event type; repeat for several")
     p.add_argument("--actor", help="actor name, case-insensitive")
     p.add_argument("--out", help="file for the JSON Lines (default stdout)")
-    p.add_argument("--into", metavar="STORE_URL", help="project into this scratch store (mongodb://…/db or file:///dir)")
+    p.add_argument(
+        "--into", metavar="STORE_URL", help="project into this scratch store (mongodb://…/db or file:///dir)"
+    )
     p.set_defaults(func=cmd_replay)
-    p = sub.add_parser("import", help="post an archive of articles (JSON Lines, JSON array, folder, -) to ingest, resumably")
+    p = sub.add_parser(
+        "import", help="post an archive of articles (JSON Lines, JSON array, folder, -) to ingest, resumably"
+    )
     p.add_argument("sources", nargs="+", metavar="FILE|DIR|-")
     p.add_argument("--ingest", metavar="URL", help="ingest service (default http://127.0.0.1:$STORYLINE_INGEST_PORT)")
     p.add_argument("--concurrency", type=int, default=4, help="requests in flight (default 4)")

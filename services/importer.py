@@ -15,6 +15,7 @@ article's own JSON (canonical form), written and flushed as each answer arrives.
 skips those keys. An answer lost in a crash only means one article is posted again, which
 the service absorbs: article and event ids are derived from the content.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,7 +46,8 @@ class Unreachable(Exception):
 @dataclass(frozen=True)
 class Item:
     """One article as read: where it came from and its text, untouched."""
-    source: str   # "path:line" or "path#index"
+
+    source: str  # "path:line" or "path#index"
     text: str
 
     @property
@@ -59,6 +61,7 @@ class Item:
 
 
 # ---------------------------------------------------------------- reading sources
+
 
 def _items_of_text(name: str, text: str) -> Iterator[Item]:
     stripped = text.lstrip()
@@ -105,6 +108,7 @@ def read_sources(sources: list[str], stdin=None) -> list[Item]:
 
 # ---------------------------------------------------------------- state and rejects
 
+
 def load_state(path: str) -> set[str]:
     """Keys accepted by earlier runs; a torn last line (a crash mid-write) is ignored."""
     done: set[str] = set()
@@ -122,11 +126,12 @@ def load_state(path: str) -> set[str]:
 
 # ---------------------------------------------------------------- posting
 
+
 @dataclass
 class Outcome:
     item: Item
-    status: int            # HTTP status of the final answer
-    body: dict | None      # the parsed answer
+    status: int  # HTTP status of the final answer
+    body: dict | None  # the parsed answer
     attempts: int
 
 
@@ -134,8 +139,15 @@ class IngestClient:
     """POSTs one article; one keep-alive connection per thread. Retries 429/503 (honouring
     Retry-After) and dropped connections with capped, jittered exponential backoff."""
 
-    def __init__(self, base_url: str, api_key: str, timeout: float = 60.0, max_attempts: int = 8,
-                 backoff_s: float = 0.5, max_backoff_s: float = 10.0):
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        timeout: float = 60.0,
+        max_attempts: int = 8,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 10.0,
+    ):
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise SourceError(f"--ingest {base_url!r}: give an http(s) URL like http://127.0.0.1:8001")
@@ -162,15 +174,18 @@ class IngestClient:
     def _wait(self, attempt: int, retry_after: str | None) -> None:
         with self._count:
             self.retries += 1
-        delay = min(self.max_backoff_s, self.backoff_s * 2 ** attempt) * (0.5 + random.random() / 2)
+        delay = min(self.max_backoff_s, self.backoff_s * 2**attempt) * (0.5 + random.random() / 2)
         if retry_after and retry_after.strip().isdigit():
             delay = max(delay, min(float(retry_after), 60.0))
         time.sleep(delay)
 
     def post(self, item: Item) -> Outcome:
         payload = item.text.encode("utf-8", "surrogateescape")
-        headers = {"Content-Type": "application/json", "X-API-Key": self.api_key,
-                   "X-Request-Id": "import-" + item.key[:24]}
+        headers = {
+            "Content-Type": "application/json",
+            "X-API-Key": self.api_key,
+            "X-Request-Id": "import-" + item.key[:24],
+        }
         last_error = ""
         for attempt in range(self.max_attempts):
             try:
@@ -198,14 +213,15 @@ class IngestClient:
 
 # ---------------------------------------------------------------- the run
 
+
 @dataclass
 class Summary:
     read: int = 0
-    skipped: int = 0          # accepted by an earlier run (state file)
+    skipped: int = 0  # accepted by an earlier run (state file)
     accepted: int = 0
     rejected: int = 0
     events: int = 0
-    queued: int = 0           # accepted with delivery "queued" (the log was slow or away)
+    queued: int = 0  # accepted with delivery "queued" (the log was slow or away)
     retries: int = 0
     seconds: float = 0.0
     interrupted: bool = False
@@ -213,13 +229,22 @@ class Summary:
 
     def as_json(self, state: str, rejects: str) -> dict:
         rate = self.accepted / self.seconds if self.seconds else None
-        return {"read": self.read, "skipped_already_accepted": self.skipped, "accepted": self.accepted,
-                "rejected": self.rejected, "events": self.events, "queued": self.queued, "retries": self.retries,
-                "seconds": round(self.seconds, 2),
-                "articles_per_s": round((self.accepted + self.rejected) / self.seconds, 1) if self.seconds else None,
-                "accepted_per_s": round(rate, 1) if rate is not None else None,
-                "interrupted": self.interrupted, "rejected_by_reason": dict(sorted(self.reasons.items())),
-                "state_file": state, "rejects_file": rejects}
+        return {
+            "read": self.read,
+            "skipped_already_accepted": self.skipped,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "events": self.events,
+            "queued": self.queued,
+            "retries": self.retries,
+            "seconds": round(self.seconds, 2),
+            "articles_per_s": round((self.accepted + self.rejected) / self.seconds, 1) if self.seconds else None,
+            "accepted_per_s": round(rate, 1) if rate is not None else None,
+            "interrupted": self.interrupted,
+            "rejected_by_reason": dict(sorted(self.reasons.items())),
+            "state_file": state,
+            "rejects_file": rejects,
+        }
 
 
 def _reason(outcome: Outcome) -> tuple[str, dict]:
@@ -229,8 +254,15 @@ def _reason(outcome: Outcome) -> tuple[str, dict]:
     return f"HTTP {outcome.status}", {}
 
 
-def run_import(items: Iterable[Item], client: IngestClient, state_path: str, rejects_path: str,
-               concurrency: int = 4, progress=None, stop: threading.Event | None = None) -> Summary:
+def run_import(
+    items: Iterable[Item],
+    client: IngestClient,
+    state_path: str,
+    rejects_path: str,
+    concurrency: int = 4,
+    progress=None,
+    stop: threading.Event | None = None,
+) -> Summary:
     """Post every item not yet accepted, at most `concurrency` at a time. `stop` (set by
     SIGINT) stops new posts; those in flight finish and are recorded."""
     items = list(items)
@@ -247,25 +279,47 @@ def run_import(items: Iterable[Item], client: IngestClient, state_path: str, rej
     if progress is not None:
         progress.reset(total=len(todo))
     started = time.monotonic()
-    with open(state_path, "a", encoding="utf-8") as state, \
-            open(rejects_path, "w", encoding="utf-8", errors="surrogateescape") as rejects, \
-            ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="import") as pool:
+    with (
+        open(state_path, "a", encoding="utf-8") as state,
+        open(rejects_path, "w", encoding="utf-8", errors="surrogateescape") as rejects,
+        ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="import") as pool,
+    ):
         pending: set[Future] = set()
         queue = iter(todo)
 
         def record(outcome: Outcome) -> None:
             if outcome.status == 202:
                 body = outcome.body or {}
-                state.write(json.dumps({"key": outcome.item.key, "article_id": body.get("article_id"),
-                                        "story_id": body.get("story_id"), "source": outcome.item.source}) + "\n")
+                state.write(
+                    json.dumps(
+                        {
+                            "key": outcome.item.key,
+                            "article_id": body.get("article_id"),
+                            "story_id": body.get("story_id"),
+                            "source": outcome.item.source,
+                        }
+                    )
+                    + "\n"
+                )
                 state.flush()
                 summary.accepted += 1
                 summary.events += len(body.get("events") or ())
                 summary.queued += body.get("delivery") == "queued"
             else:
                 reason, fields = _reason(outcome)
-                rejects.write(json.dumps({"source": outcome.item.source, "status": outcome.status, "reason": reason,
-                                          "fields": fields, "line": outcome.item.text}, ensure_ascii=False) + "\n")
+                rejects.write(
+                    json.dumps(
+                        {
+                            "source": outcome.item.source,
+                            "status": outcome.status,
+                            "reason": reason,
+                            "fields": fields,
+                            "line": outcome.item.text,
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
                 rejects.flush()
                 summary.rejected += 1
                 # grouped by kind: the reason's head (parser positions dropped) and the fields named
@@ -342,14 +396,18 @@ def main(args) -> int:
         if stop.is_set():  # a second Ctrl-C: leave now; the state file holds what was accepted
             os._exit(130)
         stop.set()
-        print("\nstoryline import: stopping after the requests in flight (Ctrl-C again to leave now)",
-              file=sys.stderr, flush=True)
+        print(
+            "\nstoryline import: stopping after the requests in flight (Ctrl-C again to leave now)",
+            file=sys.stderr,
+            flush=True,
+        )
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     status = 0
     try:
-        with tqdm(unit="art", desc="import", file=sys.stderr, disable=args.quiet, dynamic_ncols=True,
-                  mininterval=0.25) as bar:
+        with tqdm(
+            unit="art", desc="import", file=sys.stderr, disable=args.quiet, dynamic_ncols=True, mininterval=0.25
+        ) as bar:
             summary = run_import(items, client, args.state, args.rejects, args.concurrency, bar, stop)
     except Unreachable as exc:
         print(f"storyline import: {exc}; rerun to resume (accepted articles are in {args.state})", file=sys.stderr)
@@ -360,7 +418,10 @@ def main(args) -> int:
     if summary.interrupted:
         status = 130
     elif summary.rejected and not args.allow_rejects:
-        print(f"storyline import: {summary.rejected} article(s) rejected; reasons in {args.rejects} "
-              "(--allow-rejects to exit 0)", file=sys.stderr)
+        print(
+            f"storyline import: {summary.rejected} article(s) rejected; reasons in {args.rejects} "
+            "(--allow-rejects to exit 0)",
+            file=sys.stderr,
+        )
         status = 1
     return status

@@ -1,10 +1,10 @@
 """Configuration from the environment, validated once at start."""
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
 from urllib.parse import urlparse
-
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -38,17 +38,20 @@ def _seconds(env, name: str, default: float, lo: float, hi: float) -> float:
 @dataclass(frozen=True)
 class LiveSettings:
     """Server-Sent Events of the query service (services/query/live.py)."""
-    heartbeat_s: float = 15.0       # a comment line this often keeps proxies from closing an idle stream
-    max_stream_s: float = 300.0     # then the stream ends and the client reconnects with Last-Event-ID
-    max_clients: int = 200          # open streams per process; more get 503 with Retry-After
-    poll_s: float = 0.25            # how often the process looks for newly projected changes
+
+    heartbeat_s: float = 15.0  # a comment line this often keeps proxies from closing an idle stream
+    max_stream_s: float = 300.0  # then the stream ends and the client reconnects with Last-Event-ID
+    max_clients: int = 200  # open streams per process; more get 503 with Retry-After
+    poll_s: float = 0.25  # how often the process looks for newly projected changes
 
     @classmethod
     def from_env(cls, env) -> "LiveSettings":
-        return cls(heartbeat_s=_seconds(env, "STORYLINE_SSE_HEARTBEAT_SECONDS", 15.0, 0.1, 3600),
-                   max_stream_s=_seconds(env, "STORYLINE_SSE_MAX_STREAM_SECONDS", 300.0, 0.1, 86400),
-                   max_clients=_int(env, "STORYLINE_SSE_MAX_CLIENTS", 200, 1, 100000),
-                   poll_s=_seconds(env, "STORYLINE_SSE_POLL_SECONDS", 0.25, 0.01, 60))
+        return cls(
+            heartbeat_s=_seconds(env, "STORYLINE_SSE_HEARTBEAT_SECONDS", 15.0, 0.1, 3600),
+            max_stream_s=_seconds(env, "STORYLINE_SSE_MAX_STREAM_SECONDS", 300.0, 0.1, 86400),
+            max_clients=_int(env, "STORYLINE_SSE_MAX_CLIENTS", 200, 1, 100000),
+            poll_s=_seconds(env, "STORYLINE_SSE_POLL_SECONDS", 0.25, 0.01, 60),
+        )
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,9 @@ class Settings:
         if store_url == "embedded":
             store_url = "file://" + os.path.join(data_dir, "store")
         if urlparse(store_url).scheme not in ("file", "mongodb"):
-            raise ConfigError(f"STORYLINE_STORE={store_url!r}: use 'embedded', 'file:///dir' or 'mongodb://host:port/db'")
+            raise ConfigError(
+                f"STORYLINE_STORE={store_url!r}: use 'embedded', 'file:///dir' or 'mongodb://host:port/db'"
+            )
         return cls(
             data_dir=data_dir,
             log_url=log_url,
@@ -112,8 +117,10 @@ def _replication(env) -> dict:
     factor = _int(env, "STORYLINE_REPLICATION_FACTOR", 1, 1, 32)
     min_isr = _int(env, "STORYLINE_MIN_INSYNC_REPLICAS", 1, 1, 32)
     if min_isr > factor:
-        raise ConfigError(f"STORYLINE_MIN_INSYNC_REPLICAS={min_isr} is more than STORYLINE_REPLICATION_FACTOR={factor}: "
-                          "no write could ever be acknowledged")
+        raise ConfigError(
+            f"STORYLINE_MIN_INSYNC_REPLICAS={min_isr} is more than STORYLINE_REPLICATION_FACTOR={factor}: "
+            "no write could ever be acknowledged"
+        )
     return {"replication_factor": factor, "min_insync_replicas": min_isr}
 
 

@@ -1,4 +1,5 @@
 """HTTP habits both Flask services share: one error format, query validation, body limits, health."""
+
 from __future__ import annotations
 
 import hmac
@@ -8,7 +9,8 @@ from typing import Callable
 import orjson
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask.json.provider import DefaultJSONProvider
-from marshmallow import Schema, ValidationError, fields as ma_fields
+from marshmallow import Schema, ValidationError
+from marshmallow import fields as ma_fields
 from werkzeug.exceptions import HTTPException
 
 from shared.adapters.stores import unavailable_errors
@@ -112,8 +114,12 @@ def load_json_object(schema: Schema, noun: str) -> tuple[dict | None, Response |
 
 class StatusSchema(Schema):
     status = ma_fields.String(required=True, metadata={"example": "ok"})
-    log = ma_fields.String(metadata={"description": "ingest: 'reachable' or 'unreachable: <error>' (status 'degraded')"})
-    outbox = ma_fields.Dict(metadata={"description": "ingest: {queued, oldest_age_s}, events accepted but not yet in the log"})
+    log = ma_fields.String(
+        metadata={"description": "ingest: 'reachable' or 'unreachable: <error>' (status 'degraded')"}
+    )
+    outbox = ma_fields.Dict(
+        metadata={"description": "ingest: {queued, oldest_age_s}, events accepted but not yet in the log"}
+    )
 
 
 class FastJSON(DefaultJSONProvider):
@@ -128,8 +134,9 @@ class FastJSON(DefaultJSONProvider):
         return orjson.dumps(obj, default=self.default, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def health_blueprint(check_ready: Callable[[], object], dependency: str,
-                     details: Callable[[], dict] | None = None) -> Blueprint:
+def health_blueprint(
+    check_ready: Callable[[], object], dependency: str, details: Callable[[], dict] | None = None
+) -> Blueprint:
     """/healthz (the process answers) and /readyz (its dependency answers too).
     `check_ready` raises when the dependency is unreachable; `details` adds fields to a ready answer."""
     bp = Blueprint("health", __name__)
@@ -140,8 +147,7 @@ def health_blueprint(check_ready: Callable[[], object], dependency: str,
         return jsonify(status="ok")
 
     @bp.get("/readyz")
-    @doc(tags=["health"], summary=f"Readiness: the {dependency} answers too", response=StatusSchema,
-         errors=(503,))
+    @doc(tags=["health"], summary=f"Readiness: the {dependency} answers too", response=StatusSchema, errors=(503,))
     def readyz():
         try:
             check_ready()

@@ -5,6 +5,7 @@ works on behalf of a request it did not receive (the projector applying an event
 `extra={"request_id": ...}` instead. Either way it lands in the `request_id` field, so one
 article can be followed from ingest through the log to the projector.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -45,9 +46,13 @@ class StorylineJsonFormatter(JsonFormatter):
     """time, level, logger, message, service, request_id, then whatever `extra` carried."""
 
     def __init__(self, service: str):
-        super().__init__(["levelname", "name", "message", "request_id"],
-                         rename_fields={"levelname": "level", "name": "logger"},
-                         static_fields={"service": service}, timestamp="time", json_ensure_ascii=False)
+        super().__init__(
+            ["levelname", "name", "message", "request_id"],
+            rename_fields={"levelname": "level", "name": "logger"},
+            static_fields={"service": service},
+            timestamp="time",
+            json_ensure_ascii=False,
+        )
 
     def process_log_record(self, log_data: dict) -> dict:
         return {"time": log_data.pop("time", None), **log_data}

@@ -6,6 +6,7 @@ workers start; each worker then writes its samples there and /metrics merges the
 that variable (the embedded `storyline serve`, the projector, tests) the process-wide default
 registry is used.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,19 +15,34 @@ import time
 from dataclasses import replace
 
 from flask import Flask, Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 from shared.logs import bind_request_id, current_request_id, unbind_request_id
 
-HTTP_REQUESTS = Counter("storyline_http_requests_total", "HTTP requests answered",
-                        ["service", "endpoint", "method", "status"])
-HTTP_LATENCY = Histogram("storyline_http_request_duration_seconds", "Time from request to response",
-                         ["service", "endpoint", "method", "status"])
-EVENTS_EXTRACTED = Counter("storyline_ingest_events_extracted_total",
-                           "Events handed to the log: extracted from articles, or corrections", ["kind"])
-EVENTS_PUBLISHED = Counter("storyline_ingest_events_published_total",
-                           "Events the log acknowledged (acks=all)", ["kind"])
+HTTP_REQUESTS = Counter(
+    "storyline_http_requests_total", "HTTP requests answered", ["service", "endpoint", "method", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "storyline_http_request_duration_seconds",
+    "Time from request to response",
+    ["service", "endpoint", "method", "status"],
+)
+EVENTS_EXTRACTED = Counter(
+    "storyline_ingest_events_extracted_total",
+    "Events handed to the log: extracted from articles, or corrections",
+    ["kind"],
+)
+EVENTS_PUBLISHED = Counter(
+    "storyline_ingest_events_published_total", "Events the log acknowledged (acks=all)", ["kind"]
+)
 
 _QUIET_PATHS = ("/healthz", "/readyz", "/metrics")  # probes and scrapes: access lines at DEBUG only
 access_log = logging.getLogger("storyline.access")
@@ -71,8 +87,10 @@ class InstrumentedLog:
     def publish(self, records) -> None:
         rid = current_request_id()
         if rid:
-            records = [r if r.headers.get("request_id") else replace(r, headers={**r.headers, "request_id": rid})
-                       for r in records]
+            records = [
+                r if r.headers.get("request_id") else replace(r, headers={**r.headers, "request_id": rid})
+                for r in records
+            ]
         kinds = [r.headers.get("event_type", "unknown") for r in records]
         for kind in kinds:
             EVENTS_EXTRACTED.labels(kind).inc()
@@ -96,9 +114,20 @@ def instrument(app: Flask, service: str) -> Flask:
         HTTP_LATENCY.labels(*labels).observe(elapsed)
         response.headers["X-Request-Id"] = g.get("request_id", "")
         level = logging.DEBUG if request.path in _QUIET_PATHS else logging.INFO
-        access_log.log(level, "%s %s %s", request.method, request.path, response.status_code,
-                       extra={"method": request.method, "path": request.path, "endpoint": endpoint,
-                              "status": response.status_code, "duration_ms": round(elapsed * 1000, 2)})
+        access_log.log(
+            level,
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "endpoint": endpoint,
+                "status": response.status_code,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
         return response
 
     def forget(_exc):

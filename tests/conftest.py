@@ -3,6 +3,7 @@
 `real` runs the Kafka and MongoDB adapters against the servers that `make test` starts
 (STORYLINE_TEST_KAFKA, STORYLINE_TEST_MONGO); they are required, never skipped.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,14 +38,20 @@ def seed(corpus):
 def real_env() -> dict:
     kafka, mongo = os.environ.get("STORYLINE_TEST_KAFKA"), os.environ.get("STORYLINE_TEST_MONGO")
     if not kafka or not mongo:
-        pytest.fail("STORYLINE_TEST_KAFKA and STORYLINE_TEST_MONGO are not set: run the suite with `make test`, "
-                    "which starts the real servers")
+        pytest.fail(
+            "STORYLINE_TEST_KAFKA and STORYLINE_TEST_MONGO are not set: run the suite with `make test`, "
+            "which starts the real servers"
+        )
     run = uuid.uuid4().hex[:8]
-    return {"STORYLINE_LOG": f"kafka://{kafka}", "STORYLINE_STORE": f"mongodb://{mongo}/storyline_test_{run}",
-            "STORYLINE_TOPIC": f"storyline.test.{run}", "STORYLINE_PARTITIONS": "3",
-            "STORYLINE_GROUP": f"timeline-test-{run}",
-            # projector subprocesses run side by side: each lets the system pick its listener port
-            "STORYLINE_PROJECTOR_PORT": "0"}
+    return {
+        "STORYLINE_LOG": f"kafka://{kafka}",
+        "STORYLINE_STORE": f"mongodb://{mongo}/storyline_test_{run}",
+        "STORYLINE_TOPIC": f"storyline.test.{run}",
+        "STORYLINE_PARTITIONS": "3",
+        "STORYLINE_GROUP": f"timeline-test-{run}",
+        # projector subprocesses run side by side: each lets the system pick its listener port
+        "STORYLINE_PROJECTOR_PORT": "0",
+    }
 
 
 class System:
@@ -57,8 +64,10 @@ class System:
         self.parts = bootstrap.build(self.settings)
         self.log, self.store, self.projector = self.parts.log, self.parts.store, self.parts.projector
         self.ingest = self.parts.ingest_app()
-        self._servers = [make_server("127.0.0.1", 0, self.ingest, threaded=True),
-                         make_server("127.0.0.1", 0, self.parts.query_app(), threaded=True)]
+        self._servers = [
+            make_server("127.0.0.1", 0, self.ingest, threaded=True),
+            make_server("127.0.0.1", 0, self.parts.query_app(), threaded=True),
+        ]
         self.ingest_url = f"http://127.0.0.1:{self._servers[0].server_port}"
         self.query_url = f"http://127.0.0.1:{self._servers[1].server_port}"
         self.parts.start(monitor_host="127.0.0.1")
@@ -67,8 +76,7 @@ class System:
             t.start()
 
     def post(self, article: dict) -> requests.Response:
-        return requests.post(f"{self.ingest_url}/v1/articles", json=article, timeout=30,
-                             headers={"X-API-Key": API_KEY})
+        return requests.post(f"{self.ingest_url}/v1/articles", json=article, timeout=30, headers={"X-API-Key": API_KEY})
 
     def timeline(self, story_id: str, want: int, timeout: float = 30.0, **params) -> dict:
         """Poll the query service until the story's timeline cites `want` events (or time runs out)."""
@@ -90,8 +98,12 @@ class System:
 
 @pytest.fixture(params=["embedded", "real"])
 def system(request, tmp_path):
-    env = {"STORYLINE_DATA_DIR": str(tmp_path / "data"), "STORYLINE_PARTITIONS": "3", "STORYLINE_PROJECTOR_PORT": "0",
-           "STORYLINE_API_KEYS": f"{API_KEY},{NEXT_API_KEY}"}
+    env = {
+        "STORYLINE_DATA_DIR": str(tmp_path / "data"),
+        "STORYLINE_PARTITIONS": "3",
+        "STORYLINE_PROJECTOR_PORT": "0",
+        "STORYLINE_API_KEYS": f"{API_KEY},{NEXT_API_KEY}",
+    }
     if request.param == "real":
         env.update(real_env())
     sys_ = System(env)

@@ -1,5 +1,6 @@
 """Shared by the quote, date and summary tests: the project's own articles with their gold
 (tests/corpus/quotes_dates.json), matching as the shared scorer does, short-clause checks."""
+
 from __future__ import annotations
 
 import json
@@ -43,11 +44,12 @@ def gold_events(data: dict, field: str | None = None):
 
 def find(events: list[dict], gold: dict) -> dict | None:
     """The first extracted event of the gold event's type whose actor matches it."""
+
     def name(ev):
         a = ev.get("actor")
         return a.get("name") if isinstance(a, dict) else a
-    return next((e for e in events if e["event_type"] == gold["type"] and actor_matches(name(e), gold["actor"])),
-                None)
+
+    return next((e for e in events if e["event_type"] == gold["type"] and actor_matches(name(e), gold["actor"])), None)
 
 
 _DANGLING = {"the", "a", "an", "of", "to", "and", "or", "in", "on", "at", "for", "with", "that", "by", "from"}
@@ -63,8 +65,11 @@ def short_clause_problems(summary: str, actor: str, body: str) -> list[str]:
     if re.search(r"[\"\u201c\u201d\n]", summary):
         problems.append("holds quote marks or a line break")
     last = re.findall(r"[\w'’-]+", summary)[-1] if re.findall(r"[\w'’-]+", summary) else ""
-    vocabulary = set(re.findall(r"[\w'’-]+", body.lower())) | set(re.findall(r"[\w'’-]+", actor.lower())) | {
-        "allegation", "complaint", "post", "accused", "denied", "filed", "deleted", "rejected", "made"}
+    vocabulary = (
+        set(re.findall(r"[\w'’-]+", body.lower()))
+        | set(re.findall(r"[\w'’-]+", actor.lower()))
+        | {"allegation", "complaint", "post", "accused", "denied", "filed", "deleted", "rejected", "made"}
+    )
     if last.lower() not in vocabulary:
         problems.append(f"ends in a cut word {last!r}")
     if last.lower() in _DANGLING:

@@ -1,18 +1,20 @@
 """The `storyline` command, run as a user would."""
+
 from __future__ import annotations
 
 import json
 import os
+import pathlib
 import subprocess
 import sys
-import pathlib
 
 STORYLINE = str(pathlib.Path(sys.executable).with_name("storyline"))
 
 
 def run(*args, env=None, **kw):
-    return subprocess.run([STORYLINE, *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})}, **kw)
+    return subprocess.run(
+        [STORYLINE, *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}, **kw
+    )
 
 
 def test_extract_prints_the_same_events_as_the_api_contract(tmp_path, seed):
@@ -21,13 +23,18 @@ def test_extract_prints_the_same_events_as_the_api_contract(tmp_path, seed):
     out = run("extract", str(path), "--stable")
     assert out.returncode == 0, out.stderr
     evs = json.loads(out.stdout)
-    assert sorted(e["event_type"] for e in evs) == ["allegation_made", "complaint_filed", "post_deleted",
-                                                     "rebuttal_given", "rebuttal_given"]
+    assert sorted(e["event_type"] for e in evs) == [
+        "allegation_made",
+        "complaint_filed",
+        "post_deleted",
+        "rebuttal_given",
+        "rebuttal_given",
+    ]
     again = json.loads(run("extract", str(path), "--stable").stdout)
     assert [e["event_id"] for e in evs] == [e["event_id"] for e in again]
     for e in evs:
         assert e["schema_version"] == 2 and e["extractor"]["version"] and 0 < e["extractor"]["confidence"] <= 1
-        assert seed["body"][e["source"]["char_start"]:e["source"]["char_end"]].strip() == e["source"]["sentence"]
+        assert seed["body"][e["source"]["char_start"] : e["source"]["char_end"]].strip() == e["source"]["sentence"]
 
 
 def test_extract_rejects_bad_files_with_a_message(tmp_path):

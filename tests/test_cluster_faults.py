@@ -12,6 +12,7 @@ cluster by a TCP proxy. Columns and the verdict as in tests/test_faults.py (test
 one next to the single broker (CLUSTER_PORT = the broker's port + 2) and stops it at the end.
 `STORYLINE_FAULT_SCALE` stretches the traffic around each fault.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,12 +20,12 @@ import subprocess
 import time
 
 import pytest
-from kafka import KafkaAdminClient
-
-from shared.config import Settings
 from conftest import API_KEY, real_env
 from faults.cluster import NODES, Cluster, Traffic, endless_articles
 from faults.harness import SCALE, STORYLINE, InProcessIngest, Rig, report, servers, wait_for
+from kafka import KafkaAdminClient
+
+from shared.config import Settings
 
 BEFORE_S, DURING_S, AFTER_S = 2 * SCALE, 4 * SCALE, 2 * SCALE  # traffic around each fault
 RATE = 5.0  # articles per second
@@ -55,8 +56,9 @@ def rig(cluster, tmp_path):
 
 @pytest.fixture
 def ingest(rig, tmp_path):
-    i = InProcessIngest(Settings.from_env({**rig.env, "STORYLINE_DATA_DIR": str(tmp_path / "ingest"),
-                                           "STORYLINE_API_KEYS": API_KEY}))
+    i = InProcessIngest(
+        Settings.from_env({**rig.env, "STORYLINE_DATA_DIR": str(tmp_path / "ingest"), "STORYLINE_API_KEYS": API_KEY})
+    )
     yield i
     i.close()
 
@@ -76,8 +78,10 @@ def projector_survived(rig: Rig, capsys, scenario: str) -> None:
     """Leader moves are the client's business: the projector process stays up throughout (no
     crash loop); a failed step is logged and retried with backoff."""
     assert all(p.poll() is None for p in rig.procs), f"a projector exited:\n{rig.logs()}"
-    retries = sum((rig.tmp / f"projector{i}.log").read_text(errors="replace").count("projection failed; retrying in")
-                  for i in range(len(rig.procs)))
+    retries = sum(
+        (rig.tmp / f"projector{i}.log").read_text(errors="replace").count("projection failed; retrying in")
+        for i in range(len(rig.procs))
+    )
     with capsys.disabled():
         print(f"\n{scenario}: projector(s) stayed up, {retries} failed steps retried", flush=True)
 
@@ -107,15 +111,28 @@ def test_leader_of_busiest_partition_killed_then_restarted(cluster, rig, ingest,
     time.sleep(AFTER_S)
     ids = drain(rig, ingest, traffic)
     projector_survived(rig, capsys, "leader kill")
-    rig.verify(capsys, f"leader of the busiest partition (p{busiest}, node {leader}) SIGKILLed, restarted",
-               ids, traffic.accepted, recover)
+    rig.verify(
+        capsys,
+        f"leader of the busiest partition (p{busiest}, node {leader}) SIGKILLed, restarted",
+        ids,
+        traffic.accepted,
+        recover,
+    )
 
     # The same events in Kafka: read the topic itself back and count the copies of each event.
     positions = rig.log_positions()
     copies = sum(len(places) for places in positions.values())
     duplicates = copies - len(positions)
-    report(capsys, "idempotent producer: copies in Kafka after the leader kill", traffic.accepted, len(set(ids)),
-           copies, rig.count(), len(set(ids) - set(positions)), duplicates)
+    report(
+        capsys,
+        "idempotent producer: copies in Kafka after the leader kill",
+        traffic.accepted,
+        len(set(ids)),
+        copies,
+        rig.count(),
+        len(set(ids) - set(positions)),
+        duplicates,
+    )
     assert duplicates == 0, f"{duplicates} events sit in the topic more than once"
     rig.verify_log_once_in_order(traffic.posted)
 
@@ -162,7 +179,9 @@ def test_two_brokers_down_below_min_isr(cluster, rig, ingest, corpus, capsys):
     assert not during.failures, during.failures[:5]
     assert set(during.deliveries) == {"queued"}, "below min ISR no article can be published"
     assert ready["status"] == "degraded", ready
-    assert ready["outbox"]["queued"] == len(set(during.event_ids())), "every event accepted meanwhile waits in the outbox"
+    assert ready["outbox"]["queued"] == len(set(during.event_ids())), (
+        "every event accepted meanwhile waits in the outbox"
+    )
     assert rig.count() == len(set(ids_before)), "nothing can reach the timeline below min ISR"
 
     t_back = time.monotonic()  # from the restart command: the nodes' start is part of the recovery
@@ -173,8 +192,7 @@ def test_two_brokers_down_below_min_isr(cluster, rig, ingest, corpus, capsys):
     recover = time.monotonic() - t_back
     rig.wait_caught_up()
     assert ingest.readyz()["status"] == "ready"
-    rig.verify(capsys, "two brokers down (below min ISR), then back", ids, before.accepted + during.accepted,
-               recover)
+    rig.verify(capsys, "two brokers down (below min ISR), then back", ids, before.accepted + during.accepted, recover)
     # Below min ISR the surviving leader may append a batch it can never acknowledge; the relay
     # hands it back to the outbox after the delivery timeout and sends it again once the cluster
     # is back, with a new producer id, so the first copy may stay in the log beside the second
@@ -218,10 +236,16 @@ def test_a_cluster_smaller_than_the_replication_factor_is_refused(tmp_path):
     """Topic creation asks for the configured copies; with fewer brokers the command stops with
     exit 2 and says why (4 is more than the single broker of make test and the cluster of make
     faults), and creates nothing."""
-    env = {**os.environ, **real_env(), "STORYLINE_REPLICATION_FACTOR": "4", "STORYLINE_MIN_INSYNC_REPLICAS": "2",
-           "STORYLINE_DATA_DIR": str(tmp_path)}
-    done = subprocess.run([str(STORYLINE), "project"], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=tmp_path)
+    env = {
+        **os.environ,
+        **real_env(),
+        "STORYLINE_REPLICATION_FACTOR": "4",
+        "STORYLINE_MIN_INSYNC_REPLICAS": "2",
+        "STORYLINE_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [str(STORYLINE), "project"], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert done.returncode == 2, done.stderr[-2000:]
     assert "STORYLINE_REPLICATION_FACTOR=4" in done.stderr and "cannot hold 4 copies" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
@@ -233,9 +257,14 @@ def test_a_cluster_smaller_than_the_replication_factor_is_refused(tmp_path):
 
 
 def test_min_insync_replicas_above_the_factor_is_a_configuration_error(tmp_path):
-    env = {**os.environ, "STORYLINE_REPLICATION_FACTOR": "2", "STORYLINE_MIN_INSYNC_REPLICAS": "3",
-           "STORYLINE_DATA_DIR": str(tmp_path)}
-    done = subprocess.run([str(STORYLINE), "project"], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=tmp_path)
+    env = {
+        **os.environ,
+        "STORYLINE_REPLICATION_FACTOR": "2",
+        "STORYLINE_MIN_INSYNC_REPLICAS": "3",
+        "STORYLINE_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [str(STORYLINE), "project"], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert done.returncode == 2
     assert "STORYLINE_MIN_INSYNC_REPLICAS=3 is more than STORYLINE_REPLICATION_FACTOR=2" in done.stderr, done.stderr

@@ -30,6 +30,7 @@ PROBE_PORTS = {**HTTP_SERVICES, "timeline": PROJECTOR_PORT}
 
 # ---------------------------------------------------------------- helpers
 
+
 @pytest.fixture(scope="module")
 def compose() -> dict:
     with COMPOSE_FILE.open() as fh:
@@ -103,6 +104,7 @@ def _probe_port(container: dict, probe: dict) -> int:
 
 # ---------------------------------------------------------------- gunicorn
 
+
 @pytest.mark.parametrize("name,port", sorted(HTTP_SERVICES.items()))
 def test_gunicorn_defaults(name, port, monkeypatch):
     cfg = _gunicorn_settings(name, monkeypatch)
@@ -138,14 +140,13 @@ def test_gunicorn_prepares_multiprocess_metrics(name, monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("name", sorted(HTTP_SERVICES))
 def test_gunicorn_reads_environment(name, monkeypatch):
-    cfg = _gunicorn_settings(
-        name, monkeypatch, WEB_CONCURRENCY="5", GUNICORN_BIND="0.0.0.0:9999"
-    )
+    cfg = _gunicorn_settings(name, monkeypatch, WEB_CONCURRENCY="5", GUNICORN_BIND="0.0.0.0:9999")
     assert cfg["workers"] == 5
     assert cfg["bind"] == "0.0.0.0:9999"
 
 
 # ---------------------------------------------------------------- Dockerfile
+
 
 def test_dockerfile():
     text = DOCKERFILE.read_text()
@@ -243,6 +244,7 @@ def test_compose_timeline_probe(compose):
 
 # ---------------------------------------------------------------- kubernetes
 
+
 def test_k8s_images_match_compose(compose, k8s_docs):
     compose_image = compose["services"]["ingest"]["image"]
     deployments = _workloads(k8s_docs)
@@ -323,12 +325,12 @@ def test_k8s_autoscalers(k8s_docs):
 
 # ---------------------------------------------------------------- docker-compose
 
+
 def _compose_command() -> list[str] | None:
     if shutil.which("docker-compose"):
         return ["docker-compose"]
     if shutil.which("docker"):
-        probe = subprocess.run(["docker", "compose", "version"],
-                               capture_output=True, text=True)
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True)
         if probe.returncode == 0:
             return ["docker", "compose"]
     return None
@@ -337,11 +339,16 @@ def _compose_command() -> list[str] | None:
 def test_compose_config_validates():
     command = _compose_command()
     if command is None:
-        pytest.fail("neither `docker-compose` nor `docker compose` is on PATH; "
-                    "run `apt-get install docker-compose` (the Makefile installs it)")
+        pytest.fail(
+            "neither `docker-compose` nor `docker compose` is on PATH; "
+            "run `apt-get install docker-compose` (the Makefile installs it)"
+        )
     result = subprocess.run(
         [*command, "-f", str(COMPOSE_FILE), "config", "-q"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -3,6 +3,7 @@ running services with the seed story, checking what a reader sees against what t
 
 One browser per module; each test gets a fresh context (no state shared between tests).
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -11,35 +12,57 @@ from datetime import datetime, timedelta
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
-
 from conftest import API_KEY
+from playwright.sync_api import expect, sync_playwright
 from test_spine import _article
 
 OUTPUT = pathlib.Path(__file__).parent / "output"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LIVE_TIMEOUT_MS = 30_000
 
 # An article of our own for the live update: a new allegation in the seed story, by a made-up person.
 FOLLOW_UP = {
-    "id": "page-follow-up", "url": "https://news.example.test/page-follow-up", "outlet": "Example Wire",
-    "title": "Auditor questions grant spending", "published_at": "2024-10-26T10:00:00Z",
+    "id": "page-follow-up",
+    "url": "https://news.example.test/page-follow-up",
+    "outlet": "Example Wire",
+    "title": "Auditor questions grant spending",
+    "published_at": "2024-10-26T10:00:00Z",
     "body": "Petra Lindqvist has alleged that the grants programme broke the spending rules. "
-            "She said the accounts would be published next month.",
+    "She said the accounts would be published next month.",
 }
 
 # Two outlets of our own reporting one row, worded differently: the allegation gives one entry citing both.
 TWO_REPORTS = [
-    {"id": "harbour-a", "url": "https://news.example.test/harbour-a", "outlet": "Harbour Post", "story_id": "harbour-row",
-     "title": "Councillor accuses harbour trust", "published_at": "2025-05-08T08:00:00Z",
-     "body": "Councillor Mara Quint accused the Harbour Trust of hiding the dredging costs on Tuesday. "
-             "The Harbour Trust denied the claim on Wednesday."},
-    {"id": "harbour-b", "url": "https://news.example.test/harbour-b", "outlet": "Coast Daily", "story_id": "harbour-row",
-     "title": "Trust rejects councillor's claim", "published_at": "2025-05-08T17:30:00Z",
-     "body": "On Tuesday, councillor Mara Quint accused the Harbour Trust of concealing what the dredging had cost. "
-             "A day later the Harbour Trust denied the accusation."},
+    {
+        "id": "harbour-a",
+        "url": "https://news.example.test/harbour-a",
+        "outlet": "Harbour Post",
+        "story_id": "harbour-row",
+        "title": "Councillor accuses harbour trust",
+        "published_at": "2025-05-08T08:00:00Z",
+        "body": "Councillor Mara Quint accused the Harbour Trust of hiding the dredging costs on Tuesday. "
+        "The Harbour Trust denied the claim on Wednesday.",
+    },
+    {
+        "id": "harbour-b",
+        "url": "https://news.example.test/harbour-b",
+        "outlet": "Coast Daily",
+        "story_id": "harbour-row",
+        "title": "Trust rejects councillor's claim",
+        "published_at": "2025-05-08T17:30:00Z",
+        "body": "On Tuesday, councillor Mara Quint accused the Harbour Trust of concealing what the dredging had cost. "
+        "A day later the Harbour Trust denied the accusation.",
+    },
 ]
 
 
@@ -86,7 +109,8 @@ def _open_seed_story(system, seed, page) -> list[dict]:
 def _assert_axis_by_day(page):
     """Each mark sits on its entry's day, and every mark of a day lies left of every mark of a later day."""
     marks = page.locator("#axis .mark").evaluate_all(
-        "ns => ns.map(n => [n.dataset.day, n.getBoundingClientRect().left + n.offsetWidth / 2])")
+        "ns => ns.map(n => [n.dataset.day, n.getBoundingClientRect().left + n.offsetWidth / 2])"
+    )
     assert [d for d, _ in marks] == page.locator("#timeline li.entry").evaluate_all("ns => ns.map(n => n.dataset.day)")
     xs: dict[str, list[float]] = {}
     for day, x in marks:
@@ -151,7 +175,10 @@ def test_seed_story_in_the_api_order_with_axis_sources_and_filters(system, seed,
 
     # no internal token on screen; the position is kept for machines
     position = page.locator("#freshness").get_attribute("data-position")
-    assert position and position == requests.get(f"{system.query_url}/v1/stories", timeout=10).headers["X-Storyline-Position"]
+    assert (
+        position
+        and position == requests.get(f"{system.query_url}/v1/stories", timeout=10).headers["X-Storyline-Position"]
+    )
     text = _visible_text(page)
     for token in (position, *position.split(";"), "storyline-timeline", "log read to"):
         assert token not in text
@@ -274,10 +301,19 @@ def test_live_update_arrives_without_reload(system, seed, page, request):
 
     # a correction shows up in the entry's history, again without a reload
     target = before[0]
-    r = requests.post(f"{system.ingest_url}/v1/corrections", timeout=30, headers={"X-API-Key": API_KEY},
-                      json={"story_id": seed["story"], "event_id": target["provenance"][0]["event_id"],
-                            "action": "correct", "changes": {"summary": "A corrected summary from the desk."},
-                            "reason": "the first summary overstated it", "editor": "Page test desk"})
+    r = requests.post(
+        f"{system.ingest_url}/v1/corrections",
+        timeout=30,
+        headers={"X-API-Key": API_KEY},
+        json={
+            "story_id": seed["story"],
+            "event_id": target["provenance"][0]["event_id"],
+            "action": "correct",
+            "changes": {"summary": "A corrected summary from the desk."},
+            "reason": "the first summary overstated it",
+            "editor": "Page test desk",
+        },
+    )
     assert r.status_code == 202, r.text
     entry = page.locator(f'#timeline li.entry[data-entry="{target["entry_id"]}"]')
     entry.locator(".sources a").first.focus()
@@ -311,7 +347,9 @@ def test_an_entry_lists_every_report_with_outlet_and_time(system, page):
         expect(sources).to_have_count(len(e["provenance"]))
         for j, p in enumerate(e["provenance"]):
             expect(sources.nth(j)).to_contain_text(p["outlet"])
-            expect(sources.nth(j)).to_contain_text(f"published {int(p['published_at'][8:10])} May 2025, {p['published_at'][11:16]} UTC")
+            expect(sources.nth(j)).to_contain_text(
+                f"published {int(p['published_at'][8:10])} May 2025, {p['published_at'][11:16]} UTC"
+            )
             if len(e["provenance"]) > 1 and p.get("joined"):
                 expect(sources.nth(j).locator(".joined")).to_contain_text(p["joined"])
         alternatives = sum(len(v) for v in (e.get("alternatives") or {}).values())

@@ -1,42 +1,85 @@
 """Fast tier: the pure domain of entries (shared.domain.matching, causal_order, lead) and the
 narrative's wording (services.query.render), on our own fictional names."""
+
 from __future__ import annotations
 
 import random
 
-from shared.domain import causal_order, lead, matching, wording
-from shared.domain.causal_order import Item
 from services.query import render
-from shared.domain import timeline
+from shared.domain import causal_order, lead, matching, timeline, wording
+from shared.domain.causal_order import Item
 
 
-def report(n: int, kind: str, actor: str, *, article: str, published: str, occurred: str | None = None,
-           precision: str | None = "day", target: str | None = None, body: str | None = None,
-           responds_to=(), sentence: str | None = None, quote: str | None = None, confidence: float = 0.7) -> dict:
-    return {"event_id": f"ev-{n:03d}", "event_type": kind, "story_id": "s", "occurred_at": occurred,
-            "occurred_precision": precision if occurred else None, "published_at": published,
-            "recorded_at": published[:19] + ".000Z", "actor": {"name": actor, "kind": "person"},
-            "target": {"name": target, "kind": "organisation"} if target else None, "quote": quote,
-            "summary": f"{actor}: {sentence or 'something happened.'}", "details": {"body": body} if body else {},
-            "source": {"article_id": article, "url": f"https://news.example.test/{article}", "outlet": f"Outlet {article}",
-                       "title": "t", "sentence": sentence or f"Sentence {n}.", "char_start": 0, "char_end": 9},
-            "extractor": {"version": "test", "confidence": confidence}, "responds_to": list(responds_to),
-            "log": {"partition": 0, "offset": n}, "status": "active", "history": []}
+def report(
+    n: int,
+    kind: str,
+    actor: str,
+    *,
+    article: str,
+    published: str,
+    occurred: str | None = None,
+    precision: str | None = "day",
+    target: str | None = None,
+    body: str | None = None,
+    responds_to=(),
+    sentence: str | None = None,
+    quote: str | None = None,
+    confidence: float = 0.7,
+) -> dict:
+    return {
+        "event_id": f"ev-{n:03d}",
+        "event_type": kind,
+        "story_id": "s",
+        "occurred_at": occurred,
+        "occurred_precision": precision if occurred else None,
+        "published_at": published,
+        "recorded_at": published[:19] + ".000Z",
+        "actor": {"name": actor, "kind": "person"},
+        "target": {"name": target, "kind": "organisation"} if target else None,
+        "quote": quote,
+        "summary": f"{actor}: {sentence or 'something happened.'}",
+        "details": {"body": body} if body else {},
+        "source": {
+            "article_id": article,
+            "url": f"https://news.example.test/{article}",
+            "outlet": f"Outlet {article}",
+            "title": "t",
+            "sentence": sentence or f"Sentence {n}.",
+            "char_start": 0,
+            "char_end": 9,
+        },
+        "extractor": {"version": "test", "confidence": confidence},
+        "responds_to": list(responds_to),
+        "log": {"partition": 0, "offset": n},
+        "status": "active",
+        "history": [],
+    }
 
 
 ALIASES = matching.Aliases(["Reports reached the Coastal Planning Board (CPB) on Friday."])
 
 
 def test_name_variants_are_one_entity_and_different_names_are_not():
-    same = [("Hollis Grant's campaign", "the Hollis Grant campaign"), ("Grant campaign", "Hollis Grant campaign"),
-            ("Grant", "Hollis Grant"), ("the Party", "Party"), ("Verity", "the Verity Party"),
-            ("the Verity Party", "the Northern Verity Party"), ("CPB", "Coastal Planning Board"),
-            ("Coastal Planning Board (CPB)", "CPB"), ("Hollis Grant", "Hollis Grant's team")]
+    same = [
+        ("Hollis Grant's campaign", "the Hollis Grant campaign"),
+        ("Grant campaign", "Hollis Grant campaign"),
+        ("Grant", "Hollis Grant"),
+        ("the Party", "Party"),
+        ("Verity", "the Verity Party"),
+        ("the Verity Party", "the Northern Verity Party"),
+        ("CPB", "Coastal Planning Board"),
+        ("Coastal Planning Board (CPB)", "CPB"),
+        ("Hollis Grant", "Hollis Grant's team"),
+    ]
     for a, b in same:
         assert matching.name_relation(a, b, ALIASES), (a, b)
         assert matching.name_relation(b, a, ALIASES), (b, a)
-    for a, b in [("Hollis Grant", "Hollis Bray"), ("Verity Party", "Unity Party"), ("CPB", "Harbour Office"),
-                 ("Grant", "Bray campaign")]:
+    for a, b in [
+        ("Hollis Grant", "Hollis Bray"),
+        ("Verity Party", "Unity Party"),
+        ("CPB", "Harbour Office"),
+        ("Grant", "Bray campaign"),
+    ]:
         assert matching.name_relation(a, b, ALIASES) is None, (a, b)
     # initials count even without the text spelling them out
     assert matching.name_relation("Marsh Valley Water", "MVW", matching.Aliases())
@@ -45,6 +88,7 @@ def test_name_variants_are_one_entity_and_different_names_are_not():
 def test_dates_are_compatible_within_their_precision():
     def ev(occurred, precision="day", published="2025-05-20T09:00:00Z"):
         return {"occurred_at": occurred, "occurred_precision": precision, "published_at": published}
+
     assert matching.date_relation(ev("2025-05-12"), ev("2025-05-12")) == "same date"
     assert matching.date_relation(ev("2025-05-12"), ev("2025-05-01", "month"))
     assert matching.date_relation(ev("2025-05-12"), ev("2025-05-10", "week"))
@@ -56,19 +100,40 @@ def test_dates_are_compatible_within_their_precision():
 
 
 def test_reports_group_into_entries_and_different_events_stay_apart():
-    evs = [report(1, "complaint_filed", "Hollis Grant campaign", article="a", published="2025-05-20T09:00:00Z",
-                  body="Coastal Planning Board (CPB)"),
-           report(2, "complaint_filed", "the Grant campaign", article="b", published="2025-05-21T09:00:00Z",
-                  occurred="2025-05-19", body="CPB", target="the Verity Party"),
-           # same actor, another body: another complaint
-           report(3, "complaint_filed", "Grant campaign", article="c", published="2025-05-22T09:00:00Z",
-                  body="Harbour Office"),
-           report(4, "rebuttal_given", "Ines Molloy", article="a", published="2025-05-20T09:00:00Z", occurred="2025-05-18"),
-           # a second denial days later
-           report(5, "rebuttal_given", "Molloy", article="c", published="2025-05-22T09:00:00Z", occurred="2025-05-21"),
-           report(6, "rebuttal_given", "Ines Molloy", article="b", published="2025-05-21T09:00:00Z"),
-           # one article never gives two reports of one event
-           report(7, "rebuttal_given", "Ines Molloy", article="a", published="2025-05-20T09:00:00Z", occurred="2025-05-18")]
+    evs = [
+        report(
+            1,
+            "complaint_filed",
+            "Hollis Grant campaign",
+            article="a",
+            published="2025-05-20T09:00:00Z",
+            body="Coastal Planning Board (CPB)",
+        ),
+        report(
+            2,
+            "complaint_filed",
+            "the Grant campaign",
+            article="b",
+            published="2025-05-21T09:00:00Z",
+            occurred="2025-05-19",
+            body="CPB",
+            target="the Verity Party",
+        ),
+        # same actor, another body: another complaint
+        report(
+            3, "complaint_filed", "Grant campaign", article="c", published="2025-05-22T09:00:00Z", body="Harbour Office"
+        ),
+        report(
+            4, "rebuttal_given", "Ines Molloy", article="a", published="2025-05-20T09:00:00Z", occurred="2025-05-18"
+        ),
+        # a second denial days later
+        report(5, "rebuttal_given", "Molloy", article="c", published="2025-05-22T09:00:00Z", occurred="2025-05-21"),
+        report(6, "rebuttal_given", "Ines Molloy", article="b", published="2025-05-21T09:00:00Z"),
+        # one article never gives two reports of one event
+        report(
+            7, "rebuttal_given", "Ines Molloy", article="a", published="2025-05-20T09:00:00Z", occurred="2025-05-18"
+        ),
+    ]
     groups = matching.group_reports(evs)
     got = [[r["event_id"] for r in g.reports] for g in groups]
     assert got == [["ev-001", "ev-002"], ["ev-003"], ["ev-004", "ev-006"], ["ev-005"], ["ev-007"]]
@@ -82,46 +147,84 @@ def test_reports_group_into_entries_and_different_events_stay_apart():
 
 
 def test_the_best_supported_value_is_shown_and_the_others_kept():
-    evs = [report(1, "allegation_made", "Grant", article="a", published="2025-05-20T09:00:00Z", target="Verity"),
-           report(2, "allegation_made", "Hollis Grant", article="b", published="2025-05-21T09:00:00Z",
-                  occurred="2025-05-01", precision="month", target="the Verity Party"),
-           report(3, "allegation_made", "Hollis Grant", article="c", published="2025-05-22T09:00:00Z",
-                  occurred="2025-05-14", target="the Verity Party")]
+    evs = [
+        report(1, "allegation_made", "Grant", article="a", published="2025-05-20T09:00:00Z", target="Verity"),
+        report(
+            2,
+            "allegation_made",
+            "Hollis Grant",
+            article="b",
+            published="2025-05-21T09:00:00Z",
+            occurred="2025-05-01",
+            precision="month",
+            target="the Verity Party",
+        ),
+        report(
+            3,
+            "allegation_made",
+            "Hollis Grant",
+            article="c",
+            published="2025-05-22T09:00:00Z",
+            occurred="2025-05-14",
+            target="the Verity Party",
+        ),
+    ]
     [entry] = [e.to_dict() for e in timeline.group(evs)]
     assert entry["actor"]["name"] == "Hollis Grant" and entry["target"]["name"] == "the Verity Party"
     assert (entry["occurred_at"], entry["occurred_precision"]) == ("2025-05-14", "day")  # 1 vs 1: the finer date
     assert entry["alternatives"]["actor"] == [{"value": {"name": "Grant", "kind": "person"}, "event_ids": ["ev-001"]}]
-    assert entry["alternatives"]["when"] == [{"value": {"occurred_at": "2025-05-01", "occurred_precision": "month"},
-                                              "event_ids": ["ev-002"]}]
-    assert [p["reported"]["target"]["name"] for p in entry["provenance"]] == ["Verity", "the Verity Party", "the Verity Party"]
+    assert entry["alternatives"]["when"] == [
+        {"value": {"occurred_at": "2025-05-01", "occurred_precision": "month"}, "event_ids": ["ev-002"]}
+    ]
+    assert [p["reported"]["target"]["name"] for p in entry["provenance"]] == [
+        "Verity",
+        "the Verity Party",
+        "the Verity Party",
+    ]
 
 
 def _item(eid, kind, actor, published, occurred=None, target=None, links=(), offset=0):
-    return Item(entry_id=eid, event_type=kind, actor=actor, target=target, occurred_at=occurred,
-                published_at=published, log=(0, offset), links=list(links))
+    return Item(
+        entry_id=eid,
+        event_type=kind,
+        actor=actor,
+        target=target,
+        occurred_at=occurred,
+        published_at=published,
+        log=(0, offset),
+        links=list(links),
+    )
 
 
 def test_causal_order_moves_an_undated_claim_before_its_dated_answer():
-    items = [_item("claim", "allegation_made", "Ada Lark", "2025-03-14T09:00:00Z", offset=1),
-             _item("denial", "rebuttal_given", "Ben Moss", "2025-03-14T09:00:00Z", "2025-03-11", target="Ada Lark", offset=2),
-             _item("other", "statement_made", "Cy Dunn", "2025-03-12T09:00:00Z", "2025-03-12", offset=0)]
+    items = [
+        _item("claim", "allegation_made", "Ada Lark", "2025-03-14T09:00:00Z", offset=1),
+        _item(
+            "denial", "rebuttal_given", "Ben Moss", "2025-03-14T09:00:00Z", "2025-03-11", target="Ada Lark", offset=2
+        ),
+        _item("other", "statement_made", "Cy Dunn", "2025-03-12T09:00:00Z", "2025-03-12", offset=0),
+    ]
     placed = causal_order.place(items)
     order = [(i.entry_id, p.date, p.inferred, p.reason) for i, p in placed]
-    assert order == [("claim", "2025-03-11", True, "undated; placed before Ben Moss's rebuttal of 11 March 2025 that answers it"),
-                     ("denial", "2025-03-11", False, None),
-                     ("other", "2025-03-12", False, None)]
+    assert order == [
+        ("claim", "2025-03-11", True, "undated; placed before Ben Moss's rebuttal of 11 March 2025 that answers it"),
+        ("denial", "2025-03-11", False, None),
+        ("other", "2025-03-12", False, None),
+    ]
     assert placed[1][1].inferred_links == ["claim"]
 
 
 def test_causal_order_rules_for_links_chains_and_conflicts():
     # an extraction link, a chain of undated answers, a link against the dates, a cycle
-    items = [_item("a", "allegation_made", "Ada Lark", "2025-03-20T09:00:00Z", offset=1),
-             _item("b", "statement_made", "Ben Moss", "2025-03-20T09:00:00Z", links=["a"], offset=2),
-             _item("c", "complaint_filed", "Cy Dunn", "2025-03-20T09:00:00Z", "2025-03-15", links=["b"], offset=3),
-             _item("d", "statement_made", "Di Roe", "2025-03-20T09:00:00Z", "2025-03-10", links=["e"], offset=4),
-             _item("e", "statement_made", "Ed Poe", "2025-03-20T09:00:00Z", "2025-03-18", offset=5),
-             _item("x", "statement_made", "Xu Li", "2025-03-21T09:00:00Z", links=["y"], offset=6),
-             _item("y", "statement_made", "Yo Ki", "2025-03-21T09:00:00Z", links=["x"], offset=7)]
+    items = [
+        _item("a", "allegation_made", "Ada Lark", "2025-03-20T09:00:00Z", offset=1),
+        _item("b", "statement_made", "Ben Moss", "2025-03-20T09:00:00Z", links=["a"], offset=2),
+        _item("c", "complaint_filed", "Cy Dunn", "2025-03-20T09:00:00Z", "2025-03-15", links=["b"], offset=3),
+        _item("d", "statement_made", "Di Roe", "2025-03-20T09:00:00Z", "2025-03-10", links=["e"], offset=4),
+        _item("e", "statement_made", "Ed Poe", "2025-03-20T09:00:00Z", "2025-03-18", offset=5),
+        _item("x", "statement_made", "Xu Li", "2025-03-21T09:00:00Z", links=["y"], offset=6),
+        _item("y", "statement_made", "Yo Ki", "2025-03-21T09:00:00Z", links=["x"], offset=7),
+    ]
     placed = {i.entry_id: p for i, p in causal_order.place(items)}
     order = [i.entry_id for i, _ in causal_order.place(items)]
     # a and b are undated: c (15 March) answers b which answers a, so both move to 15 March, in link order
@@ -130,27 +233,57 @@ def test_causal_order_rules_for_links_chains_and_conflicts():
     assert "before Ben Moss's statement of 15 March 2025" in placed["a"].reason
     # d (10 March) "answers" e (18 March): the dates win, the link does not move either
     assert order.index("d") < order.index("e") and placed["d"].responds_to == ["e"]
-    assert placed["d"].reason == "dated before Ed Poe's statement of 18 March 2025, which it is linked to answer; the dates decide"
+    assert (
+        placed["d"].reason
+        == "dated before Ed Poe's statement of 18 March 2025, which it is linked to answer; the dates decide"
+    )
     # a cycle of links does not lose entries
     assert sorted(order) == sorted(i.entry_id for i in items) and order[-2:] == ["x", "y"]
 
 
 def test_an_undated_claim_before_a_month_dated_answer_says_so():
-    items = [_item("claim", "allegation_made", "Ada Lark", "2025-03-20T09:00:00Z", offset=1),
-             Item(entry_id="reply", event_type="rebuttal_given", actor="Ben Moss", target="Ada Lark",
-                  occurred_at="2025-03-01", published_at="2025-03-20T09:00:00Z", log=(0, 2), precision="month")]
+    items = [
+        _item("claim", "allegation_made", "Ada Lark", "2025-03-20T09:00:00Z", offset=1),
+        Item(
+            entry_id="reply",
+            event_type="rebuttal_given",
+            actor="Ben Moss",
+            target="Ada Lark",
+            occurred_at="2025-03-01",
+            published_at="2025-03-20T09:00:00Z",
+            log=(0, 2),
+            precision="month",
+        ),
+    ]
     (_, claim), (_, reply) = causal_order.place(items)
-    assert (claim.date, claim.reason) == ("2025-03-01", "undated; placed before Ben Moss's rebuttal of March 2025 that answers it")
+    assert (claim.date, claim.reason) == (
+        "2025-03-01",
+        "undated; placed before Ben Moss's rebuttal of March 2025 that answers it",
+    )
     assert reply.reason is None
 
 
 def test_the_rebuttal_rule_picks_the_latest_earlier_allegation_against_the_same_target():
-    items = [_item("old", "allegation_made", "Ada Lark", "2025-03-01T09:00:00Z", "2025-03-01", target="Port Board", offset=1),
-             _item("new", "allegation_made", "Cy Dunn", "2025-03-03T09:00:00Z", "2025-03-03", target="Port Board", offset=2),
-             _item("elsewhere", "allegation_made", "Di Roe", "2025-03-04T09:00:00Z", "2025-03-04", target="Mill Trust", offset=3),
-             _item("later", "allegation_made", "Ed Poe", "2025-03-09T09:00:00Z", "2025-03-09", target="Port Board", offset=4),
-             _item("r", "rebuttal_given", "Port Board", "2025-03-05T09:00:00Z", "2025-03-05", offset=5),
-             _item("unaimed", "rebuttal_given", "Fay Orr", "2025-03-06T09:00:00Z", "2025-03-06", offset=6)]
+    items = [
+        _item(
+            "old", "allegation_made", "Ada Lark", "2025-03-01T09:00:00Z", "2025-03-01", target="Port Board", offset=1
+        ),
+        _item("new", "allegation_made", "Cy Dunn", "2025-03-03T09:00:00Z", "2025-03-03", target="Port Board", offset=2),
+        _item(
+            "elsewhere",
+            "allegation_made",
+            "Di Roe",
+            "2025-03-04T09:00:00Z",
+            "2025-03-04",
+            target="Mill Trust",
+            offset=3,
+        ),
+        _item(
+            "later", "allegation_made", "Ed Poe", "2025-03-09T09:00:00Z", "2025-03-09", target="Port Board", offset=4
+        ),
+        _item("r", "rebuttal_given", "Port Board", "2025-03-05T09:00:00Z", "2025-03-05", offset=5),
+        _item("unaimed", "rebuttal_given", "Fay Orr", "2025-03-06T09:00:00Z", "2025-03-06", offset=6),
+    ]
     links = causal_order.infer_links(items, matching.Aliases())
     assert links == {"r": ["new"], "unaimed": ["elsewhere"]}
 
@@ -160,41 +293,73 @@ def test_lead_and_narrative_wording():
     assert wording.and_list(["A", "B", "C"]) == "A, B and C"
     assert lead.date_range("2025-03-30", "2025-04-02") == "Between 30 March and 2 April 2025"
     assert wording.in_text("Verity Party") == "the Verity Party" and lead.in_text("Ada Lark") == "Ada Lark"
-    evs = [report(1, "allegation_made", "Ada Lark", article="a", published="2025-03-14T09:00:00Z",
-                  target="Port Board", quote="the figures were hidden"),
-           report(2, "rebuttal_given", "Port Board", article="a", published="2025-03-14T09:00:00Z", occurred="2025-03-13"),
-           report(3, "complaint_filed", "Ada Lark", article="b", published="2025-03-15T09:00:00Z",
-                  occurred="2025-03-14", body="Harbour Ombudsman")]
-    evs[2]["history"] = [{"change_id": "c1", "kind": "corrected", "recorded_at": "2025-03-16T10:00:00.000Z",
-                          "changes": {"occurred_at": "2025-03-14"}, "previous": {"occurred_at": "2025-03-12"},
-                          "reason": "the filing was on Friday", "editor": "Night desk"}]
+    evs = [
+        report(
+            1,
+            "allegation_made",
+            "Ada Lark",
+            article="a",
+            published="2025-03-14T09:00:00Z",
+            target="Port Board",
+            quote="the figures were hidden",
+        ),
+        report(2, "rebuttal_given", "Port Board", article="a", published="2025-03-14T09:00:00Z", occurred="2025-03-13"),
+        report(
+            3,
+            "complaint_filed",
+            "Ada Lark",
+            article="b",
+            published="2025-03-15T09:00:00Z",
+            occurred="2025-03-14",
+            body="Harbour Ombudsman",
+        ),
+    ]
+    evs[2]["history"] = [
+        {
+            "change_id": "c1",
+            "kind": "corrected",
+            "recorded_at": "2025-03-16T10:00:00.000Z",
+            "changes": {"occurred_at": "2025-03-14"},
+            "previous": {"occurred_at": "2025-03-12"},
+            "reason": "the filing was on Friday",
+            "editor": "Night desk",
+        }
+    ]
     evs[2]["status"] = "corrected"
     entries = [e.to_dict() for e in timeline.group(evs)]
     data = lead.story_lead(entries)
-    assert data["text"] == ("Between 13 and 14 March 2025, Ada Lark accused the Port Board of “the figures were hidden”. "
-                            "The Port Board rejected the allegation. Ada Lark filed a complaint with the Harbour Ombudsman. "
-                            "Reported by 2 outlets (Outlet a and Outlet b), 3 events in all.")
+    assert data["text"] == (
+        "Between 13 and 14 March 2025, Ada Lark accused the Port Board of “the figures were hidden”. "
+        "The Port Board rejected the allegation. Ada Lark filed a complaint with the Harbour Ombudsman. "
+        "Reported by 2 outlets (Outlet a and Outlet b), 3 events in all."
+    )
     text = render.narrative_plain("Port row", "s", entries, None)
-    assert ("13 March 2025. Ada Lark accused the Port Board, saying “the figures were hidden” (Outlet a; date not "
-            "reported; placed before the Port Board's rebuttal of 13 March 2025 that answers it). In response, the Port "
-            "Board rejected the allegation (Outlet a).") in text
+    assert (
+        "13 March 2025. Ada Lark accused the Port Board, saying “the figures were hidden” (Outlet a; date not "
+        "reported; placed before the Port Board's rebuttal of 13 March 2025 that answers it). In response, the Port "
+        "Board rejected the allegation (Outlet a)."
+    ) in text
     assert "14 March 2025. The next day, Ada Lark filed a complaint with the Harbour Ombudsman (Outlet b)." in text
-    assert ("Corrected on 16 March 2025 by Night desk: the date changed from 2025-03-12 to 2025-03-14, "
-            "because the filing was on Friday.") in text
+    assert (
+        "Corrected on 16 March 2025 by Night desk: the date changed from 2025-03-12 to 2025-03-14, "
+        "because the filing was on Friday."
+    ) in text
 
 
 def test_grouped_stories_are_built_once_per_key_and_age_out():
     from services.query.grouped import GroupedStories
+
     built = []
     kept = GroupedStories(kept=2)
 
     def build(n):
         return lambda: built.append(n) or [n]
+
     assert kept.get(("g1;p=5", "s"), build(1)) == [1]
-    assert kept.get(("g1;p=5", "s"), build(2)) == [1]      # same projection position: kept
-    assert kept.get(("g1;p=6", "s"), build(3)) == [3]      # the projection moved: built again
+    assert kept.get(("g1;p=5", "s"), build(2)) == [1]  # same projection position: kept
+    assert kept.get(("g1;p=6", "s"), build(3)) == [3]  # the projection moved: built again
     kept.get(("g1;p=6", "t"), build(4))
-    assert kept.get(("g1;p=5", "s"), build(5)) == [5]      # the oldest aged out
+    assert kept.get(("g1;p=5", "s"), build(5)) == [5]  # the oldest aged out
     assert built == [1, 3, 4, 5]
 
 

@@ -1,4 +1,5 @@
 """Rule tests for the article -> event extractor, on short invented articles."""
+
 from __future__ import annotations
 
 import json
@@ -34,24 +35,29 @@ def one(found, event_type):
 
 # --- cue verbs --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("verb", ["accused the council of", "has claimed that", "alleged that"])
 def test_allegation_cues(verb):
     f = one(events(f"Marta Lindqvist {verb} waste contracts were inflated."), "allegation_made")
     assert f.actor["name"] == "Marta Lindqvist"
 
 
-@pytest.mark.parametrize("verb", ["denied", "rejected", "downplayed", "defended", "hit back at",
-                                  "dismissed", "brushed aside"])
+@pytest.mark.parametrize(
+    "verb", ["denied", "rejected", "downplayed", "defended", "hit back at", "dismissed", "brushed aside"]
+)
 def test_rebuttal_cues(verb):
     f = one(events(f"Council leader Tomas Erikson {verb} the report about the bins."), "rebuttal_given")
     assert f.actor["name"] == "Tomas Erikson"
 
 
-@pytest.mark.parametrize("phrase, body", [
-    ("filed a complaint with the Charity Commission", "Charity Commission"),
-    ("lodged a formal grievance with the hospital board", "hospital board"),
-    ("submitted a complaint to the Press Standards Office", "Press Standards Office"),
-])
+@pytest.mark.parametrize(
+    "phrase, body",
+    [
+        ("filed a complaint with the Charity Commission", "Charity Commission"),
+        ("lodged a formal grievance with the hospital board", "hospital board"),
+        ("submitted a complaint to the Press Standards Office", "Press Standards Office"),
+    ],
+)
 def test_complaint_cues_and_body(phrase, body):
     f = one(events(f"Nurse Priya Ramanathan {phrase} on Monday."), "complaint_filed")
     assert f.actor["name"] == "Priya Ramanathan"
@@ -65,23 +71,29 @@ def test_post_deleted_active_and_author():
 
 
 def test_post_deleted_by_author_phrase():
-    f = one(events("The dispute began with a now-deleted Facebook post by Lena Okafor, a parish councillor."),
-            "post_deleted")
+    f = one(
+        events("The dispute began with a now-deleted Facebook post by Lena Okafor, a parish councillor."),
+        "post_deleted",
+    )
     assert f.actor["name"] == "Lena Okafor"
     assert f.details["platform"] == "Facebook"
 
 
 def test_post_deleted_passive_author_in_which():
-    body = ("Coach Dmitri Volkov was criticised by fans. A video in which Volkov mocked the referee "
-            "was removed on Wednesday.")
+    body = (
+        "Coach Dmitri Volkov was criticised by fans. A video in which Volkov mocked the referee "
+        "was removed on Wednesday."
+    )
     f = one(events(body), "post_deleted")
     assert f.actor["name"] == "Dmitri Volkov"
     assert f.occurred_at == "2025-03-12"
 
 
 def test_org_removing_its_own_page():
-    body = ("Parents criticised the Northgate Housing Association over rent rises. "
-            "The association later took down a page on its website that announced the increases.")
+    body = (
+        "Parents criticised the Northgate Housing Association over rent rises. "
+        "The association later took down a page on its website that announced the increases."
+    )
     f = one(events(body), "post_deleted")
     assert f.actor["name"] == "Northgate Housing Association"
     assert f.actor["kind"] == "organisation"
@@ -89,14 +101,18 @@ def test_org_removing_its_own_page():
 
 # --- modality, negation and hearsay traps --------------------------------------------------
 
-@pytest.mark.parametrize("sentence", [
-    "Oskar Nilsen said he would file a complaint with the ombudsman.",
-    "Oskar Nilsen is considering lodging a complaint with the ombudsman.",
-    "Oskar Nilsen threatened to file a complaint with the ombudsman.",
-    "Oskar Nilsen has not filed a complaint with the ombudsman.",
-    "If the fees rise, Oskar Nilsen will file a complaint with the ombudsman.",
-    "Oskar Nilsen has not yet decided whether to lodge a complaint with the ombudsman.",
-])
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Oskar Nilsen said he would file a complaint with the ombudsman.",
+        "Oskar Nilsen is considering lodging a complaint with the ombudsman.",
+        "Oskar Nilsen threatened to file a complaint with the ombudsman.",
+        "Oskar Nilsen has not filed a complaint with the ombudsman.",
+        "If the fees rise, Oskar Nilsen will file a complaint with the ombudsman.",
+        "Oskar Nilsen has not yet decided whether to lodge a complaint with the ombudsman.",
+    ],
+)
 def test_modal_or_negated_complaint_is_no_event(sentence):
     assert by_type(events(sentence), "complaint_filed") == []
 
@@ -106,8 +122,7 @@ def test_never_denied_is_no_rebuttal():
 
 
 def test_post_still_online_is_no_deletion():
-    body = ("The Instagram post by Samir Haddad remained online on Thursday, contrary to reports "
-            "it had been deleted.")
+    body = "The Instagram post by Samir Haddad remained online on Thursday, contrary to reports it had been deleted."
     assert by_type(events(body), "post_deleted") == []
 
 
@@ -119,9 +134,12 @@ def test_noun_uses_of_claim_are_not_allegations():
 
 # --- actors: titles, pronouns, descriptions, possessives, noun phrases ---------------------
 
+
 def test_titles_dropped_and_surname_resolved():
-    body = ("Former Health Secretary Dame Olivia Ashcroft accused the regulator of delay. "
-            "Ashcroft later deleted a post about the row.")
+    body = (
+        "Former Health Secretary Dame Olivia Ashcroft accused the regulator of delay. "
+        "Ashcroft later deleted a post about the row."
+    )
     found = events(body)
     assert one(found, "allegation_made").actor["name"] == "Olivia Ashcroft"
     assert one(found, "post_deleted").actor["name"] == "Olivia Ashcroft"
@@ -140,8 +158,10 @@ def test_it_resolves_to_organisation_in_same_sentence():
 
 
 def test_description_resolves_to_company():
-    body = ("Tenants say Kestrel Lettings Ltd ignored mould reports. "
-            "The company dismissed the criticism in a short statement.")
+    body = (
+        "Tenants say Kestrel Lettings Ltd ignored mould reports. "
+        "The company dismissed the criticism in a short statement."
+    )
     assert one(events(body), "rebuttal_given").actor["name"] == "Kestrel Lettings Ltd"
 
 
@@ -152,31 +172,39 @@ def test_possessive_campaign_is_organisation():
 
 
 def test_descriptive_noun_phrase_actors():
-    body = ("Residents of Millbrook claim the new incinerator breaches its permit. "
-            "A group of tenants submitted a complaint to the housing regulator.")
+    body = (
+        "Residents of Millbrook claim the new incinerator breaches its permit. "
+        "A group of tenants submitted a complaint to the housing regulator."
+    )
     found = events(body)
     assert one(found, "allegation_made").actor["name"] == "Residents of Millbrook"
     assert "group of tenants" in one(found, "complaint_filed").actor["name"]
 
 
 def test_passive_allegation_names_agent():
-    body = "The accusation was made by the losing contractor Brightwell Civils, which said on Monday it had been cheated."
+    body = (
+        "The accusation was made by the losing contractor Brightwell Civils, which said on Monday it had been cheated."
+    )
     f = one(events(body), "allegation_made")
     assert f.actor["name"] == "Brightwell Civils"
     assert f.occurred_at == "2025-03-10"
 
 
 def test_denial_implies_prior_statement_is_allegation():
-    body = ("The caterers, Spoon & Co, said in a letter that they were owed two months of fees. "
-            "The school's bursar, Alan Finch, denied that any money was owed.")
+    body = (
+        "The caterers, Spoon & Co, said in a letter that they were owed two months of fees. "
+        "The school's bursar, Alan Finch, denied that any money was owed."
+    )
     found = events(body)
     assert "Spoon" in one(found, "allegation_made").actor["name"]
     assert one(found, "rebuttal_given").actor["name"] == "Alan Finch"
 
 
 def test_one_event_per_type_and_actor_with_mentions():
-    body = ("Clara Vogt accused the board of secrecy. Vogt repeated the claim on Monday. "
-            "Clara Vogt also alleged that minutes were altered.")
+    body = (
+        "Clara Vogt accused the board of secrecy. Vogt repeated the claim on Monday. "
+        "Clara Vogt also alleged that minutes were altered."
+    )
     f = one(events(body), "allegation_made")
     assert len(f.mentions) == 3  # accused, repeated the claim, alleged
     assert len(f.cue_tokens) == 3
@@ -184,23 +212,26 @@ def test_one_event_per_type_and_actor_with_mentions():
 
 # --- dates ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("phrase, expected, precision", [
-    ("on Tuesday", "2025-03-11", "day"),
-    ("last week", "2025-03-07", "week"),
-    ("on March 12", "2025-03-12", "day"),
-    ("on 3 February", "2025-02-03", "day"),
-    ("last July", "2024-07", "month"),
-    ("in August", "2024-08", "month"),
-    ("yesterday", "2025-03-13", "day"),
-])
+
+@pytest.mark.parametrize(
+    "phrase, expected, precision",
+    [
+        ("on Tuesday", "2025-03-11", "day"),
+        ("last week", "2025-03-07", "week"),
+        ("on March 12", "2025-03-12", "day"),
+        ("on 3 February", "2025-02-03", "day"),
+        ("last July", "2024-07", "month"),
+        ("in August", "2024-08", "month"),
+        ("yesterday", "2025-03-13", "day"),
+    ],
+)
 def test_relative_dates(phrase, expected, precision):
     f = one(events(f"Pia Sorensen denied the report {phrase}."), "rebuttal_given")
     assert (f.occurred_at, f.occurred_precision) == (expected, precision)
 
 
 def test_the_next_day_is_relative_to_previous_date():
-    body = ("Jonas Berg accused the mayor of lying on March 10. "
-            "The mayor, Elena Ruiz, denied it the next day.")
+    body = "Jonas Berg accused the mayor of lying on March 10. The mayor, Elena Ruiz, denied it the next day."
     assert one(events(body), "rebuttal_given").occurred_at == "2025-03-11"
 
 
@@ -216,6 +247,7 @@ def test_date_of_alleged_conduct_is_not_date_of_allegation():
 
 
 # --- the seed article, the CLI and the corpus -----------------------------------------------
+
 
 def _corpus():
     return json.loads(SCORER.with_name("articles.json").read_text())
@@ -233,9 +265,14 @@ def test_seed_article_yields_its_five_events():
 
 
 def test_cli_prints_events(tmp_path):
-    art = {"id": "x1", "title": "Row", "published_at": "2025-03-14T09:00:00Z",
-           "url": "https://example.org/news/x1", "outlet": "Example News",
-           "body": "Lars Eide denied the report on Tuesday. Lars Eide would never file a complaint."}
+    art = {
+        "id": "x1",
+        "title": "Row",
+        "published_at": "2025-03-14T09:00:00Z",
+        "url": "https://example.org/news/x1",
+        "outlet": "Example News",
+        "body": "Lars Eide denied the report on Tuesday. Lars Eide would never file a complaint.",
+    }
     path = tmp_path / "a.json"
     path.write_text(json.dumps(art))
     out = subprocess.run([str(CLI), "extract", str(path)], capture_output=True, text=True, cwd=ROOT, check=True)
@@ -249,8 +286,13 @@ OWN_CORPUS = ROOT / "tests" / "corpus" / "articles.json"
 
 @pytest.mark.parametrize("articles", [SCORER.with_name("articles.json"), OWN_CORPUS], ids=["shared", "own"])
 def test_corpus_score(articles):
-    out = subprocess.run([sys.executable, str(SCORER), "--cmd", f"{CLI} extract {{file}}", "--set", str(articles)],
-                         capture_output=True, text=True, cwd=ROOT, check=True)
+    out = subprocess.run(
+        [sys.executable, str(SCORER), "--cmd", f"{CLI} extract {{file}}", "--set", str(articles)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     line = [ln for ln in out.stdout.splitlines() if ln.startswith("f1=")][-1]
     figures = dict(kv.split("=") for kv in line.split())
     assert float(figures["f1"]) >= 0.95
@@ -265,8 +307,9 @@ def test_organisation_names_keep_their_leading_words():
 
 
 def test_party_label_and_role_are_titles_for_a_person():
-    f = one(events("Labour MP Sarah Jones claimed on Monday that the minister had misled Parliament."),
-            "allegation_made")
+    f = one(
+        events("Labour MP Sarah Jones claimed on Monday that the minister had misled Parliament."), "allegation_made"
+    )
     assert f.actor == {"name": "Sarah Jones", "kind": "person"}
     assert f.occurred_at == "2025-03-10"
 
@@ -276,8 +319,10 @@ def test_negative_subject_is_no_event():
 
 
 def test_apposition_marks_organisation_and_it_resolves():
-    body = ("The firm, Apex Digital, pushed back against the criticism last Thursday. "
-            "It also removed a blog post that had promised refunds.")
+    body = (
+        "The firm, Apex Digital, pushed back against the criticism last Thursday. "
+        "It also removed a blog post that had promised refunds."
+    )
     found = events(body)
     assert one(found, "rebuttal_given").actor == {"name": "Apex Digital", "kind": "organisation"}
     assert one(found, "rebuttal_given").occurred_at == "2025-03-13"
@@ -289,15 +334,19 @@ def test_pronoun_without_antecedent_is_dropped():
 
 
 def test_passive_removal_without_author_is_not_attributed_to_speaker():
-    body = ("Amira Saleh said the mayor's office had deleted a page listing the contracts. "
-            "The office said the page was removed during a routine update.")
+    body = (
+        "Amira Saleh said the mayor's office had deleted a page listing the contracts. "
+        "The office said the page was removed during a routine update."
+    )
     found = by_type(events(body), "post_deleted")
     assert [f.actor["name"] for f in found] == ["mayor's office"]
 
 
 def test_acronym_and_possessive_group_are_organisations():
-    found = events("Critics accused the broadcaster of bias. The BBC defended its coverage. "
-                   "Jan Novak's lawyers have lodged a complaint with the European Court.")
+    found = events(
+        "Critics accused the broadcaster of bias. The BBC defended its coverage. "
+        "Jan Novak's lawyers have lodged a complaint with the European Court."
+    )
     assert one(found, "rebuttal_given").actor == {"name": "BBC", "kind": "organisation"}
     # lawyers act for their client (issue 11): the complaint is the client's
     assert one(found, "complaint_filed").actor == {"name": "Jan Novak", "kind": "person"}

@@ -21,6 +21,7 @@ asserts lost = 0 and doubled = 0 where
 
 `STORYLINE_FAULT_SCALE` multiplies the sizes (1 in `make test`, larger in `make faults`).
 """
+
 from __future__ import annotations
 
 import os
@@ -30,26 +31,39 @@ import time
 
 import pytest
 import requests
+from conftest import API_KEY
+from faults.harness import (
+    SCALE,
+    GunicornIngest,
+    InProcessIngest,
+    Rig,
+    TcpProxy,
+    broker_down,
+    make_articles,
+    make_events,
+    post_all,
+    records_for,
+    wait_for,
+)
 from werkzeug.serving import make_server
 
 from services.bootstrap import open_store
-from shared.config import Settings
 from services.ingest.schemas import ArticleSchema
 from services.ingest.service import events_for
 from services.query.app import create_app as query_app
-from conftest import API_KEY
-from faults.harness import (SCALE, GunicornIngest, InProcessIngest, Rig, TcpProxy, broker_down, make_articles,
-                            make_events, post_all, records_for, wait_for)
+from shared.config import Settings
 
 N_KILL, N_TWICE, N_REBAL, N_STORE = (int(n * SCALE) for n in (600, 300, 600, 400))
 N_ARTICLES = max(int(30 * SCALE), 6)  # articles posted per outbox scenario (about 3.5 events each)
 
 # ----------------------------------------------------------------------------- fixtures
 
+
 @pytest.fixture(scope="module")
 def template(seed) -> dict:
-    article = ArticleSchema().load({k: seed[k] for k in ("id", "url", "title", "body", "published_at", "outlet")}
-                                   | {"story_id": seed["story"]})
+    article = ArticleSchema().load(
+        {k: seed[k] for k in ("id", "url", "title", "body", "published_at", "outlet")} | {"story_id": seed["story"]}
+    )
     return events_for(article)[0]
 
 
@@ -68,8 +82,8 @@ def rig_factory(tmp_path):
 
 def assert_articles_once(settings: Settings, articles: list[dict]) -> None:
     """Each accepted article's article_received sits on the article topic exactly once."""
-    from shared.domain import events
     from services.bootstrap import open_article_log
+    from shared.domain import events
 
     log = open_article_log(settings)
     try:
@@ -81,11 +95,13 @@ def assert_articles_once(settings: Settings, articles: list[dict]) -> None:
 
 # ----------------------------------------------------------------------------- scenarios
 
+
 def test_broker_down_while_articles_arrive(rig_factory, corpus, tmp_path, capsys):
     rig = rig_factory(partitions=3)
     articles = make_articles(corpus, N_ARTICLES, "outbox")
-    settings = Settings.from_env({**rig.env, "STORYLINE_DATA_DIR": str(tmp_path / "ingest"),
-                                  "STORYLINE_API_KEYS": API_KEY})
+    settings = Settings.from_env(
+        {**rig.env, "STORYLINE_DATA_DIR": str(tmp_path / "ingest"), "STORYLINE_API_KEYS": API_KEY}
+    )
     ingest = InProcessIngest(settings)
     try:
         rig.start_projector()
@@ -95,8 +111,9 @@ def test_broker_down_while_articles_arrive(rig_factory, corpus, tmp_path, capsys
             ready = ingest.readyz()
             assert ready["status"] == "degraded" and ready["log"].startswith("unreachable"), ready
             # one article_received per article besides its events (issue 16)
-            assert ready["outbox"]["queued"] == len(posted) + len(articles), \
+            assert ready["outbox"]["queued"] == len(posted) + len(articles), (
                 "every accepted event and article waits in the outbox"
+            )
             assert set(deliveries) == {"queued"}
             assert rig.count() == 0
         # the broker is back: the relay drains the outbox without help
@@ -110,8 +127,9 @@ def test_broker_down_while_articles_arrive(rig_factory, corpus, tmp_path, capsys
         ingest.close()
     rig.verify_log_once_in_order(posted)
     assert_articles_once(settings, articles)
-    rig.verify(capsys, "broker down while articles arrive (outbox)", [e["event_id"] for e in posted], len(articles),
-               recover)
+    rig.verify(
+        capsys, "broker down while articles arrive (outbox)", [e["event_id"] for e in posted], len(articles), recover
+    )
 
 
 def test_ingest_killed_with_a_full_outbox_and_restarted(rig_factory, corpus, tmp_path, capsys):
@@ -129,8 +147,11 @@ def test_ingest_killed_with_a_full_outbox_and_restarted(rig_factory, corpus, tmp
     t_back = time.monotonic()
     second = GunicornIngest(env, tmp_path, "ingest-second")  # same data dir: resumes the outbox
     try:
-        wait_for(lambda: requests.get(f"{second.url}/readyz", timeout=30).json()["outbox"]["queued"] == 0, 90,
-                 "the restarted ingest to drain its outbox")
+        wait_for(
+            lambda: requests.get(f"{second.url}/readyz", timeout=30).json()["outbox"]["queued"] == 0,
+            90,
+            "the restarted ingest to drain its outbox",
+        )
         rig.start_projector()
         rig.wait_until(lambda: rig.count() >= len({e["event_id"] for e in posted}), 90, "the timeline to fill")
         recover = time.monotonic() - t_back  # the restart, the drain, and a projector starting from scratch
@@ -139,8 +160,13 @@ def test_ingest_killed_with_a_full_outbox_and_restarted(rig_factory, corpus, tmp
         second.kill()
     rig.verify_log_once_in_order(posted)
     assert_articles_once(Settings.from_env(env), articles)
-    rig.verify(capsys, "ingest SIGKILLed with a full outbox, restarted", [e["event_id"] for e in posted],
-               len(articles), recover)
+    rig.verify(
+        capsys,
+        "ingest SIGKILLed with a full outbox, restarted",
+        [e["event_id"] for e in posted],
+        len(articles),
+        recover,
+    )
 
 
 def test_store_down_then_back(rig_factory, template, tmp_path, capsys):
@@ -151,8 +177,10 @@ def test_store_down_then_back(rig_factory, template, tmp_path, capsys):
     proxy = TcpProxy((mongo[0], int(mongo[1])))
     # directConnection: the server announces itself as a replica-set member; without it pymongo
     # would discover the real address and go around the proxy
-    through_proxy = rig.settings.store_url.replace(os.environ["STORYLINE_TEST_MONGO"],
-                                                   f"127.0.0.1:{proxy.port}") + "?directConnection=true"
+    through_proxy = (
+        rig.settings.store_url.replace(os.environ["STORYLINE_TEST_MONGO"], f"127.0.0.1:{proxy.port}")
+        + "?directConnection=true"
+    )
     query = make_server("127.0.0.1", 0, query_app(rig.settings, store=open_store(through_proxy)), threaded=True)
     threading.Thread(target=query.serve_forever, daemon=True).start()
     stories = f"http://127.0.0.1:{query.server_port}/v1/stories"
@@ -261,4 +289,6 @@ def test_two_projectors_with_rebalance(rig_factory, template, capsys, store):
     rig.wait_caught_up()
     second.send_signal(signal.SIGTERM)
     assert second.wait(20) == 0, rig.logs()
-    rig.verify(capsys, f"rebalance (join at {at_join}, leave at {at_leave}), {store} store", [e["event_id"] for e in evs])
+    rig.verify(
+        capsys, f"rebalance (join at {at_join}, leave at {at_leave}), {store} store", [e["event_id"] for e in evs]
+    )

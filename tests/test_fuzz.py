@@ -4,6 +4,7 @@ The whole system runs in this process on the real backend (Kafka + MongoDB-wire)
 reads /openapi.json from each service and sends generated requests, valid and invalid, over
 HTTP. Examples per operation are bounded so the run stays well under a minute.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -11,11 +12,10 @@ from collections import Counter
 
 import pytest
 import schemathesis
+from conftest import API_KEY, System, real_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.generation.modes import GenerationMode
-
-from conftest import API_KEY, System, real_env
 
 EXAMPLES = 25
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -23,13 +23,19 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list
 
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory, corpus):
-    system = System(real_env() | {"STORYLINE_DATA_DIR": str(tmp_path_factory.mktemp("fuzz")),
-                                  "STORYLINE_API_KEYS": API_KEY,
-                                  # SSE streams end quickly here, so each generated request gets its whole answer
-                                  "STORYLINE_SSE_MAX_STREAM_SECONDS": "0.2"})
+    system = System(
+        real_env()
+        | {
+            "STORYLINE_DATA_DIR": str(tmp_path_factory.mktemp("fuzz")),
+            "STORYLINE_API_KEYS": API_KEY,
+            # SSE streams end quickly here, so each generated request gets its whole answer
+            "STORYLINE_SSE_MAX_STREAM_SECONDS": "0.2",
+        }
+    )
     seed = next(a for a in corpus["articles"] if a["id"] == "seed")
-    posted = system.post({k: seed[k] for k in ("id", "url", "title", "body", "published_at", "outlet")}
-                         | {"story_id": seed["story"]})
+    posted = system.post(
+        {k: seed[k] for k in ("id", "url", "title", "body", "published_at", "outlet")} | {"story_id": seed["story"]}
+    )
     assert posted.status_code == 202, posted.text
     system.timeline(seed["story"], want=len(posted.json()["events"]))  # real documents to read back
     yield system
@@ -52,7 +58,8 @@ def _fuzz(base_url: str, headers: dict | None = None) -> Counter:
             seen[(f"{case.method} {operation.path}", response.status_code)] += 1
             assert response.status_code < 500, (
                 f"{case.method} {case.formatted_path} answered {response.status_code}: {response.text[:1000]}\n"
-                f"reproduce: {case.as_curl_command()}")
+                f"reproduce: {case.as_curl_command()}"
+            )
 
         try:
             run()
@@ -66,8 +73,11 @@ def _summary(capsys, service: str, seen: Counter) -> None:
     for (_, status), n in seen.items():
         by_status[status] += n
     with capsys.disabled():
-        print(f"\nfuzz {service}: {sum(seen.values())} requests over {len({op for op, _ in seen})} operations, "
-              f"statuses {dict(sorted(by_status.items()))}", flush=True)
+        print(
+            f"\nfuzz {service}: {sum(seen.values())} requests over {len({op for op, _ in seen})} operations, "
+            f"statuses {dict(sorted(by_status.items()))}",
+            flush=True,
+        )
 
 
 def test_ingest_never_answers_5xx(fuzzed, capsys):

@@ -1,6 +1,7 @@
 """`storyline import` as a subprocess against a running system: progress, summary, rejects
 with the service's reasons, SIGINT halfway and a rerun that accepts each article once and
 leaves each event in the timeline once."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,6 @@ from collections import Counter
 
 import pytest
 import requests
-
 from conftest import API_KEY
 
 FIRST = ("Mara", "Otto", "Ines", "Piet", "Lena", "Ruud", "Saskia", "Tomasz")
@@ -26,20 +26,53 @@ def archive(n_good: int) -> tuple[list[str], list[str]]:
     for i in range(n_good):
         actor = f"{FIRST[i % 8]} {LAST[(i // 8) % 8]}"
         chair = f"{FIRST[(i + 3) % 8]} {LAST[(i + 5) % 8]}"
-        lines.append(json.dumps({
-            "id": f"imp-{i:03d}", "url": f"https://news.example.test/import/{i}", "outlet": "Import Test Wire",
-            "title": f"Harbour board row, part {i}", "story_id": f"import-story-{i % 4}",
-            "published_at": f"2025-06-{1 + i % 28:02d}T08:00:00Z",
-            "body": f"{actor} has claimed that the harbour board hid survey number {i}. "
-                    f"The board chair, {chair}, denied the claim on Tuesday."}))
-    bad = ['{"id": "imp-bad-json", "url": ',                                        # not JSON
-           json.dumps({"id": "imp-no-title", "url": "https://news.example.test/x", "outlet": "W",
-                       "published_at": "2025-06-01T08:00:00Z", "body": "Nothing."}),  # title missing
-           json.dumps({"id": "imp-bad-date", "url": "https://news.example.test/y", "outlet": "W", "title": "T",
-                       "published_at": "last Tuesday", "body": "Nothing."}),         # bad date
-           json.dumps(["not", "an", "object"]),                                      # not an object
-           json.dumps({"id": "imp-bad-url", "url": "no address", "outlet": "W", "title": "T",
-                       "published_at": "2025-06-01T08:00:00Z", "body": "Nothing."})]  # bad url
+        lines.append(
+            json.dumps(
+                {
+                    "id": f"imp-{i:03d}",
+                    "url": f"https://news.example.test/import/{i}",
+                    "outlet": "Import Test Wire",
+                    "title": f"Harbour board row, part {i}",
+                    "story_id": f"import-story-{i % 4}",
+                    "published_at": f"2025-06-{1 + i % 28:02d}T08:00:00Z",
+                    "body": f"{actor} has claimed that the harbour board hid survey number {i}. "
+                    f"The board chair, {chair}, denied the claim on Tuesday.",
+                }
+            )
+        )
+    bad = [
+        '{"id": "imp-bad-json", "url": ',  # not JSON
+        json.dumps(
+            {
+                "id": "imp-no-title",
+                "url": "https://news.example.test/x",
+                "outlet": "W",
+                "published_at": "2025-06-01T08:00:00Z",
+                "body": "Nothing.",
+            }
+        ),  # title missing
+        json.dumps(
+            {
+                "id": "imp-bad-date",
+                "url": "https://news.example.test/y",
+                "outlet": "W",
+                "title": "T",
+                "published_at": "last Tuesday",
+                "body": "Nothing.",
+            }
+        ),  # bad date
+        json.dumps(["not", "an", "object"]),  # not an object
+        json.dumps(
+            {
+                "id": "imp-bad-url",
+                "url": "no address",
+                "outlet": "W",
+                "title": "T",
+                "published_at": "2025-06-01T08:00:00Z",
+                "body": "Nothing.",
+            }
+        ),
+    ]  # bad url
     for k, line in enumerate(bad):  # spread through the file
         lines.insert((k + 1) * len(lines) // (len(bad) + 1), line)
     return lines, bad
@@ -47,9 +80,22 @@ def archive(n_good: int) -> tuple[list[str], list[str]]:
 
 def run_import(system, tmp_path, *extra, wait=True):
     env = {**os.environ, "STORYLINE_API_KEYS": API_KEY, "STORYLINE_DATA_DIR": str(tmp_path / "cli-data")}
-    argv = [sys.executable, "-m", "services.cli", "import", str(tmp_path / "archive.jsonl"), "--ingest",
-            system.ingest_url, "--state", str(tmp_path / "state.jsonl"), "--rejects", str(tmp_path / "rejects.jsonl"),
-            "--concurrency", "2", *extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "services.cli",
+        "import",
+        str(tmp_path / "archive.jsonl"),
+        "--ingest",
+        system.ingest_url,
+        "--state",
+        str(tmp_path / "state.jsonl"),
+        "--rejects",
+        str(tmp_path / "rejects.jsonl"),
+        "--concurrency",
+        "2",
+        *extra,
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     if wait:
         out, err = proc.communicate(timeout=600)
@@ -107,8 +153,11 @@ def test_import_interrupted_and_rerun_accepts_each_article_once(system, tmp_path
         seen: Counter = Counter()
         articles: set[str] = set()
         for s in range(4):
-            body = requests.get(f"{system.query_url}/v1/stories/import-story-{s}/timeline", timeout=30,
-                                params={"limit": 500, "include_retracted": "true"}).json()
+            body = requests.get(
+                f"{system.query_url}/v1/stories/import-story-{s}/timeline",
+                timeout=30,
+                params={"limit": 500, "include_retracted": "true"},
+            ).json()
             for entry in body.get("entries", []):
                 for p in entry["provenance"]:
                     seen[p["event_id"]] += 1
@@ -124,16 +173,32 @@ def test_import_interrupted_and_rerun_accepts_each_article_once(system, tmp_path
 
 def test_import_refuses_unreadable_sources_and_missing_key(tmp_path):
     env = {**os.environ, "STORYLINE_API_KEYS": API_KEY, "STORYLINE_DATA_DIR": str(tmp_path)}
-    r = subprocess.run([sys.executable, "-m", "services.cli", "import", str(tmp_path / "missing.jsonl")],
-                       capture_output=True, text=True, env=env, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "services.cli", "import", str(tmp_path / "missing.jsonl")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert r.returncode == 2 and "missing.jsonl" in r.stderr
     (tmp_path / "a.json").write_text("[{]")
-    r = subprocess.run([sys.executable, "-m", "services.cli", "import", str(tmp_path / "a.json")],
-                       capture_output=True, text=True, env=env, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "services.cli", "import", str(tmp_path / "a.json")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert r.returncode == 2 and "not a JSON array" in r.stderr
     env.pop("STORYLINE_API_KEYS")
-    r = subprocess.run([sys.executable, "-m", "services.cli", "import", "-"], input="", capture_output=True,
-                       text=True, env=env, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "services.cli", "import", "-"],
+        input="",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert r.returncode == 2 and "API key" in r.stderr
 
 

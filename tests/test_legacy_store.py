@@ -10,13 +10,13 @@ import pathlib
 import subprocess
 
 import pytest
+from test_hot_path import VALID
 
 from services import bootstrap
 from shared.adapters.stores import LegacyStore, open_store
 from shared.config import Settings
 from shared.domain import events
 from shared.ports import EventQuery, Record
-from test_hot_path import VALID
 
 STORYLINE = pathlib.Path(__file__).resolve().parents[1] / ".venv" / "bin" / "storyline"
 

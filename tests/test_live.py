@@ -5,6 +5,7 @@ stream must deliver exactly those changes in log order; reconnecting with Last-E
 must deliver exactly what came after that id. The feed must parse with feedparser and
 satisfy the Atom rules it reports.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -18,8 +19,8 @@ from urllib.parse import urlsplit
 import feedparser
 import pytest
 import requests
-
 from conftest import API_KEY
+
 from services.query import changes
 from services.timeline.rebuild import rebuild
 
@@ -27,11 +28,16 @@ STORY = "harbour-dredging-row"
 
 
 def article(n: int, actor: str, chair: str) -> dict:
-    return {"id": f"live-{n}", "url": f"https://news.example.test/live/{n}", "outlet": "Live Test Wire",
-            "title": "Harbour board row over dredging survey", "story_id": STORY,
-            "published_at": f"2025-05-0{n + 1}T09:00:00Z",
-            "body": f"{actor} has claimed that the harbour board hid the dredging survey. "
-                    f"The board chair, {chair}, denied the claim on Tuesday."}
+    return {
+        "id": f"live-{n}",
+        "url": f"https://news.example.test/live/{n}",
+        "outlet": "Live Test Wire",
+        "title": "Harbour board row over dredging survey",
+        "story_id": STORY,
+        "published_at": f"2025-05-0{n + 1}T09:00:00Z",
+        "body": f"{actor} has claimed that the harbour board hid the dredging survey. "
+        f"The board chair, {chair}, denied the claim on Tuesday.",
+    }
 
 
 class Stream:
@@ -95,10 +101,19 @@ class Stream:
 
 
 def correct(system, event_id: str) -> requests.Response:
-    return requests.post(f"{system.ingest_url}/v1/corrections", timeout=30, headers={"X-API-Key": API_KEY},
-                         json={"story_id": STORY, "event_id": event_id, "action": "correct",
-                               "changes": {"summary": "the chair denied it at the Tuesday meeting"},
-                               "reason": "fuller wording", "editor": "Night desk"})
+    return requests.post(
+        f"{system.ingest_url}/v1/corrections",
+        timeout=30,
+        headers={"X-API-Key": API_KEY},
+        json={
+            "story_id": STORY,
+            "event_id": event_id,
+            "action": "correct",
+            "changes": {"summary": "the chair denied it at the Tuesday meeting"},
+            "reason": "fuller wording",
+            "editor": "Night desk",
+        },
+    )
 
 
 def test_story_stream_delivers_each_change_once_in_order_and_resumes(system):
@@ -116,7 +131,9 @@ def test_story_stream_delivers_each_change_once_in_order_and_resumes(system):
     assert r.status_code == 202, r.text
 
     got = stream.changes(len(posted) + 1)
-    assert [(d["change"], d["event_id"]) for _, _, d in got] == [("added", e) for e in posted] + [("corrected", corrected)]
+    assert [(d["change"], d["event_id"]) for _, _, d in got] == [("added", e) for e in posted] + [
+        ("corrected", corrected)
+    ]
     assert [e for _, e, _ in got] == ["entry_added"] * len(posted) + ["entry_corrected"]
     # the payload is the timeline's entry, with the correction applied
     last = got[-1][2]["entry"]
@@ -152,7 +169,9 @@ def test_story_stream_delivers_each_change_once_in_order_and_resumes(system):
     rebuild(system.log, system.store, system.settings.group, drop_after_s=0)
     rebuilt = Stream(f"{system.query_url}/v1/stories/{STORY}/events", last_event_id=got[1][0])
     assert rebuilt.next()[1] == "ready"
-    assert [(i, d["event_id"]) for i, _, d in rebuilt.changes(len(got) - 2)] == [(i, d["event_id"]) for i, _, d in got[2:]]
+    assert [(i, d["event_id"]) for i, _, d in rebuilt.changes(len(got) - 2)] == [
+        (i, d["event_id"]) for i, _, d in got[2:]
+    ]
     assert rebuilt.quiet_for(1.0) == []
     rebuilt.close()
 
@@ -170,7 +189,12 @@ def test_story_stream_delivers_each_change_once_in_order_and_resumes(system):
     assert updated == sorted(updated, reverse=True)  # newest first
     # the correction bumped its entry: newest, updated at the correction's time
     top = parsed.entries[0]
-    assert top.updated == last["provenance"][[p["event_id"] for p in last["provenance"]].index(corrected)]["corrections"][0]["recorded_at"]
+    assert (
+        top.updated
+        == last["provenance"][[p["event_id"] for p in last["provenance"]].index(corrected)]["corrections"][0][
+            "recorded_at"
+        ]
+    )
     assert "the chair denied it" in top.summary
     assert {link.href for link in top.links if link.rel == "related"} == {p["url"] for p in last["provenance"]}
     ids_before = {e.id for e in parsed.entries}
@@ -179,7 +203,9 @@ def test_story_stream_delivers_each_change_once_in_order_and_resumes(system):
 
 
 def test_stream_refuses_a_bad_last_event_id_and_story(system):
-    r = requests.get(f"{system.query_url}/v1/stories/{STORY}/events", headers={"Last-Event-ID": "yesterday"}, timeout=10)
+    r = requests.get(
+        f"{system.query_url}/v1/stories/{STORY}/events", headers={"Last-Event-ID": "yesterday"}, timeout=10
+    )
     assert r.status_code == 400 and "last_event_id" in r.json()["error"]["fields"]
     r = requests.get(f"{system.query_url}/v1/events", params={"story": "no spaces"}, timeout=10)
     assert r.status_code == 400 and "story" in r.json()["error"]["fields"]
@@ -189,15 +215,35 @@ def test_stream_refuses_a_bad_last_event_id_and_story(system):
 
 # ---------------------------------------------------------------- fast tier: the pure part
 
+
 def _doc(p, o, story="s", entry="e1", history=()):
-    return {"story_id": story, "event_id": f"ev{o}", "entry_id": entry, "recorded_at": f"2025-01-01T00:00:{o:02d}Z",
-            "log": {"partition": p, "offset": o}, "history": list(history)}
+    return {
+        "story_id": story,
+        "event_id": f"ev{o}",
+        "entry_id": entry,
+        "recorded_at": f"2025-01-01T00:00:{o:02d}Z",
+        "log": {"partition": p, "offset": o},
+        "history": list(history),
+    }
 
 
 def test_changes_between_positions_in_log_order():
-    docs = [_doc(0, 5), _doc(0, 3, history=[{"kind": "corrected", "recorded_at": "2025-01-01T00:00:09Z",
-                                             "log": {"partition": 0, "offset": 9}, "previous": {"entry_id": "old"}}]),
-            _doc(1, 4)]
+    docs = [
+        _doc(0, 5),
+        _doc(
+            0,
+            3,
+            history=[
+                {
+                    "kind": "corrected",
+                    "recorded_at": "2025-01-01T00:00:09Z",
+                    "log": {"partition": 0, "offset": 9},
+                    "previous": {"entry_id": "old"},
+                }
+            ],
+        ),
+        _doc(1, 4),
+    ]
     found = changes.changes_of(docs, {0: 4}, {0: 10, 1: 5})
     assert [(c.partition, c.offset, c.kind) for c in found] == [(1, 4, "added"), (0, 5, "added"), (0, 9, "corrected")]
     assert found[-1].previous_entry_id == "old"

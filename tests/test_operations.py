@@ -1,5 +1,6 @@
 """What operators rely on: request ids, metrics, the projector's listener, `storyline lag`,
 configuration errors. Each runs on the embedded backend and on the real servers."""
+
 from __future__ import annotations
 
 import json
@@ -15,12 +16,12 @@ import uuid
 
 import pytest
 import requests
+from conftest import API_KEY, real_env
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import API_KEY, real_env
-from shared.domain import events
 from services.bootstrap import open_log
 from shared.config import Settings
+from shared.domain import events
 from shared.ports import Record
 
 STORYLINE = str(pathlib.Path(sys.executable).with_name("storyline"))
@@ -37,16 +38,21 @@ def total(samples, name: str, **labels) -> float:
 
 
 def backend_env(backend: str, tmp_path) -> dict:
-    env = {"STORYLINE_DATA_DIR": str(tmp_path / "data"), "STORYLINE_PARTITIONS": "3",
-           "STORYLINE_PROJECTOR_PORT": "0", "STORYLINE_GROUP": f"ops-{uuid.uuid4().hex[:8]}"}
+    env = {
+        "STORYLINE_DATA_DIR": str(tmp_path / "data"),
+        "STORYLINE_PARTITIONS": "3",
+        "STORYLINE_PROJECTOR_PORT": "0",
+        "STORYLINE_GROUP": f"ops-{uuid.uuid4().hex[:8]}",
+    }
     if backend == "real":
         env.update(real_env())
     return env
 
 
 def cli(*args, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([STORYLINE, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **env})
+    return subprocess.run(
+        [STORYLINE, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **env}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -71,18 +77,29 @@ def seed_article(seed, **extra) -> dict:
 
 # ------------------------------------------------------------------ HTTP: request ids and metrics
 
+
 def test_request_id_is_echoed_or_made(system, seed):
     given = f"ops-{uuid.uuid4().hex}"
-    r = requests.post(f"{system.ingest_url}/v1/articles", json=seed_article(seed), timeout=30,
-                      headers={"X-API-Key": API_KEY, "X-Request-Id": given})
+    r = requests.post(
+        f"{system.ingest_url}/v1/articles",
+        json=seed_article(seed),
+        timeout=30,
+        headers={"X-API-Key": API_KEY, "X-Request-Id": given},
+    )
     assert r.status_code == 202
     assert r.headers["X-Request-Id"] == given == r.json()["request_id"]
 
     # an id that is not a plain token is not carried into logs and headers: a fresh one is made
-    r = requests.post(f"{system.ingest_url}/v1/articles", json=seed_article(seed), timeout=30,
-                      headers={"X-API-Key": API_KEY, "X-Request-Id": "two words\tand a tab"})
+    r = requests.post(
+        f"{system.ingest_url}/v1/articles",
+        json=seed_article(seed),
+        timeout=30,
+        headers={"X-API-Key": API_KEY, "X-Request-Id": "two words\tand a tab"},
+    )
     assert r.status_code == 202
-    assert re.fullmatch(r"[0-9a-f]{32}", r.headers["X-Request-Id"]) and r.json()["request_id"] == r.headers["X-Request-Id"]
+    assert (
+        re.fullmatch(r"[0-9a-f]{32}", r.headers["X-Request-Id"]) and r.json()["request_id"] == r.headers["X-Request-Id"]
+    )
 
     # refused requests carry one too, and so do reads
     r = requests.post(f"{system.ingest_url}/v1/articles", json=seed_article(seed), timeout=30)
@@ -92,14 +109,26 @@ def test_request_id_is_echoed_or_made(system, seed):
 
 
 def test_request_id_travels_in_the_log_headers_of_whatever_a_request_wrote(system, seed):
-    article = requests.post(f"{system.ingest_url}/v1/articles", json=seed_article(seed), timeout=30,
-                            headers={"X-API-Key": API_KEY, "X-Request-Id": "article-req-1"})
+    article = requests.post(
+        f"{system.ingest_url}/v1/articles",
+        json=seed_article(seed),
+        timeout=30,
+        headers={"X-API-Key": API_KEY, "X-Request-Id": "article-req-1"},
+    )
     assert article.status_code == 202
     target = article.json()["events"][0]
-    r = requests.post(f"{system.ingest_url}/v1/corrections", timeout=30,
-                      headers={"X-API-Key": API_KEY, "X-Request-Id": "correction-req-1"},
-                      json={"story_id": target["story_id"], "event_id": target["event_id"], "action": "retract",
-                            "reason": "wrong person", "editor": "desk"})
+    r = requests.post(
+        f"{system.ingest_url}/v1/corrections",
+        timeout=30,
+        headers={"X-API-Key": API_KEY, "X-Request-Id": "correction-req-1"},
+        json={
+            "story_id": target["story_id"],
+            "event_id": target["event_id"],
+            "action": "retract",
+            "reason": "wrong person",
+            "editor": "desk",
+        },
+    )
     assert r.status_code == 202, r.text
     by_request: dict[str, set] = {}
     for m in system.log.read():
@@ -110,11 +139,16 @@ def test_request_id_travels_in_the_log_headers_of_whatever_a_request_wrote(syste
 
 def test_metrics_count_requests_and_events(system, seed):
     before = metrics(system.ingest_url)
-    accepted = requests.post(f"{system.ingest_url}/v1/articles", json=seed_article(seed), timeout=30,
-                             headers={"X-API-Key": API_KEY})
+    accepted = requests.post(
+        f"{system.ingest_url}/v1/articles", json=seed_article(seed), timeout=30, headers={"X-API-Key": API_KEY}
+    )
     assert accepted.status_code == 202
-    assert requests.post(f"{system.ingest_url}/v1/articles", json={"title": "x"}, timeout=30,
-                         headers={"X-API-Key": API_KEY}).status_code == 422
+    assert (
+        requests.post(
+            f"{system.ingest_url}/v1/articles", json={"title": "x"}, timeout=30, headers={"X-API-Key": API_KEY}
+        ).status_code
+        == 422
+    )
     assert requests.get(f"{system.query_url}/v1/stories/ops/timeline", timeout=10).status_code in (200, 404)
     assert requests.get(f"{system.query_url}/no/such/path", timeout=10).status_code == 404
     after = metrics(system.query_url)  # one process here: both services share the registry
@@ -141,6 +175,7 @@ def test_metrics_count_requests_and_events(system, seed):
 
 
 # ------------------------------------------------------------------ storyline lag
+
 
 @pytest.fixture(params=["embedded", "real"])
 def backend(request):
@@ -198,6 +233,7 @@ def test_lag_command_says_when_the_log_is_unreachable(tmp_path):
 
 # ------------------------------------------------------------------ the projector's listener
 
+
 def _wait(pred, timeout: float, what: str, proc: subprocess.Popen, log_path: pathlib.Path, last=dict):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -217,8 +253,10 @@ def test_projector_listener_metrics_and_clean_stop(backend, tmp_path, template_e
     log = open_log(settings)
     good = [dict(template_event, event_id=f"probe-event-{i:04d}", story_id=f"probe-story-{i % 4}") for i in range(12)]
     try:
-        log.publish([Record(key=e["story_id"], value=events.encode(e), headers={"request_id": "probe-req"})
-                     for e in good] + [Record(key="probe-story-0", value=b'{"not": "an event"}')])
+        log.publish(
+            [Record(key=e["story_id"], value=events.encode(e), headers={"request_id": "probe-req"}) for e in good]
+            + [Record(key="probe-story-0", value=b'{"not": "an event"}')]
+        )
     finally:
         log.close()
 
@@ -227,16 +265,27 @@ def test_projector_listener_metrics_and_clean_stop(backend, tmp_path, template_e
         port = s.getsockname()[1]
     log_path = tmp_path / "projector.log"
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen([STORYLINE, "project"], env={**os.environ, **env, "STORYLINE_PROJECTOR_PORT": str(port)},
-                                stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+        proc = subprocess.Popen(
+            [STORYLINE, "project"],
+            env={**os.environ, **env, "STORYLINE_PROJECTOR_PORT": str(port)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait(lambda: requests.get(f"{url}/healthz", timeout=5).json() == {"status": "ok"}, 60, "healthz", proc, log_path)
+        _wait(
+            lambda: requests.get(f"{url}/healthz", timeout=5).json() == {"status": "ok"}, 60, "healthz", proc, log_path
+        )
         _wait(lambda: requests.get(f"{url}/readyz", timeout=10).status_code == 200, 60, "readyz", proc, log_path)
 
-        want = {"storyline_projector_events_applied_total": len(good) + 1,
-                "storyline_projector_dead_letters_total": 1, "storyline_consumer_lag": 0,
-                "storyline_log_end_offset": len(good) + 1, "storyline_projector_assigned_partitions": 3}
+        want = {
+            "storyline_projector_events_applied_total": len(good) + 1,
+            "storyline_projector_dead_letters_total": 1,
+            "storyline_consumer_lag": 0,
+            "storyline_log_end_offset": len(good) + 1,
+            "storyline_projector_assigned_partitions": 3,
+        }
         seen: dict = {}
 
         def settled():
@@ -244,6 +293,7 @@ def test_projector_listener_metrics_and_clean_stop(backend, tmp_path, template_e
             seen.update({name: total(m, name) for name in want})
             seen["lag series"] = sum(1 for s in m if s.name == "storyline_consumer_lag")
             return seen == want | {"lag series": 3}
+
         _wait(settled, 90, f"the projector's metrics to settle at {want}", proc, log_path, lambda: seen)
 
         proc.send_signal(signal.SIGTERM)
@@ -271,8 +321,16 @@ def test_projector_listener_metrics_and_clean_stop(backend, tmp_path, template_e
 
 # ------------------------------------------------------------------ configuration errors
 
-@pytest.mark.parametrize("var,value", [("STORYLINE_PROJECTOR_PORT", "http"), ("STORYLINE_PROJECTOR_PORT", "70000"),
-                                       ("STORYLINE_LOG_LEVEL", "LOUD"), ("STORYLINE_LAG_INTERVAL_SECONDS", "0")])
+
+@pytest.mark.parametrize(
+    "var,value",
+    [
+        ("STORYLINE_PROJECTOR_PORT", "http"),
+        ("STORYLINE_PROJECTOR_PORT", "70000"),
+        ("STORYLINE_LOG_LEVEL", "LOUD"),
+        ("STORYLINE_LAG_INTERVAL_SECONDS", "0"),
+    ],
+)
 def test_bad_operations_settings_name_the_variable(tmp_path, var, value):
     out = cli("project", env={"STORYLINE_DATA_DIR": str(tmp_path), var: value})
     assert out.returncode == 2

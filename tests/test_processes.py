@@ -8,6 +8,7 @@ Every event id of the 202 answers must then appear exactly once in the query tim
 surviving projector's lag gauge must fall to zero, and one request id must be traceable from
 the ingest log to a projector log.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,10 +25,9 @@ import pymongo
 import pymongo.errors
 import pytest
 import requests
+from conftest import API_KEY, real_env
 from kafka import KafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
-
-from conftest import API_KEY, real_env
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIN = pathlib.Path(sys.executable).parent
@@ -46,8 +46,9 @@ def metric_samples(url: str) -> list:
 
 
 def metric_total(url: str, name: str, **labels) -> float:
-    return sum(s.value for s in metric_samples(url)
-               if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+    return sum(
+        s.value for s in metric_samples(url) if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+    )
 
 
 def json_lines(path: pathlib.Path) -> list[dict]:
@@ -70,8 +71,7 @@ class Stack:
 
     def start(self, name: str, argv: list[str], **env) -> subprocess.Popen:
         with open(self.tmp / f"{name}.log", "wb") as out:
-            proc = subprocess.Popen(argv, env={**self.env, **env}, stdout=out, stderr=subprocess.STDOUT,
-                                    cwd=self.tmp)
+            proc = subprocess.Popen(argv, env={**self.env, **env}, stdout=out, stderr=subprocess.STDOUT, cwd=self.tmp)
         self.procs[name] = proc
         return proc
 
@@ -107,9 +107,17 @@ def articles(base: list[dict], tag: str, n: int) -> list[dict]:
     out = []
     for i in range(n):
         a = base[i % len(base)]
-        out.append({"id": f"{tag}-{i:03d}", "url": f"https://news.example.test/{tag}/{i}", "title": a["title"],
-                    "outlet": a["outlet"], "published_at": a["published_at"], "body": a["body"],
-                    "story_id": f"{tag}-story-{i % 6}"})
+        out.append(
+            {
+                "id": f"{tag}-{i:03d}",
+                "url": f"https://news.example.test/{tag}/{i}",
+                "title": a["title"],
+                "outlet": a["outlet"],
+                "published_at": a["published_at"],
+                "body": a["body"],
+                "story_id": f"{tag}-story-{i % 6}",
+            }
+        )
     return out
 
 
@@ -123,9 +131,11 @@ def post(url: str, article: dict, request_id: str | None = None) -> requests.Res
 def post_in_flight_then_terminate(port: int, article: dict, request_id: str, proc: subprocess.Popen) -> dict:
     """Send half a request, SIGTERM gunicorn, send the rest: the answer must still come."""
     body = json.dumps(article).encode()
-    head = (f"POST /v1/articles HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nX-API-Key: {API_KEY}\r\nX-Request-Id: {request_id}\r\n"
-            f"Connection: close\r\n\r\n").encode()
+    head = (
+        f"POST /v1/articles HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nX-API-Key: {API_KEY}\r\nX-Request-Id: {request_id}\r\n"
+        f"Connection: close\r\n\r\n"
+    ).encode()
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(head + body[:40])
         time.sleep(1.0)  # a worker has taken the connection and waits for the rest of the body
@@ -170,8 +180,10 @@ def wait_projected(stack: Stack, query_url: str, sent: list[str], timeout: float
     def done() -> bool:
         missing.intersection_update(set(sent) - set(timeline_ids(query_url)))
         return not missing
-    stack.wait_until(done, timeout, lambda: f"{len(missing)} of {len(sent)} events to be projected, "
-                                            f"e.g. {sorted(missing)[:3]}")
+
+    stack.wait_until(
+        done, timeout, lambda: f"{len(missing)} of {len(sent)} events to be projected, e.g. {sorted(missing)[:3]}"
+    )
 
 
 def group_members(bootstrap: str, group: str) -> int:
@@ -184,8 +196,11 @@ def group_members(bootstrap: str, group: str) -> int:
 
 
 def test_services_as_separate_processes(tmp_path, corpus, capsys):
-    env = real_env() | {"STORYLINE_API_KEYS": API_KEY, "STORYLINE_LAG_INTERVAL_SECONDS": "3",
-                        "STORYLINE_LOG_LEVEL": "INFO"}
+    env = real_env() | {
+        "STORYLINE_API_KEYS": API_KEY,
+        "STORYLINE_LAG_INTERVAL_SECONDS": "3",
+        "STORYLINE_LOG_LEVEL": "INFO",
+    }
     bootstrap = env["STORYLINE_LOG"].removeprefix("kafka://")
     run = env["STORYLINE_GROUP"].rsplit("-", 1)[-1]
     ports = {name: free_port() for name in ("ingest", "query", "proj_a", "proj_b")}
@@ -196,12 +211,19 @@ def test_services_as_separate_processes(tmp_path, corpus, capsys):
         for name in ("ingest", "query"):
             metrics_dir = tmp_path / f"metrics-{name}"
             metrics_dir.mkdir()
-            stack.start(name, [str(BIN / "gunicorn"), "--config", str(ROOT / f"deploy/gunicorn/{name}.conf.py")],
-                        GUNICORN_BIND=f"127.0.0.1:{ports[name]}", WEB_CONCURRENCY="2",
-                        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+            stack.start(
+                name,
+                [str(BIN / "gunicorn"), "--config", str(ROOT / f"deploy/gunicorn/{name}.conf.py")],
+                GUNICORN_BIND=f"127.0.0.1:{ports[name]}",
+                WEB_CONCURRENCY="2",
+                PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+            )
         for name in ("ingest", "query"):
-            stack.wait_until(lambda n=name: requests.get(f"{urls[n]}/readyz", timeout=5).status_code == 200,
-                             90, f"{name} to be ready")
+            stack.wait_until(
+                lambda n=name: requests.get(f"{urls[n]}/readyz", timeout=5).status_code == 200,
+                90,
+                f"{name} to be ready",
+            )
 
         # -- a backlog before any projector runs; one article carries a request id to trace
         trace_id = f"trace-{run}"
@@ -217,8 +239,9 @@ def test_services_as_separate_processes(tmp_path, corpus, capsys):
         traced_events = [e["event_id"] for e in answers[3].json()["events"]]
         assert traced_events and len(set(sent)) == len(sent) > N_BEFORE
 
-        lag = subprocess.run([str(BIN / "storyline"), "lag", "--json"], env=stack.env, capture_output=True,
-                             text=True, timeout=60)
+        lag = subprocess.run(
+            [str(BIN / "storyline"), "lag", "--json"], env=stack.env, capture_output=True, text=True, timeout=60
+        )
         assert lag.returncode == 0, lag.stderr
         backlog = json.loads(lag.stdout)
         assert backlog["total_lag"] == len(sent), backlog  # nothing committed yet: every event is lag
@@ -240,11 +263,13 @@ def test_services_as_separate_processes(tmp_path, corpus, capsys):
                     except requests.ConnectionError:
                         pass
             return len(first_lag) == 2
+
         stack.wait_until(first_readings, 60, "both projectors' listeners", step=0.05)
         assert max(first_lag.values()) > 0, first_lag
         for name in ("proj_a", "proj_b"):
-            stack.wait_until(lambda n=name: requests.get(f"{urls[n]}/readyz", timeout=10).status_code == 200,
-                             60, f"{name} ready")
+            stack.wait_until(
+                lambda n=name: requests.get(f"{urls[n]}/readyz", timeout=10).status_code == 200, 60, f"{name} ready"
+            )
         wait_projected(stack, urls["query"], sent)
         stack.wait_until(lambda: group_members(bootstrap, env["STORYLINE_GROUP"]) == 2, 60, "both in the group")
 
@@ -253,26 +278,34 @@ def test_services_as_separate_processes(tmp_path, corpus, capsys):
         proj_a.send_signal(signal.SIGTERM)
         assert proj_a.wait(60) == 0, f"projector A exited {proj_a.returncode}:\n{stack.tails()}"
         a_lines = json_lines(stack.log("proj_a"))
-        assert any(line["message"].startswith("Leaving consumer group") for line in a_lines), \
+        assert any(line["message"].startswith("Leaving consumer group") for line in a_lines), (
             f"projector A did not leave its group:\n{stack.tails()}"
-        assert any(line["message"].startswith("projector stopped") for line in a_lines), \
+        )
+        assert any(line["message"].startswith("projector stopped") for line in a_lines), (
             f"projector A did not log its stop:\n{stack.tails()}"
+        )
         stack.wait_until(lambda: group_members(bootstrap, env["STORYLINE_GROUP"]) == 1, 60, "A to be gone")
-        stack.wait_until(lambda: metric_total(urls["proj_b"], "storyline_projector_assigned_partitions") == 3,
-                         60, "B to take every partition")
+        stack.wait_until(
+            lambda: metric_total(urls["proj_b"], "storyline_projector_assigned_partitions") == 3,
+            60,
+            "B to take every partition",
+        )
 
         # -- more articles, and one in flight while ingest is told to stop
         for article in articles(corpus["articles"], f"after-{run}", N_AFTER):
             sent += [e["event_id"] for e in post(urls["ingest"], article).json()["events"]]
         posts = N_BEFORE + N_AFTER
-        assert metric_total(urls["ingest"], "storyline_http_requests_total",
-                            endpoint="/v1/articles", status="202") == posts, "both workers' requests counted"
+        assert (
+            metric_total(urls["ingest"], "storyline_http_requests_total", endpoint="/v1/articles", status="202")
+            == posts
+        ), "both workers' requests counted"
         assert metric_total(urls["ingest"], "storyline_ingest_events_published_total") == len(sent)
         last = articles(corpus["articles"], f"inflight-{run}", 1)[0]
         answer = post_in_flight_then_terminate(ports["ingest"], last, f"inflight-{run}", stack.procs["ingest"])
         sent += [e["event_id"] for e in answer["events"]]
-        assert stack.procs["ingest"].wait(40) == 0, \
+        assert stack.procs["ingest"].wait(40) == 0, (
             f"ingest exited {stack.procs['ingest'].returncode}:\n{stack.tails()}"
+        )
 
         # -- nothing lost, nothing doubled
         wait_projected(stack, urls["query"], sent)
@@ -282,22 +315,31 @@ def test_services_as_separate_processes(tmp_path, corpus, capsys):
         assert set(seen) == set(sent), f"unexpected events: {sorted(set(seen) - set(sent))[:5]}"
         assert len(sent) == len(set(sent))
         with capsys.disabled():  # the figures, visible with or without -s
-            print(f"\nprocesses | articles {posts + 1} | events {len(sent)} | lost 0 | doubled 0 | "
-                  f"in-flight request answered 202 after SIGTERM", flush=True)
+            print(
+                f"\nprocesses | articles {posts + 1} | events {len(sent)} | lost 0 | doubled 0 | "
+                f"in-flight request answered 202 after SIGTERM",
+                flush=True,
+            )
 
         # -- the survivor's lag gauge falls to zero on every partition
         def lag_is_zero():
             lags = [s for s in metric_samples(urls["proj_b"]) if s.name == "storyline_consumer_lag"]
             return len(lags) == 3 and all(s.value == 0 for s in lags)
+
         stack.wait_until(lag_is_zero, 60, "B's lag gauge to reach zero")
         assert metric_total(urls["proj_b"], "storyline_projector_events_applied_total") > 0
 
         # -- one request id, followed from ingest to the projector that applied its events
         ingest_hits = [line for line in json_lines(stack.log("ingest")) if line.get("request_id") == trace_id]
-        assert any(line["service"] == "ingest" and line.get("status") == 202 for line in ingest_hits), \
+        assert any(line["service"] == "ingest" and line.get("status") == 202 for line in ingest_hits), (
             f"no ingest line with request id {trace_id}:\n{stack.tails()}"
-        projector_hits = [line for name in ("proj_a", "proj_b") for line in json_lines(stack.log(name))
-                          if line.get("request_id") == trace_id]
+        )
+        projector_hits = [
+            line
+            for name in ("proj_a", "proj_b")
+            for line in json_lines(stack.log(name))
+            if line.get("request_id") == trace_id
+        ]
         assert projector_hits, f"no projector line with request id {trace_id}:\n{stack.tails()}"
         assert all(line["service"] == "timeline" for line in projector_hits)
         assert {e for line in projector_hits for e in line["event_ids"]} == set(traced_events)
@@ -306,8 +348,7 @@ def test_services_as_separate_processes(tmp_path, corpus, capsys):
         for name in ("proj_b", "query"):
             stack.procs[name].send_signal(signal.SIGTERM)
         for name in ("proj_b", "query"):
-            assert stack.procs[name].wait(60) == 0, \
-                f"{name} exited {stack.procs[name].returncode}:\n{stack.tails()}"
+            assert stack.procs[name].wait(60) == 0, f"{name} exited {stack.procs[name].returncode}:\n{stack.tails()}"
     finally:
         stack.close()
         try:

@@ -3,6 +3,7 @@
 Events are published as the wire contract (shared.domain.events) to the log, so dates, sources and
 ingest times are known exactly; the projector turns them into the read model as in production.
 """
+
 from __future__ import annotations
 
 import re
@@ -10,67 +11,188 @@ import time
 
 import pytest
 import requests
-
 from conftest import API_KEY
+
+from services.query import schemas
 from shared.domain import events
 from shared.ports import Record
-from services.query import schemas
 
 STORY = "gov-row"
-TITLES = {STORY: "Row over the ministry", "harbour-row": "Harbour dredging dispute", "sewer.*-row": "Sewer works apology",
-          "busy-day": "A crowded day"}
+TITLES = {
+    STORY: "Row over the ministry",
+    "harbour-row": "Harbour dredging dispute",
+    "sewer.*-row": "Sewer works apology",
+    "busy-day": "A crowded day",
+}
 
 
-def event(n: int, event_type: str, actor: str, *, occurred: str | None, published: str, recorded: str,
-          article: str = "a1", target: str | None = None, precision: str | None = "day",
-          story: str = STORY, confidence: float = 0.7, outlet: str = "Daily Test") -> dict:
+def event(
+    n: int,
+    event_type: str,
+    actor: str,
+    *,
+    occurred: str | None,
+    published: str,
+    recorded: str,
+    article: str = "a1",
+    target: str | None = None,
+    precision: str | None = "day",
+    story: str = STORY,
+    confidence: float = 0.7,
+    outlet: str = "Daily Test",
+) -> dict:
     sentence = f"Sentence {n}: {actor} {event_type.replace('_', ' ')}."
-    return {"event_id": f"{story}-ev-{n:04d}", "event_type": event_type, "schema_version": events.SCHEMA_VERSION, "story_id": story,
-            "occurred_at": occurred, "occurred_precision": precision if occurred else None,
-            "published_at": published, "recorded_at": recorded,
-            "actor": {"name": actor, "kind": "person"},
-            "target": {"name": target, "kind": "organisation"} if target else None,
-            "quote": None, "summary": f"{actor}: event {n}", "details": {},
-            "source": {"article_id": article, "url": f"https://news.example.test/{article}", "outlet": outlet,
-                       "title": f"{TITLES[story]} ({article})", "sentence": sentence,
-                       "char_start": 0, "char_end": len(sentence)},
-            "extractor": {"version": "rules-test", "confidence": confidence}}
+    return {
+        "event_id": f"{story}-ev-{n:04d}",
+        "event_type": event_type,
+        "schema_version": events.SCHEMA_VERSION,
+        "story_id": story,
+        "occurred_at": occurred,
+        "occurred_precision": precision if occurred else None,
+        "published_at": published,
+        "recorded_at": recorded,
+        "actor": {"name": actor, "kind": "person"},
+        "target": {"name": target, "kind": "organisation"} if target else None,
+        "quote": None,
+        "summary": f"{actor}: event {n}",
+        "details": {},
+        "source": {
+            "article_id": article,
+            "url": f"https://news.example.test/{article}",
+            "outlet": outlet,
+            "title": f"{TITLES[story]} ({article})",
+            "sentence": sentence,
+            "char_start": 0,
+            "char_end": len(sentence),
+        },
+        "extractor": {"version": "rules-test", "confidence": confidence},
+    }
 
 
 # In log order. e1 and e2 are one real-world event reported by two articles (one entry).
 EVENTS = [
-    event(1, "allegation_made", "Jane Doe", target="Ministry of Tests", occurred="2025-03-01",
-          published="2025-03-02T09:00:00Z", recorded="2025-03-02T10:00:00.000Z"),
-    event(2, "allegation_made", "Jane Doe", target="Ministry of Tests", occurred="2025-03-01",
-          published="2025-03-03T08:00:00Z", recorded="2025-03-03T09:00:00.000Z", article="a2",
-          outlet="Other Times", confidence=0.9),
-    event(3, "rebuttal_given", "John Roe", target="Jane Doe", occurred="2025-03-02",
-          published="2025-03-02T09:00:00Z", recorded="2025-03-02T10:00:00.000Z"),
-    event(4, "post_deleted", "John Roe", occurred=None, published="2025-03-02T09:00:00Z",
-          recorded="2025-03-02T10:00:00.000Z"),
-    event(5, "complaint_filed", "Jane Doe", occurred="2025-03-05", published="2025-03-06T07:00:00Z",
-          recorded="2025-03-06T08:00:00.000Z", article="a3"),
-    event(6, "statement_made", "Jane Doe", occurred="2025-02-01", precision="month",
-          published="2025-03-06T07:00:00Z", recorded="2025-03-06T08:00:00.000Z", article="a3"),
+    event(
+        1,
+        "allegation_made",
+        "Jane Doe",
+        target="Ministry of Tests",
+        occurred="2025-03-01",
+        published="2025-03-02T09:00:00Z",
+        recorded="2025-03-02T10:00:00.000Z",
+    ),
+    event(
+        2,
+        "allegation_made",
+        "Jane Doe",
+        target="Ministry of Tests",
+        occurred="2025-03-01",
+        published="2025-03-03T08:00:00Z",
+        recorded="2025-03-03T09:00:00.000Z",
+        article="a2",
+        outlet="Other Times",
+        confidence=0.9,
+    ),
+    event(
+        3,
+        "rebuttal_given",
+        "John Roe",
+        target="Jane Doe",
+        occurred="2025-03-02",
+        published="2025-03-02T09:00:00Z",
+        recorded="2025-03-02T10:00:00.000Z",
+    ),
+    event(
+        4,
+        "post_deleted",
+        "John Roe",
+        occurred=None,
+        published="2025-03-02T09:00:00Z",
+        recorded="2025-03-02T10:00:00.000Z",
+    ),
+    event(
+        5,
+        "complaint_filed",
+        "Jane Doe",
+        occurred="2025-03-05",
+        published="2025-03-06T07:00:00Z",
+        recorded="2025-03-06T08:00:00.000Z",
+        article="a3",
+    ),
+    event(
+        6,
+        "statement_made",
+        "Jane Doe",
+        occurred="2025-02-01",
+        precision="month",
+        published="2025-03-06T07:00:00Z",
+        recorded="2025-03-06T08:00:00.000Z",
+        article="a3",
+    ),
     # same day as e3, published earlier: publication time breaks the tie
-    event(7, "statement_made", "Ministry of Tests", occurred="2025-03-02", published="2025-03-01T18:00:00Z",
-          recorded="2025-03-06T08:00:00.000Z", article="a0"),
+    event(
+        7,
+        "statement_made",
+        "Ministry of Tests",
+        occurred="2025-03-02",
+        published="2025-03-01T18:00:00Z",
+        recorded="2025-03-06T08:00:00.000Z",
+        article="a0",
+    ),
     # between e1 and e2 in the order: the merged entry's members straddle it
-    event(10, "rebuttal_given", "Ministry of Tests", occurred="2025-03-01", published="2025-03-02T12:00:00Z",
-          recorded="2025-03-06T08:00:00.000Z", article="a4"),
+    event(
+        10,
+        "rebuttal_given",
+        "Ministry of Tests",
+        occurred="2025-03-01",
+        published="2025-03-02T12:00:00Z",
+        recorded="2025-03-06T08:00:00.000Z",
+        article="a4",
+    ),
     # identical times: the log position breaks the tie (e9 is published to the log first, below)
-    event(9, "investigation_opened", "Police", occurred="2025-03-05", published="2025-03-06T07:00:00Z",
-          recorded="2025-03-06T08:00:00.000Z", article="a3"),
-    event(8, "apology_issued", "John Roe", occurred="2025-03-05", published="2025-03-06T07:00:00Z",
-          recorded="2025-03-06T08:00:00.000Z", article="a3"),
+    event(
+        9,
+        "investigation_opened",
+        "Police",
+        occurred="2025-03-05",
+        published="2025-03-06T07:00:00Z",
+        recorded="2025-03-06T08:00:00.000Z",
+        article="a3",
+    ),
+    event(
+        8,
+        "apology_issued",
+        "John Roe",
+        occurred="2025-03-05",
+        published="2025-03-06T07:00:00Z",
+        recorded="2025-03-06T08:00:00.000Z",
+        article="a3",
+    ),
 ]
 # The documented order, by event id number (entry of e1+e2 shown as 1).
 EXPECTED_ORDER = [6, 1, 10, 7, 3, 4, 5, 9, 8]
-OTHER = [event(20, "allegation_made", "Zed Quill", target="Harbour Board", occurred="2025-01-10",
-               published="2025-01-11T09:00:00Z", recorded="2025-01-11T10:00:00.000Z", story="harbour-row",
-               article="h1"),
-         event(21, "apology_issued", "Amy (Chair) Stone", occurred="2025-01-12", published="2025-01-12T09:00:00Z",
-               recorded="2025-03-09T10:00:00.000Z", story="sewer.*-row", article="s1")]
+OTHER = [
+    event(
+        20,
+        "allegation_made",
+        "Zed Quill",
+        target="Harbour Board",
+        occurred="2025-01-10",
+        published="2025-01-11T09:00:00Z",
+        recorded="2025-01-11T10:00:00.000Z",
+        story="harbour-row",
+        article="h1",
+    ),
+    event(
+        21,
+        "apology_issued",
+        "Amy (Chair) Stone",
+        occurred="2025-01-12",
+        published="2025-01-12T09:00:00Z",
+        recorded="2025-03-09T10:00:00.000Z",
+        story="sewer.*-row",
+        article="s1",
+    ),
+]
 
 
 def publish(system, evs: list[dict]) -> None:
@@ -103,6 +225,7 @@ def number(entry: dict) -> int:
 
 # ---------------------------------------------------------------- timeline
 
+
 def test_timeline_is_in_the_documented_order_with_provenance(loaded):
     r = get(loaded, f"/v1/stories/{STORY}/timeline")
     assert r.status_code == 200
@@ -113,8 +236,10 @@ def test_timeline_is_in_the_documented_order_with_provenance(loaded):
     assert "responds to" in body["order"]
     merged = body["entries"][1]
     assert [p["article_id"] for p in merged["provenance"]] == ["a1", "a2"]
-    assert [p["sentence"] for p in merged["provenance"]] == ["Sentence 1: Jane Doe allegation made.",
-                                                             "Sentence 2: Jane Doe allegation made."]
+    assert [p["sentence"] for p in merged["provenance"]] == [
+        "Sentence 1: Jane Doe allegation made.",
+        "Sentence 2: Jane Doe allegation made.",
+    ]
     assert {p["extractor_version"] for p in merged["provenance"]} == {"rules-test"}
     assert [p["confidence"] for p in merged["provenance"]] == [0.7, 0.9] and merged["confidence"] == 0.9
     assert merged["target"] == {"name": "Ministry of Tests", "kind": "organisation"}
@@ -169,18 +294,39 @@ def test_timeline_cursor_pages_cover_everything_once(loaded):
 def test_paging_through_a_crowded_day(system):
     """More events on one day than a page scans at once, several articles reporting the same events."""
     story = "busy-day"
-    evs = [event(100 + i, "statement_made" if i % 3 else "allegation_made", f"Speaker {i % 7}",
-                 occurred="2025-04-01", published=f"2025-04-0{1 + i % 3}T{i % 24:02d}:00:00Z",
-                 recorded="2025-04-03T00:00:00.000Z", article=f"b{i % 3}", story=story) for i in range(40)]
-    evs.append(event(200, "post_deleted", "Speaker 1", occurred=None, published="2025-04-01T05:00:00Z",
-                     recorded="2025-04-03T00:00:00.000Z", story=story))
+    evs = [
+        event(
+            100 + i,
+            "statement_made" if i % 3 else "allegation_made",
+            f"Speaker {i % 7}",
+            occurred="2025-04-01",
+            published=f"2025-04-0{1 + i % 3}T{i % 24:02d}:00:00Z",
+            recorded="2025-04-03T00:00:00.000Z",
+            article=f"b{i % 3}",
+            story=story,
+        )
+        for i in range(40)
+    ]
+    evs.append(
+        event(
+            200,
+            "post_deleted",
+            "Speaker 1",
+            occurred=None,
+            published="2025-04-01T05:00:00Z",
+            recorded="2025-04-03T00:00:00.000Z",
+            story=story,
+        )
+    )
     publish(system, evs)
     whole = wait_cited(system, story, len(evs), limit=500)["entries"]
     assert sum(len(e["provenance"]) for e in whole) == len(evs) and len(whole) < len(evs)  # some merged
     for limit in (1, 2, 5):
         seen, cursor = [], None
         while True:
-            body = get(system, f"/v1/stories/{story}/timeline", limit=limit, **({"cursor": cursor} if cursor else {})).json()
+            body = get(
+                system, f"/v1/stories/{story}/timeline", limit=limit, **({"cursor": cursor} if cursor else {})
+            ).json()
             seen += [(e["entry_id"], len(e["provenance"])) for e in body["entries"]]
             cursor = body["next_cursor"]
             if not cursor:
@@ -191,10 +337,15 @@ def test_paging_through_a_crowded_day(system):
 def test_timeline_bad_parameters_are_400_with_the_field(loaded):
     url = f"/v1/stories/{STORY}/timeline"
     cases = {
-        "limit": {"limit": "0"}, "types": {"types": "gossip"}, "since": {"since": "March"},
-        "until": {"since": "2025-03-05", "until": "2025-03-01"}, "as_of": {"as_of": "2025-03-02T10:00:00"},
-        "include_retracted": {"include_retracted": "perhaps"}, "cursor": {"cursor": "not-a-cursor"},
-        "colour": {"colour": "red"}, "actor": {"actor": ["a", "b"]},
+        "limit": {"limit": "0"},
+        "types": {"types": "gossip"},
+        "since": {"since": "March"},
+        "until": {"since": "2025-03-05", "until": "2025-03-01"},
+        "as_of": {"as_of": "2025-03-02T10:00:00"},
+        "include_retracted": {"include_retracted": "perhaps"},
+        "cursor": {"cursor": "not-a-cursor"},
+        "colour": {"colour": "red"},
+        "actor": {"actor": ["a", "b"]},
     }
     for field, params in cases.items():
         r = get(loaded, url, **params)
@@ -233,9 +384,19 @@ def test_as_of_shows_what_had_been_ingested_by_then(loaded):
 
 def _post_correction(system, event_id: str, action: str, changes: dict, reason: str) -> str:
     """An editor's correction through the ingest API; returns when it was recorded."""
-    r = requests.post(f"{system.ingest_url}/v1/corrections", headers={"X-API-Key": API_KEY}, timeout=10, json={
-        "story_id": STORY, "event_id": event_id, "action": action, "changes": changes, "reason": reason,
-        "editor": "Desk"})
+    r = requests.post(
+        f"{system.ingest_url}/v1/corrections",
+        headers={"X-API-Key": API_KEY},
+        timeout=10,
+        json={
+            "story_id": STORY,
+            "event_id": event_id,
+            "action": action,
+            "changes": changes,
+            "reason": reason,
+            "editor": "Desk",
+        },
+    )
     assert r.status_code == 202, r.text
     return r.json()["event"]["recorded_at"]
 
@@ -252,12 +413,20 @@ def _until(predicate, what: str, timeout: float = 30.0):
 def test_corrections_and_retractions_change_the_timeline_and_as_of_undoes_them(loaded):
     url = f"/v1/stories/{STORY}/timeline"
     numbers = lambda entries: [number(e) for e in entries]  # noqa: E731
-    corrected_at = _post_correction(loaded, f"{STORY}-ev-0005", "correct",
-                                    {"occurred_at": "2025-03-04", "summary": "Jane Doe: complaint, corrected date"},
-                                    "wrong date")
-    _until(lambda: numbers(get(loaded, url).json()["entries"]) == [6, 1, 10, 7, 3, 4, 5, 9, 8] and
-           next(e for e in get(loaded, url).json()["entries"] if number(e) == 5)["status"] == "corrected",
-           "the correction")
+    corrected_at = _post_correction(
+        loaded,
+        f"{STORY}-ev-0005",
+        "correct",
+        {"occurred_at": "2025-03-04", "summary": "Jane Doe: complaint, corrected date"},
+        "wrong date",
+    )
+    _until(
+        lambda: (
+            numbers(get(loaded, url).json()["entries"]) == [6, 1, 10, 7, 3, 4, 5, 9, 8]
+            and next(e for e in get(loaded, url).json()["entries"] if number(e) == 5)["status"] == "corrected"
+        ),
+        "the correction",
+    )
     retracted_at = _post_correction(loaded, f"{STORY}-ev-0003", "retract", {}, "source withdrew")
     assert retracted_at > corrected_at
     now = _until(lambda: (b := get(loaded, url).json()["entries"]) and 3 not in numbers(b) and b, "the retraction")
@@ -265,7 +434,10 @@ def test_corrections_and_retractions_change_the_timeline_and_as_of_undoes_them(l
     assert numbers(now) == [6, 1, 10, 7, 4, 5, 9, 8]  # e3 hidden, e5 moved to 4 March
     fixed = next(e for e in now if number(e) == 5)
     assert (fixed["status"], fixed["occurred_at"], fixed["summary"]) == (
-        "corrected", "2025-03-04", "Jane Doe: complaint, corrected date")
+        "corrected",
+        "2025-03-04",
+        "Jane Doe: complaint, corrected date",
+    )
     change = fixed["provenance"][0]["corrections"][0]
     assert (change["kind"], change["reason"], change["editor"]) == ("corrected", "wrong date", "Desk")
     assert change["previous"]["occurred_at"] == "2025-03-05"
@@ -287,16 +459,24 @@ def test_corrections_and_retractions_change_the_timeline_and_as_of_undoes_them(l
     assert next(e for e in between if number(e) == 5)["occurred_at"] == "2025-03-04"
     assert next(e for e in between if number(e) == 3)["status"] == "active"
     # the narrative follows the same rules
-    text = requests.get(f"{loaded.query_url}/v1/stories/{STORY}/narrative", headers={"Accept": "text/plain"},
-                        params={"include_retracted": "true"}, timeout=10).text
+    text = requests.get(
+        f"{loaded.query_url}/v1/stories/{STORY}/narrative",
+        headers={"Accept": "text/plain"},
+        params={"include_retracted": "true"},
+        timeout=10,
+    ).text
     assert "[retracted] Answering Jane Doe's allegation, John Roe rejected" not in text
     assert "[retracted] John Roe rejected Jane Doe's allegation (Daily Test)." in text
-    assert "Retracted on " in text and "by Desk: John Roe rejected Jane Doe's allegation (Daily Test), because source withdrew." in text
+    assert (
+        "Retracted on " in text
+        and "by Desk: John Roe rejected Jane Doe's allegation (Daily Test), because source withdrew." in text
+    )
     assert "4 March 2025. Jane Doe filed a complaint (Daily Test)." in text
     assert "by Desk: the date changed from 2025-03-05 to 2025-03-04 and the summary changed from" in text
 
 
 # ---------------------------------------------------------------- stories
+
 
 def test_story_list_search_filters_and_paging(loaded):
     def ids(**params):
@@ -307,15 +487,15 @@ def test_story_list_search_filters_and_paging(loaded):
 
     # newest activity first: last_recorded_at 2025-03-09, 2025-03-06, 2025-01-11
     assert ids() == ["sewer.*-row", STORY, "harbour-row"]
-    assert ids(q="ministry") == [STORY]            # title
-    assert ids(q="QUILL") == ["harbour-row"]       # an actor, any case
+    assert ids(q="ministry") == [STORY]  # title
+    assert ids(q="QUILL") == ["harbour-row"]  # an actor, any case
     assert ids(q="harbour board") == ["harbour-row"]  # a target
-    assert ids(q="(chair)") == ["sewer.*-row"]     # punctuation is literal
-    assert ids(q=".*") == ["sewer.*-row"]          # not a regular expression
+    assert ids(q="(chair)") == ["sewer.*-row"]  # punctuation is literal
+    assert ids(q=".*") == ["sewer.*-row"]  # not a regular expression
     assert ids(q="nothing like this") == []
     assert ids(actor="jane doe") == [STORY]
     assert ids(actor="Ministry of Tests") == [STORY]  # acted in e7
-    assert ids(actor="Harbour Board") == []        # only ever a target
+    assert ids(actor="Harbour Board") == []  # only ever a target
     assert ids(type="apology_issued") == ["sewer.*-row", STORY]
     seen, cursor = [], None
     while True:
@@ -325,8 +505,13 @@ def test_story_list_search_filters_and_paging(loaded):
         if not cursor:
             break
     assert seen == ["sewer.*-row", STORY, "harbour-row"]
-    for params, field in (({"limit": "x"}, "limit"), ({"type": "rumour"}, "type"), ({"q": ""}, "q"),
-                          ({"cursor": "AAAA"}, "cursor"), ({"q[$ne]": "x"}, "q[$ne]")):
+    for params, field in (
+        ({"limit": "x"}, "limit"),
+        ({"type": "rumour"}, "type"),
+        ({"q": ""}, "q"),
+        ({"cursor": "AAAA"}, "cursor"),
+        ({"q[$ne]": "x"}, "q[$ne]"),
+    ):
         r = get(loaded, "/v1/stories", **params)
         assert r.status_code == 400 and field in r.json()["error"]["fields"], r.text
 
@@ -338,10 +523,21 @@ def test_story_summary(loaded):
     assert schemas.StorySummarySchema().validate(s) == {}
     assert s["title"] == "Row over the ministry (a0)"
     roles = {p["name"]: sorted(p["roles"]) for p in s["participants"]}
-    assert roles == {"Jane Doe": ["actor", "target"], "John Roe": ["actor"], "Ministry of Tests": ["actor", "target"],
-                     "Police": ["actor"]}
-    assert s["counts"] == {"allegation_made": 2, "rebuttal_given": 2, "post_deleted": 1, "complaint_filed": 1,
-                           "statement_made": 2, "investigation_opened": 1, "apology_issued": 1}
+    assert roles == {
+        "Jane Doe": ["actor", "target"],
+        "John Roe": ["actor"],
+        "Ministry of Tests": ["actor", "target"],
+        "Police": ["actor"],
+    }
+    assert s["counts"] == {
+        "allegation_made": 2,
+        "rebuttal_given": 2,
+        "post_deleted": 1,
+        "complaint_filed": 1,
+        "statement_made": 2,
+        "investigation_opened": 1,
+        "apology_issued": 1,
+    }
     assert (s["first_date"][:10], s["last_date"][:10]) == ("2025-02-01", "2025-03-05")
     assert [a["article_id"] for a in s["sources"]] == ["a0", "a1", "a4", "a2", "a3"]  # by publication
     assert s["sources"][1]["url"] == "https://news.example.test/a1"
@@ -351,19 +547,30 @@ def test_story_summary(loaded):
 
 # ---------------------------------------------------------------- narrative and TimelineJS
 
+
 def test_narrative_as_markdown_or_plain_text(loaded):
     url = f"{loaded.query_url}/v1/stories/{STORY}/narrative"
     md = requests.get(url, timeout=10)
     assert md.status_code == 200 and md.headers["Content-Type"].startswith("text/markdown")
     assert md.text.startswith("# Row over the ministry (a0)\n")  # the earliest article's title
     paragraphs = [p for p in md.text.split("\n\n") if p.startswith("**")]
-    assert [p.split(".**")[0] for p in paragraphs] == ["**February 2025", "**1 March 2025", "**2 March 2025", "**5 March 2025"]
+    assert [p.split(".**")[0] for p in paragraphs] == [
+        "**February 2025",
+        "**1 March 2025",
+        "**2 March 2025",
+        "**5 March 2025",
+    ]
     # one sentence per entry, in the timeline's order; the merged entry cites both articles
-    assert paragraphs[1].startswith("**1 March 2025.** Jane Doe accused the Ministry of Tests "
-                                    "([Daily Test](https://news.example.test/a1), [Other Times](https://news.example.test/a2)). "
-                                    "In response, the Ministry of Tests rejected the allegation")
+    assert paragraphs[1].startswith(
+        "**1 March 2025.** Jane Doe accused the Ministry of Tests "
+        "([Daily Test](https://news.example.test/a1), [Other Times](https://news.example.test/a2)). "
+        "In response, the Ministry of Tests rejected the allegation"
+    )
     assert paragraphs[2].startswith("**2 March 2025.** The next day, the Ministry of Tests made a statement")
-    assert "A post by John Roe was deleted ([Daily Test](https://news.example.test/a1); _date not reported_)." in paragraphs[2]
+    assert (
+        "A post by John Roe was deleted ([Daily Test](https://news.example.test/a1); _date not reported_)."
+        in paragraphs[2]
+    )
     lead = md.text.split("\n\n")[1]
     assert lead.startswith("Between February and 5 March 2025, Jane Doe accused the Ministry of Tests.")
     assert "Reported by 2 outlets (Daily Test and Other Times), 9 events in all." in lead
@@ -376,7 +583,9 @@ def test_narrative_as_markdown_or_plain_text(loaded):
     assert "- Daily Test: Row over the ministry (a0) <https://news.example.test/a0>" in body
     as_of = requests.get(url, params={"as_of": "2025-03-02T12:00:00Z"}, headers={"Accept": "text/plain"}, timeout=10)
     assert [p.split(".")[0] for p in as_of.text.split("\n\n") if re.match(r"\d+ \w+ \d{4}\. ", p)] == [
-        "1 March 2025", "2 March 2025"]
+        "1 March 2025",
+        "2 March 2025",
+    ]
     assert "3 events from 1 outlet, in the order they happened, as known at 2025-03-02T12:00:00.000Z." in as_of.text
     refused = requests.get(url, headers={"Accept": "application/json"}, timeout=10)
     assert refused.status_code == 406 and refused.json()["error"]["status"] == 406
@@ -394,7 +603,10 @@ def test_timelinejs_format(loaded):
     assert evs[1]["start_date"] == {"year": 2025, "month": 3, "day": 1}
     assert evs[1]["group"] == "allegation made"
     assert 'href="https://news.example.test/a2"' in evs[1]["text"]["text"]
-    assert evs[5]["display_date"] == "2 March 2025 (inferred: date not reported; placed on the day it was first reported (2 March 2025))"
+    assert (
+        evs[5]["display_date"]
+        == "2 March 2025 (inferred: date not reported; placed on the day it was first reported (2 March 2025))"
+    )
     assert evs[5]["start_date"] == {"year": 2025, "month": 3, "day": 2}
     assert evs[1]["text"]["text"].startswith("<p>Jane Doe accused the Ministry of Tests.</p>")
     by_actor = get(loaded, f"/v1/stories/{STORY}/timelinejs", group="actor").json()
@@ -404,9 +616,17 @@ def test_timelinejs_format(loaded):
 
 # ---------------------------------------------------------------- freshness and ETags
 
-@pytest.mark.parametrize("path,variant", [
-    (f"/v1/stories/{STORY}/timeline", {"limit": 3}), (f"/v1/stories/{STORY}", None), ("/v1/stories", {"limit": 3}),
-    (f"/v1/stories/{STORY}/narrative", {"actor": "Jane Doe"}), (f"/v1/stories/{STORY}/timelinejs", {"group": "actor"})])
+
+@pytest.mark.parametrize(
+    "path,variant",
+    [
+        (f"/v1/stories/{STORY}/timeline", {"limit": 3}),
+        (f"/v1/stories/{STORY}", None),
+        ("/v1/stories", {"limit": 3}),
+        (f"/v1/stories/{STORY}/narrative", {"actor": "Jane Doe"}),
+        (f"/v1/stories/{STORY}/timelinejs", {"group": "actor"}),
+    ],
+)
 def test_etag_holds_until_the_projection_moves(loaded, path, variant):
     url = f"{loaded.query_url}{path}"
     first = requests.get(url, timeout=10)
@@ -418,8 +638,19 @@ def test_etag_holds_until_the_projection_moves(loaded, path, variant):
         assert requests.get(url, params=variant, headers={"If-None-Match": etag}, timeout=10).status_code == 200
     else:
         assert requests.get(url, params={"limit": 3}, timeout=10).status_code == 400  # takes no parameters
-    publish(loaded, [event(30, "statement_made", "Late Voice", occurred="2025-03-07", published="2025-03-08T09:00:00Z",
-                           recorded="2025-03-08T10:00:00.000Z")])
+    publish(
+        loaded,
+        [
+            event(
+                30,
+                "statement_made",
+                "Late Voice",
+                occurred="2025-03-07",
+                published="2025-03-08T09:00:00Z",
+                recorded="2025-03-08T10:00:00.000Z",
+            )
+        ],
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         moved = requests.get(url, headers={"If-None-Match": etag}, timeout=10)
@@ -432,37 +663,61 @@ def test_etag_holds_until_the_projection_moves(loaded, path, variant):
 
 # ---------------------------------------------------------------- OpenAPI
 
+
 def test_openapi_documents_both_services(loaded):
     query = requests.get(f"{loaded.query_url}/openapi.json", timeout=10).json()
     ingest = requests.get(f"{loaded.ingest_url}/openapi.json", timeout=10).json()
     assert query["openapi"].startswith("3.") and ingest["openapi"].startswith("3.")
     timeline_op = query["paths"]["/v1/stories/{story_id}/timeline"]["get"]
     params = {p["name"]: p for p in timeline_op["parameters"]}
-    assert {"story_id", "types", "actor", "since", "until", "include_retracted", "as_of", "limit", "cursor",
-            "If-None-Match"} <= set(params)
+    assert {
+        "story_id",
+        "types",
+        "actor",
+        "since",
+        "until",
+        "include_retracted",
+        "as_of",
+        "limit",
+        "cursor",
+        "If-None-Match",
+    } <= set(params)
     assert params["types"]["schema"]["items"]["enum"][0] == "allegation_made"
     assert params["limit"]["schema"]["maximum"] == 500
     assert set(timeline_op["responses"]) >= {"200", "304", "400", "404", "500"}
-    assert timeline_op["responses"]["400"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert timeline_op["responses"]["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
     ok = timeline_op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     entry_ref = query["components"]["schemas"][ok]["properties"]["entries"]["items"]["$ref"].rsplit("/", 1)[1]
     assert "provenance" in query["components"]["schemas"][entry_ref]["properties"]
-    assert set(query["paths"]) == {"/healthz", "/readyz", "/v1/stories", "/v1/stories/{story_id}",
-                                   "/v1/stories/{story_id}/timeline", "/v1/stories/{story_id}/narrative",
-                                   "/v1/stories/{story_id}/timelinejs", "/v1/stories/{story_id}/events",
-                                   "/v1/events", "/v1/stories/{story_id}/feed.atom"}
+    assert set(query["paths"]) == {
+        "/healthz",
+        "/readyz",
+        "/v1/stories",
+        "/v1/stories/{story_id}",
+        "/v1/stories/{story_id}/timeline",
+        "/v1/stories/{story_id}/narrative",
+        "/v1/stories/{story_id}/timelinejs",
+        "/v1/stories/{story_id}/events",
+        "/v1/events",
+        "/v1/stories/{story_id}/feed.atom",
+    }
     live = query["paths"]["/v1/stories/{story_id}/events"]["get"]
     assert set(live["responses"]["200"]["content"]) == {"text/event-stream"}
     assert "Last-Event-ID" in {p["name"] for p in live["parameters"]} and "entry_corrected" in live["description"]
     assert set(query["paths"]["/v1/stories/{story_id}/feed.atom"]["get"]["responses"]["200"]["content"]) == {
-        "application/atom+xml"}
+        "application/atom+xml"
+    }
     narrative = query["paths"]["/v1/stories/{story_id}/narrative"]["get"]["responses"]["200"]["content"]
     assert set(narrative) == {"text/markdown", "text/plain"}
     stories = {p["name"] for p in query["paths"]["/v1/stories"]["get"]["parameters"]}
     assert {"q", "actor", "type", "limit", "cursor"} <= stories
     post = ingest["paths"]["/v1/articles"]["post"]
     body_ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-    assert {"url", "title", "body", "published_at", "outlet"} <= set(ingest["components"]["schemas"][body_ref]["required"])
+    assert {"url", "title", "body", "published_at", "outlet"} <= set(
+        ingest["components"]["schemas"][body_ref]["required"]
+    )
     assert {"202", "401", "422"} <= set(post["responses"])
     assert "requestBody" in ingest["paths"]["/v1/corrections"]["post"]
     for doc_ in (query, ingest):
@@ -470,4 +725,5 @@ def test_openapi_documents_both_services(loaded):
     # the documented error format is the one served
     err = requests.get(f"{loaded.query_url}/v1/stories", params={"limit": "x"}, timeout=10).json()
     from shared.openapi import ErrorSchema
+
     assert ErrorSchema().validate(err) == {}

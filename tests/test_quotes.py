@@ -1,6 +1,7 @@
 """Quotations, who said them and which event they belong to, on the project's own articles
 (tests/corpus/quotes_dates.json: one construction each), through extract(), `storyline extract`
 and POST /v1/articles; the seed article's quotations checked against the sample file's own text."""
+
 from __future__ import annotations
 
 import json
@@ -8,12 +9,12 @@ import re
 import subprocess
 
 import pytest
+from postpass_support import CLI, ROOT, SHARED, find, gold_events, load, norm, published, short_clause_problems
 
 from services.ingest.extraction import extract_many
 from services.ingest.extraction.quotes import quotations
-from services.ingest.service import events_for
 from services.ingest.schemas import ArticleSchema
-from postpass_support import CLI, ROOT, SHARED, find, gold_events, load, norm, published, short_clause_problems
+from services.ingest.service import events_for
 
 OWN = load()
 QUOTED = list(gold_events(OWN, "quote"))
@@ -21,8 +22,9 @@ QUOTED = list(gold_events(OWN, "quote"))
 
 # --- finding quotations ---------------------------------------------------------------------
 
+
 def test_straight_and_curly_marks_and_apostrophes():
-    body = 'Lena said: "We\'re ready." Omar replied, \u201cThe board\u2019s plan is late.\u201d It\'s Omar\'s view.'
+    body = "Lena said: \"We're ready.\" Omar replied, \u201cThe board\u2019s plan is late.\u201d It's Omar's view."
     assert [q.text for q in quotations(body)] == ["We're ready.", "The board\u2019s plan is late."]
 
 
@@ -45,6 +47,7 @@ def test_an_unclosed_mark_ends_with_its_paragraph():
 
 
 # --- attribution and attachment, one construction per article ---------------------------------
+
 
 @pytest.fixture(scope="module")
 def extracted():
@@ -78,6 +81,7 @@ def test_an_allegation_and_a_rebuttal_by_one_speaker_take_different_quotations(e
 
 # --- through the CLI -------------------------------------------------------------------------
 
+
 def test_storyline_extract_attaches_quotes_and_dates(tmp_path):
     paths = []
     for a in OWN["articles"]:
@@ -94,12 +98,14 @@ def test_storyline_extract_attaches_quotes_and_dates(tmp_path):
         assert ev is not None, (article["id"], gold["type"])
         if "quote" in gold:
             assert norm(gold["quote"]) in norm(ev["quote"]), (article["id"], ev["quote"])
-        assert ev["occurred_at"] == gold["date"] or (gold["date"] and str(ev["occurred_at"]).startswith(gold["date"])), \
-            (article["id"], gold["type"], ev["occurred_at"], gold["date"])
+        assert ev["occurred_at"] == gold["date"] or (
+            gold["date"] and str(ev["occurred_at"]).startswith(gold["date"])
+        ), (article["id"], gold["type"], ev["occurred_at"], gold["date"])
         assert not short_clause_problems(ev["summary"], ev["actor"]["name"], article["body"]), ev["summary"]
 
 
 # --- through HTTP, read back from the timeline --------------------------------------------------
+
 
 def _post_all(system, articles):
     for a in articles:
@@ -125,10 +131,15 @@ def test_quotes_dates_and_summaries_over_http(system):
             if "quote" in gold:
                 assert norm(gold["quote"]) in norm(entry["quote"]), (article["id"], entry["quote"])
             got = entry["occurred_at"]
-            assert (got is None and gold["date"] is None) or (gold["date"] and str(got).startswith(gold["date"])), \
-                (article["id"], gold["type"], got, gold["date"])
-            assert not short_clause_problems(entry["summary"], entry["actor"]["name"], article["body"]), \
-                entry["summary"]
+            assert (got is None and gold["date"] is None) or (gold["date"] and str(got).startswith(gold["date"])), (
+                article["id"],
+                gold["type"],
+                got,
+                gold["date"],
+            )
+            assert not short_clause_problems(entry["summary"], entry["actor"]["name"], article["body"]), entry[
+                "summary"
+            ]
     _check_seed(system, seed)
 
 
@@ -138,31 +149,40 @@ def _check_seed(system, seed):
     gold = load(SHARED / "articles.json")["gold"]["seed"]["required"]
     entries = system.timeline(seed["story"], want=len(gold))["entries"]
     body = seed["body"]
-    rebuttals = sorted((e for e in entries if e["event_type"] == "rebuttal_given"),
-                       key=lambda e: e["provenance"][0]["char_start"])
+    rebuttals = sorted(
+        (e for e in entries if e["event_type"] == "rebuttal_given"), key=lambda e: e["provenance"][0]["char_start"]
+    )
     first = rebuttals[0]
     assert first["quote"], "the first rebuttal has no quotation"
     start = body.find(first["quote"].split(" … ")[0])
     # a sentence with the rebuttal's cue word ends right before the quotation opens
     cue = first["details"]["cue"]
     ends = [m.end() for m in re.finditer(r"[^.!?\n]*\b%s\b[^.!?\n]*[.!?]" % re.escape(cue), body)]
-    assert any(e <= start and not body[e:start].strip(" \n\"\u201c") for e in ends), \
+    assert any(e <= start and not body[e:start].strip(' \n"\u201c') for e in ends), (
         "the first rebuttal's quotation is not the one in the sentence after it"
+    )
     allegation = next(e for e in entries if e["event_type"] == "allegation_made")
-    quoted = [q for m in allegation["details"]["mentions"]
-              for q in re.findall(r"[\"\u201c]([^\"\u201c\u201d]+)[\"\u201d]", m["sentence"])]
+    quoted = [
+        q
+        for m in allegation["details"]["mentions"]
+        for q in re.findall(r"[\"\u201c]([^\"\u201c\u201d]+)[\"\u201d]", m["sentence"])
+    ]
     assert quoted and allegation["quote"] in quoted, (allegation["quote"], quoted)
     for e in entries:
         assert not short_clause_problems(e["summary"], e["actor"]["name"], body), e["summary"]
 
 
-@pytest.mark.parametrize("name, person", [
-    ("Dr Ana Pereira of the Institute", "Dr Ana Pereira"),
-    ("Tomasz Wilk of the Northern Rowing Club", "Tomasz Wilk"),
-    ("National Bank of Arden", None),  # a body's own name, not a person with an affiliation
-    ("University of Wessex", None),
-    ("Mirela Vasquez", None),
-])
+@pytest.mark.parametrize(
+    "name, person",
+    [
+        ("Dr Ana Pereira of the Institute", "Dr Ana Pereira"),
+        ("Tomasz Wilk of the Northern Rowing Club", "Tomasz Wilk"),
+        ("National Bank of Arden", None),  # a body's own name, not a person with an affiliation
+        ("University of Wessex", None),
+        ("Mirela Vasquez", None),
+    ],
+)
 def test_a_person_named_with_the_body_she_belongs_to(name, person):
     from services.ingest.extraction.speakers import person_part
+
     assert person_part(name) == person

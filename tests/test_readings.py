@@ -1,23 +1,49 @@
 """Readings, the pure domain (shared.domain.readings): fast, no servers."""
+
 from __future__ import annotations
 
-from shared.domain import events, read_model
-from shared.domain import readings
-from shared.domain import timeline
+from shared.domain import events, read_model, readings, timeline
 
 ART = "art-1"
 T0, T1, T2 = "2026-01-01T10:00:00.000Z", "2026-01-02T10:00:00.000Z", "2026-01-03T10:00:00.000Z"
 
 
-def ev(event_id: str, event_type="allegation_made", actor="Ana Lind", summary="Ana Lind alleged it",
-       recorded_at=T0, version="A", article=ART, occurred_at="2025-05-01") -> dict:
-    return {"event_id": f"event-{event_id}", "event_type": event_type, "schema_version": events.SCHEMA_VERSION,
-            "story_id": "s1", "occurred_at": occurred_at, "occurred_precision": "day",
-            "published_at": "2025-05-02T00:00:00Z", "recorded_at": recorded_at,
-            "actor": {"name": actor, "kind": "person"}, "target": None, "quote": None, "summary": summary,
-            "details": {}, "source": {"article_id": article, "url": "https://x.test/1", "outlet": "X",
-                                      "title": "T", "sentence": "S.", "char_start": 0, "char_end": 2},
-            "extractor": {"version": version, "confidence": 0.9}, "responds_to": []}
+def ev(
+    event_id: str,
+    event_type="allegation_made",
+    actor="Ana Lind",
+    summary="Ana Lind alleged it",
+    recorded_at=T0,
+    version="A",
+    article=ART,
+    occurred_at="2025-05-01",
+) -> dict:
+    return {
+        "event_id": f"event-{event_id}",
+        "event_type": event_type,
+        "schema_version": events.SCHEMA_VERSION,
+        "story_id": "s1",
+        "occurred_at": occurred_at,
+        "occurred_precision": "day",
+        "published_at": "2025-05-02T00:00:00Z",
+        "recorded_at": recorded_at,
+        "actor": {"name": actor, "kind": "person"},
+        "target": None,
+        "quote": None,
+        "summary": summary,
+        "details": {},
+        "source": {
+            "article_id": article,
+            "url": "https://x.test/1",
+            "outlet": "X",
+            "title": "T",
+            "sentence": "S.",
+            "char_start": 0,
+            "char_end": 2,
+        },
+        "extractor": {"version": version, "confidence": 0.9},
+        "responds_to": [],
+    }
 
 
 def reading(evs, recorded_at=T1, version="B") -> dict:
@@ -57,8 +83,9 @@ def test_current_readings_folds_the_log_and_answers_as_of():
 
 def _doc(wire: dict, offset: int) -> dict:
     d = dict(wire, log={"partition": 0, "offset": offset, "timestamp_ms": 0})
-    d.update(_id=d["event_id"], sort=read_model.sort_key(d), entry_id=read_model.entry_id_for(d),
-             status="active", history=[])
+    d.update(
+        _id=d["event_id"], sort=read_model.sort_key(d), entry_id=read_model.entry_id_for(d), status="active", history=[]
+    )
     return d
 
 
@@ -70,6 +97,7 @@ def _make_doc(r):
         d.setdefault("status", "active")
         d.setdefault("history", [])
         return d
+
     return make
 
 
@@ -83,15 +111,25 @@ def _applied(stored: list[dict], p: readings.Plan) -> dict[str, dict]:
 
 
 def test_plan_inserts_rewrites_supersedes_and_as_of_undoes_it():
-    stored = [_doc(ev("e1"), 0), _doc(ev("e2", event_type="rebuttal_given", actor="Bo Dahl"), 1),
-              _doc(ev("e3", summary="old words"), 2)]
-    r = reading([ev("e1", recorded_at=T1, version="B"), ev("e3", summary="new words", recorded_at=T1, version="B"),
-                 ev("e4", actor="Cy Holm", recorded_at=T1, version="B")])
+    stored = [
+        _doc(ev("e1"), 0),
+        _doc(ev("e2", event_type="rebuttal_given", actor="Bo Dahl"), 1),
+        _doc(ev("e3", summary="old words"), 2),
+    ]
+    r = reading(
+        [
+            ev("e1", recorded_at=T1, version="B"),
+            ev("e3", summary="new words", recorded_at=T1, version="B"),
+            ev("e4", actor="Cy Holm", recorded_at=T1, version="B"),
+        ]
+    )
     r["log"] = {"partition": 0, "offset": 9, "timestamp_ms": 0}
     p = readings.plan(stored, r, _make_doc(r))
     assert [d["event_id"] for d in p.insert] == ["event-e4"]
     after = _applied(stored, p)
-    assert after["event-e2"]["status"] == "superseded" and after["event-e2"]["superseded_by"] == r["details"]["reading_id"]
+    assert (
+        after["event-e2"]["status"] == "superseded" and after["event-e2"]["superseded_by"] == r["details"]["reading_id"]
+    )
     assert after["event-e3"]["summary"] == "new words" and after["event-e3"]["status"] == "active"
     assert after["event-e1"]["history"] == []  # unchanged: untouched
     visible = {e: d for e, d in after.items() if timeline.shows(d, timeline.Filters())}
@@ -121,8 +159,12 @@ def test_an_empty_reading_supersedes_everything_and_a_later_one_brings_an_event_
 
 def test_an_editors_retraction_survives_a_new_reading():
     retracted = _doc(ev("e1"), 0)
-    retracted.update(status="retracted", history=[{"change_id": "c1", "kind": "retracted", "recorded_at": T0,
-                                                   "changes": {}, "previous": {"status": "active"}}])
+    retracted.update(
+        status="retracted",
+        history=[
+            {"change_id": "c1", "kind": "retracted", "recorded_at": T0, "changes": {}, "previous": {"status": "active"}}
+        ],
+    )
     r = reading([ev("e1", summary="reworded", recorded_at=T1, version="B")])
     r["log"] = {"partition": 0, "offset": 3, "timestamp_ms": 0}
     assert readings.plan([retracted], r, _make_doc(r)).empty
@@ -134,6 +176,7 @@ def test_the_contract_refuses_a_reading_with_another_articles_event():
     doc = __import__("json").loads(raw)
     doc["details"]["events"][0]["source"]["article_id"] = "someone-else"
     import pytest
+
     with pytest.raises(ValueError, match="not an event of this article"):
         events.decode(__import__("json").dumps(doc).encode())
 
@@ -153,6 +196,9 @@ def test_the_live_updates_name_every_change_a_new_reading_makes():
     docs.update({d["event_id"]: d for d in p.insert})
     found = changes.changes_of(list(docs.values()), {0: 7}, {0: 8})
     assert sorted((c.kind, c.event_id) for c in found) == [
-        ("added", "event-e3"), ("reread", "event-e1"), ("superseded", "event-e2")]
+        ("added", "event-e3"),
+        ("reread", "event-e1"),
+        ("superseded", "event-e2"),
+    ]
     assert {changes.KINDS[c.kind] for c in found} == {"entry_added", "entry_corrected", "entry_retracted"}
     assert readings.updated(docs["event-e1"], *p.update[0][1:]) is None  # a redelivery changes nothing

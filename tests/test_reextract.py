@@ -4,6 +4,7 @@ Version A is the extractor as it is; version B is the test-only variant that doe
 recognise rebuttals (STORYLINE_EXTRACTOR_VARIANT=test-drop-rebuttals). The two articles are
 our own: both report the same denial, so it is one timeline entry citing both.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,24 +12,48 @@ import time
 
 import requests
 
+from services import cli
 from services.bootstrap import open_article_log
 from shared.domain import events
-from services import cli
 
 STORY = "harbour-lease"
-LEASE_A = {"id": "lease-a", "url": "https://a.test/lease-1", "outlet": "Harbour Post", "story_id": STORY,
-           "published_at": "2025-06-12T08:00:00Z", "title": "Port director denies lease was rigged",
-           "body": ("Fishing cooperative Northwave Traders has accused the port authority of rigging a harbour "
-                    "lease. The authority's director, Mirela Castan, denied the accusation on Tuesday.")}
-LEASE_B = {"id": "lease-b", "url": "https://b.test/lease-2", "outlet": "Coast Daily", "story_id": STORY,
-           "published_at": "2025-06-13T17:30:00Z", "title": "Castan rejects Northwave claims",
-           "body": ("Director Mirela Castan on Tuesday rejected claims by Northwave Traders that the harbour lease "
-                    "had been rigged, calling them baseless. Northwave Traders alleged last month that port "
-                    "officials had leaked the winning offer early.")}
-LEASE_C = {"id": "lease-c", "url": "https://c.test/lease-3", "outlet": "Harbour Post", "story_id": STORY,
-           "published_at": "2025-06-20T09:00:00Z", "title": "Pilots say safety reports were ignored",
-           "body": ("The harbour pilots' union Tidewatch has accused the port authority of ignoring safety "
-                    "reports. The authority denied the claim on Thursday.")}
+LEASE_A = {
+    "id": "lease-a",
+    "url": "https://a.test/lease-1",
+    "outlet": "Harbour Post",
+    "story_id": STORY,
+    "published_at": "2025-06-12T08:00:00Z",
+    "title": "Port director denies lease was rigged",
+    "body": (
+        "Fishing cooperative Northwave Traders has accused the port authority of rigging a harbour "
+        "lease. The authority's director, Mirela Castan, denied the accusation on Tuesday."
+    ),
+}
+LEASE_B = {
+    "id": "lease-b",
+    "url": "https://b.test/lease-2",
+    "outlet": "Coast Daily",
+    "story_id": STORY,
+    "published_at": "2025-06-13T17:30:00Z",
+    "title": "Castan rejects Northwave claims",
+    "body": (
+        "Director Mirela Castan on Tuesday rejected claims by Northwave Traders that the harbour lease "
+        "had been rigged, calling them baseless. Northwave Traders alleged last month that port "
+        "officials had leaked the winning offer early."
+    ),
+}
+LEASE_C = {
+    "id": "lease-c",
+    "url": "https://c.test/lease-3",
+    "outlet": "Harbour Post",
+    "story_id": STORY,
+    "published_at": "2025-06-20T09:00:00Z",
+    "title": "Pilots say safety reports were ignored",
+    "body": (
+        "The harbour pilots' union Tidewatch has accused the port authority of ignoring safety "
+        "reports. The authority denied the claim on Thursday."
+    ),
+}
 VARIANT = "STORYLINE_EXTRACTOR_VARIANT"
 
 
@@ -45,8 +70,16 @@ def view(system, **params) -> list[tuple]:
     """The timeline as (type, actor, target, day, sorted articles) per entry, in order."""
     r = requests.get(f"{system.query_url}/v1/stories/{STORY}/timeline", params=params, timeout=10)
     assert r.status_code == 200, r.text
-    return [(e["event_type"], e["actor"]["name"], (e["target"] or {}).get("name"), e["occurred_at"],
-             tuple(sorted(p["article_id"] for p in e["provenance"]))) for e in r.json()["entries"]]
+    return [
+        (
+            e["event_type"],
+            e["actor"]["name"],
+            (e["target"] or {}).get("name"),
+            e["occurred_at"],
+            tuple(sorted(p["article_id"] for p in e["provenance"])),
+        )
+        for e in r.json()["entries"]
+    ]
 
 
 def counts(system) -> dict:
@@ -77,7 +110,7 @@ def article_topic_settings(system) -> dict:
     from kafka import KafkaAdminClient
     from kafka.admin import ConfigResource, ConfigResourceType
 
-    admin = KafkaAdminClient(bootstrap_servers=system.settings.log_url[len("kafka://"):])
+    admin = KafkaAdminClient(bootstrap_servers=system.settings.log_url[len("kafka://") :])
     try:
         topic = system.settings.topic + ".articles"
         response = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])[0]
@@ -102,11 +135,16 @@ def test_reextract_replaces_readings_without_doubling(system, monkeypatch, capsy
         received = [(m.key, events.decode_article(m.value)) for m in article_log.read("beginning")]
     finally:
         article_log.close()
-    assert sorted((k, a["article_id"], a["body"]) for k, a in received) == \
-        sorted((STORY, a["id"], a["body"]) for a in (LEASE_A, LEASE_B))
+    assert sorted((k, a["article_id"], a["body"]) for k, a in received) == sorted(
+        (STORY, a["id"], a["body"]) for a in (LEASE_A, LEASE_B)
+    )
     if system.settings.log_url.startswith("kafka://"):
-        assert article_topic_settings(system) == {"cleanup.policy": "delete", "retention.ms": "-1",
-                                                  "retention.bytes": "-1", "max.message.bytes": "8388608"}
+        assert article_topic_settings(system) == {
+            "cleanup.policy": "delete",
+            "retention.ms": "-1",
+            "retention.bytes": "-1",
+            "max.message.bytes": "8388608",
+        }
     before_b = events.utcnow_iso()
     time.sleep(0.05)
 
@@ -130,8 +168,12 @@ def test_reextract_replaces_readings_without_doubling(system, monkeypatch, capsy
 
     status, summary, _ = reextract(system, monkeypatch, capsys)
     assert status == 0
-    assert (summary["articles_read"], summary["readings_published"], summary["events_removed"],
-            summary["events_added"]) == (2, 1, 1, 0)
+    assert (
+        summary["articles_read"],
+        summary["readings_published"],
+        summary["events_removed"],
+        summary["events_added"],
+    ) == (2, 1, 1, 0)
     version_b = settle(system, lambda v: not rebuttals(v))
     assert not rebuttals(version_b)
     assert version_b == [e for e in version_a if e[0] != "rebuttal_given"]  # B's events, each once
@@ -169,8 +211,8 @@ def test_reextract_replaces_readings_without_doubling(system, monkeypatch, capsy
 def test_reextract_resumes_after_a_stop(system, monkeypatch, capsys, tmp_path):
     """A stopped run leaves a checkpoint; the next run with the same options starts after it."""
     from services.bootstrap import open_log
-    from services.ingest.reextract import Selection
     from services.ingest import reextract as module
+    from services.ingest.reextract import Selection
 
     monkeypatch.delenv(VARIANT, raising=False)
     for r in (system.post(LEASE_A), system.post(LEASE_B)):
@@ -185,8 +227,15 @@ def test_reextract_resumes_after_a_stop(system, monkeypatch, capsys, tmp_path):
             seen.append(done)
             assert system.post(LEASE_C).status_code == 202
 
-        first = module.reextract(article_log, event_log, system.settings.data_dir, Selection(), batch=1,
-                                 stop=lambda: len(seen) >= 1, progress=progress)
+        first = module.reextract(
+            article_log,
+            event_log,
+            system.settings.data_dir,
+            Selection(),
+            batch=1,
+            stop=lambda: len(seen) >= 1,
+            progress=progress,
+        )
         assert first.stopped and first.readings_published == 1
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and len(list(article_log.read("beginning"))) < 3:

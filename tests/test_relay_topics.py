@@ -1,11 +1,12 @@
 """The relay with two topics (events and articles), on the real SQLite outbox and fake logs: fast."""
+
 from __future__ import annotations
 
 import pytest
 
+from services.ingest.relay import LogRefused, Relay
 from shared.adapters.sqlite_outbox import SqliteOutbox
 from shared.ports import Record
-from services.ingest.relay import LogRefused, Relay
 
 
 class FakeLog:
@@ -40,9 +41,11 @@ def test_an_outbox_file_from_before_topics_reads_as_events(tmp_path):
     import sqlite3
 
     db = sqlite3.connect(tmp_path / "outbox.sqlite3")
-    db.executescript("CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, "
-                     "value BLOB NOT NULL, headers TEXT NOT NULL, queued_at INTEGER NOT NULL);"
-                     "INSERT INTO outbox (key, value, headers, queued_at) VALUES ('s', x'7b7d', '{}', 0);")
+    db.executescript(
+        "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, "
+        "value BLOB NOT NULL, headers TEXT NOT NULL, queued_at INTEGER NOT NULL);"
+        "INSERT INTO outbox (key, value, headers, queued_at) VALUES ('s', x'7b7d', '{}', 0);"
+    )
     db.commit()
     db.close()
     outbox = SqliteOutbox(str(tmp_path))

@@ -1,10 +1,10 @@
 """The spine, end to end through HTTP: article in, events through the log, timeline out."""
+
 from __future__ import annotations
 
 import json
 
 import requests
-
 from conftest import API_KEY
 
 KEY = {"X-API-Key": API_KEY}
@@ -30,8 +30,12 @@ def test_seed_article_comes_back_as_a_chronological_timeline(system, seed):
     keys = [(e["occurred_at"] or e["published_at"][:10], e["published_at"]) for e in got]
     assert keys == sorted(keys)
     story = requests.get(f"{system.query_url}/v1/stories/labour-volunteers", timeout=10).json()
-    assert sorted(story["counts"].items()) == [("allegation_made", 1), ("complaint_filed", 1),
-                                               ("post_deleted", 1), ("rebuttal_given", 2)]
+    assert sorted(story["counts"].items()) == [
+        ("allegation_made", 1),
+        ("complaint_filed", 1),
+        ("post_deleted", 1),
+        ("rebuttal_given", 2),
+    ]
     actors = {e["actor"]["name"] for e in got}
     assert {"Keir Starmer", "Angela Rayner", "Sofia Patel"} <= actors
     stories = requests.get(f"{system.query_url}/v1/stories", timeout=10).json()["stories"]
@@ -60,8 +64,12 @@ def test_malformed_requests_get_4xx_with_a_reason(system, seed):
         requests.post(url, json={**_article(seed), "title": 42}, headers=KEY, timeout=10),
         requests.post(url, json={k: v for k, v in _article(seed).items() if k != "body"}, headers=KEY, timeout=10),
         requests.post(url, json={**_article(seed), "published_at": "yesterday"}, headers=KEY, timeout=10),
-        requests.post(url, data=json.dumps({**_article(seed), "body": "x" * (2 << 20)}),
-                      headers={"Content-Type": "application/json", **KEY}, timeout=30),
+        requests.post(
+            url,
+            data=json.dumps({**_article(seed), "body": "x" * (2 << 20)}),
+            headers={"Content-Type": "application/json", **KEY},
+            timeout=30,
+        ),
     ]
     statuses = [r.status_code for r in cases]
     assert statuses == [400, 400, 415, 400, 422, 422, 422, 413]

@@ -1,4 +1,5 @@
 """Story assignment: the pure matching rules, then the whole path over HTTP on both backends."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -8,28 +9,40 @@ from shared.domain import stories
 PUB = datetime(2025, 6, 10, 8, 0, tzinfo=timezone.utc)
 
 HARBOUR_1 = {
-    "id": "harbour-1", "url": "https://news.example.test/harbour-1", "outlet": "Coast Courier",
+    "id": "harbour-1",
+    "url": "https://news.example.test/harbour-1",
+    "outlet": "Coast Courier",
     "published_at": "2025-06-10T08:00:00Z",
     "title": "Fishermen accuse harbour board over dredging contract",
-    "body": ("Fishermen in Port Calder have accused the Calder Harbour Board of awarding a dredging contract "
-             "without a tender. Skipper Nora Quinlan said the dredging work had silted the eastern moorings. "
-             "The harbour board's chair, Declan Moss, denied the claims on Monday."),
+    "body": (
+        "Fishermen in Port Calder have accused the Calder Harbour Board of awarding a dredging contract "
+        "without a tender. Skipper Nora Quinlan said the dredging work had silted the eastern moorings. "
+        "The harbour board's chair, Declan Moss, denied the claims on Monday."
+    ),
 }
 HARBOUR_2 = {
-    "id": "harbour-2", "url": "https://news.example.test/harbour-2", "outlet": "Shipping Daily",
+    "id": "harbour-2",
+    "url": "https://news.example.test/harbour-2",
+    "outlet": "Shipping Daily",
     "published_at": "2025-06-13T10:30:00Z",
     "title": "Port Calder moorings row deepens as skippers go to regulator",
-    "body": ("Skippers in Port Calder have lodged a complaint with the Marine Management Office over the "
-             "dredging contract awarded by the Calder Harbour Board. Nora Quinlan said silt from the dredging "
-             "had closed half of the eastern moorings. Declan Moss, who chairs the harbour board, has "
-             "rejected the accusations."),
+    "body": (
+        "Skippers in Port Calder have lodged a complaint with the Marine Management Office over the "
+        "dredging contract awarded by the Calder Harbour Board. Nora Quinlan said silt from the dredging "
+        "had closed half of the eastern moorings. Declan Moss, who chairs the harbour board, has "
+        "rejected the accusations."
+    ),
 }
 UNRELATED = {
-    "id": "bakery-1", "url": "https://news.example.test/bakery-1", "outlet": "Town Herald",
+    "id": "bakery-1",
+    "url": "https://news.example.test/bakery-1",
+    "outlet": "Town Herald",
     "published_at": "2025-06-12T09:00:00Z",
     "title": "Bakery chain denies underpaying apprentices",
-    "body": ("Apprentices at Crumb & Crust have alleged that they were paid below the minimum wage. "
-             "The bakery chain's owner, Lionel Parr, denied the allegation on Wednesday."),
+    "body": (
+        "Apprentices at Crumb & Crust have alleged that they were paid below the minimum wage. "
+        "The bakery chain's owner, Lionel Parr, denied the allegation on Wednesday."
+    ),
 }
 
 
@@ -38,6 +51,7 @@ def profile(article, names, published=PUB):
 
 
 # --- the pure rules -------------------------------------------------------------------------
+
 
 def test_salient_terms_skip_stop_words_and_row_vocabulary():
     terms = stories.salient_terms("Minister denies claims over dredging", "The dredging contract was denied.")
@@ -61,8 +75,9 @@ def test_related_articles_match_and_unrelated_does_not():
 
 def test_shared_name_alone_is_not_the_same_matter():
     a = profile(HARBOUR_1, ["Declan Moss"])
-    b = stories.profile_of("Declan Moss opens new library", "Declan Moss cut a ribbon at the library on Friday.",
-                           ["Declan Moss"], PUB)
+    b = stories.profile_of(
+        "Declan Moss opens new library", "Declan Moss cut a ribbon at the library on Friday.", ["Declan Moss"], PUB
+    )
     assert stories.score(b, a) is None
 
 
@@ -93,6 +108,7 @@ def test_story_profile_is_the_union_of_its_articles():
 
 
 # --- through HTTP, on the embedded and the real backends -------------------------------------
+
 
 def test_related_articles_share_a_story_and_unrelated_does_not(system):
     first = system.post(HARBOUR_1)
@@ -127,8 +143,13 @@ def test_explicit_story_id_is_joined_by_a_related_article(system):
 
 def test_same_title_different_matter_gets_its_own_story(system):
     a = system.post(UNRELATED).json()["story_id"]
-    other = {**HARBOUR_1, "id": "harbour-x", "url": "https://news.example.test/hx", "title": UNRELATED["title"],
-             "body": "Volunteers planted four hundred oak saplings along the river path at Elmstead."}
+    other = {
+        **HARBOUR_1,
+        "id": "harbour-x",
+        "url": "https://news.example.test/hx",
+        "title": UNRELATED["title"],
+        "body": "Volunteers planted four hundred oak saplings along the river path at Elmstead.",
+    }
     b = system.post(other).json()["story_id"]
     assert a != b
 
@@ -141,8 +162,9 @@ def test_cli_and_http_return_the_same_events(system, tmp_path):
     cli = pathlib.Path(__file__).resolve().parents[1] / ".venv" / "bin" / "storyline"
     path = tmp_path / "a.json"
     path.write_text(json.dumps(HARBOUR_1))
-    offline = json.loads(subprocess.run([str(cli), "extract", str(path)], capture_output=True, text=True,
-                                        check=True).stdout)
+    offline = json.loads(
+        subprocess.run([str(cli), "extract", str(path)], capture_output=True, text=True, check=True).stdout
+    )
     posted = system.post(HARBOUR_1).json()["events"]
     strip = lambda evs: [{k: v for k, v in e.items() if k != "recorded_at"} for e in evs]  # noqa: E731
     assert strip(posted) == strip(offline) and offline

@@ -1,37 +1,42 @@
 """The timeline's event-sourcing tools through their public faces: corrections over HTTP,
 and `storyline dlq`, `storyline replay` and `storyline rebuild` run as an operator would,
 against the real broker and MongoDB-wire server."""
+
 from __future__ import annotations
 
 import json
 import os
+import pathlib
 import subprocess
 import sys
-import pathlib
 import threading
 import time
 
 import pymongo
 import pytest
 import requests
-
-from shared.domain import events, read_model
-from shared.adapters.stores import open_store
-from shared.ports import EventQuery, Record
 from conftest import API_KEY, System, real_env
+
+from shared.adapters.stores import open_store
+from shared.domain import events, read_model
+from shared.ports import EventQuery, Record
 
 STORYLINE = str(pathlib.Path(sys.executable).with_name("storyline"))
 KEY = {"X-API-Key": API_KEY}
 
 
 def _article(seed: dict, **over) -> dict:
-    return {k: seed[k] for k in ("id", "url", "title", "body", "published_at", "outlet")} | \
-        {"story_id": seed["story"]} | over
+    return (
+        {k: seed[k] for k in ("id", "url", "title", "body", "published_at", "outlet")}
+        | {"story_id": seed["story"]}
+        | over
+    )
 
 
 def _cli(system: System, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([STORYLINE, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **system.env})
+    return subprocess.run(
+        [STORYLINE, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **system.env}
+    )
 
 
 def _wait(predicate, timeout: float = 30.0, what: str = "condition"):
@@ -65,26 +70,48 @@ def test_corrections_change_the_timeline_and_keep_the_history(system, seed):
     system.timeline("labour-volunteers", want=5)
     target = next(e for e in posted if e["event_type"] == "complaint_filed")
     retracted = next(e for e in posted if e["event_type"] == "post_deleted")
-    correction = {"story_id": "labour-volunteers", "event_id": target["event_id"], "action": "correct",
-                  "changes": {"occurred_at": "2000-03-01", "occurred_precision": "day"},
-                  "reason": "the complaint was filed long before", "editor": "Night Desk"}
+    correction = {
+        "story_id": "labour-volunteers",
+        "event_id": target["event_id"],
+        "action": "correct",
+        "changes": {"occurred_at": "2000-03-01", "occurred_precision": "day"},
+        "reason": "the complaint was filed long before",
+        "editor": "Night Desk",
+    }
     for _ in range(2):  # the same correction twice changes the event once
         r = requests.post(f"{system.ingest_url}/v1/corrections", json=correction, headers=KEY, timeout=10)
         assert r.status_code == 202, r.text
-    r = requests.post(f"{system.ingest_url}/v1/corrections", headers=KEY, timeout=10, json={
-        "story_id": "labour-volunteers", "event_id": retracted["event_id"], "action": "retract",
-        "reason": "the post was never deleted", "editor": "Night Desk"})
+    r = requests.post(
+        f"{system.ingest_url}/v1/corrections",
+        headers=KEY,
+        timeout=10,
+        json={
+            "story_id": "labour-volunteers",
+            "event_id": retracted["event_id"],
+            "action": "retract",
+            "reason": "the post was never deleted",
+            "editor": "Night Desk",
+        },
+    )
     assert r.status_code == 202, r.text
 
-    fixed = _wait(lambda: (e := _event(system, "labour-volunteers", target["event_id"])) and
-                  e.get("status") == "corrected" and e, what="the correction")
+    fixed = _wait(
+        lambda: (e := _event(system, "labour-volunteers", target["event_id"])) and e.get("status") == "corrected" and e,
+        what="the correction",
+    )
     assert fixed["occurred_at"] == "2000-03-01"
     assert len(fixed["corrections"]) == 1
     h = fixed["corrections"][0]
     assert h["kind"] == "corrected" and h["editor"] == "Night Desk"
     assert h["previous"]["occurred_at"] == target["occurred_at"]
-    summary = _wait(lambda: (b := requests.get(f"{system.query_url}/v1/stories/labour-volunteers", timeout=10)
-                             .json()) and b["event_count"] == 4 and b, what="the retraction in the summary")
+    summary = _wait(
+        lambda: (
+            (b := requests.get(f"{system.query_url}/v1/stories/labour-volunteers", timeout=10).json())
+            and b["event_count"] == 4
+            and b
+        ),
+        what="the retraction in the summary",
+    )
     assert "post_deleted" not in summary["counts"]
     # The corrected date moves the event to the start of the timeline (retracted ones are hidden),
     # after only the undated entries it responds to, which now sit at its day (causal order).
@@ -95,7 +122,7 @@ def test_corrections_change_the_timeline_and_keep_the_history(system, seed):
     for before in entries[:at]:
         assert before["entry_id"] in entries[at]["responds_to"]
         assert before["placement"]["date"] == "2000-03-01" and before["placement"]["inferred"]
-    assert all(e["placement"]["date"] > "2000-03-01" for e in entries[at + 1:])
+    assert all(e["placement"]["date"] > "2000-03-01" for e in entries[at + 1 :])
     assert retracted["event_id"] not in [p["event_id"] for e in body["entries"] for p in e["provenance"]]
 
 
@@ -118,25 +145,38 @@ def test_a_correction_that_is_not_a_correction_is_refused(system):
 
 def test_poison_goes_to_the_dead_letter_topic_and_replays_after_the_fix(real_system, seed):
     s = real_system
-    poison = [Record("labour-volunteers", b"\x00\xffnot json"),
-              Record("labour-volunteers", json.dumps({"event_type": "bogus"}).encode())]
+    poison = [
+        Record("labour-volunteers", b"\x00\xffnot json"),
+        Record("labour-volunteers", json.dumps({"event_type": "bogus"}).encode()),
+    ]
     s.log.publish(poison)
     # An editor's correction that arrives before the article it corrects: unknown event.
     article = _article(seed)
-    from services.ingest.service import events_for
     from services.ingest.schemas import ArticleSchema
+    from services.ingest.service import events_for
 
     early = events_for(ArticleSchema().load(article))
-    r = requests.post(f"{s.ingest_url}/v1/corrections", headers=KEY, timeout=10, json={
-        "story_id": "labour-volunteers", "event_id": early[0]["event_id"], "action": "correct",
-        "changes": {"quote": "corrected quote"}, "reason": "misquoted", "editor": "Desk"})
+    r = requests.post(
+        f"{s.ingest_url}/v1/corrections",
+        headers=KEY,
+        timeout=10,
+        json={
+            "story_id": "labour-volunteers",
+            "event_id": early[0]["event_id"],
+            "action": "correct",
+            "changes": {"quote": "corrected quote"},
+            "reason": "misquoted",
+            "editor": "Desk",
+        },
+    )
     assert r.status_code == 202
     # The partition is not stopped: a later event on it is projected.
     s.post(_article(seed, id="other", story_id="labour-volunteers-2", url="https://x.test/2"))
     s.timeline("labour-volunteers-2", want=5)
 
-    listed = _wait(lambda: (out := _cli(s, "dlq", "list")) and out.stdout.count("\n") >= 3 and out,
-                   what="three dead letters")
+    listed = _wait(
+        lambda: (out := _cli(s, "dlq", "list")) and out.stdout.count("\n") >= 3 and out, what="three dead letters"
+    )
     assert listed.returncode == 0, listed.stderr
     letters = [json.loads(line) for line in listed.stdout.splitlines()]
     reasons = " | ".join(lt["reason"] for lt in letters)
@@ -149,12 +189,16 @@ def test_poison_goes_to_the_dead_letter_topic_and_replays_after_the_fix(real_sys
     replayed = _cli(s, "dlq", "replay")
     assert replayed.returncode == 0, replayed.stderr
     assert len(replayed.stdout.splitlines()) == 3
-    fixed = _wait(lambda: (e := _event(s, "labour-volunteers", early[0]["event_id"])) and
-                  e.get("status") == "corrected" and e, what="the replayed correction")
+    fixed = _wait(
+        lambda: (e := _event(s, "labour-volunteers", early[0]["event_id"])) and e.get("status") == "corrected" and e,
+        what="the replayed correction",
+    )
     assert fixed["quote"] == "corrected quote"
     # The still-poisonous two come back as new letters, and only those are sent next time.
-    relisted = _wait(lambda: (out := _cli(s, "dlq", "list")) and out.stdout.count("\n") >= 5 and out,
-                     what="the two still-poisonous letters back on the dead-letter topic")
+    relisted = _wait(
+        lambda: (out := _cli(s, "dlq", "list")) and out.stdout.count("\n") >= 5 and out,
+        what="the two still-poisonous letters back on the dead-letter topic",
+    )
     assert len(relisted.stdout.splitlines()) == 5
     again = _cli(s, "dlq", "replay")
     assert len(again.stdout.splitlines()) == 2 and "not JSON" in again.stdout
@@ -162,26 +206,32 @@ def test_poison_goes_to_the_dead_letter_topic_and_replays_after_the_fix(real_sys
 
 def test_old_schema_versions_are_upcast_on_read(real_system, seed):
     s = real_system
-    (ev,) = [e for e in s.post(_article(seed, id="v1", story_id="v1-story", url="https://x.test/v1")).json()
-             ["events"] if e["event_type"] == "complaint_filed"]
+    (ev,) = [
+        e
+        for e in s.post(_article(seed, id="v1", story_id="v1-story", url="https://x.test/v1")).json()["events"]
+        if e["event_type"] == "complaint_filed"
+    ]
     v0 = {k: v for k, v in ev.items() if k not in ("event_type", "occurred_precision", "schema_version")}
     v0.update(type=ev["event_type"], event_id="v0" + ev["event_id"][2:], story_id="v0-story")
     s.log.publish([Record("v0-story", json.dumps(v0).encode())])
     got = s.timeline("v0-story", want=1)["entries"]
     assert [(e["event_type"], [p["event_id"] for p in e["provenance"]]) for e in got] == [
-        ("complaint_filed", [v0["event_id"]])]
+        ("complaint_filed", [v0["event_id"]])
+    ]
 
 
 def test_replay_filters_and_projects_into_a_scratch_store(real_system, corpus):
     s = real_system
     first, second = corpus["articles"][1], corpus["articles"][2]
-    a = s.post({k: first[k] for k in ("id", "url", "title", "body", "published_at", "outlet")} |
-               {"story_id": "story-a"}).json()["events"]
+    a = s.post(
+        {k: first[k] for k in ("id", "url", "title", "body", "published_at", "outlet")} | {"story_id": "story-a"}
+    ).json()["events"]
     time.sleep(1.2)  # a clear gap in log time between the two articles
     cut = events.utcnow_iso()
     time.sleep(1.2)
-    b = s.post({k: second[k] for k in ("id", "url", "title", "body", "published_at", "outlet")} |
-               {"story_id": "story-b"}).json()["events"]
+    b = s.post(
+        {k: second[k] for k in ("id", "url", "title", "body", "published_at", "outlet")} | {"story_id": "story-b"}
+    ).json()["events"]
     assert a and b
 
     out = _cli(s, "replay")
@@ -214,8 +264,9 @@ def test_replay_filters_and_projects_into_a_scratch_store(real_system, corpus):
     done = _cli(s, "replay", "--until", cut, "--into", scratch)
     assert done.returncode == 0, done.stderr
     with open_store(scratch).view() as view:
-        assert sorted(d["event_id"] for d in view.events("story-a", EventQuery(include_retracted=True))) == \
-            sorted(e["event_id"] for e in a)
+        assert sorted(d["event_id"] for d in view.events("story-a", EventQuery(include_retracted=True))) == sorted(
+            e["event_id"] for e in a
+        )
         assert view.events("story-b", EventQuery(include_retracted=True)) == []
         assert view.story("story-a")["event_count"] == len(a)
         assert view.story("story-b") is None
@@ -225,8 +276,11 @@ def test_replay_filters_and_projects_into_a_scratch_store(real_system, corpus):
 
 
 def _answers(system: System, stories: list[str]) -> dict:
-    out = {"stories": sorted(requests.get(f"{system.query_url}/v1/stories", timeout=10).json()["stories"],
-                             key=lambda x: x["story_id"])}
+    out = {
+        "stories": sorted(
+            requests.get(f"{system.query_url}/v1/stories", timeout=10).json()["stories"], key=lambda x: x["story_id"]
+        )
+    }
     for sid in stories:
         body = requests.get(f"{system.query_url}/v1/stories/{sid}/timeline", timeout=10).json()
         out[sid] = body["entries"]
@@ -246,17 +300,40 @@ def test_rebuild_while_serving_switches_atomically(real_system, corpus):
     s = real_system
     arts = corpus["articles"]
     stories = sorted({f"rebuild-{i % 3}" for i in range(len(arts))})
-    total = sum(len(s.post({k: a[k] for k in ("id", "url", "title", "body", "published_at", "outlet")} |
-                           {"story_id": f"rebuild-{i % 3}"}).json()["events"]) for i, a in enumerate(arts))
-    _wait(lambda: sum(x["event_count"] for x in requests.get(f"{s.query_url}/v1/stories", timeout=10)
-                      .json()["stories"]) == total, what="the live projection")
+    total = sum(
+        len(
+            s.post(
+                {k: a[k] for k in ("id", "url", "title", "body", "published_at", "outlet")}
+                | {"story_id": f"rebuild-{i % 3}"}
+            ).json()["events"]
+        )
+        for i, a in enumerate(arts)
+    )
+    _wait(
+        lambda: (
+            sum(x["event_count"] for x in requests.get(f"{s.query_url}/v1/stories", timeout=10).json()["stories"])
+            == total
+        ),
+        what="the live projection",
+    )
     # a correction, so the rebuilt generation must replay history too
     ev = s.timeline("rebuild-0", want=1)["entries"][0]["provenance"][0]
-    requests.post(f"{s.ingest_url}/v1/corrections", headers=KEY, timeout=10, json={
-        "story_id": "rebuild-0", "event_id": ev["event_id"], "action": "correct",
-        "changes": {"summary": "rewritten by the desk"}, "reason": "clarity", "editor": "Desk"})
-    _wait(lambda: (e := _event(s, "rebuild-0", ev["event_id"])) and e.get("status") == "corrected",
-          what="the correction")
+    requests.post(
+        f"{s.ingest_url}/v1/corrections",
+        headers=KEY,
+        timeout=10,
+        json={
+            "story_id": "rebuild-0",
+            "event_id": ev["event_id"],
+            "action": "correct",
+            "changes": {"summary": "rewritten by the desk"},
+            "reason": "clarity",
+            "editor": "Desk",
+        },
+    )
+    _wait(
+        lambda: (e := _event(s, "rebuild-0", ev["event_id"])) and e.get("status") == "corrected", what="the correction"
+    )
     before = _answers(s, stories)
 
     failures, requests_made, stop = [], [0], threading.Event()
@@ -291,7 +368,9 @@ def test_rebuild_while_serving_switches_atomically(real_system, corpus):
 
     # The live projector follows the new generation: an article after the switch shows up once.
     late = corpus["articles"][0]
-    posted = s.post({k: late[k] for k in ("url", "title", "body", "published_at", "outlet")} |
-                    {"id": "late", "story_id": "rebuild-late"}).json()["events"]
+    posted = s.post(
+        {k: late[k] for k in ("url", "title", "body", "published_at", "outlet")}
+        | {"id": "late", "story_id": "rebuild-late"}
+    ).json()["events"]
     got = s.timeline("rebuild-late", want=len(posted))["entries"]
     assert sorted(p["event_id"] for e in got for p in e["provenance"]) == sorted(e["event_id"] for e in posted)

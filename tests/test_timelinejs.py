@@ -4,6 +4,7 @@ installed into tests/js by `make js-deps`) in Debian's headless chromium.
 The library's dist files and a small harness page are served from disk under a made-up origin;
 every other request is refused and recorded, so the test also shows the export needs nothing remote.
 """
+
 from __future__ import annotations
 
 import mimetypes
@@ -12,7 +13,6 @@ import pathlib
 import pytest
 import requests
 from playwright.sync_api import sync_playwright
-
 from test_editor_page import ARGS, CHROMIUM, OUTPUT
 from test_spine import _article
 
@@ -39,15 +39,19 @@ def _serve_from_disk(page, refused: list[str]):
         if not url.startswith(ORIGIN + "/"):
             refused.append(url)
             return route.abort()
-        rel = url[len(ORIGIN) + 1:].split("?")[0].split("#")[0]
+        rel = url[len(ORIGIN) + 1 :].split("?")[0].split("#")[0]
         if rel in ("", "index.html"):
             path = JS / "timelinejs.html"
         else:
             path = (DIST / rel.removeprefix("dist/")).resolve()
             if not rel.startswith("dist/") or not path.is_relative_to(DIST.resolve()) or not path.is_file():
                 return route.fulfill(status=404, body="not here")
-        return route.fulfill(status=200, body=path.read_bytes(),
-                             content_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+        return route.fulfill(
+            status=200,
+            body=path.read_bytes(),
+            content_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+        )
+
     page.route("**/*", handle)
 
 
@@ -78,7 +82,8 @@ def test_timelinejs_builds_one_slide_per_entry_plus_the_title(system, seed, brow
     assert ids[1:] == [f"entry-{e['entry_id']}" for e in entries]
     # each slide shows the export's display date (an undated entry's says its date was inferred)
     shown = page.locator(".tl-storyslider .tl-slide").evaluate_all(
-        "ns => ns.slice(1).map(n => (n.querySelector('.tl-headline-date') || {}).textContent || '')")
+        "ns => ns.slice(1).map(n => (n.querySelector('.tl-headline-date') || {}).textContent || '')"
+    )
     assert [d.strip() for d in shown] == [ev["display_date"] for ev in export["events"]]
     # each event also has its marker on TimelineJS's own time navigator
     assert page.locator(".tl-timemarker").count() == len(entries)

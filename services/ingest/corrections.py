@@ -4,6 +4,7 @@ POST /v1/corrections {story_id, event_id, action: correct|retract, changes, reas
 publishes `event_corrected` or `event_retracted`, keyed by the story so it follows the
 event it changes in the same partition. The projection applies it and keeps the history.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,11 +13,11 @@ import json
 from flask import Blueprint, current_app, jsonify
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.ingest.delivery import await_publication, queue
 from shared.domain import events
 from shared.http import error, load_json_object
 from shared.openapi import doc
 from shared.ports import OutboxUnavailable, Record
-from services.ingest.delivery import await_publication, queue
 
 bp = Blueprint("corrections", __name__)
 
@@ -47,18 +48,31 @@ def change_event(c: dict, recorded_at: str | None = None) -> dict:
     recorded_at = recorded_at or events.utcnow_iso()
     kind = "event_corrected" if c["action"] == "correct" else "event_retracted"
     verb = "corrected " + ", ".join(sorted(c["changes"])) if c["changes"] else "retracted"
-    return {"event_id": hashlib.sha256(raw.encode()).hexdigest()[:32], "event_type": kind,
-            "schema_version": events.SCHEMA_VERSION, "story_id": c["story_id"],
-            "published_at": recorded_at, "recorded_at": recorded_at,
-            "actor": {"name": c["editor"], "kind": "person"}, "target": None, "quote": None,
-            "summary": f"{c['editor']} {verb}: {c['reason']}",
-            "details": {"event_id": c["event_id"], "changes": c["changes"], "reason": c["reason"]},
-            "source": None, "extractor": None}
+    return {
+        "event_id": hashlib.sha256(raw.encode()).hexdigest()[:32],
+        "event_type": kind,
+        "schema_version": events.SCHEMA_VERSION,
+        "story_id": c["story_id"],
+        "published_at": recorded_at,
+        "recorded_at": recorded_at,
+        "actor": {"name": c["editor"], "kind": "person"},
+        "target": None,
+        "quote": None,
+        "summary": f"{c['editor']} {verb}: {c['reason']}",
+        "details": {"event_id": c["event_id"], "changes": c["changes"], "reason": c["reason"]},
+        "source": None,
+        "extractor": None,
+    }
 
 
 @bp.post("/v1/corrections")
-@doc("Correct or retract an event: published to the log as a change event (X-API-Key required)",
-     tags=["corrections"], body=CorrectionSchema, status=202, errors=(400, 401, 415, 422, 503))
+@doc(
+    "Correct or retract an event: published to the log as a change event (X-API-Key required)",
+    tags=["corrections"],
+    body=CorrectionSchema,
+    status=202,
+    errors=(400, 401, 415, 422, 503),
+)
 def post_correction():
     correction, refused = load_json_object(_SCHEMA, "correction")
     if refused:

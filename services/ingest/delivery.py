@@ -3,6 +3,7 @@
 Articles and corrections both go this way, so a story's events reach the log in the order
 ingest accepted them, whatever the state of the broker.
 """
+
 from __future__ import annotations
 
 import time
@@ -23,8 +24,9 @@ def queue(records: list[Record]) -> list[int]:
     """Store the records durably in one transaction (raises OutboxUnavailable) and wake the relay."""
     rid = current_request_id()
     if rid:  # whatever a request wrote can be followed into the projector's logs
-        records = [r if r.headers.get("request_id") else replace(r, headers={**r.headers, "request_id": rid})
-                   for r in records]
+        records = [
+            r if r.headers.get("request_id") else replace(r, headers={**r.headers, "request_id": rid}) for r in records
+        ]
     seqs = current_app.extensions["storyline.outbox"].add(records)
     current_app.extensions["storyline.relay"].wake.set()
     return seqs
@@ -49,8 +51,10 @@ def readiness(outbox, event_log) -> dict:
     """The log's state and the outbox depth, for /readyz: 'degraded' while the log is away
     (articles are still accepted and queued)."""
     queued, oldest = outbox.backlog()
-    body = {"log": "reachable", "outbox": {"queued": queued,
-                                           "oldest_age_s": None if oldest is None else round(oldest, 3)}}
+    body = {
+        "log": "reachable",
+        "outbox": {"queued": queued, "oldest_age_s": None if oldest is None else round(oldest, 3)},
+    }
     try:
         event_log.ping()
     except Exception as exc:

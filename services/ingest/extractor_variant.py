@@ -5,12 +5,13 @@ rule and the version string, so a test can ingest with version A, switch to vers
 re-extract (tests/test_reextract.py). It is never on by default and no deployment should set
 it. Read at each call (cheap), so a test can switch it in a running process.
 """
+
 from __future__ import annotations
 
 import os
 
-from shared.config import ConfigError
 from services.ingest.extraction import EXTRACTOR_VERSION, Finding
+from shared.config import ConfigError
 
 ENV = "STORYLINE_EXTRACTOR_VARIANT"
 

@@ -13,6 +13,7 @@ file in the data directory names, per partition, the article-topic offset below 
 done; a stopped run started again with the same selection resumes there, and a finished run
 removes it (so the next run reads everything again, and publishes nothing if nothing changed).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,9 +24,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
-from shared.domain import events
-from shared.domain import readings
 from services.ingest import service
+from shared.domain import events, readings
 
 BATCH = 32
 
@@ -37,9 +37,11 @@ class Selection:
     since_ms: int | None = None  # articles received at or after this time (log timestamp)
 
     def admits(self, ts_ms: int, received: dict) -> bool:
-        return ((self.since_ms is None or ts_ms >= self.since_ms)
-                and (self.story is None or received["story_id"] == self.story)
-                and (self.article is None or received["article_id"] == self.article))
+        return (
+            (self.since_ms is None or ts_ms >= self.since_ms)
+            and (self.story is None or received["story_id"] == self.story)
+            and (self.article is None or received["article_id"] == self.article)
+        )
 
 
 @dataclass
@@ -107,19 +109,30 @@ def _current(event_log, selection: Selection) -> dict[str, dict[str, dict]]:
                 continue  # the dead-letter topic's business
             if selection.story is None or ev["story_id"] == selection.story:
                 yield ev
+
     return readings.current_readings(list(decoded()))
 
 
 def _article(received: dict) -> dict:
     """article_received -> the validated article shape the extractor and envelopes take."""
-    return {"id": received["article_id"], "story_id": received["story_id"], "title": received["title"],
-            "body": received["body"], "url": received["url"], "outlet": received["outlet"],
-            "published_at": datetime.fromisoformat(received["published_at"].replace("Z", "+00:00"))}
+    return {
+        "id": received["article_id"],
+        "story_id": received["story_id"],
+        "title": received["title"],
+        "body": received["body"],
+        "url": received["url"],
+        "outlet": received["outlet"],
+        "published_at": datetime.fromisoformat(received["published_at"].replace("Z", "+00:00")),
+    }
 
 
 def _brief(ev: dict) -> dict:
-    return {"event_id": ev["event_id"], "event_type": ev["event_type"], "actor": ev["actor"]["name"],
-            "summary": ev["summary"]}
+    return {
+        "event_id": ev["event_id"],
+        "event_type": ev["event_type"],
+        "actor": ev["actor"]["name"],
+        "summary": ev["summary"],
+    }
 
 
 def article_diff(received: dict, current: dict[str, dict], new: list[dict], d: readings.Diff) -> dict:
@@ -128,16 +141,30 @@ def article_diff(received: dict, current: dict[str, dict], new: list[dict], d: r
     changed = []
     for eid in d.changed:
         old, now = readings.content(current[eid]), readings.content(by_id[eid])
-        changed.append({**_brief(by_id[eid]), "fields": sorted(k for k in set(old) | set(now) if old.get(k) != now.get(k))})
-    return {"article_id": received["article_id"], "story_id": received["story_id"],
-            "added": [_brief(by_id[e]) for e in d.added], "removed": [_brief(current[e]) for e in d.removed],
-            "changed": changed}
+        changed.append(
+            {**_brief(by_id[eid]), "fields": sorted(k for k in set(old) | set(now) if old.get(k) != now.get(k))}
+        )
+    return {
+        "article_id": received["article_id"],
+        "story_id": received["story_id"],
+        "added": [_brief(by_id[e]) for e in d.added],
+        "removed": [_brief(current[e]) for e in d.removed],
+        "changed": changed,
+    }
 
 
-def reextract(article_log, event_log, data_dir: str, selection: Selection = Selection(), dry_run: bool = False,
-              restart: bool = False, progress: Callable[[int, int], None] | None = None,
-              on_diff: Callable[[dict], None] | None = None, batch: int = BATCH,
-              stop: Callable[[], bool] = lambda: False) -> Summary:
+def reextract(
+    article_log,
+    event_log,
+    data_dir: str,
+    selection: Selection = Selection(),
+    dry_run: bool = False,
+    restart: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    on_diff: Callable[[dict], None] | None = None,
+    batch: int = BATCH,
+    stop: Callable[[], bool] = lambda: False,
+) -> Summary:
     started = time.monotonic()
     version = service.extractor_version()
     summary = Summary(extractor_version=version, dry_run=dry_run)

@@ -7,6 +7,7 @@ article topic); each goes to the log of its topic, and the order holds per topic
 (an article_received may reach its topic after its events reach theirs, or before). Only the holder of the outbox lease relays, so two workers
 never send the same record; a restarted process resumes from whatever is still queued.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,9 +24,16 @@ class LogRefused(RuntimeError):
 
 
 class Relay:
-    def __init__(self, outbox: Outbox, event_log: EventLog, batch_size: int = 500,
-                 idle_s: float = 0.05, lease_retry_s: float = 0.5, max_backoff_s: float = 2.0,
-                 routes: dict[str, EventLog] | None = None):
+    def __init__(
+        self,
+        outbox: Outbox,
+        event_log: EventLog,
+        batch_size: int = 500,
+        idle_s: float = 0.05,
+        lease_retry_s: float = 0.5,
+        max_backoff_s: float = 2.0,
+        routes: dict[str, EventLog] | None = None,
+    ):
         self.outbox = outbox
         self.event_log = event_log
         self.routes = dict(routes or {})  # topic -> its log; "" and unknown topics: event_log

@@ -1,4 +1,5 @@
 """What the ingest API accepts."""
+
 from datetime import datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -26,28 +27,44 @@ _LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
 
 class ArticleSchema(Schema):
     id = Text(validate=validate.Length(min=1, max=200))
-    story_id = Text(validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
-                                             error="letters, digits and . _ : - only"))
-    url = fields.Url(required=True, require_tld=False, validate=validate.Length(max=2000), metadata={
-        "format": "uri", "pattern": r"^https?://[a-z0-9-]+(\.[a-z0-9-]+)*(/[A-Za-z0-9._~-]*)*$",
-        "description": "http(s) address of the article"})
+    story_id = Text(
+        validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$", error="letters, digits and . _ : - only")
+    )
+    url = fields.Url(
+        required=True,
+        require_tld=False,
+        validate=validate.Length(max=2000),
+        metadata={
+            "format": "uri",
+            "pattern": r"^https?://[a-z0-9-]+(\.[a-z0-9-]+)*(/[A-Za-z0-9._~-]*)*$",
+            "description": "http(s) address of the article",
+        },
+    )
     title = Text(required=True, validate=validate.Length(min=1, max=1000))
     body = Text(required=True, validate=validate.Length(min=1, max=500_000))
     # a plausible publication time: years outside this range are typos (and strftime/strptime
     # round trips downstream do not survive years below 1000)
-    published_at = fields.AwareDateTime(required=True, default_timezone=None,
-                                        validate=validate.Range(min=_EARLIEST, max=_LATEST,
-                                                                error="must lie between 1800 and 2199"),
-                                        error_messages={"invalid": "not an ISO 8601 datetime with a timezone"})
+    published_at = fields.AwareDateTime(
+        required=True,
+        default_timezone=None,
+        validate=validate.Range(min=_EARLIEST, max=_LATEST, error="must lie between 1800 and 2199"),
+        error_messages={"invalid": "not an ISO 8601 datetime with a timezone"},
+    )
     outlet = Text(required=True, validate=validate.Length(min=1, max=200))
 
 
 class AcceptedSchema(Schema):
     """What POST /v1/articles answers (202): the events published for the article."""
+
     article_id = fields.String(required=True)
     story_id = fields.String(required=True)
     events = fields.List(fields.Nested(EventSchema), required=True)
     request_id = fields.String(required=True)
-    delivery = fields.String(required=True, validate=validate.OneOf(("published", "queued")), metadata={
-        "description": "published: the log acknowledged every event; queued: they wait in the durable "
-                       "outbox (the log is slow or away) and are published, in order, when it answers"})
+    delivery = fields.String(
+        required=True,
+        validate=validate.OneOf(("published", "queued")),
+        metadata={
+            "description": "published: the log acknowledged every event; queued: they wait in the durable "
+            "outbox (the log is slow or away) and are published, in order, when it answers"
+        },
+    )

@@ -1,16 +1,16 @@
 """Ingest use case: article -> findings -> story -> event envelopes -> the log."""
+
 from __future__ import annotations
 
 import hashlib
 import re
 from typing import Callable
 
-from shared.domain import events
-from shared.ports import Record
-from shared.domain import readings, stories
 from services.ingest import extractor_variant
 from services.ingest.extraction import Finding, extract, extract_many
 from services.ingest.story_index import StoryIndex
+from shared.domain import events, readings, stories
+from shared.ports import Record
 
 
 def article_id_for(article: dict) -> str:
@@ -65,26 +65,34 @@ def envelopes(article: dict, findings: list[Finding], story_id: str, recorded_at
     ids = [events.event_id_for(article_id, f.event_type, f.actor["name"], f.char_start) for f in findings]
     out = []
     for f, event_id in zip(findings, ids):
-        out.append({
-            "event_id": event_id,
-            "event_type": f.event_type,
-            "schema_version": events.SCHEMA_VERSION,
-            "story_id": story_id,
-            "occurred_at": f.occurred_at,
-            "occurred_precision": f.occurred_precision,
-            "published_at": published.isoformat().replace("+00:00", "Z"),
-            "recorded_at": recorded_at,
-            "actor": f.actor,
-            "target": f.target,
-            "quote": f.quote,
-            "summary": f.summary,
-            "details": {**f.details, "mentions": f.mentions, "title": article["title"]},
-            "source": {"article_id": article_id, "url": article["url"], "outlet": article["outlet"],
-                       "title": article["title"], "sentence": f.sentence,
-                       "char_start": f.char_start, "char_end": f.char_end},
-            "extractor": {"version": version, "confidence": f.confidence},
-            "responds_to": [ids[i] for i in f.responds_to if 0 <= i < len(ids) and ids[i] != event_id],
-        })
+        out.append(
+            {
+                "event_id": event_id,
+                "event_type": f.event_type,
+                "schema_version": events.SCHEMA_VERSION,
+                "story_id": story_id,
+                "occurred_at": f.occurred_at,
+                "occurred_precision": f.occurred_precision,
+                "published_at": published.isoformat().replace("+00:00", "Z"),
+                "recorded_at": recorded_at,
+                "actor": f.actor,
+                "target": f.target,
+                "quote": f.quote,
+                "summary": f.summary,
+                "details": {**f.details, "mentions": f.mentions, "title": article["title"]},
+                "source": {
+                    "article_id": article_id,
+                    "url": article["url"],
+                    "outlet": article["outlet"],
+                    "title": article["title"],
+                    "sentence": f.sentence,
+                    "char_start": f.char_start,
+                    "char_end": f.char_end,
+                },
+                "extractor": {"version": version, "confidence": f.confidence},
+                "responds_to": [ids[i] for i in f.responds_to if 0 <= i < len(ids) and ids[i] != event_id],
+            }
+        )
     return out
 
 
@@ -95,11 +103,19 @@ def events_for(article: dict, recorded_at: str | None = None) -> list[dict]:
 
 def article_received(article: dict, story_id: str, request_id: str, recorded_at: str) -> dict:
     """The validated article as the fact on the article topic (see shared.events)."""
-    return {"type": events.ARTICLE_TYPE, "schema_version": events.ARTICLE_SCHEMA_VERSION,
-            "article_id": article_id_for(article), "story_id": story_id, "title": article["title"],
-            "body": article["body"], "url": article["url"], "outlet": article["outlet"],
-            "published_at": article["published_at"].isoformat().replace("+00:00", "Z"),
-            "request_id": request_id or None, "recorded_at": recorded_at}
+    return {
+        "type": events.ARTICLE_TYPE,
+        "schema_version": events.ARTICLE_SCHEMA_VERSION,
+        "article_id": article_id_for(article),
+        "story_id": story_id,
+        "title": article["title"],
+        "body": article["body"],
+        "url": article["url"],
+        "outlet": article["outlet"],
+        "published_at": article["published_at"].isoformat().replace("+00:00", "Z"),
+        "request_id": request_id or None,
+        "recorded_at": recorded_at,
+    }
 
 
 def reading_of(article: dict, evs: list[dict], recorded_at: str) -> dict:
@@ -109,17 +125,27 @@ def reading_of(article: dict, evs: list[dict], recorded_at: str) -> dict:
 
 
 def article_record(received: dict, article_topic: str) -> Record:
-    return Record(key=received["story_id"], value=events.encode_article(received), topic=article_topic,
-                  headers={"request_id": received["request_id"] or "", "event_type": events.ARTICLE_TYPE})
+    return Record(
+        key=received["story_id"],
+        value=events.encode_article(received),
+        topic=article_topic,
+        headers={"request_id": received["request_id"] or "", "event_type": events.ARTICLE_TYPE},
+    )
 
 
 def event_record(ev: dict, request_id: str = "") -> Record:
-    return Record(key=ev["story_id"], value=events.encode(ev),
-                  headers={"request_id": request_id, "event_type": ev["event_type"]})
+    return Record(
+        key=ev["story_id"], value=events.encode(ev), headers={"request_id": request_id, "event_type": ev["event_type"]}
+    )
 
 
-def ingest(article: dict, queue: Callable[[list[Record]], list[int]], request_id: str = "",
-           index: StoryIndex | None = None, article_topic: str | None = None) -> tuple[str, str, list[dict], list[int]]:
+def ingest(
+    article: dict,
+    queue: Callable[[list[Record]], list[int]],
+    request_id: str = "",
+    index: StoryIndex | None = None,
+    article_topic: str | None = None,
+) -> tuple[str, str, list[dict], list[int]]:
     """Queue the article (on `article_topic`, when given) and its events durably, in one
     transaction (the outbox relay publishes them). An article the story index knows already
     gets its current reading as one `reading_replaced`, never events beside the old ones.

@@ -3,6 +3,7 @@
 A small port (StoryIndex) over the store's ArticleIndex (one record per article: story_id,
 names, terms, published), which each store adapter keeps in its `story_index` table or collection.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -18,9 +19,11 @@ _MAX_ARTICLES = 5000  # bound on the articles read per match; newest first
 class StoryIndex(Protocol):
     def story_of(self, article_id: str) -> str | None:
         """The story an already indexed article went to."""
+
     def has_story(self, story_id: str) -> bool: ...
     def candidates(self, published: datetime) -> list[Candidate]:
         """The stories with an article published within the match window."""
+
     def record(self, article_id: str, story_id: str, profile: Profile) -> None: ...
 
 
@@ -53,5 +56,6 @@ class StoreStoryIndex:
         return [Candidate(sid, merge(ps)) for sid, ps in sorted(by_story.items())]
 
     def record(self, article_id: str, story_id: str, profile: Profile) -> None:
-        self._articles.record(article_id, story_id, sorted(profile.names), sorted(profile.terms),
-                              _iso(profile.published))
+        self._articles.record(
+            article_id, story_id, sorted(profile.names), sorted(profile.terms), _iso(profile.published)
+        )

@@ -1,4 +1,5 @@
 """gunicorn entrypoint: services.ingest.wsgi:app (each worker builds its parts at the composition root)."""
+
 import atexit
 
 from services import bootstrap

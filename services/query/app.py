@@ -4,6 +4,7 @@ Every answer says how far the projection has read the log (body `freshness` and 
 X-Storyline-Position header) and carries a weak ETag made of that position and the request:
 while the projection has not moved, If-None-Match gets a 304 without reading any events.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,29 +12,31 @@ from datetime import timezone
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
+from services.query import atom, live, reads, render, schemas
+from services.query.grouped import GroupedStories
 from shared.config import Settings
+from shared.domain import timeline
+from shared.domain.lead import story_lead
+from shared.domain.timeline import BadCursor, Filters
 from shared.http import FastJSON, InvalidParameters, error, health_blueprint, install_error_handlers, query_args
 from shared.observability import instrument
 from shared.openapi import doc, install_openapi
-from services.query import atom, live, render, schemas
-from shared.domain import timeline
-from services.query import reads
-from services.query.grouped import GroupedStories
-from shared.domain.lead import story_lead
 from shared.ports import ReadStore, ReadView
-from shared.domain.timeline import BadCursor, Filters
 
 bp = Blueprint("query", __name__)
 _STORIES, _TIMELINE = schemas.StoriesQuery(), schemas.TimelineQuery()
 _FILTERS, _TIMELINEJS, _NONE = schemas.EntryFiltersQuery(), schemas.TimelineJSQuery(), schemas.NoQuery()
 _TEXT_TYPES = ("text/markdown", "text/plain")
-_FRESH_HEADERS = {"ETag": "weak ETag: the projection position plus the request",
-                  "X-Storyline-Position": "how far the projection has read the log (generation; group:topic:partition=next offset)"}
+_FRESH_HEADERS = {
+    "ETag": "weak ETag: the projection position plus the request",
+    "X-Storyline-Position": "how far the projection has read the log (generation; group:topic:partition=next offset)",
+}
 _DESCRIPTION = (
     "Story timelines projected from the event log. Order: " + timeline.ORDER + ". "
     "`as_of` answers as the timeline was known at a time (ingested by then, later corrections undone); "
     "`since`/`until` filter on event time instead. Every answer carries `freshness` / X-Storyline-Position "
-    "and an ETag for If-None-Match. Errors everywhere: {\"error\": {\"status\", \"reason\", \"fields\"}}.")
+    'and an ETag for If-None-Match. Errors everywhere: {"error": {"status", "reason", "fields"}}.'
+)
 
 
 def _store() -> ReadStore:
@@ -54,10 +57,19 @@ class _Answer:
         self.v: ReadView = view.__enter__()
         g.storyline_view = view
         fresh = self.v.freshness()
-        self.freshness = {"generation": fresh.generation, "positions": dict(sorted(fresh.positions.items())),
-                          "position": fresh.position}
-        key = "\x1f".join([self.freshness["position"], request.path, variant,
-                           *sorted(f"{k}={v}" for k, vs in request.args.lists() for v in vs)])
+        self.freshness = {
+            "generation": fresh.generation,
+            "positions": dict(sorted(fresh.positions.items())),
+            "position": fresh.position,
+        }
+        key = "\x1f".join(
+            [
+                self.freshness["position"],
+                request.path,
+                variant,
+                *sorted(f"{k}={v}" for k, vs in request.args.lists() for v in vs),
+            ]
+        )
         self.etag = hashlib.sha256(key.encode()).hexdigest()[:32]
 
     def not_modified(self) -> Response | None:
@@ -85,9 +97,14 @@ def _filters(args: dict) -> Filters:
     as_of = args.get("as_of")
     if as_of is not None:  # the same form as recorded_at, so the store compares strings
         as_of = as_of.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return Filters(types=tuple(dict.fromkeys(args.get("types") or ())), actor=args.get("actor"),
-                   since=args.get("since"), until=args.get("until"),
-                   include_retracted=args["include_retracted"], as_of=as_of)
+    return Filters(
+        types=tuple(dict.fromkeys(args.get("types") or ())),
+        actor=args.get("actor"),
+        since=args.get("since"),
+        until=args.get("until"),
+        include_retracted=args["include_retracted"],
+        as_of=as_of,
+    )
 
 
 def _cursor(args: dict, fingerprint: str, keys: tuple[str, ...]) -> dict | None:
@@ -109,25 +126,45 @@ def editor_page():
 
 
 @bp.get("/v1/stories")
-@doc("Search stories, newest activity first", tags=["stories"], query=schemas.StoriesQuery,
-     response=schemas.StoriesPageSchema, headers=_FRESH_HEADERS, conditional=True)
+@doc(
+    "Search stories, newest activity first",
+    tags=["stories"],
+    query=schemas.StoriesQuery,
+    response=schemas.StoriesPageSchema,
+    headers=_FRESH_HEADERS,
+    conditional=True,
+)
 def list_stories():
     args = query_args(_STORIES)
     answer = _Answer()
     if (cached := answer.not_modified()) is not None:
         return cached
-    fp = hashlib.sha256(repr((args.get("q"), (args.get("actor") or "").lower(), args.get("type"))).encode()).hexdigest()[:16]
+    fp = hashlib.sha256(
+        repr((args.get("q"), (args.get("actor") or "").lower(), args.get("type"))).encode()
+    ).hexdigest()[:16]
     after = _cursor(args, fp, ("t", "i"))
-    stories, nxt = reads.list_stories(answer.v, args.get("q"), args.get("actor"), args.get("type"), args["limit"],
-                                         (after["t"], after["i"]) if after else None)
+    stories, nxt = reads.list_stories(
+        answer.v,
+        args.get("q"),
+        args.get("actor"),
+        args.get("type"),
+        args["limit"],
+        (after["t"], after["i"]) if after else None,
+    )
     token = timeline.encode_cursor({"t": nxt[0], "i": nxt[1], "f": fp}) if nxt else None
     return answer.json({"stories": stories, "next_cursor": token})
 
 
 @bp.get("/v1/stories/<story_id>")
-@doc("A story's summary: title, participants with roles, counts by type, first and last dates, sources, "
-     "and its lead (who accused whom, who answered, what was filed or deleted, between which dates, how many outlets)",
-     tags=["stories"], response=schemas.StorySummarySchema, headers=_FRESH_HEADERS, conditional=True, errors=(400, 404))
+@doc(
+    "A story's summary: title, participants with roles, counts by type, first and last dates, sources, "
+    "and its lead (who accused whom, who answered, what was filed or deleted, between which dates, how many outlets)",
+    tags=["stories"],
+    response=schemas.StorySummarySchema,
+    headers=_FRESH_HEADERS,
+    conditional=True,
+    errors=(400, 404),
+)
 def story_summary(story_id: str):
     query_args(_NONE)
     answer = _Answer()
@@ -141,9 +178,16 @@ def story_summary(story_id: str):
 
 
 @bp.get("/v1/stories/<story_id>/timeline")
-@doc("A story's timeline, one entry per real-world event with every source", tags=["timelines"],
-     query=schemas.TimelineQuery, response=schemas.TimelinePageSchema, headers=_FRESH_HEADERS,
-     conditional=True, errors=(404,), description="Order: " + timeline.ORDER + ".")
+@doc(
+    "A story's timeline, one entry per real-world event with every source",
+    tags=["timelines"],
+    query=schemas.TimelineQuery,
+    response=schemas.TimelinePageSchema,
+    headers=_FRESH_HEADERS,
+    conditional=True,
+    errors=(404,),
+    description="Order: " + timeline.ORDER + ".",
+)
 def timeline_page(story_id: str):
     args = query_args(_TIMELINE)
     f = _filters(args)
@@ -156,8 +200,16 @@ def timeline_page(story_id: str):
         return _no_story(story_id)
     entries, nxt = reads.entry_page(answer.v, story_id, f, after["p"] if after else None, args["limit"], _kept())
     token = timeline.encode_cursor({"p": nxt, "f": f.fingerprint(story_id)}) if nxt else None
-    return answer.json({"story_id": story_id, "title": story["title"], "order": timeline.ORDER, "as_of": f.as_of,
-                        "entries": [e.to_dict() for e in entries], "next_cursor": token})
+    return answer.json(
+        {
+            "story_id": story_id,
+            "title": story["title"],
+            "order": timeline.ORDER,
+            "as_of": f.as_of,
+            "entries": [e.to_dict() for e in entries],
+            "next_cursor": token,
+        }
+    )
 
 
 def _all_entries(story_id: str, answer: _Answer, f: Filters):
@@ -168,11 +220,17 @@ def _all_entries(story_id: str, answer: _Answer, f: Filters):
 
 
 @bp.get("/v1/stories/<story_id>/narrative")
-@doc("The story told as prose (Markdown or plain text by Accept): a lead paragraph, then one paragraph per day in "
-     "the timeline's order, each event as a sentence with its quotation and sources, answers linked, "
-     "corrections and retractions as lines saying what changed, when and why",
-     tags=["timelines"], query=schemas.EntryFiltersQuery, headers=_FRESH_HEADERS, conditional=True, errors=(404, 406),
-     content={"text/markdown": {"type": "string"}, "text/plain": {"type": "string"}})
+@doc(
+    "The story told as prose (Markdown or plain text by Accept): a lead paragraph, then one paragraph per day in "
+    "the timeline's order, each event as a sentence with its quotation and sources, answers linked, "
+    "corrections and retractions as lines saying what changed, when and why",
+    tags=["timelines"],
+    query=schemas.EntryFiltersQuery,
+    headers=_FRESH_HEADERS,
+    conditional=True,
+    errors=(404, 406),
+    content={"text/markdown": {"type": "string"}, "text/plain": {"type": "string"}},
+)
 def narrative(story_id: str):
     args = query_args(_FILTERS)
     f = _filters(args)
@@ -190,15 +248,23 @@ def narrative(story_id: str):
     if story is None:
         return _no_story(story_id)
     write = render.narrative_markdown if kind == "text/markdown" else render.narrative_plain
-    resp = answer.finish(Response(write(story["title"], story_id, entries, f.as_of),
-                                  content_type=f"{kind}; charset=utf-8"))
+    resp = answer.finish(
+        Response(write(story["title"], story_id, entries, f.as_of), content_type=f"{kind}; charset=utf-8")
+    )
     resp.headers["Vary"] = "Accept"
     return resp
 
 
 @bp.get("/v1/stories/<story_id>/timelinejs")
-@doc("The timeline in TimelineJS's JSON format, to embed as is", tags=["timelines"], query=schemas.TimelineJSQuery,
-     response=schemas.TimelineJSSchema, headers=_FRESH_HEADERS, conditional=True, errors=(404,))
+@doc(
+    "The timeline in TimelineJS's JSON format, to embed as is",
+    tags=["timelines"],
+    query=schemas.TimelineJSQuery,
+    response=schemas.TimelineJSSchema,
+    headers=_FRESH_HEADERS,
+    conditional=True,
+    errors=(404,),
+)
 def timelinejs(story_id: str):
     args = query_args(_TIMELINEJS)
     f = _filters(args)

@@ -15,6 +15,7 @@ a handful of elements, and ElementTree escapes text and attributes; a feed libra
   first source's URL is the entry's `alternate` link. Retracted entries stay in the feed,
   titled "Retracted: ...", so readers that have them learn of the retraction.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,12 +24,12 @@ import xml.etree.ElementTree as ET
 from flask import Blueprint, Response, current_app, request
 from marshmallow import fields, validate
 
-from shared.http import error, query_args
-from shared.openapi import doc
 from services.query import reads
 from services.query.render import entry_date, kind_label
 from services.query.schemas import _Strict
 from shared.domain.timeline import Filters
+from shared.http import error, query_args
+from shared.openapi import doc
 
 ATOM = "http://www.w3.org/2005/Atom"
 ET.register_namespace("", ATOM)
@@ -37,8 +38,11 @@ bp = Blueprint("atom", __name__)
 
 
 class FeedQuery(_Strict):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500),
-                           metadata={"description": "at most this many entries, newest first"})
+    limit = fields.Integer(
+        load_default=100,
+        validate=validate.Range(min=1, max=500),
+        metadata={"description": "at most this many entries, newest first"},
+    )
 
 
 def _el(parent, tag: str, text: str | None = None, **attrs) -> ET.Element:
@@ -51,7 +55,9 @@ def _el(parent, tag: str, text: str | None = None, **attrs) -> ET.Element:
 def entry_times(entry: dict) -> tuple[str, str]:
     """(published, updated): first ingest; latest ingest or correction."""
     recorded = [p["recorded_at"] for p in entry["provenance"] if p.get("recorded_at")]
-    changed = [c["recorded_at"] for p in entry["provenance"] for c in p.get("corrections") or () if c.get("recorded_at")]
+    changed = [
+        c["recorded_at"] for p in entry["provenance"] for c in p.get("corrections") or () if c.get("recorded_at")
+    ]
     published = min(recorded) if recorded else "1970-01-01T00:00:00Z"
     return published, max(recorded + changed) if recorded or changed else published
 
@@ -114,9 +120,15 @@ def feed(story: dict, story_id: str, entries: list[dict], self_url: str, page_ur
 
 
 @bp.get("/v1/stories/<story_id>/feed.atom")
-@doc("The story's entries as an Atom feed, newest first (corrections update an entry's `updated`)",
-     tags=["feeds"], query=FeedQuery, errors=(404,), conditional=True, content={MEDIA_TYPE: {"type": "string"}},
-     headers={"ETag": "weak ETag: the projection position plus the request"})
+@doc(
+    "The story's entries as an Atom feed, newest first (corrections update an entry's `updated`)",
+    tags=["feeds"],
+    query=FeedQuery,
+    errors=(404,),
+    conditional=True,
+    content={MEDIA_TYPE: {"type": "string"}},
+    headers={"ETag": "weak ETag: the projection position plus the request"},
+)
 def story_feed(story_id: str):
     args = query_args(FeedQuery())
     with current_app.extensions["storyline.store"].view() as view:
@@ -130,8 +142,10 @@ def story_feed(story_id: str):
                 return error(404, f"no story {story_id!r}")
             entries = [x.to_dict() for x in reads.entries(view, story_id, Filters(include_retracted=True))]
             page = f"{request.host_url}#story={story_id}"
-            resp = Response(feed(story, story_id, entries, request.base_url, page, args["limit"]),
-                            content_type=f"{MEDIA_TYPE}; charset=utf-8")
+            resp = Response(
+                feed(story, story_id, entries, request.base_url, page, args["limit"]),
+                content_type=f"{MEDIA_TYPE}; charset=utf-8",
+            )
     resp.set_etag(etag, weak=True)
     resp.headers["X-Storyline-Position"] = position
     resp.headers["Cache-Control"] = "no-cache"

@@ -3,6 +3,7 @@
 The projection position per partition (from the tracking records), and event documents
 whose `change_offset` (shared/domain/read_model.py) is at or after a position.
 """
+
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
@@ -28,8 +29,8 @@ class ChangeReads:
         prefix = f"{self.group}:{self.topic}:"
         out: Position = {}
         for key, offset in view.freshness().positions.items():
-            if key.startswith(prefix) and key[len(prefix):].isdigit():
-                out[int(key[len(prefix):])] = int(offset)
+            if key.startswith(prefix) and key[len(prefix) :].isdigit():
+                out[int(key[len(prefix) :])] = int(offset)
         return out
 
     def changed_docs(self, view: ReadView, since: Position, partitions, stories=None) -> list[dict]:

@@ -36,6 +36,7 @@ in memory, so they hold across reconnects to any replica, restarts and rebuilds.
 A change is sent only once the projector's tracking record has passed it, i.e. its batch
 was fully applied.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -45,9 +46,14 @@ from dataclasses import dataclass
 
 Position = dict[int, int]  # partition -> next offset not yet sent
 
-KINDS = {"added": "entry_added", "corrected": "entry_corrected", "retracted": "entry_retracted",
-         # a newer reading of the article (shared.domain.readings): rewritten, or gone from the timeline
-         "reread": "entry_corrected", "superseded": "entry_retracted"}
+KINDS = {
+    "added": "entry_added",
+    "corrected": "entry_corrected",
+    "retracted": "entry_retracted",
+    # a newer reading of the article (shared.domain.readings): rewritten, or gone from the timeline
+    "reread": "entry_corrected",
+    "superseded": "entry_retracted",
+}
 POSITION_PATTERN = r"^\d{1,6}:\d{1,18}(,\d{1,6}:\d{1,18}){0,999}$"
 _POSITION = re.compile(POSITION_PATTERN)
 
@@ -78,13 +84,14 @@ def merged(a: Position, b: Position) -> Position:
 @dataclass(frozen=True)
 class Change:
     """One applied change of one event: where it sits in the log and what it did."""
+
     partition: int
     offset: int
     recorded_at: str
-    kind: str                      # added | corrected | retracted
+    kind: str  # added | corrected | retracted
     story_id: str
     event_id: str
-    entry_id: str                  # the event's entry now
+    entry_id: str  # the event's entry now
     previous_entry_id: str | None  # the entry it left, when a correction moved it
 
 
@@ -100,16 +107,34 @@ def changes_of(docs, since: Position, before: Position) -> list[Change]:
     for d in docs:
         log = d.get("log") or {}
         if "partition" in log and within(log["partition"], log["offset"]):
-            per_partition.setdefault(log["partition"], []).append(Change(
-                log["partition"], log["offset"], d.get("recorded_at") or "", "added", d["story_id"],
-                d["event_id"], d["entry_id"], None))
+            per_partition.setdefault(log["partition"], []).append(
+                Change(
+                    log["partition"],
+                    log["offset"],
+                    d.get("recorded_at") or "",
+                    "added",
+                    d["story_id"],
+                    d["event_id"],
+                    d["entry_id"],
+                    None,
+                )
+            )
         for h in d.get("history") or ():
             hl = h.get("log") or {}
             if "partition" in hl and within(hl["partition"], hl["offset"]):
                 left = (h.get("previous") or {}).get("entry_id")
-                per_partition.setdefault(hl["partition"], []).append(Change(
-                    hl["partition"], hl["offset"], h.get("recorded_at") or "", h.get("kind") or "corrected",
-                    d["story_id"], d["event_id"], d["entry_id"], left if left and left != d["entry_id"] else None))
+                per_partition.setdefault(hl["partition"], []).append(
+                    Change(
+                        hl["partition"],
+                        hl["offset"],
+                        h.get("recorded_at") or "",
+                        h.get("kind") or "corrected",
+                        d["story_id"],
+                        d["event_id"],
+                        d["entry_id"],
+                        left if left and left != d["entry_id"] else None,
+                    )
+                )
     lists = [sorted(cs, key=lambda c: c.offset) for cs in per_partition.values()]
     return list(heapq.merge(*lists, key=lambda c: c.recorded_at))
 
@@ -118,16 +143,26 @@ def payload(change: Change, entries: dict[str, dict]) -> str:
     """The event's data line: the change plus its entries from the timeline's own dicts.
     Entries are grouped at read time (shared/domain/matching.py), so the event's entry is the
     one whose provenance holds it; the stored entry_id is the fallback."""
-    entry = next((e for e in entries.values() if any(p["event_id"] == change.event_id for p in e["provenance"])),
-                 None) or entries.get(change.entry_id)
+    entry = next(
+        (e for e in entries.values() if any(p["event_id"] == change.event_id for p in e["provenance"])), None
+    ) or entries.get(change.entry_id)
     entry_id = entry["entry_id"] if entry else change.entry_id
     previous_id = change.previous_entry_id if change.previous_entry_id != entry_id else None
-    return json.dumps({"change": change.kind, "story_id": change.story_id, "event_id": change.event_id,
-                       "entry_id": entry_id, "previous_entry_id": previous_id,
-                       "log": {"partition": change.partition, "offset": change.offset},
-                       "recorded_at": change.recorded_at, "entry": entry,
-                       "previous_entry": entries.get(previous_id) if previous_id else None},
-                      ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        {
+            "change": change.kind,
+            "story_id": change.story_id,
+            "event_id": change.event_id,
+            "entry_id": entry_id,
+            "previous_entry_id": previous_id,
+            "log": {"partition": change.partition, "offset": change.offset},
+            "recorded_at": change.recorded_at,
+            "entry": entry,
+            "previous_entry": entries.get(previous_id) if previous_id else None,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def sse(event: str, data: str, event_id: str | None = None) -> str:

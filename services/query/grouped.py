@@ -5,6 +5,7 @@ timeline page would otherwise group the story again for every page. The key incl
 projection's position (what the ETag is made of), so any newly projected event makes a new
 key and the old one simply ages out.
 """
+
 from __future__ import annotations
 
 import threading

@@ -12,6 +12,7 @@ Each open stream holds one thread of its worker (gunicorn's gthread; see
 deploy/gunicorn/query.conf.py) and lasts at most STORYLINE_SSE_MAX_STREAM_SECONDS, then the
 client reconnects with its last id; STORYLINE_SSE_MAX_CLIENTS streams per process, more get 503.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,41 +24,51 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Response, current_app, request
 from marshmallow import ValidationError, fields, validate
 
-from shared.config import LiveSettings
-from shared.http import InvalidParameters, error, query_args
-from shared.openapi import doc
 from services.query import changes
 from services.query.change_reads import ChangeReads
 from services.query.changes import BadPosition, Change, Position
 from services.query.schemas import _Strict
+from shared.config import LiveSettings
+from shared.http import InvalidParameters, error, query_args
+from shared.openapi import doc
 
 log = logging.getLogger(__name__)
 bp = Blueprint("live", __name__)
 _STORY_ID = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$", error="letters, digits and . _ : - only")
-_LAST_ID = ("resume after this event id (the same as the Last-Event-ID header, which wins): "
-            "partition:offset pairs like 0:13,1:0")
+_LAST_ID = (
+    "resume after this event id (the same as the Last-Event-ID header, which wins): "
+    "partition:offset pairs like 0:13,1:0"
+)
 
 
 class StoryEventsQuery(_Strict):
-    last_event_id = fields.String(validate=validate.Regexp(changes.POSITION_PATTERN, error="partition:offset pairs like 0:13,1:0"),
-                                  metadata={"description": _LAST_ID})
+    last_event_id = fields.String(
+        validate=validate.Regexp(changes.POSITION_PATTERN, error="partition:offset pairs like 0:13,1:0"),
+        metadata={"description": _LAST_ID},
+    )
 
 
 class EventsQuery(StoryEventsQuery):
-    story = fields.List(fields.String(validate=_STORY_ID), validate=validate.Length(max=100),
-                        metadata={"description": "only these stories (repeat or comma-separate); all when absent"})
+    story = fields.List(
+        fields.String(validate=_STORY_ID),
+        validate=validate.Length(max=100),
+        metadata={"description": "only these stories (repeat or comma-separate); all when absent"},
+    )
 
 
-_STREAM_DOC = ("A text/event-stream. Starts with `retry` and a `ready` event carrying the start position; then "
-               "`entry_added`, `entry_corrected`, `entry_retracted` events whose data is JSON {change, story_id, "
-               "event_id, entry_id, previous_entry_id, log {partition, offset}, recorded_at, entry, previous_entry} "
-               "(entry: the timeline entry as it stands, the same object as in /timeline); a `: heartbeat` comment "
-               "every STORYLINE_SSE_HEARTBEAT_SECONDS. Every event's `id` is the log position after it "
-               "(partition:next offset pairs); reconnect with Last-Event-ID to get exactly the changes after it. "
-               "The stream ends after STORYLINE_SSE_MAX_STREAM_SECONDS; reconnect. 503 with Retry-After when this "
-               "process already serves STORYLINE_SSE_MAX_CLIENTS streams.")
-_HEADER = [{"in": "header", "name": "Last-Event-ID", "required": False, "schema": {"type": "string"},
-            "description": _LAST_ID}]
+_STREAM_DOC = (
+    "A text/event-stream. Starts with `retry` and a `ready` event carrying the start position; then "
+    "`entry_added`, `entry_corrected`, `entry_retracted` events whose data is JSON {change, story_id, "
+    "event_id, entry_id, previous_entry_id, log {partition, offset}, recorded_at, entry, previous_entry} "
+    "(entry: the timeline entry as it stands, the same object as in /timeline); a `: heartbeat` comment "
+    "every STORYLINE_SSE_HEARTBEAT_SECONDS. Every event's `id` is the log position after it "
+    "(partition:next offset pairs); reconnect with Last-Event-ID to get exactly the changes after it. "
+    "The stream ends after STORYLINE_SSE_MAX_STREAM_SECONDS; reconnect. 503 with Retry-After when this "
+    "process already serves STORYLINE_SSE_MAX_CLIENTS streams."
+)
+_HEADER = [
+    {"in": "header", "name": "Last-Event-ID", "required": False, "schema": {"type": "string"}, "description": _LAST_ID}
+]
 
 
 @dataclass
@@ -169,6 +180,7 @@ class LiveChanges:
 
 # ---------------------------------------------------------------- the streams
 
+
 def _live() -> LiveChanges:
     return current_app.extensions["storyline.live"]
 
@@ -187,7 +199,9 @@ def _stream(stories: frozenset[str] | None, start: Position | None) -> Response:
     live = _live()
     joined = live.subscribe(stories)
     if joined is None:
-        resp, status = error(503, f"this replica already serves {live.settings.max_clients} live streams; retry shortly")
+        resp, status = error(
+            503, f"this replica already serves {live.settings.max_clients} live streams; retry shortly"
+        )
         resp.status_code = status
         resp.headers["Retry-After"] = "2"
         return resp
@@ -233,14 +247,22 @@ def _stream(stories: frozenset[str] | None, start: Position | None) -> Response:
         finally:
             live.unsubscribe(sub)
 
-    return Response(events(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return Response(
+        events(), mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
 
 
 @bp.get("/v1/stories/<story_id>/events")
-@doc("Live changes of one story's timeline (Server-Sent Events): entries added, corrected, retracted",
-     tags=["live"], query=StoryEventsQuery, content={"text/event-stream": {"type": "string"}}, errors=(400, 503),
-     description=_STREAM_DOC, headers={"Cache-Control": "no-cache"}, extra_parameters=_HEADER)
+@doc(
+    "Live changes of one story's timeline (Server-Sent Events): entries added, corrected, retracted",
+    tags=["live"],
+    query=StoryEventsQuery,
+    content={"text/event-stream": {"type": "string"}},
+    errors=(400, 503),
+    description=_STREAM_DOC,
+    headers={"Cache-Control": "no-cache"},
+    extra_parameters=_HEADER,
+)
 def story_events(story_id: str):
     args = query_args(StoryEventsQuery())
     try:
@@ -251,9 +273,16 @@ def story_events(story_id: str):
 
 
 @bp.get("/v1/events")
-@doc("Live changes of every story, or of the stories named (Server-Sent Events)", tags=["live"],
-     query=EventsQuery, content={"text/event-stream": {"type": "string"}}, errors=(400, 503),
-     description=_STREAM_DOC, headers={"Cache-Control": "no-cache"}, extra_parameters=_HEADER)
+@doc(
+    "Live changes of every story, or of the stories named (Server-Sent Events)",
+    tags=["live"],
+    query=EventsQuery,
+    content={"text/event-stream": {"type": "string"}},
+    errors=(400, 503),
+    description=_STREAM_DOC,
+    headers={"Cache-Control": "no-cache"},
+    extra_parameters=_HEADER,
+)
 def all_events():
     args = query_args(EventsQuery())
     stories = frozenset(args["story"]) if args.get("story") else None

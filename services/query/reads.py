@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from services.query.grouped import GroupedStories
 from shared.domain import timeline
 from shared.domain.timeline import Entry, Filters
-from services.query.grouped import GroupedStories
 from shared.ports import EventQuery, ReadView, StoryQuery
 
 _SUMMARY_KEYS = ("title", "first_date", "last_date", "last_recorded_at")
@@ -89,10 +89,12 @@ def entries(view: ReadView, story_id: str, f: Filters, kept: GroupedStories | No
     entry), so the store gives all the story's visible events and filters apply to entries.
     With `kept` (one per app: one store), the grouped story is kept while the projection stays
     where it was (services.query.grouped)."""
+
     def build() -> list[Entry]:
         if f.as_of:
             return timeline.group(_known_events(view, story_id, f))
         return timeline.group(view.events(story_id, EventQuery(include_retracted=f.include_retracted)))
+
     if kept is None:
         grouped = build()
     else:

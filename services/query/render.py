@@ -2,6 +2,7 @@
 
 Pure functions over entry dicts (timeline.Entry.to_dict()); no I/O.
 """
+
 from __future__ import annotations
 
 import html
@@ -11,8 +12,20 @@ from datetime import date
 from shared.domain.lead import story_lead
 from shared.domain.wording import and_list, in_text, plural, possessive
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
 
 
@@ -69,8 +82,15 @@ def _status_note(entry: dict) -> str:
 # ---------------------------------------------------------------- sentences
 
 _SPEECH = {"allegation_made", "rebuttal_given", "statement_made", "apology_issued"}
-_FIELD_WORDS = {"event_type": "type", "occurred_at": "date", "occurred_precision": "date precision",
-                "actor": "actor", "target": "target", "quote": "quotation", "summary": "summary"}
+_FIELD_WORDS = {
+    "event_type": "type",
+    "occurred_at": "date",
+    "occurred_precision": "date precision",
+    "actor": "actor",
+    "target": "target",
+    "quote": "quotation",
+    "summary": "summary",
+}
 
 
 def _name(entity: dict | None) -> str | None:
@@ -102,7 +122,11 @@ def summary_text(entry: dict) -> str:
         if text.startswith(name + " ") and in_text(name) != name:  # "the X Party said ..."
             text = "The " + text
         return text
-    actor, target, details = in_text(entry["actor"]["name"]), in_text(_name(entry.get("target"))), entry.get("details") or {}
+    actor, target, details = (
+        in_text(entry["actor"]["name"]),
+        in_text(_name(entry.get("target"))),
+        entry.get("details") or {},
+    )
     actor = actor[0].upper() + actor[1:]
     kind = entry["event_type"]
     if kind == "allegation_made":
@@ -110,8 +134,11 @@ def summary_text(entry: dict) -> str:
     if kind == "rebuttal_given":
         return f"{actor} rejected {possessive(target)} allegation" if target else f"{actor} rejected the allegation"
     if kind == "complaint_filed":
-        return (f"{actor} filed a complaint" + (f" with {in_text(details['body'])}" if details.get("body") else "")
-                + (f" against {target}" if target else ""))
+        return (
+            f"{actor} filed a complaint"
+            + (f" with {in_text(details['body'])}" if details.get("body") else "")
+            + (f" against {target}" if target else "")
+        )
     if kind == "post_deleted":
         platform = details.get("platform")
         return f"A {platform + ' ' if platform else ''}post by {in_text(entry['actor']['name'])} was deleted"
@@ -140,8 +167,9 @@ def _known_day(entry: dict) -> bool:
     return entry["dated"] and entry["occurred_precision"] in (None, "day", "datetime") or _moved(entry)
 
 
-def _connector(entry: dict, previous: dict | None, told: dict[str, dict], new_day: str | None,
-               last_known: str | None) -> str:
+def _connector(
+    entry: dict, previous: dict | None, told: dict[str, dict], new_day: str | None, last_known: str | None
+) -> str:
     """'In response, ', 'The next day, ', 'Answering X's allegation, ' (or nothing)."""
     parts = []
     # "the next day" only between days that are known (dated, or placed by what answers them)
@@ -157,7 +185,9 @@ def _connector(entry: dict, previous: dict | None, told: dict[str, dict], new_da
             parts.append("also in response")
         elif not entry.get("target"):  # with a target, the sentence itself says whose claim it answers
             a = answers[-1]
-            parts.append(f"answering {possessive(in_text(a['actor']['name']))} {kind_label(a['event_type']).split()[0]}")
+            parts.append(
+                f"answering {possessive(in_text(a['actor']['name']))} {kind_label(a['event_type']).split()[0]}"
+            )
     if not parts:
         return ""
     text = ", ".join(parts) + ", "
@@ -191,7 +221,9 @@ def correction_lines(entry: dict) -> list[str]:
             who = f" by {h['editor']}" if h.get("editor") else ""
             why = f", because {h['reason']}" if h.get("reason") else ""
             if h.get("kind") == "retracted":
-                out.append(f"Retracted on {when}{who}: {summary_text(entry)} ({p.get('outlet') or p['article_id']}){why}.")
+                out.append(
+                    f"Retracted on {when}{who}: {summary_text(entry)} ({p.get('outlet') or p['article_id']}){why}."
+                )
             else:
                 out.append(f"Corrected on {when}{who}: {_change_words(h) or 'details changed'}{why}.")
     return out
@@ -246,6 +278,7 @@ def _sentence_note(entry: dict, told: list) -> str:
 
 # ---------------------------------------------------------------- narrative
 
+
 def _md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
@@ -257,14 +290,23 @@ def _counts_line(entries: list[dict], as_of: str | None) -> str:
 
 
 def narrative_markdown(title: str, story_id: str, entries: list[dict], as_of: str | None) -> str:
-    lines = [f"# {_md(title or story_id)}", "", _md(story_lead(entries)["text"]), "",
-             f"_{_md(_counts_line(entries, as_of))}_", ""]
+    lines = [
+        f"# {_md(title or story_id)}",
+        "",
+        _md(story_lead(entries)["text"]),
+        "",
+        f"_{_md(_counts_line(entries, as_of))}_",
+        "",
+    ]
     for label, told in _told(entries):
         sentences, notes = [], []
         for e, connector, sentence in told:
-            sources = ", ".join(f"[{_md(p.get('outlet') or p['article_id'])}]({_safe_url(p.get('url'))})"
-                                if _safe_url(p.get("url")) else _md(p.get("outlet") or p["article_id"])
-                                for p in _articles(e))
+            sources = ", ".join(
+                f"[{_md(p.get('outlet') or p['article_id'])}]({_safe_url(p.get('url'))})"
+                if _safe_url(p.get("url"))
+                else _md(p.get("outlet") or p["article_id"])
+                for p in _articles(e)
+            )
             note = _sentence_note(e, told)
             text = f"{_md(connector + sentence)} ({sources}{'; _' + _md(note) + '_' if note else ''})."
             if e["status"] == "retracted":
@@ -286,7 +328,9 @@ def narrative_plain(title: str, story_id: str, entries: list[dict], as_of: str |
             sources = ", ".join(p.get("outlet") or p["article_id"] for p in _articles(e))
             note = _sentence_note(e, told)
             prefix = "[retracted] " if e["status"] == "retracted" else ""
-            sentences.append(f"{prefix}{' '.join((connector + sentence).split())} ({sources}{'; ' + note if note else ''}).")
+            sentences.append(
+                f"{prefix}{' '.join((connector + sentence).split())} ({sources}{'; ' + note if note else ''})."
+            )
             notes += correction_lines(e)
         lines.append(f"{_paragraph_label(label, told)}. " + " ".join(sentences))
         lines += [f"  {n}" for n in notes]
@@ -295,12 +339,17 @@ def narrative_plain(title: str, story_id: str, entries: list[dict], as_of: str |
     sources = dict(sorted(sources.items(), key=lambda kv: (kv[1]["published_at"], kv[0])))
     if sources:
         lines.append("Sources:")
-        lines += [f"- {p.get('outlet') or p['article_id']}: {p.get('title') or ''} <{p['url']}>" if p.get("url")
-                  else f"- {p.get('outlet') or p['article_id']}" for p in sources.values()]
+        lines += [
+            f"- {p.get('outlet') or p['article_id']}: {p.get('title') or ''} <{p['url']}>"
+            if p.get("url")
+            else f"- {p.get('outlet') or p['article_id']}"
+            for p in sources.values()
+        ]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
 # ---------------------------------------------------------------- TimelineJS
+
 
 def _tl_date(entry: dict) -> dict:
     placement = entry.get("placement") or {}
@@ -346,14 +395,21 @@ def timelinejs(title: str, story_id: str, entries: list[dict], group_by: str) ->
     events = []
     for e in entries:
         who = e["actor"]["name"]
-        events.append({
-            "start_date": _tl_date(e),
-            "display_date": _tl_display_date(e),
-            "text": {"headline": html.escape(f"{kind_label(e['event_type']).capitalize()}: {who}"),
-                     "text": _tl_text(e)},
-            "group": who if group_by == "actor" else kind_label(e["event_type"]),
-            "unique_id": f"entry-{e['entry_id']}",
-        })
-    return {"title": {"text": {"headline": html.escape(title or story_id),
-                               "text": html.escape(story_lead(entries)["text"])}},
-            "events": events}
+        events.append(
+            {
+                "start_date": _tl_date(e),
+                "display_date": _tl_display_date(e),
+                "text": {
+                    "headline": html.escape(f"{kind_label(e['event_type']).capitalize()}: {who}"),
+                    "text": _tl_text(e),
+                },
+                "group": who if group_by == "actor" else kind_label(e["event_type"]),
+                "unique_id": f"entry-{e['entry_id']}",
+            }
+        )
+    return {
+        "title": {
+            "text": {"headline": html.escape(title or story_id), "text": html.escape(story_lead(entries)["text"])}
+        },
+        "events": events,
+    }

@@ -1,4 +1,5 @@
 """What the query API accepts (query parameters) and answers (for the OpenAPI document and tests)."""
+
 from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -6,8 +7,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from shared.domain.events import EVENT_TYPES
 
 _TEXT = validate.Length(min=1, max=300)
-_AS_OF = ("the timeline as it was known at this time: only what had been ingested by then, with later "
-          "corrections undone (ISO 8601 with a timezone, e.g. 2025-03-14T09:00:00Z; write + as %2B)")
+_AS_OF = (
+    "the timeline as it was known at this time: only what had been ingested by then, with later "
+    "corrections undone (ISO 8601 with a timezone, e.g. 2025-03-14T09:00:00Z; write + as %2B)"
+)
 
 
 class _Strict(Schema):
@@ -20,24 +23,37 @@ class NoQuery(_Strict):
 
 
 class StoriesQuery(_Strict):
-    q = fields.String(validate=validate.Length(min=1, max=200),
-                      metadata={"description": "words in the title or a participant's name (actor or target), any case"})
-    actor = fields.String(validate=_TEXT, metadata={"description": "only stories where this actor acted (exact name, any case)"})
-    type = fields.String(validate=validate.OneOf(EVENT_TYPES), metadata={"description": "only stories with events of this type"})
+    q = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "words in the title or a participant's name (actor or target), any case"},
+    )
+    actor = fields.String(
+        validate=_TEXT, metadata={"description": "only stories where this actor acted (exact name, any case)"}
+    )
+    type = fields.String(
+        validate=validate.OneOf(EVENT_TYPES), metadata={"description": "only stories with events of this type"}
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(validate=validate.Length(min=1, max=1000),
-                           metadata={"description": "next_cursor of the previous page"})
+    cursor = fields.String(
+        validate=validate.Length(min=1, max=1000), metadata={"description": "next_cursor of the previous page"}
+    )
 
 
 class EntryFiltersQuery(_Strict):
-    types = fields.List(fields.String(validate=validate.OneOf(EVENT_TYPES)), validate=validate.Length(max=len(EVENT_TYPES)),
-                        metadata={"description": "event types to show (repeat or comma-separate)"})
+    types = fields.List(
+        fields.String(validate=validate.OneOf(EVENT_TYPES)),
+        validate=validate.Length(max=len(EVENT_TYPES)),
+        metadata={"description": "event types to show (repeat or comma-separate)"},
+    )
     actor = fields.String(validate=_TEXT, metadata={"description": "only this actor's events (exact name, any case)"})
-    since = fields.Date(metadata={"description": "event day from (inclusive; an undated event counts by its publication day)"})
+    since = fields.Date(
+        metadata={"description": "event day from (inclusive; an undated event counts by its publication day)"}
+    )
     until = fields.Date(metadata={"description": "event day up to (inclusive)"})
     include_retracted = fields.Boolean(load_default=False, metadata={"description": "show retracted events, marked"})
-    as_of = fields.AwareDateTime(metadata={"description": _AS_OF},
-                                 error_messages={"invalid": "not an ISO 8601 datetime with a timezone"})
+    as_of = fields.AwareDateTime(
+        metadata={"description": _AS_OF}, error_messages={"invalid": "not an ISO 8601 datetime with a timezone"}
+    )
 
     @validates_schema
     def _range(self, data, **kwargs):
@@ -47,22 +63,34 @@ class EntryFiltersQuery(_Strict):
 
 class TimelineQuery(EntryFiltersQuery):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(validate=validate.Length(min=1, max=1000),
-                           metadata={"description": "next_cursor of the previous page (same filters)"})
+    cursor = fields.String(
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "next_cursor of the previous page (same filters)"},
+    )
 
 
 class TimelineJSQuery(EntryFiltersQuery):
-    group = fields.String(load_default="kind", validate=validate.OneOf(("kind", "actor")),
-                          metadata={"description": "TimelineJS group: the event kind or the actor"})
+    group = fields.String(
+        load_default="kind",
+        validate=validate.OneOf(("kind", "actor")),
+        metadata={"description": "TimelineJS group: the event kind or the actor"},
+    )
 
 
 # ---------------------------------------------------------------- answers
 
+
 class FreshnessSchema(Schema):
     generation = fields.Integer(required=True, metadata={"description": "the read-model generation answering"})
-    positions = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
-                            metadata={"description": "per 'group:topic:partition': the next log offset not yet projected"})
-    position = fields.String(required=True, metadata={"description": "the same as one string (also the X-Storyline-Position header)"})
+    positions = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "per 'group:topic:partition': the next log offset not yet projected"},
+    )
+    position = fields.String(
+        required=True, metadata={"description": "the same as one string (also the X-Storyline-Position header)"}
+    )
 
 
 class ParticipantSchema(Schema):
@@ -83,14 +111,16 @@ class StorySchema(Schema):
     story_id = fields.String(required=True)
     title = fields.String(allow_none=True)
     participants = fields.List(fields.Nested(ParticipantSchema), required=True)
-    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
-                         metadata={"description": "active events by type"})
+    counts = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), required=True, metadata={"description": "active events by type"}
+    )
     event_count = fields.Integer(required=True)
     first_date = fields.String(allow_none=True)
     last_date = fields.String(allow_none=True)
     last_recorded_at = fields.String(allow_none=True, metadata={"description": "newest activity (ingest time)"})
-    sources = fields.List(fields.Raw(), required=True,
-                          metadata={"description": "article ids (list) or article references (summary)"})
+    sources = fields.List(
+        fields.Raw(), required=True, metadata={"description": "article ids (list) or article references (summary)"}
+    )
 
 
 class StoriesPageSchema(Schema):
@@ -112,6 +142,7 @@ class DeletionRefSchema(Schema):
 
 class LeadSchema(Schema):
     """The narrative's lead paragraph as data (shared.domain.lead)."""
+
     text = fields.String(required=True, metadata={"description": "the lead paragraph, as the narrative opens"})
     accusers = fields.List(fields.String(), required=True, metadata={"description": "actors of allegations"})
     accused = fields.List(fields.String(), required=True, metadata={"description": "targets of allegations"})
@@ -175,19 +206,33 @@ class ProvenanceSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(("active", "corrected", "retracted")))
     corrections = fields.List(fields.Nested(CorrectionSchema), required=True)
     log = fields.Nested(LogPositionSchema, allow_none=True)
-    joined = fields.String(required=True, metadata={
-        "description": "why this report belongs to the entry: 'first report', or how its type, actor, target and date match"})
-    reported = fields.Nested(ReportedSchema, required=True,
-                             metadata={"description": "the values this report gives (the entry shows the best-supported ones)"})
+    joined = fields.String(
+        required=True,
+        metadata={
+            "description": "why this report belongs to the entry: 'first report', or how its type, actor, target and date match"
+        },
+    )
+    reported = fields.Nested(
+        ReportedSchema,
+        required=True,
+        metadata={"description": "the values this report gives (the entry shows the best-supported ones)"},
+    )
 
 
 class PlacementSchema(Schema):
     date = fields.String(required=True, metadata={"description": "YYYY-MM-DD: the day the entry is shown at"})
-    inferred = fields.Boolean(required=True, metadata={
-        "description": "true: the entry is undated and this position was inferred (see reason)"})
-    reason = fields.String(allow_none=True, required=True, metadata={
-        "description": "why an inferred position is where it is, e.g. \"undated; placed before X's rebuttal of 11 March 2025 "
-                       "that answers it\"; on a dated entry, null unless a link goes against the dates (then the dates decide)"})
+    inferred = fields.Boolean(
+        required=True,
+        metadata={"description": "true: the entry is undated and this position was inferred (see reason)"},
+    )
+    reason = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "why an inferred position is where it is, e.g. \"undated; placed before X's rebuttal of 11 March 2025 "
+            'that answers it"; on a dated entry, null unless a link goes against the dates (then the dates decide)'
+        },
+    )
 
 
 class AlternativeSchema(Schema):
@@ -196,11 +241,15 @@ class AlternativeSchema(Schema):
 
 
 class EntrySchema(Schema):
-    entry_id = fields.String(required=True, metadata={"description": "the event_id of the entry's first report (log order)"})
+    entry_id = fields.String(
+        required=True, metadata={"description": "the event_id of the entry's first report (log order)"}
+    )
     event_type = fields.String(required=True)
     occurred_at = fields.String(allow_none=True, required=True)
     occurred_precision = fields.String(allow_none=True, required=True)
-    dated = fields.Boolean(required=True, metadata={"description": "false: no event time was found; placed by publication day"})
+    dated = fields.Boolean(
+        required=True, metadata={"description": "false: no event time was found; placed by publication day"}
+    )
     published_at = fields.String(required=True)
     actor = fields.Nested(EntitySchema, required=True)
     target = fields.Nested(EntitySchema, allow_none=True, required=True)
@@ -210,17 +259,36 @@ class EntrySchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(("active", "corrected", "retracted")))
     retracted = fields.Boolean(required=True)
     confidence = fields.Float(required=True, metadata={"description": "the highest of its sources"})
-    responds_to = fields.List(fields.String(), required=True,
-                              metadata={"description": "entry_ids of the entries this one answers or cites "
-                                                       "(extraction's links and the rebuttal rule's)"})
-    responds_to_inferred = fields.List(fields.String(), required=True, metadata={
-        "description": "those of responds_to the rule added: a rebuttal answers the latest earlier allegation against the same target"})
+    responds_to = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "entry_ids of the entries this one answers or cites "
+            "(extraction's links and the rebuttal rule's)"
+        },
+    )
+    responds_to_inferred = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "those of responds_to the rule added: a rebuttal answers the latest earlier allegation against the same target"
+        },
+    )
     placement = fields.Nested(PlacementSchema, required=True)
-    alternatives = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(AlternativeSchema)), required=True,
-                               metadata={"description": "per field (actor, target, when, quote, body) where reports "
-                                                        "disagree: the values not shown and the reports giving them"})
-    provenance = fields.List(fields.Nested(ProvenanceSchema), required=True,
-                             metadata={"description": "every event (article, sentence) this entry merges"})
+    alternatives = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Nested(AlternativeSchema)),
+        required=True,
+        metadata={
+            "description": "per field (actor, target, when, quote, body) where reports "
+            "disagree: the values not shown and the reports giving them"
+        },
+    )
+    provenance = fields.List(
+        fields.Nested(ProvenanceSchema),
+        required=True,
+        metadata={"description": "every event (article, sentence) this entry merges"},
+    )
 
 
 class TimelinePageSchema(Schema):
@@ -261,5 +329,6 @@ class TimelineJSTitleSchema(Schema):
 
 class TimelineJSSchema(Schema):
     """TimelineJS's JSON format, embeddable as is."""
+
     title = fields.Nested(TimelineJSTitleSchema, required=True)
     events = fields.List(fields.Nested(TimelineJSEventSchema), required=True)

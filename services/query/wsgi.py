@@ -1,4 +1,5 @@
 """gunicorn entrypoint: services.query.wsgi:app"""
+
 from services import bootstrap
 from shared.config import Settings
 from shared.logs import configure_logging

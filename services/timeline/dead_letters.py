@@ -5,6 +5,7 @@ key (so it lands in its story's partition), and remembers how far it got in a co
 group of its own, so a second replay does not send the same letters again. A letter that
 still cannot be applied comes back to the dead-letter topic with a new reason.
 """
+
 from __future__ import annotations
 
 import time
@@ -26,8 +27,13 @@ class Letter:
     headers: dict
 
     def as_json(self) -> dict:
-        return {"dlq": f"{self.dlq_partition}:{self.dlq_offset}", "origin": self.origin, "reason": self.reason,
-                "key": self.key, "value": self.value.decode("utf-8", "replace")[:2000]}
+        return {
+            "dlq": f"{self.dlq_partition}:{self.dlq_offset}",
+            "origin": self.origin,
+            "reason": self.reason,
+            "key": self.key,
+            "value": self.value.decode("utf-8", "replace")[:2000],
+        }
 
 
 def letter(m: Message) -> Letter:
@@ -62,11 +68,19 @@ def replay(dead_letter_log, event_log, group: str, dry_run: bool = False) -> lis
                 continue
             letters = [letter(m) for m in batch]
             if not dry_run:
-                event_log.publish([Record(key=lt.key or "", value=lt.value,
-                                          headers={**{k: v for k, v in lt.headers.items()
-                                                      if not k.startswith(_DLQ_PREFIX)},
-                                                   "replayed_from": lt.origin})
-                                   for lt in letters])
+                event_log.publish(
+                    [
+                        Record(
+                            key=lt.key or "",
+                            value=lt.value,
+                            headers={
+                                **{k: v for k, v in lt.headers.items() if not k.startswith(_DLQ_PREFIX)},
+                                "replayed_from": lt.origin,
+                            },
+                        )
+                        for lt in letters
+                    ]
+                )
                 # Only after the main log took them: a crash here means a letter is sent
                 # again, which the projection's idempotence absorbs.
                 consumer.commit({(m.topic, m.partition): m.offset + 1 for m in batch})

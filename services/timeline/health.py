@@ -5,6 +5,7 @@ The consumer group's lag is read from the log every few seconds on a thread of i
 costs broker round trips, so it is not done per batch). Every replica reports the lag of
 the whole group, so dashboards take max() over replicas.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,14 +22,19 @@ from shared.config import ConfigError
 from shared.http import error, install_error_handlers
 from shared.observability import metrics_response
 
-EVENTS_APPLIED = Counter("storyline_projector_events_applied_total",
-                         "Log records the projector applied and committed (rate() gives events/s)")
-DEAD_LETTERS = Counter("storyline_projector_dead_letters_total",
-                       "Records the projection could not use and set aside as dead letters")
-CONSUMER_LAG = Gauge("storyline_consumer_lag", "Records in the log not yet committed by the consumer group",
-                     ["topic", "partition"])
-LOG_END_OFFSET = Gauge("storyline_log_end_offset", "Offset the next record of the partition will get",
-                       ["topic", "partition"])
+EVENTS_APPLIED = Counter(
+    "storyline_projector_events_applied_total",
+    "Log records the projector applied and committed (rate() gives events/s)",
+)
+DEAD_LETTERS = Counter(
+    "storyline_projector_dead_letters_total", "Records the projection could not use and set aside as dead letters"
+)
+CONSUMER_LAG = Gauge(
+    "storyline_consumer_lag", "Records in the log not yet committed by the consumer group", ["topic", "partition"]
+)
+LOG_END_OFFSET = Gauge(
+    "storyline_log_end_offset", "Offset the next record of the partition will get", ["topic", "partition"]
+)
 ASSIGNED = Gauge("storyline_projector_assigned_partitions", "Partitions this projector holds in its group")
 
 log = logging.getLogger("storyline.timeline")
@@ -59,11 +65,17 @@ class ProjectorMonitor:
         for msg in batch:
             by_request.setdefault(msg.headers.get("request_id") or "", []).append(msg)
         for request_id, msgs in by_request.items():
-            log.info("applied %d events", len(msgs), extra={
-                "request_id": request_id or None, "group": self.group,
-                "event_ids": [_event_id(m.value) for m in msgs],
-                "stories": sorted({m.key for m in msgs if m.key}),
-                "positions": [f"{m.partition}:{m.offset}" for m in msgs]})
+            log.info(
+                "applied %d events",
+                len(msgs),
+                extra={
+                    "request_id": request_id or None,
+                    "group": self.group,
+                    "event_ids": [_event_id(m.value) for m in msgs],
+                    "stories": sorted({m.key for m in msgs if m.key}),
+                    "positions": [f"{m.partition}:{m.offset}" for m in msgs],
+                },
+            )
 
     # -- consumer lag
     def refresh_lag(self) -> None:
@@ -124,8 +136,10 @@ class ProjectorMonitor:
             raise ConfigError(f"STORYLINE_PROJECTOR_PORT={port}: cannot listen: {exc.strerror}") from None
         with sock:
             self._server = make_server(host, sock.getsockname()[1], self.app(), threaded=True, fd=sock.fileno())
-        self._threads = [threading.Thread(target=self._server.serve_forever, name="projector-http", daemon=True),
-                         threading.Thread(target=self._refresh_forever, name="projector-lag", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._server.serve_forever, name="projector-http", daemon=True),
+            threading.Thread(target=self._refresh_forever, name="projector-lag", daemon=True),
+        ]
         for t in self._threads:
             t.start()
         return self._server.socket.getsockname()[1]

@@ -1,4 +1,5 @@
 """The projector as a process of its own (`storyline project`): logs, probes, metrics, signals."""
+
 from __future__ import annotations
 
 import logging
@@ -28,12 +29,16 @@ def run_projector(settings: Settings) -> int:
     except ConfigError:
         projector.consumer.close()
         raise
-    logger.info("projector started", extra={"log": settings.log_url, "topic": settings.topic,
-                                            "group": settings.group, "port": port})
+    logger.info(
+        "projector started",
+        extra={"log": settings.log_url, "topic": settings.topic, "group": settings.group, "port": port},
+    )
     try:
         projector.run()  # here, in the main thread; returns after stop(): last batch committed, group left
     finally:
         parts.stop()
-    logger.info("projector stopped: last batch committed, consumer group left",
-                extra={"group": settings.group, "applied": projector.applied})
+    logger.info(
+        "projector stopped: last batch committed, consumer group left",
+        extra={"group": settings.group, "applied": projector.applied},
+    )
     return 0

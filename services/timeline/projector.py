@@ -1,4 +1,5 @@
 """The consumer loop: poll, set poison aside, project, then commit (never before the write)."""
+
 from __future__ import annotations
 
 import logging
@@ -7,8 +8,8 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from shared.ports import ProjectionStore, Record
 from services.timeline.projection import DeadLetter, Prepared, Projection
+from shared.ports import ProjectionStore, Record
 
 log = logging.getLogger("storyline.timeline")
 
@@ -16,10 +17,18 @@ log = logging.getLogger("storyline.timeline")
 def dead_letter_record(dead: DeadLetter) -> Record:
     """The original bytes, untouched, with the reason and where they came from."""
     m = dead.message
-    return Record(key=m.key or "", value=m.value,
-                  headers={**m.headers, "dlq.reason": dead.reason, "dlq.topic": m.topic,
-                           "dlq.partition": str(m.partition), "dlq.offset": str(m.offset),
-                           "dlq.timestamp_ms": str(m.timestamp_ms)})
+    return Record(
+        key=m.key or "",
+        value=m.value,
+        headers={
+            **m.headers,
+            "dlq.reason": dead.reason,
+            "dlq.topic": m.topic,
+            "dlq.partition": str(m.partition),
+            "dlq.offset": str(m.offset),
+            "dlq.timestamp_ms": str(m.timestamp_ms),
+        },
+    )
 
 
 @dataclass
@@ -81,8 +90,9 @@ class Projector:
                     raise RuntimeError("poison message and no dead-letter log configured")
                 self.dead_letters.publish([dead_letter_record(d) for d in prepared.dead])
                 for d in prepared.dead:
-                    log.warning("dead-lettered %s:%d:%d: %s", d.message.topic, d.message.partition,
-                                d.message.offset, d.reason)
+                    log.warning(
+                        "dead-lettered %s:%d:%d: %s", d.message.topic, d.message.partition, d.message.offset, d.reason
+                    )
         except Exception:
             self.flush(also_reread=batch)
             self._seek_to_first(batch)

@@ -14,9 +14,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
+from services.timeline.projection import Projection
 from shared.domain import read_model
 from shared.ports import ProjectionStore
-from services.timeline.projection import Projection
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Analysts' replay: read events back from the log, filter them, and write them out as
 JSON Lines or into a scratch projection ("what did we know at time T")."""
+
 from __future__ import annotations
 
 import itertools
@@ -8,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
+from services.timeline.projection import Projection
 from shared.domain import events
 from shared.ports import Message
-from services.timeline.projection import Projection
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Filters:
 
 
 def parse_start(text: str) -> str | int | dict[int, int]:
-    """"beginning", an ISO-8601 time, or offsets as "0:120,1:98"."""
+    """ "beginning", an ISO-8601 time, or offsets as "0:120,1:98"."""
     if text == "beginning":
         return "beginning"
     if ":" in text and all(part.count(":") == 1 and part.replace(":", "").isdigit() for part in text.split(",")):
@@ -66,8 +67,12 @@ def selected(messages: Iterable[Message], filters: Filters) -> Iterator[tuple[Me
 def to_json_lines(pairs: Iterable[tuple[Message, dict]], out) -> int:
     n = 0
     for msg, ev in pairs:
-        ev["log"] = {"topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
-                     "timestamp_ms": msg.timestamp_ms}
+        ev["log"] = {
+            "topic": msg.topic,
+            "partition": msg.partition,
+            "offset": msg.offset,
+            "timestamp_ms": msg.timestamp_ms,
+        }
         out.write(json.dumps(ev, ensure_ascii=False, sort_keys=True) + "\n")
         n += 1
     return n

@@ -4,6 +4,7 @@ It keeps Kafka's semantics that the services rely on: records keyed to partition
 offsets per partition, committed positions per consumer group. One process may hold a
 group at a time; scaling out is what the Kafka adapter is for.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,9 +57,12 @@ class EmbeddedLog:
                     p = partition_for(rec.key, self.partitions)
                     (nxt,) = self._db.execute(
                         "SELECT COALESCE(MAX(offset) + 1, 0) FROM records WHERE topic=? AND partition=?",
-                        (self.topic, p)).fetchone()
-                    self._db.execute("INSERT INTO records VALUES (?,?,?,?,?,?,?)",
-                                     (self.topic, p, nxt, rec.key, rec.value, json.dumps(rec.headers), now))
+                        (self.topic, p),
+                    ).fetchone()
+                    self._db.execute(
+                        "INSERT INTO records VALUES (?,?,?,?,?,?,?)",
+                        (self.topic, p, nxt, rec.key, rec.value, json.dumps(rec.headers), now),
+                    )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -72,8 +76,9 @@ class EmbeddedLog:
         return EmbeddedConsumer(self, group)
 
     def end_offsets(self) -> dict[int, int]:
-        rows = self._db.execute("SELECT partition, MAX(offset) + 1 FROM records WHERE topic=? GROUP BY partition",
-                                (self.topic,)).fetchall()
+        rows = self._db.execute(
+            "SELECT partition, MAX(offset) + 1 FROM records WHERE topic=? GROUP BY partition", (self.topic,)
+        ).fetchall()
         return {p: 0 for p in range(self.partitions)} | {p: n for p, n in rows}
 
     def read(self, start="beginning", page: int = 2000):
@@ -84,15 +89,19 @@ class EmbeddedLog:
                 if isinstance(start, dict):
                     pos = start.get(p, 0)
                 elif isinstance(start, int):
-                    row = db.execute("SELECT MIN(offset) FROM records WHERE topic=? AND partition=? AND ts>=?",
-                                     (self.topic, p, start)).fetchone()
+                    row = db.execute(
+                        "SELECT MIN(offset) FROM records WHERE topic=? AND partition=? AND ts>=?",
+                        (self.topic, p, start),
+                    ).fetchone()
                     pos = ends[p] if row[0] is None else row[0]
                 else:
                     pos = 0
                 while pos < ends[p]:
-                    rows = db.execute("SELECT offset, key, value, headers, ts FROM records WHERE topic=? AND "
-                                      "partition=? AND offset>=? AND offset<? ORDER BY offset LIMIT ?",
-                                      (self.topic, p, pos, ends[p], page)).fetchall()
+                    rows = db.execute(
+                        "SELECT offset, key, value, headers, ts FROM records WHERE topic=? AND "
+                        "partition=? AND offset>=? AND offset<? ORDER BY offset LIMIT ?",
+                        (self.topic, p, pos, ends[p], page),
+                    ).fetchall()
                     if not rows:
                         break
                     for off, key, value, headers, ts in rows:
@@ -104,8 +113,11 @@ class EmbeddedLog:
     def lag(self, group: str) -> dict[tuple[str, int], PartitionLag]:
         with self._lock:  # the connection is shared with publish, which holds a transaction open
             ends = self.end_offsets()
-            committed = dict(self._db.execute("SELECT partition, offset FROM group_offsets WHERE grp=? AND topic=?",
-                                              (group, self.topic)).fetchall())
+            committed = dict(
+                self._db.execute(
+                    "SELECT partition, offset FROM group_offsets WHERE grp=? AND topic=?", (group, self.topic)
+                ).fetchall()
+            )
         out = {}
         for p in range(self.partitions):
             end, done = ends.get(p, 0), committed.get(p)
@@ -126,8 +138,9 @@ class EmbeddedConsumer:
         self._db = log._connect()
         self._positions: dict[tuple[str, int], int] = {}
         for p in range(log.partitions):
-            row = self._db.execute("SELECT offset FROM group_offsets WHERE grp=? AND topic=? AND partition=?",
-                                   (group, log.topic, p)).fetchone()
+            row = self._db.execute(
+                "SELECT offset FROM group_offsets WHERE grp=? AND topic=? AND partition=?", (group, log.topic, p)
+            ).fetchone()
             self._positions[(log.topic, p)] = row[0] if row else 0
 
     def assignment(self) -> set[tuple[str, int]]:
@@ -140,7 +153,9 @@ class EmbeddedConsumer:
             for (topic, p), pos in sorted(self._positions.items()):
                 rows = self._db.execute(
                     "SELECT offset, key, value, headers, ts FROM records WHERE topic=? AND partition=? AND offset>=?"
-                    " ORDER BY offset LIMIT ?", (topic, p, pos, max_records - len(out))).fetchall()
+                    " ORDER BY offset LIMIT ?",
+                    (topic, p, pos, max_records - len(out)),
+                ).fetchall()
                 for off, key, value, headers, ts in rows:
                     out.append(Message(topic, p, off, key, bytes(value), ts, json.loads(headers)))
                 if rows:

@@ -6,6 +6,7 @@ acknowledgement (a leader dying mid-request) is written once, and a record count
 only when `min.insync.replicas` copies hold it. Leader moves are the clients' business:
 kafka-python refreshes its metadata on NotLeaderForPartition and retries within the timeouts below.
 """
+
 from __future__ import annotations
 
 import threading
@@ -13,8 +14,13 @@ import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import (CoordinatorLoadInProgressError, CoordinatorNotAvailableError, InvalidReplicationFactorError,
-                          NotCoordinatorError, TopicAlreadyExistsError)
+from kafka.errors import (
+    CoordinatorLoadInProgressError,
+    CoordinatorNotAvailableError,
+    InvalidReplicationFactorError,
+    NotCoordinatorError,
+    TopicAlreadyExistsError,
+)
 
 # A young broker is still electing the coordinator of its offsets topic: worth a retry.
 _COORDINATOR_SETTLING = (CoordinatorNotAvailableError, NotCoordinatorError, CoordinatorLoadInProgressError)
@@ -40,9 +46,16 @@ MAX_RECORD_BYTES = 8 << 20
 
 
 class KafkaLog:
-    def __init__(self, bootstrap: str, topic: str, partitions: int, replication_factor: int = 1,
-                 min_insync_replicas: int = 1, topic_configs: dict[str, str] | None = None,
-                 compression: str | None = None):
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        partitions: int,
+        replication_factor: int = 1,
+        min_insync_replicas: int = 1,
+        topic_configs: dict[str, str] | None = None,
+        compression: str | None = None,
+    ):
         self.topic = topic
         self.partitions = partitions
         self.replication_factor = replication_factor
@@ -67,8 +80,7 @@ class KafkaLog:
             if brokers < self.replication_factor:
                 raise self._too_small(brokers)
             configs = {"min.insync.replicas": str(self.min_insync_replicas), **self.topic_configs}
-            admin.create_topics([NewTopic(self.topic, self.partitions, self.replication_factor,
-                                          topic_configs=configs)])
+            admin.create_topics([NewTopic(self.topic, self.partitions, self.replication_factor, topic_configs=configs)])
         except TopicAlreadyExistsError:
             pass
         except InvalidReplicationFactorError:
@@ -81,7 +93,8 @@ class KafkaLog:
         return ClusterTooSmall(
             f"STORYLINE_REPLICATION_FACTOR={self.replication_factor}: the Kafka cluster at {self._bootstrap} "
             f"has {have} available, so topic {self.topic!r} cannot hold {self.replication_factor} copies; "
-            f"start more brokers or lower STORYLINE_REPLICATION_FACTOR (and STORYLINE_MIN_INSYNC_REPLICAS)")
+            f"start more brokers or lower STORYLINE_REPLICATION_FACTOR (and STORYLINE_MIN_INSYNC_REPLICAS)"
+        )
 
     def _get_producer(self) -> KafkaProducer:
         if self._producer is None:
@@ -90,14 +103,22 @@ class KafkaLog:
             # The delivery timeout outlasts a leader election (a SIGKILLed broker is fenced after
             # broker.session.timeout.ms), so the producer's own retries, deduplicated by the broker,
             # carry a batch across it; only a longer outage hands the records back to the outbox.
-            self._producer = KafkaProducer(bootstrap_servers=self._bootstrap, acks="all",
-                                           enable_idempotence=True, linger_ms=5,
-                                           max_in_flight_requests_per_connection=MAX_IN_FLIGHT,
-                                           max_block_ms=5000, request_timeout_ms=10000,
-                                           delivery_timeout_ms=40000, retry_backoff_ms=200,
-                                           reconnect_backoff_max_ms=1000, metadata_max_age_ms=30000,
-                                           max_request_size=MAX_RECORD_BYTES, compression_type=self._compression,
-                                           client_id="storyline-ingest")
+            self._producer = KafkaProducer(
+                bootstrap_servers=self._bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=5,
+                max_in_flight_requests_per_connection=MAX_IN_FLIGHT,
+                max_block_ms=5000,
+                request_timeout_ms=10000,
+                delivery_timeout_ms=40000,
+                retry_backoff_ms=200,
+                reconnect_backoff_max_ms=1000,
+                metadata_max_age_ms=30000,
+                max_request_size=MAX_RECORD_BYTES,
+                compression_type=self._compression,
+                client_id="storyline-ingest",
+            )
         return self._producer
 
     def _drop_producer(self) -> None:
@@ -111,9 +132,12 @@ class KafkaLog:
 
     def publish(self, records: list[Record]) -> None:
         producer = self._get_producer()
-        futures = [producer.send(self.topic, key=r.key.encode(), value=r.value,
-                                 headers=[(k, v.encode()) for k, v in r.headers.items()])
-                   for r in records]
+        futures = [
+            producer.send(
+                self.topic, key=r.key.encode(), value=r.value, headers=[(k, v.encode()) for k, v in r.headers.items()]
+            )
+            for r in records
+        ]
         producer.flush()
         for f in futures:
             f.get(timeout=30)  # raises if the broker did not take it
@@ -127,8 +151,14 @@ class KafkaLog:
         futures = []
         for r in records:
             try:
-                futures.append(producer.send(self.topic, key=r.key.encode(), value=r.value,
-                                             headers=[(k, v.encode()) for k, v in r.headers.items()]))
+                futures.append(
+                    producer.send(
+                        self.topic,
+                        key=r.key.encode(),
+                        value=r.value,
+                        headers=[(k, v.encode()) for k, v in r.headers.items()],
+                    )
+                )
             except Exception:
                 break  # the broker is unreachable: do not wait max_block_ms for each of the rest
         try:
@@ -166,9 +196,14 @@ class KafkaLog:
         self.ensure_topic()
         tps = self._partitions()
         # No group: reading the history must not disturb the projectors' positions.
-        c = KafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False,
-                          client_id="storyline-reader", fetch_max_bytes=8 << 20,
-                          receive_message_max_bytes=16 << 20)
+        c = KafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            client_id="storyline-reader",
+            fetch_max_bytes=8 << 20,
+            receive_message_max_bytes=16 << 20,
+        )
         try:
             ends = {tp.partition: o for tp, o in c.end_offsets(tps).items()}
             for tp in tps:
@@ -187,9 +222,15 @@ class KafkaLog:
                     for r in c.poll(timeout_ms=1000, max_records=page).get(tp, []):
                         if r.offset >= ends[tp.partition]:
                             break
-                        yield Message(tp.topic, tp.partition, r.offset,
-                                      r.key.decode() if r.key is not None else None, r.value, r.timestamp,
-                                      {k: v.decode(errors="replace") for k, v in (r.headers or [])})
+                        yield Message(
+                            tp.topic,
+                            tp.partition,
+                            r.offset,
+                            r.key.decode() if r.key is not None else None,
+                            r.value,
+                            r.timestamp,
+                            {k: v.decode(errors="replace") for k, v in (r.headers or [])},
+                        )
         finally:
             c.close()
 
@@ -204,10 +245,17 @@ class KafkaLog:
         with self._lag_lock:
             if self._lag_clients is None:
                 self._lag_clients = (
-                    KafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="storyline-lag",
-                                     request_timeout_ms=10000),
-                    KafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False,
-                                  client_id="storyline-lag", request_timeout_ms=10000))
+                    KafkaAdminClient(
+                        bootstrap_servers=self._bootstrap, client_id="storyline-lag", request_timeout_ms=10000
+                    ),
+                    KafkaConsumer(
+                        bootstrap_servers=self._bootstrap,
+                        group_id=None,
+                        enable_auto_commit=False,
+                        client_id="storyline-lag",
+                        request_timeout_ms=10000,
+                    ),
+                )
             admin, offsets = self._lag_clients
             for attempt in range(10):
                 try:
@@ -229,11 +277,17 @@ class KafkaLog:
         ends = offsets.end_offsets(tps)
         # with no commit the group starts at the earliest retained offset (auto_offset_reset)
         starts = offsets.beginning_offsets(tps)
-        committed = {tp: om.offset for tp, om in admin.list_consumer_group_offsets(group, partitions=tps).items()
-                     if om.offset >= 0}
-        return {(tp.topic, tp.partition): PartitionLag(ends[tp], committed.get(tp),
-                                                       max(ends[tp] - committed.get(tp, starts[tp]), 0))
-                for tp in tps}
+        committed = {
+            tp: om.offset
+            for tp, om in admin.list_consumer_group_offsets(group, partitions=tps).items()
+            if om.offset >= 0
+        }
+        return {
+            (tp.topic, tp.partition): PartitionLag(
+                ends[tp], committed.get(tp), max(ends[tp] - committed.get(tp, starts[tp]), 0)
+            )
+            for tp in tps
+        }
 
     def _close_lag_clients(self) -> None:
         if self._lag_clients is not None:
@@ -251,13 +305,19 @@ class KafkaLog:
 
 class KafkaLogConsumer:
     def __init__(self, bootstrap: str, topic: str, group: str):
-        self._consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
-                                       enable_auto_commit=False, auto_offset_reset="earliest",
-                                       client_id="storyline-timeline",
-                                       # back within seconds when a broker returns, not 30 s
-                                       reconnect_backoff_max_ms=2000,
-                                       # a backlog across partitions must fit in one response frame
-                                       fetch_max_bytes=8 << 20, receive_message_max_bytes=16 << 20)
+        self._consumer = KafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            client_id="storyline-timeline",
+            # back within seconds when a broker returns, not 30 s
+            reconnect_backoff_max_ms=2000,
+            # a backlog across partitions must fit in one response frame
+            fetch_max_bytes=8 << 20,
+            receive_message_max_bytes=16 << 20,
+        )
 
     def assignment(self) -> set[tuple[str, int]]:
         return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
@@ -267,17 +327,24 @@ class KafkaLogConsumer:
         out = []
         for tp, records in batches.items():
             for r in records:
-                out.append(Message(tp.topic, tp.partition, r.offset,
-                                   r.key.decode() if r.key is not None else None, r.value, r.timestamp,
-                                   {k: v.decode(errors="replace") for k, v in (r.headers or [])}))
+                out.append(
+                    Message(
+                        tp.topic,
+                        tp.partition,
+                        r.offset,
+                        r.key.decode() if r.key is not None else None,
+                        r.value,
+                        r.timestamp,
+                        {k: v.decode(errors="replace") for k, v in (r.headers or [])},
+                    )
+                )
         return out
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         self._consumer.seek(TopicPartition(topic, partition), offset)
 
     def commit(self, positions: dict[tuple[str, int], int]) -> None:
-        self._consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "", -1)
-                               for (t, p), o in positions.items()})
+        self._consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in positions.items()})
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)

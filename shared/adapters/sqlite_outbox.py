@@ -6,6 +6,7 @@ Sequence numbers come from AUTOINCREMENT: never reused, so outbox order is arriv
 across restarts. The relay lease is an advisory lock on a side file: the kernel drops it when
 the holding process dies, so a killed worker never blocks relaying.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -54,17 +55,22 @@ class SqliteOutbox:
     def add(self, records: list[Record]) -> list[int]:
         now = int(time.time() * 1000)
         try:
-            return self._write("INSERT INTO outbox (key, value, headers, queued_at, topic) VALUES (?,?,?,?,?)",
-                               [(r.key, r.value, json.dumps(r.headers), now, r.topic) for r in records])
+            return self._write(
+                "INSERT INTO outbox (key, value, headers, queued_at, topic) VALUES (?,?,?,?,?)",
+                [(r.key, r.value, json.dumps(r.headers), now, r.topic) for r in records],
+            )
         except sqlite3.Error as exc:  # disk full, locked beyond the timeout, unreadable file
             raise OutboxUnavailable(f"outbox {self.path}: {exc}") from exc
 
     def pending(self, limit: int) -> list[Queued]:
         with self._lock:
-            rows = self._db.execute("SELECT seq, key, value, headers, topic FROM outbox ORDER BY seq LIMIT ?",
-                                    (limit,)).fetchall()
-        return [Queued(seq, Record(key, bytes(value), json.loads(headers), topic))
-                for seq, key, value, headers, topic in rows]
+            rows = self._db.execute(
+                "SELECT seq, key, value, headers, topic FROM outbox ORDER BY seq LIMIT ?", (limit,)
+            ).fetchall()
+        return [
+            Queued(seq, Record(key, bytes(value), json.loads(headers), topic))
+            for seq, key, value, headers, topic in rows
+        ]
 
     def mark_sent(self, seqs: list[int]) -> None:
         if seqs:
@@ -74,8 +80,9 @@ class SqliteOutbox:
         if not seqs:
             return 0
         with self._lock:
-            (n,) = self._db.execute("SELECT COUNT(*) FROM outbox WHERE seq BETWEEN ? AND ?",
-                                    (min(seqs), max(seqs))).fetchone()
+            (n,) = self._db.execute(
+                "SELECT COUNT(*) FROM outbox WHERE seq BETWEEN ? AND ?", (min(seqs), max(seqs))
+            ).fetchone()
         return n
 
     def backlog(self) -> tuple[int, float | None]:

@@ -13,6 +13,7 @@ ORDER (the API's `order` string) states the rule. In short:
    its day, never before what it answers. A link against the dates (an answer dated before
    what it answers) does not move anything.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -21,38 +22,47 @@ from dataclasses import dataclass, field
 from shared.domain.matching import Aliases, name_relation
 from shared.domain.wording import in_text, long_day, possessive
 
-ORDER = ("causal time order: an entry never comes before an entry it responds to (responds_to links from "
-         "extraction; a rebuttal with no link answers the latest earlier allegation against the same target). "
-         "A dated entry sits at its event day; an undated entry at the earliest of its publication day and the "
-         "days of the entries that answer it (placement.inferred, with placement.reason). Otherwise event time (the event "
-         "day), dated before undated on a day, then publication time, then log position (partition, offset)")
+ORDER = (
+    "causal time order: an entry never comes before an entry it responds to (responds_to links from "
+    "extraction; a rebuttal with no link answers the latest earlier allegation against the same target). "
+    "A dated entry sits at its event day; an undated entry at the earliest of its publication day and the "
+    "days of the entries that answer it (placement.inferred, with placement.reason). Otherwise event time (the event "
+    "day), dated before undated on a day, then publication time, then log position (partition, offset)"
+)
 
-NOUNS = {"allegation_made": "allegation", "rebuttal_given": "rebuttal", "complaint_filed": "complaint",
-         "post_deleted": "deletion", "investigation_opened": "investigation", "statement_made": "statement",
-         "apology_issued": "apology"}
+NOUNS = {
+    "allegation_made": "allegation",
+    "rebuttal_given": "rebuttal",
+    "complaint_filed": "complaint",
+    "post_deleted": "deletion",
+    "investigation_opened": "investigation",
+    "statement_made": "statement",
+    "apology_issued": "apology",
+}
 
 
 @dataclass
 class Item:
     """What ordering needs to know of one entry."""
+
     entry_id: str
     event_type: str
     actor: str
     target: str | None
-    occurred_at: str | None        # the entry's shown date (YYYY-MM-DD), None when undated
-    published_at: str               # its first report's publication time
-    log: tuple                      # its first report's log position
+    occurred_at: str | None  # the entry's shown date (YYYY-MM-DD), None when undated
+    published_at: str  # its first report's publication time
+    log: tuple  # its first report's log position
     links: list[str] = field(default_factory=list)  # entry ids it responds to (from extraction)
-    precision: str | None = None    # of occurred_at: day (default), week, month, year
+    precision: str | None = None  # of occurred_at: day (default), week, month, year
 
 
 @dataclass
 class Placement:
-    date: str                       # YYYY-MM-DD: the day the entry is shown at
+    date: str  # YYYY-MM-DD: the day the entry is shown at
     inferred: bool
     reason: str | None
-    responds_to: list[str]          # entry ids, extraction's links and inferred ones
-    inferred_links: list[str]       # those among them the rebuttal rule added
+    responds_to: list[str]  # entry ids, extraction's links and inferred ones
+    inferred_links: list[str]  # those among them the rebuttal rule added
 
     def to_dict(self) -> dict:
         return {"date": self.date, "inferred": self.inferred, "reason": self.reason}
@@ -67,22 +77,28 @@ def _answers(responder: Item) -> str:
 
 
 def label(item: Item, day: str | None = None) -> str:
-    """"Jane Doe's rebuttal of 11 March 2025"."""
+    """ "Jane Doe's rebuttal of 11 March 2025"."""
     exact = item.occurred_at and day == item.occurred_at[:10]
     when = f" of {long_day(day, item.precision if exact else 'day')}" if day else ""
     return f"{possessive(in_text(item.actor))} {NOUNS.get(item.event_type, item.event_type.replace('_', ' '))}{when}"
 
 
 def _speaks_for(rebuttal: Item, allegation: Item, aliases: Aliases) -> bool:
-    pairs = [(rebuttal.target, allegation.actor), (rebuttal.target, allegation.target),
-             (rebuttal.actor, allegation.target)]
+    pairs = [
+        (rebuttal.target, allegation.actor),
+        (rebuttal.target, allegation.target),
+        (rebuttal.actor, allegation.target),
+    ]
     return any(a and b and name_relation(a, b, aliases) for a, b in pairs)
 
 
 def infer_links(items: list[Item], aliases: Aliases) -> dict[str, list[str]]:
     """Rebuttals extraction left unlinked -> the allegation each answers (rule 1)."""
-    latest_first = sorted((i for i in items if i.event_type == "allegation_made"),
-                          key=lambda a: (_day(a), a.published_at, a.log), reverse=True)
+    latest_first = sorted(
+        (i for i in items if i.event_type == "allegation_made"),
+        key=lambda a: (_day(a), a.published_at, a.log),
+        reverse=True,
+    )
     out: dict[str, list[str]] = {}
     for r in items:
         if r.event_type != "rebuttal_given" or r.links:
@@ -107,8 +123,10 @@ def place(items: list[Item], aliases: Aliases | None = None) -> list[tuple[Item,
     aliases = aliases or Aliases()
     by_id = {i.entry_id: i for i in items}
     inferred = infer_links(items, aliases)
-    links = {i.entry_id: [x for x in dict.fromkeys(i.links + inferred.get(i.entry_id, [])) if x in by_id and x != i.entry_id]
-             for i in items}
+    links = {
+        i.entry_id: [x for x in dict.fromkeys(i.links + inferred.get(i.entry_id, [])) if x in by_id and x != i.entry_id]
+        for i in items
+    }
     answered_by: dict[str, list[str]] = {i.entry_id: [] for i in items}
     for rid, sources in links.items():
         for s in sources:
@@ -132,7 +150,13 @@ def place(items: list[Item], aliases: Aliases | None = None) -> list[tuple[Item,
     # Rule 3: a topological order (Kahn), smallest plain key first; edges only within or forward in days.
     def key(i: Item) -> tuple:
         moved = i.entry_id in bound_by
-        return (day[i.entry_id], "0" if i.occurred_at or moved else "1", "" if moved else i.published_at, i.log, i.entry_id)
+        return (
+            day[i.entry_id],
+            "0" if i.occurred_at or moved else "1",
+            "" if moved else i.published_at,
+            i.log,
+            i.entry_id,
+        )
 
     edges = {i.entry_id: [] for i in items}
     waiting = {i.entry_id: 0 for i in items}
@@ -163,8 +187,18 @@ def place(items: list[Item], aliases: Aliases | None = None) -> list[tuple[Item,
     out = []
     for eid in done:
         i = by_id[eid]
-        out.append((i, Placement(date=day[eid], inferred=not i.occurred_at, reason=_reason(i, day, bound_by, links, answered_by, by_id),
-                                 responds_to=links[eid], inferred_links=inferred.get(eid, []))))
+        out.append(
+            (
+                i,
+                Placement(
+                    date=day[eid],
+                    inferred=not i.occurred_at,
+                    reason=_reason(i, day, bound_by, links, answered_by, by_id),
+                    responds_to=links[eid],
+                    inferred_links=inferred.get(eid, []),
+                ),
+            )
+        )
     return out
 
 

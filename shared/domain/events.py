@@ -3,6 +3,7 @@
 Events are immutable facts. The envelope is versioned (`schema_version`); older
 versions are upcast on read so the log is never rewritten.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,8 +54,9 @@ class ChangesSchema(Schema):
         unknown = RAISE
 
     event_type = fields.String(validate=validate.OneOf(EVENT_TYPES))
-    occurred_at = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$",
-                                                                        error="use YYYY-MM-DD"))
+    occurred_at = fields.String(
+        allow_none=True, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$", error="use YYYY-MM-DD")
+    )
     occurred_precision = fields.String(allow_none=True, validate=validate.OneOf(PRECISIONS))
     actor = fields.Nested(EntitySchema)
     target = fields.Nested(EntitySchema, allow_none=True)
@@ -92,8 +94,7 @@ class EventSchema(Schema):
     schema_version = fields.Integer(required=True, validate=validate.Equal(SCHEMA_VERSION))
     story_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     occurred_at = fields.String(allow_none=True, load_default=None)
-    occurred_precision = fields.String(allow_none=True, load_default=None,
-                                       validate=validate.OneOf(PRECISIONS))
+    occurred_precision = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(PRECISIONS))
     published_at = fields.String(required=True)
     recorded_at = fields.String(required=True)
     actor = fields.Nested(EntitySchema, required=True)
@@ -105,8 +106,9 @@ class EventSchema(Schema):
     extractor = fields.Nested(ExtractorSchema, allow_none=True, load_default=None)
     # The events this one answers or cites, by event_id: a rebuttal names the allegation it
     # denies, a complaint the allegation or post it is about. Causal order reads these links.
-    responds_to = fields.List(fields.String(validate=validate.Length(min=8, max=128)),
-                              load_default=list, validate=validate.Length(max=50))
+    responds_to = fields.List(
+        fields.String(validate=validate.Length(min=8, max=128)), load_default=list, validate=validate.Length(max=50)
+    )
 
     @validates_schema
     def _per_kind(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -123,8 +125,11 @@ class EventSchema(Schema):
                     ev = EVENT_SCHEMA.load(upcast(raw))
                 except ValidationError as exc:
                     raise ValidationError({"details": {"events": {i: exc.messages}}}) from None
-                if ev["event_type"] not in EVENT_TYPES or ev["source"]["article_id"] != details["article_id"] \
-                        or ev["story_id"] != data.get("story_id"):
+                if (
+                    ev["event_type"] not in EVENT_TYPES
+                    or ev["source"]["article_id"] != details["article_id"]
+                    or ev["story_id"] != data.get("story_id")
+                ):
                     raise ValidationError({"details": {"events": {i: ["not an event of this article and story"]}}})
                 evs.append(ev)
             data["details"] = {**details, "events": evs}
@@ -166,21 +171,39 @@ def upcast(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def reading_event(article: dict[str, Any], story_id: str, reading_id: str, extractor_version: str, evs: list[dict[str, Any]],
-                  recorded_at: str) -> dict[str, Any]:
+def reading_event(
+    article: dict[str, Any],
+    story_id: str,
+    reading_id: str,
+    extractor_version: str,
+    evs: list[dict[str, Any]],
+    recorded_at: str,
+) -> dict[str, Any]:
     """The `reading_replaced` envelope for a new reading of an article (`article`: the
     article_received fields). Its id names this publication, so a redelivery is recognised
     and a later publication of the same reading is a new fact."""
     return {
         "event_id": hashlib.sha256("\x1f".join([reading_id, recorded_at]).encode()).hexdigest()[:32],
-        "event_type": READING_TYPES[0], "schema_version": SCHEMA_VERSION, "story_id": story_id,
-        "occurred_at": None, "occurred_precision": None, "published_at": article["published_at"],
-        "recorded_at": recorded_at, "actor": {"name": "storyline extractor", "kind": "unknown"},
-        "target": None, "quote": None,
+        "event_type": READING_TYPES[0],
+        "schema_version": SCHEMA_VERSION,
+        "story_id": story_id,
+        "occurred_at": None,
+        "occurred_precision": None,
+        "published_at": article["published_at"],
+        "recorded_at": recorded_at,
+        "actor": {"name": "storyline extractor", "kind": "unknown"},
+        "target": None,
+        "quote": None,
         "summary": f"reading {reading_id[:12]} of article {article['article_id']} ({len(evs)} events)",
-        "details": {"article_id": article["article_id"], "reading_id": reading_id,
-                    "extractor_version": extractor_version, "events": evs},
-        "source": None, "extractor": None, "responds_to": [],
+        "details": {
+            "article_id": article["article_id"],
+            "reading_id": reading_id,
+            "extractor_version": extractor_version,
+            "events": evs,
+        },
+        "source": None,
+        "extractor": None,
+        "responds_to": [],
     }
 
 
@@ -303,35 +326,61 @@ def _fast_finding(doc: dict[str, Any]) -> dict[str, Any] | None:
     if len(doc) != _N_FINDING or doc["schema_version"] != SCHEMA_VERSION or type(doc["schema_version"]) is not int:
         return None
     kind, precision = doc["event_type"], doc["occurred_precision"]
-    if type(kind) is not str or kind not in _KNOWN_TYPES or (
-            precision is not None and (type(precision) is not str or precision not in _PRECISION_SET)):
+    if (
+        type(kind) is not str
+        or kind not in _KNOWN_TYPES
+        or (precision is not None and (type(precision) is not str or precision not in _PRECISION_SET))
+    ):
         return None
     str_ = str
     eid, sid = doc["event_id"], doc["story_id"]
-    if (type(eid) is not str_ or not 8 <= len(eid) <= 128 or type(sid) is not str_ or not 1 <= len(sid) <= 200
-            or type(doc["published_at"]) is not str_ or type(doc["recorded_at"]) is not str_
-            or type(doc["summary"]) is not str_ or type(doc["details"]) is not dict):
+    if (
+        type(eid) is not str_
+        or not 8 <= len(eid) <= 128
+        or type(sid) is not str_
+        or not 1 <= len(sid) <= 200
+        or type(doc["published_at"]) is not str_
+        or type(doc["recorded_at"]) is not str_
+        or type(doc["summary"]) is not str_
+        or type(doc["details"]) is not dict
+    ):
         return None
     occurred, quote = doc["occurred_at"], doc["quote"]
     if (occurred is not None and type(occurred) is not str_) or (quote is not None and type(quote) is not str_):
         return None
     target = doc["target"]
     for entity in (doc["actor"], target) if target is not None else (doc["actor"],):
-        if (type(entity) is not dict or len(entity) != 2 or type(entity["name"]) is not str_
-                or not 1 <= len(entity["name"]) <= 300 or type(entity["kind"]) is not str_
-                or entity["kind"] not in _KIND_SET):
+        if (
+            type(entity) is not dict
+            or len(entity) != 2
+            or type(entity["name"]) is not str_
+            or not 1 <= len(entity["name"]) <= 300
+            or type(entity["kind"]) is not str_
+            or entity["kind"] not in _KIND_SET
+        ):
             return None
     src, ext, links = doc["source"], doc["extractor"], doc["responds_to"]
     if type(src) is not dict or len(src) != _N_SOURCE or type(ext) is not dict or len(ext) != 2:
         return None
     start, end, conf = src["char_start"], src["char_end"], ext["confidence"]
-    if (type(src["article_id"]) is not str_ or type(src["sentence"]) is not str_ or type(start) is not int
-            or type(end) is not int or start < 0 or end < 0 or type(ext["version"]) is not str_
-            or type(conf) not in (int, float) or not 0 <= conf <= 1):
+    if (
+        type(src["article_id"]) is not str_
+        or type(src["sentence"]) is not str_
+        or type(start) is not int
+        or type(end) is not int
+        or start < 0
+        or end < 0
+        or type(ext["version"]) is not str_
+        or type(conf) not in (int, float)
+        or not 0 <= conf <= 1
+    ):
         return None
     url, outlet, title = src["url"], src["outlet"], src["title"]
-    if ((url is not None and type(url) is not str_) or (outlet is not None and type(outlet) is not str_)
-            or (title is not None and type(title) is not str_)):
+    if (
+        (url is not None and type(url) is not str_)
+        or (outlet is not None and type(outlet) is not str_)
+        or (title is not None and type(title) is not str_)
+    ):
         return None
     if type(links) is not list or len(links) > 50:
         return None

@@ -2,9 +2,11 @@
 which dates, from how many outlets. As data (the story summary's `lead`) and as the opening
 paragraph of the narrative. Pure: it reads timeline entry dicts in their order.
 """
+
 from __future__ import annotations
 
-from shared.domain.wording import MONTHS as _MONTHS, and_list, in_text, long_day, plural
+from shared.domain.wording import MONTHS as _MONTHS
+from shared.domain.wording import and_list, in_text, long_day, plural
 
 
 def date_range(first: str, last: str, first_precision: str = "day") -> str:
@@ -60,8 +62,14 @@ def story_lead(entries: list[dict]) -> dict:
         "accusers": _names(e["actor"]["name"] for e in allegations),
         "accused": _names((e.get("target") or {}).get("name") for e in allegations),
         "responders": _names(e["actor"]["name"] for e in rebuttals),
-        "filed": [{"actor": e["actor"]["name"], "body": e["details"].get("body"),
-                   "target": (e.get("target") or {}).get("name")} for e in complaints],
+        "filed": [
+            {
+                "actor": e["actor"]["name"],
+                "body": e["details"].get("body"),
+                "target": (e.get("target") or {}).get("name"),
+            }
+            for e in complaints
+        ],
         "deleted": [{"actor": e["actor"]["name"], "platform": e["details"].get("platform")} for e in deletions],
         "first_date": min(days) if days else None,
         "last_date": max(days) if days else None,
@@ -99,18 +107,29 @@ def lead_text(lead: dict, allegations: list[dict], rebuttals: list[dict], dated:
     if claims:
         sentences.append(f"{when}, {and_list(claims)}.")  # names keep their case after the comma
     else:
-        sentences.append(f"{when}, {plural(lead['event_count'], 'event')} {'was' if lead['event_count'] == 1 else 'were'} reported.")
+        sentences.append(
+            f"{when}, {plural(lead['event_count'], 'event')} {'was' if lead['event_count'] == 1 else 'were'} reported."
+        )
     if rebuttals:
         answered = "the allegation" if len(allegations) == 1 else "the allegations" if allegations else "the claims"
         responders = and_list([in_text(r) for r in lead["responders"]])
         sentences.append(f"{responders[0].upper() + responders[1:]} rejected {answered}.")
-    acts = [f"{in_text(f['actor'])} filed a complaint" + (f" with {in_text(f['body'])}" if f["body"] else "")
-            + (f" against {in_text(f['target'])}" if f["target"] else "") for f in lead["filed"]]
-    acts += [f"a {d['platform'] + ' ' if d['platform'] else ''}post by {in_text(d['actor'])} was deleted" for d in lead["deleted"]]
+    acts = [
+        f"{in_text(f['actor'])} filed a complaint"
+        + (f" with {in_text(f['body'])}" if f["body"] else "")
+        + (f" against {in_text(f['target'])}" if f["target"] else "")
+        for f in lead["filed"]
+    ]
+    acts += [
+        f"a {d['platform'] + ' ' if d['platform'] else ''}post by {in_text(d['actor'])} was deleted"
+        for d in lead["deleted"]
+    ]
     if acts:
         text = and_list(acts)
         sentences.append(text[0].upper() + text[1:] + ".")
     outlets = lead["outlets"]
-    sentences.append(f"Reported by {plural(len(outlets), 'outlet')} ({and_list(outlets)}), "
-                     f"{plural(lead['event_count'], 'event')} in all.")
+    sentences.append(
+        f"Reported by {plural(len(outlets), 'outlet')} ({and_list(outlets)}), "
+        f"{plural(lead['event_count'], 'event')} in all."
+    )
     return " ".join(sentences)

@@ -19,6 +19,7 @@ id. A report joins an entry when, against every report already in it:
 
 Each join carries a reason in words, so the entry can say why each report belongs to it.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -29,15 +30,32 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 # Words that say "someone acting for X": "X campaign" is X's campaign, "X's lawyers" act for X.
-_AGENT_WORDS = frozenset({"campaign", "team", "office", "spokesperson", "spokesman", "spokeswoman", "lawyer",
-                          "lawyers", "aide", "aides", "representatives", "camp"})
+_AGENT_WORDS = frozenset(
+    {
+        "campaign",
+        "team",
+        "office",
+        "spokesperson",
+        "spokesman",
+        "spokeswoman",
+        "lawyer",
+        "lawyers",
+        "aide",
+        "aides",
+        "representatives",
+        "camp",
+    }
+)
 _FILLER = frozenset({"the", "a", "an"})
 _INITIAL_SKIP = frozenset({"of", "for", "and", "the", "on", "in", "de", "&"})
-_ALIAS_IN_TEXT = re.compile(r"((?:[A-Z][\w'’.-]*\s+(?:(?:of|for|and|the|on|in|de|&)\s+)*)+[A-Z][\w'’.-]*)\s*\(([A-Z][A-Za-z0-9&.]{1,11})\)")
+_ALIAS_IN_TEXT = re.compile(
+    r"((?:[A-Z][\w'’.-]*\s+(?:(?:of|for|and|the|on|in|de|&)\s+)*)+[A-Z][\w'’.-]*)\s*\(([A-Z][A-Za-z0-9&.]{1,11})\)"
+)
 _PRECISION_RANK = {"datetime": 0, "day": 0, "week": 1, "month": 2, "year": 3}
 
 
 # ---------------------------------------------------------------- names
+
 
 @functools.lru_cache(maxsize=8192)
 def words(name: str | None) -> tuple[str, ...]:
@@ -122,6 +140,7 @@ def _name_relation(a: str | None, b: str | None, aliases: Aliases) -> str | None
 
 # ---------------------------------------------------------------- dates
 
+
 @functools.lru_cache(maxsize=8192)
 def span(occurred_at: str | None, precision: str | None) -> tuple[date, date] | None:
     """The days a date of some precision covers, or None when undated."""
@@ -142,7 +161,10 @@ def span(occurred_at: str | None, precision: str | None) -> tuple[date, date] | 
 
 def date_relation(a: dict, b: dict) -> str | None:
     """Whether two reports' dates can be one event's date, in words; None when they cannot."""
-    sa, sb = span(a.get("occurred_at"), a.get("occurred_precision")), span(b.get("occurred_at"), b.get("occurred_precision"))
+    sa, sb = (
+        span(a.get("occurred_at"), a.get("occurred_precision")),
+        span(b.get("occurred_at"), b.get("occurred_precision")),
+    )
     if sa is None and sb is None:
         return "both undated"
     if sa is None or sb is None:
@@ -152,15 +174,21 @@ def date_relation(a: dict, b: dict) -> str | None:
             return None  # a report cannot tell of an event dated after it was published
         return f"undated report, published on or after {dated['occurred_at'][:10]}"
     if sa[0] <= sb[1] and sb[0] <= sa[1]:
-        return "same date" if sa == sb else f"dates overlap within their precision ({a['occurred_at'][:10]}, {b['occurred_at'][:10]})"
+        return (
+            "same date"
+            if sa == sb
+            else f"dates overlap within their precision ({a['occurred_at'][:10]}, {b['occurred_at'][:10]})"
+        )
     return None
 
 
 # ---------------------------------------------------------------- grouping
 
+
 @dataclass
 class Group:
     """One real-world event: its reports in log order, each with the reason it joined."""
+
     entry_id: str
     event_type: str
     reports: list[dict] = field(default_factory=list)
@@ -196,13 +224,16 @@ def join_reason(group: Group, ev: dict, aliases: Aliases) -> str | None:
         if rel is None:
             return None
         relations.append(rel)
-    actor = next((rel for r in group.reports
-                  if (rel := name_relation(ev["actor"]["name"], r["actor"]["name"], aliases))), None)
+    actor = next(
+        (rel for r in group.reports if (rel := name_relation(ev["actor"]["name"], r["actor"]["name"], aliases))), None
+    )
     if actor is None:
         return None
     parts = [f"same type ({ev['event_type']})", f"actor: {actor}"]
-    for label, get in (("target", lambda e: (e.get("target") or {}).get("name")),
-                       ("body", lambda e: (e.get("details") or {}).get("body"))):
+    for label, get in (
+        ("target", lambda e: (e.get("target") or {}).get("name")),
+        ("body", lambda e: (e.get("details") or {}).get("body")),
+    ):
         found = ""
         for r in group.reports:
             rel = _optional_relation(label, get(ev), get(r), aliases)
@@ -217,7 +248,9 @@ def join_reason(group: Group, ev: dict, aliases: Aliases) -> str | None:
 
 
 def story_aliases(events: list[dict]) -> Aliases:
-    return Aliases(text for ev in events for text in (ev["source"].get("sentence"), (ev.get("details") or {}).get("body")))
+    return Aliases(
+        text for ev in events for text in (ev["source"].get("sentence"), (ev.get("details") or {}).get("body"))
+    )
 
 
 class _ActorIndex:
@@ -283,6 +316,7 @@ def group_reports(events: list[dict], aliases: Aliases | None = None) -> list[Gr
 
 # ---------------------------------------------------------------- best-supported values
 
+
 def _confidence(ev: dict) -> float:
     return float((ev.get("extractor") or {}).get("confidence") or 0.0)
 
@@ -311,8 +345,10 @@ def best_values(reports: list[dict]) -> tuple[dict, dict]:
     fields = {
         "actor": (lambda r: r["actor"], lambda v: len(words(v["name"]))),
         "target": (lambda r: r.get("target"), lambda v: len(words(v["name"]))),
-        "when": (lambda r: (r["occurred_at"], r.get("occurred_precision") or "day") if r.get("occurred_at") else None,
-                 lambda v: -_PRECISION_RANK.get(v[1], 0)),
+        "when": (
+            lambda r: (r["occurred_at"], r.get("occurred_precision") or "day") if r.get("occurred_at") else None,
+            lambda v: -_PRECISION_RANK.get(v[1], 0),
+        ),
         "quote": (lambda r: r.get("quote"), lambda v: len(v)),
         "body": (lambda r: (r.get("details") or {}).get("body"), lambda v: len(v)),
     }

@@ -31,6 +31,7 @@ first_date, last_date, sources [article_id], last_recorded_at.
 
 Tracking record (key "group:topic:partition"): next_offset: the next log offset this generation has not applied yet.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,8 +57,15 @@ def sort_key(ev: dict[str, Any]) -> str:
     publication day), then publication time, then log position. A string, because
     MongoDB sorts arrays by their smallest element."""
     dated = ev.get("occurred_at")
-    return "|".join([dated or ev["published_at"][:10], "0" if dated else "1", ev["published_at"],
-                     f"{ev['log']['partition']:06d}", f"{ev['log']['offset']:015d}"])
+    return "|".join(
+        [
+            dated or ev["published_at"][:10],
+            "0" if dated else "1",
+            ev["published_at"],
+            f"{ev['log']['partition']:06d}",
+            f"{ev['log']['offset']:015d}",
+        ]
+    )
 
 
 def entry_id_for(ev: dict[str, Any]) -> str:
@@ -65,8 +73,13 @@ def entry_id_for(ev: dict[str, Any]) -> str:
     reported it. An undated event cannot be matched safely, so it stays its own entry."""
     day = (ev.get("occurred_at") or "")[:10]
     target = (ev.get("target") or {}).get("name", "")
-    parts = [ev["story_id"], ev["event_type"], ev["actor"]["name"].lower(), target.lower(),
-             day if day else "undated:" + ev["event_id"]]
+    parts = [
+        ev["story_id"],
+        ev["event_type"],
+        ev["actor"]["name"].lower(),
+        target.lower(),
+        day if day else "undated:" + ev["event_id"],
+    ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
 
 

@@ -13,6 +13,7 @@ Three questions are answered here:
 - `plan`: what the projection must do to its stored documents of one article to make a new
   reading current (insert, update with the replaced values kept, supersede).
 """
+
 from __future__ import annotations
 
 import copy
@@ -29,12 +30,36 @@ READING_TYPE = "reading_replaced"
 
 # What an event says about the article; the rest (when it was recorded, by which version,
 # where it sits in the log or the store) does not make two readings differ.
-_NOT_CONTENT = frozenset({"recorded_at", "extractor", "log", "sort", "entry_id", "status", "history",
-                          "reading", "superseded_by", "_id", "schema_version"})
+_NOT_CONTENT = frozenset(
+    {
+        "recorded_at",
+        "extractor",
+        "log",
+        "sort",
+        "entry_id",
+        "status",
+        "history",
+        "reading",
+        "superseded_by",
+        "_id",
+        "schema_version",
+    }
+)
 # Fields of an event document a new reading may rewrite (the identity fields cannot change:
 # the event id is derived from article, type, actor and position).
-REWRITABLE = ("occurred_at", "occurred_precision", "actor", "target", "quote", "summary", "details",
-              "source", "responds_to", "published_at", "extractor")
+REWRITABLE = (
+    "occurred_at",
+    "occurred_precision",
+    "actor",
+    "target",
+    "quote",
+    "summary",
+    "details",
+    "source",
+    "responds_to",
+    "published_at",
+    "extractor",
+)
 # States an editor set: a new reading leaves them as they are (it may still supersede the event).
 EDITED = ("corrected", "retracted")
 
@@ -114,10 +139,12 @@ def current_readings(received: list[Doc], as_of: str | None = None) -> dict[str,
 
 # ------------------------------------------------------------------ the projection's plan
 
+
 @dataclass
 class Plan:
     """What to write so that one article's new reading becomes current."""
-    insert: list[Doc] = field(default_factory=list)            # new documents (no history yet)
+
+    insert: list[Doc] = field(default_factory=list)  # new documents (no history yet)
     update: list[tuple[str, Doc, Doc]] = field(default_factory=list)  # (event_id, $set, history record)
 
     @property
@@ -161,18 +188,34 @@ def plan(stored: list[Doc], reading: Doc, make_doc: Callable[[Doc], Doc]) -> Pla
             continue  # nothing the reading is about differs (recorded_at, version): leave it
         new_status = "active" if superseded or doc.get("status") is None else doc["status"]
         merged = make_doc({**doc, **changes})
-        new = {**changes, "status": new_status, "reading": rid, "superseded_by": None,
-               "sort": merged["sort"], "entry_id": merged["entry_id"]}
+        new = {
+            **changes,
+            "status": new_status,
+            "reading": rid,
+            "superseded_by": None,
+            "sort": merged["sort"],
+            "entry_id": merged["entry_id"],
+        }
         previous = {k: copy.deepcopy(doc.get(k)) for k in changes}
-        previous.update(status=doc.get("status", "active"), sort=doc.get("sort"), entry_id=doc.get("entry_id"),
-                        reading=doc.get("reading"), superseded_by=doc.get("superseded_by"))
+        previous.update(
+            status=doc.get("status", "active"),
+            sort=doc.get("sort"),
+            entry_id=doc.get("entry_id"),
+            reading=doc.get("reading"),
+            superseded_by=doc.get("superseded_by"),
+        )
         out.update.append((ev["event_id"], new, _record(pub, rid, at, "reread", changes, previous)))
     for doc in stored:
         if doc["event_id"] in new_ids or doc.get("status") == "superseded" or _applied(doc, pub):
             continue
         previous = {"status": doc.get("status", "active"), "superseded_by": doc.get("superseded_by")}
-        out.update.append((doc["event_id"], {"status": "superseded", "superseded_by": rid},
-                           _record(pub, rid, at, "superseded", {}, previous)))
+        out.update.append(
+            (
+                doc["event_id"],
+                {"status": "superseded", "superseded_by": rid},
+                _record(pub, rid, at, "superseded", {}, previous),
+            )
+        )
     return out
 
 
@@ -181,11 +224,20 @@ def _applied(doc: Doc, pub: str) -> bool:
 
 
 def _record(pub: str, rid: str, at: str, kind: str, changes: Doc, previous: Doc) -> Doc:
-    return {"change_id": pub, "kind": kind, "recorded_at": at, "changes": changes, "previous": previous,
-            "reading": rid, "reason": "a newer reading of the article", "editor": None}
+    return {
+        "change_id": pub,
+        "kind": kind,
+        "recorded_at": at,
+        "changes": changes,
+        "previous": previous,
+        "reading": rid,
+        "reason": "a newer reading of the article",
+        "editor": None,
+    }
 
 
 # ------------------------------------------------------------------ the write port's switch
+
 
 def new_document(ev: Doc, reading: Doc) -> Doc:
     """A wire event of a reading as a fresh event document (sort, entry_id, status, history)."""

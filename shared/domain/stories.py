@@ -13,6 +13,7 @@ score = NAME_WEIGHT * shared names + shared terms; ties go to the smaller story 
 choice is deterministic. A shared name alone is not enough (the same minister appears in
 many unrelated rows); many shared terms alone are (the same matter described without names).
 """
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,8 @@ NAME_WEIGHT = 4
 TERMS_PER_ARTICLE = 20
 TITLE_WEIGHT = 3
 
-_STOP = frozenset("""
+_STOP = frozenset(
+    """
 about above after again against also although among another around because been before being below
 between both came come could days does doing down during each either even ever every first from further
 given going have having here into itself just last later least less like made make many might more most
@@ -41,7 +43,8 @@ alleged alleges allegation allegations accused accuses accusation accusations co
 lodged submitted deleted removed post posts tweet statement statements spokesman spokeswoman spokesperson
 response responded comment comments according report reports reported news people says added insisted
 formal row hits back rejects calls called across well part time since whose make made take taken
-""".split())
+""".split()
+)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]+")
 
 
@@ -78,6 +81,7 @@ def salient_terms(title: str, body: str, limit: int = TERMS_PER_ARTICLE) -> froz
 @dataclass(frozen=True)
 class Profile:
     """One article, or (as the union of its articles) one story."""
+
     names: frozenset[str]
     terms: frozenset[str]
     published: datetime
@@ -90,15 +94,16 @@ class Candidate:
 
 
 def profile_of(title: str, body: str, names: list[str], published: datetime) -> Profile:
-    return Profile(frozenset(n for n in (normalise_name(x) for x in names) if n),
-                   salient_terms(title, body), published)
+    return Profile(frozenset(n for n in (normalise_name(x) for x in names) if n), salient_terms(title, body), published)
 
 
 def merge(profiles: list[Profile]) -> Profile:
     """A story's profile: every name and term of its articles, dated by the latest article."""
-    return Profile(frozenset().union(*(p.names for p in profiles)),
-                   frozenset().union(*(p.terms for p in profiles)),
-                   max(p.published for p in profiles))
+    return Profile(
+        frozenset().union(*(p.names for p in profiles)),
+        frozenset().union(*(p.terms for p in profiles)),
+        max(p.published for p in profiles),
+    )
 
 
 def score(article: Profile, story: Profile) -> int | None:

@@ -5,6 +5,7 @@ finds to tell the same event, whichever article they come from; it keeps the eve
 first report as its entry_id. Entries are ordered by shared.domain.causal_order (ORDER) over
 the whole story, then filtered and paged; `position` is the entry's place in that order.
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,18 +15,19 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from typing import Any
-
 from shared.domain import causal_order, matching
+
 # as_known_at lives with apply_change (its inverse); re-exported for readers of entries
 from shared.domain.corrections import as_known_at as as_known_at
 
 ORDER = causal_order.ORDER
 
+
 @dataclass(frozen=True)
 class Filters:
     """Which events a timeline shows. since/until bound the event day (an undated event
     counts by its publication day), inclusive; retracted events are hidden unless asked for."""
+
     types: tuple[str, ...] = ()
     actor: str | None = None
     since: date | None = None
@@ -43,8 +45,15 @@ class Filters:
         return (self.until + timedelta(days=1)).isoformat() if self.until else None
 
     def fingerprint(self, story_id: str) -> str:
-        canon = [story_id, sorted(self.types), (self.actor or "").lower(), self.sort_from, self.sort_below,
-                 self.include_retracted, self.as_of]
+        canon = [
+            story_id,
+            sorted(self.types),
+            (self.actor or "").lower(),
+            self.sort_from,
+            self.sort_below,
+            self.include_retracted,
+            self.as_of,
+        ]
         return hashlib.sha256(json.dumps(canon).encode()).hexdigest()[:16]
 
 
@@ -68,16 +77,30 @@ def shows(ev: dict, f: Filters) -> bool:
 
 # ---------------------------------------------------------------- entries
 
+
 def _provenance(ev: dict) -> dict:
     src = ev["source"]
-    return {"event_id": ev["event_id"], "article_id": src["article_id"], "url": src.get("url"),
-            "outlet": src.get("outlet"), "title": src.get("title"), "published_at": ev["published_at"],
-            "sentence": src["sentence"], "char_start": src["char_start"], "char_end": src["char_end"],
-            "extractor_version": ev["extractor"]["version"], "confidence": ev["extractor"]["confidence"],
-            "recorded_at": ev["recorded_at"], "status": ev["status"],
-            "corrections": [{k: h.get(k) for k in ("change_id", "kind", "recorded_at", "changes", "previous", "reason", "editor")}
-                            for h in ev["history"] if h.get("kind") in ("corrected", "retracted")],
-            "log": {"partition": ev["log"]["partition"], "offset": ev["log"]["offset"]} if ev.get("log") else None}
+    return {
+        "event_id": ev["event_id"],
+        "article_id": src["article_id"],
+        "url": src.get("url"),
+        "outlet": src.get("outlet"),
+        "title": src.get("title"),
+        "published_at": ev["published_at"],
+        "sentence": src["sentence"],
+        "char_start": src["char_start"],
+        "char_end": src["char_end"],
+        "extractor_version": ev["extractor"]["version"],
+        "confidence": ev["extractor"]["confidence"],
+        "recorded_at": ev["recorded_at"],
+        "status": ev["status"],
+        "corrections": [
+            {k: h.get(k) for k in ("change_id", "kind", "recorded_at", "changes", "previous", "reason", "editor")}
+            for h in ev["history"]
+            if h.get("kind") in ("corrected", "retracted")
+        ],
+        "log": {"partition": ev["log"]["partition"], "offset": ev["log"]["offset"]} if ev.get("log") else None,
+    }
 
 
 @dataclass
@@ -86,9 +109,9 @@ class Entry:
     members: list[dict] = field(default_factory=list)
     responds_to: list[str] = field(default_factory=list)  # entry_ids, resolved by group()
     entry_id: str = ""
-    reasons: list[str] = field(default_factory=list)      # why each member joined, in member order
-    shown: dict = field(default_factory=dict)             # the best-supported values (matching.best_values)
-    alternatives: dict = field(default_factory=dict)      # the values other reports give
+    reasons: list[str] = field(default_factory=list)  # why each member joined, in member order
+    shown: dict = field(default_factory=dict)  # the best-supported values (matching.best_values)
+    alternatives: dict = field(default_factory=dict)  # the values other reports give
     placement: causal_order.Placement | None = None
 
     @property
@@ -108,24 +131,45 @@ class Entry:
         for m, why in zip(self.members, self.reasons):
             p = _provenance(m)
             p["joined"] = why
-            p["reported"] = {"actor": m["actor"], "target": m["target"], "occurred_at": m["occurred_at"],
-                             "occurred_precision": m["occurred_precision"], "quote": m["quote"],
-                             "body": (m.get("details") or {}).get("body")}
+            p["reported"] = {
+                "actor": m["actor"],
+                "target": m["target"],
+                "occurred_at": m["occurred_at"],
+                "occurred_precision": m["occurred_precision"],
+                "quote": m["quote"],
+                "body": (m.get("details") or {}).get("body"),
+            }
             provenance.append(p)
         placement = self.placement
-        return {"entry_id": self.entry_id, "event_type": lead["event_type"],
-                "occurred_at": when[0] if when else None, "occurred_precision": when[1] if when else None,
-                "dated": when is not None, "published_at": min(m["published_at"] for m in self.members),
-                "actor": shown.get("actor") or lead["actor"], "target": shown.get("target"), "summary": lead["summary"],
-                "quote": shown.get("quote"), "details": details, "status": status,
-                "retracted": status == "retracted",
-                "confidence": max(m["extractor"]["confidence"] for m in self.members),
-                "responds_to": list(self.responds_to),
-                "responds_to_inferred": list(placement.inferred_links) if placement else [],
-                "placement": placement.to_dict() if placement else None,
-                "alternatives": {k: [{**a, "value": {"occurred_at": a["value"][0], "occurred_precision": a["value"][1]}}
-                                     if k == "when" else a for a in alts] for k, alts in self.alternatives.items()},
-                "provenance": provenance}
+        return {
+            "entry_id": self.entry_id,
+            "event_type": lead["event_type"],
+            "occurred_at": when[0] if when else None,
+            "occurred_precision": when[1] if when else None,
+            "dated": when is not None,
+            "published_at": min(m["published_at"] for m in self.members),
+            "actor": shown.get("actor") or lead["actor"],
+            "target": shown.get("target"),
+            "summary": lead["summary"],
+            "quote": shown.get("quote"),
+            "details": details,
+            "status": status,
+            "retracted": status == "retracted",
+            "confidence": max(m["extractor"]["confidence"] for m in self.members),
+            "responds_to": list(self.responds_to),
+            "responds_to_inferred": list(placement.inferred_links) if placement else [],
+            "placement": placement.to_dict() if placement else None,
+            "alternatives": {
+                k: [
+                    {**a, "value": {"occurred_at": a["value"][0], "occurred_precision": a["value"][1]}}
+                    if k == "when"
+                    else a
+                    for a in alts
+                ]
+                for k, alts in self.alternatives.items()
+            },
+            "provenance": provenance,
+        }
 
 
 def group(events: list[dict]) -> list[Entry]:
@@ -137,16 +181,25 @@ def group(events: list[dict]) -> list[Entry]:
     items = []
     for g in groups:
         shown, others = matching.best_values(g.reports)
-        e = entries[g.entry_id] = Entry(position="", members=g.reports, entry_id=g.entry_id, reasons=g.reasons,
-                                        shown=shown, alternatives=others)
+        e = entries[g.entry_id] = Entry(
+            position="", members=g.reports, entry_id=g.entry_id, reasons=g.reasons, shown=shown, alternatives=others
+        )
         links = {entry_of[r] for m in g.reports for r in m.get("responds_to") or () if r in entry_of} - {g.entry_id}
         when, target = shown.get("when"), shown.get("target")
         first = g.reports[0]
-        items.append(causal_order.Item(
-            entry_id=g.entry_id, event_type=g.event_type, actor=(shown.get("actor") or first["actor"])["name"],
-            target=target["name"] if target else None, occurred_at=when[0][:10] if when else None,
-            published_at=min(m["published_at"] for m in g.reports), log=matching.log_order(first),
-            links=sorted(links), precision=when[1] if when else None))
+        items.append(
+            causal_order.Item(
+                entry_id=g.entry_id,
+                event_type=g.event_type,
+                actor=(shown.get("actor") or first["actor"])["name"],
+                target=target["name"] if target else None,
+                occurred_at=when[0][:10] if when else None,
+                published_at=min(m["published_at"] for m in g.reports),
+                log=matching.log_order(first),
+                links=sorted(links),
+                precision=when[1] if when else None,
+            )
+        )
     ordered = []
     for n, (item, placement) in enumerate(causal_order.place(items, aliases)):
         e = entries[item.entry_id]
@@ -185,6 +238,7 @@ def page(entries: list[Entry], after: str | None, limit: int) -> tuple[list[Entr
 
 
 # ---------------------------------------------------------------- cursors
+
 
 class BadCursor(ValueError):
     pass

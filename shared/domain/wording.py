@@ -1,8 +1,21 @@
 """Words the narrative, the lead and placement reasons share: dates, names in running text, counts."""
+
 from __future__ import annotations
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def long_day(iso: str, precision: str | None = "day") -> str:
@@ -21,16 +34,44 @@ def long_day(iso: str, precision: str | None = "day") -> str:
 
 
 def possessive(name: str) -> str:
-    """"Jane Doe's", "Ben Moss's", "Boatowners'" (a one-word plural)."""
+    """ "Jane Doe's", "Ben Moss's", "Boatowners'" (a one-word plural)."""
     one_plural = " " not in name and name.endswith("s") and not name.endswith("ss")
     return f"{name}'" if one_plural else f"{name}'s"
 
 
 # Generic nouns of bodies that take "the" in running text ("the Labour Party", "the X campaign").
-_TAKES_THE = frozenset({"campaign", "party", "commission", "committee", "agency", "department", "council", "trust",
-                        "union", "board", "ministry", "office", "government", "police", "association", "authority",
-                        "service", "tribunal", "court", "regulator", "team", "panel", "federation", "foundation",
-                        "ombudsman", "watchdog", "inspectorate", "commissioner"})
+_TAKES_THE = frozenset(
+    {
+        "campaign",
+        "party",
+        "commission",
+        "committee",
+        "agency",
+        "department",
+        "council",
+        "trust",
+        "union",
+        "board",
+        "ministry",
+        "office",
+        "government",
+        "police",
+        "association",
+        "authority",
+        "service",
+        "tribunal",
+        "court",
+        "regulator",
+        "team",
+        "panel",
+        "federation",
+        "foundation",
+        "ombudsman",
+        "watchdog",
+        "inspectorate",
+        "commissioner",
+    }
+)
 
 
 def in_text(name: str | None) -> str:

@@ -1,5 +1,6 @@
 """The three-node cluster of tools/servers.sh, as the cluster fault rows drive it, and the
 steady article traffic they run under."""
+
 from __future__ import annotations
 
 import itertools
@@ -8,9 +9,9 @@ import threading
 import time
 
 import requests
+from conftest import API_KEY
 from kafka import KafkaAdminClient
 
-from conftest import API_KEY
 from faults.harness import TcpProxy, servers
 
 NODES = (1, 2, 3)
@@ -109,6 +110,12 @@ def endless_articles(corpus: dict, tag: str, stories: int = 9):
     base = corpus["articles"]
     for i in itertools.count():
         a = base[i % len(base)]
-        yield {"id": f"{tag}-{i:05d}", "url": f"https://faults.example.test/{tag}/{i}", "title": a["title"],
-               "body": a["body"], "published_at": a["published_at"], "outlet": a["outlet"],
-               "story_id": f"fault-{tag}-{i % stories}"}
+        yield {
+            "id": f"{tag}-{i:05d}",
+            "url": f"https://faults.example.test/{tag}/{i}",
+            "title": a["title"],
+            "body": a["body"],
+            "published_at": a["published_at"],
+            "outlet": a["outlet"],
+            "story_id": f"fault-{tag}-{i % stories}",
+        }

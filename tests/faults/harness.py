@@ -8,6 +8,7 @@ topic (copies included), and seconds to recover runs from the end of the fault (
 leader, from the kill: the cluster should not need the node back) until every accepted event is
 in the timeline.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -25,16 +26,16 @@ import pymongo
 import pymongo.errors
 import pytest
 import requests
+from conftest import API_KEY, real_env
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.structs import TopicPartition
 from werkzeug.serving import make_server
 
-from shared.domain import events, read_model
 from services.bootstrap import open_log
-from shared.config import Settings
-from shared.ports import Record
 from services.ingest.app import create_app as ingest_app
-from conftest import API_KEY, real_env
+from shared.config import Settings
+from shared.domain import events, read_model
+from shared.ports import Record
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STORYLINE = ROOT / ".venv" / "bin" / "storyline"
@@ -42,12 +43,16 @@ GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 SERVERS = ROOT / "tools" / "servers.sh"
 OUTPUT = ROOT / "tests" / "output" / "faults.txt"
 SCALE = float(os.environ.get("STORYLINE_FAULT_SCALE", "1"))
-HEADER = ("scenario | articles accepted | events expected | events in Kafka | events in the timeline | lost | doubled"
-          " | seconds to recover")
+HEADER = (
+    "scenario | articles accepted | events expected | events in Kafka | events in the timeline | lost | doubled"
+    " | seconds to recover"
+)
 _header_written = False
 
-def report(capsys, scenario: str, articles, expected: int, in_kafka, projected: int, lost: int, doubled: int,
-           recover="-") -> None:
+
+def report(
+    capsys, scenario: str, articles, expected: int, in_kafka, projected: int, lost: int, doubled: int, recover="-"
+) -> None:
     """One row of the fault table, printed and appended to tests/output/faults.txt."""
     global _header_written
     if not _header_written:  # once per pytest run, whichever fault module runs first
@@ -90,8 +95,7 @@ class Rig:
     """One topic/db/group on the real servers, plus projector subprocesses. `bootstrap` puts
     the rig on a cluster other than STORYLINE_TEST_KAFKA, replicated 3 ways with min ISR 2."""
 
-    def __init__(self, tmp_path: pathlib.Path, partitions: int, bootstrap: str | None = None,
-                 store: str = "mongodb"):
+    def __init__(self, tmp_path: pathlib.Path, partitions: int, bootstrap: str | None = None, store: str = "mongodb"):
         self.env = real_env() | {"STORYLINE_PARTITIONS": str(partitions)}
         if store == "embedded":  # the projector processes share one data dir; the test reads it over HTTP
             self.env |= {"STORYLINE_STORE": "embedded", "STORYLINE_DATA_DIR": str(tmp_path / "store-data")}
@@ -105,8 +109,11 @@ class Rig:
         self.log = open_log(self.settings)
         self.log.ensure_topic()
         self.tmp = tmp_path
-        self.view = (StoreView(self.settings.store_url) if store == "mongodb"
-                     else QueryView(self.env, tmp_path, self.settings.group, self.settings.topic))
+        self.view = (
+            StoreView(self.settings.store_url)
+            if store == "mongodb"
+            else QueryView(self.env, tmp_path, self.settings.group, self.settings.topic)
+        )
         self.procs: list[subprocess.Popen] = []
         self.tps = [TopicPartition(self.settings.topic, p) for p in range(partitions)]
 
@@ -114,8 +121,13 @@ class Rig:
     def start_projector(self, **env) -> subprocess.Popen:
         n = len(self.procs)
         out = open(self.tmp / f"projector{n}.log", "wb")
-        proc = subprocess.Popen([str(STORYLINE), "project"], env={**os.environ, **self.env, **env},
-                                stdout=out, stderr=subprocess.STDOUT, cwd=self.tmp)
+        proc = subprocess.Popen(
+            [str(STORYLINE), "project"],
+            env={**os.environ, **self.env, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=self.tmp,
+        )
         out.close()
         self.procs.append(proc)
         return proc
@@ -123,14 +135,20 @@ class Rig:
     def wait_joined(self) -> None:
         """Until every projector process has partitions assigned (it is consuming). Read from
         their logs: kafka-python's describe_consumer_groups cannot parse Kafka 4.1's answer."""
+
         def joined():
-            return all("newly assigned partitions" in (self.tmp / f"projector{i}.log").read_text(errors="replace")
-                       for i in range(len(self.procs)))
+            return all(
+                "newly assigned partitions" in (self.tmp / f"projector{i}.log").read_text(errors="replace")
+                for i in range(len(self.procs))
+            )
+
         self.wait_until(joined, 60, "the projector(s) to be assigned partitions", 0.3)
 
     def logs(self) -> str:
-        return "\n".join(f"--- projector{i}\n" + (self.tmp / f"projector{i}.log").read_text(errors="replace")[-3000:]
-                         for i in range(len(self.procs)))
+        return "\n".join(
+            f"--- projector{i}\n" + (self.tmp / f"projector{i}.log").read_text(errors="replace")[-3000:]
+            for i in range(len(self.procs))
+        )
 
     def close(self):
         for p in self.procs:
@@ -246,13 +264,11 @@ class Rig:
         assert {p: o for p, o in self.committed().items() if p in want} == want, "committed != log end offsets"
         # First write wins: every document carries the position of its event's first copy in the log.
         positions = self.log_positions()
-        wrong = [d["_id"] for d in docs
-                 if (d["log"]["partition"], d["log"]["offset"]) != min(positions[d["_id"]])]
+        wrong = [d["_id"] for d in docs if (d["log"]["partition"], d["log"]["offset"]) != min(positions[d["_id"]])]
         assert not wrong, f"{len(wrong)} documents were overwritten by a later copy, e.g. {wrong[:5]}"
         # Story summaries count each event once.
         assert summaries == dict(per_story), "story summaries disagree with the projected events"
         assert doubled == 0
-
 
     def log_order_per_story(self) -> dict[str, list[str]]:
         """story_id -> its event ids in log order (one story lives in one partition)."""
@@ -278,6 +294,7 @@ class Rig:
 
 # ----------------------------------------------------------------------------- fault tools
 
+
 class StoreView:
     """The timeline read straight from the MongoDB-wire server: every document, by key."""
 
@@ -294,7 +311,7 @@ class StoreView:
     def tracking(self, group: str, topic: str, partitions: int) -> dict[int, int]:
         prefix = f"{group}:{topic}:"
         docs = (self.db[read_model.tracking_name(1)].find_one({"_id": f"{prefix}{p}"}) for p in range(partitions))
-        return {int(d["_id"][len(prefix):]): d["next_offset"] for d in docs if d}
+        return {int(d["_id"][len(prefix) :]): d["next_offset"] for d in docs if d}
 
     def documents(self) -> list[dict]:
         return list(self.db[read_model.events_name(1)].find({}, {"_id": 1, "event_id": 1, "log": 1, "story_id": 1}))
@@ -325,10 +342,17 @@ class QueryView:
             self.proc = subprocess.Popen(
                 [str(GUNICORN), "-c", str(ROOT / "deploy" / "gunicorn" / "query.conf.py")],
                 env={**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1"},
-                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                start_new_session=True,
+            )
         self.session = requests.Session()
-        wait_for(lambda: self.session.get(f"{self.url}/healthz", timeout=2).status_code == 200, 60,
-                 "gunicorn query to answer")
+        wait_for(
+            lambda: self.session.get(f"{self.url}/healthz", timeout=2).status_code == 200,
+            60,
+            "gunicorn query to answer",
+        )
 
     def _get(self, path: str, **params) -> dict:
         r = self.session.get(f"{self.url}{path}", params=params, timeout=30)
@@ -347,16 +371,23 @@ class QueryView:
                 return
 
     def summaries(self) -> dict[str, int]:
-        return {s["story_id"]: s["event_count"] for _, stories in self._pages("/v1/stories", "stories", limit=200)
-                for s in stories}
+        return {
+            s["story_id"]: s["event_count"]
+            for _, stories in self._pages("/v1/stories", "stories", limit=200)
+            for s in stories
+        }
 
     def documents(self) -> list[dict]:
         docs = []
         for story in self.summaries():
-            for _, entries in self._pages(f"/v1/stories/{story}/timeline", "entries", limit=500,
-                                          include_retracted="true"):
-                docs += [{"_id": p["event_id"], "event_id": p["event_id"], "story_id": story, "log": p["log"]}
-                         for e in entries for p in e["provenance"]]
+            for _, entries in self._pages(
+                f"/v1/stories/{story}/timeline", "entries", limit=500, include_retracted="true"
+            ):
+                docs += [
+                    {"_id": p["event_id"], "event_id": p["event_id"], "story_id": story, "log": p["log"]}
+                    for e in entries
+                    for p in e["provenance"]
+                ]
         return docs
 
     def count(self) -> int:
@@ -368,7 +399,7 @@ class QueryView:
     def tracking(self, group: str, topic: str, partitions: int) -> dict[int, int]:
         prefix = f"{group}:{topic}:"
         positions = self._get("/v1/stories", limit=1)["freshness"]["positions"]
-        return {int(k[len(prefix):]): v for k, v in positions.items() if k.startswith(prefix)}
+        return {int(k[len(prefix) :]): v for k, v in positions.items() if k.startswith(prefix)}
 
     def close(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -470,9 +501,17 @@ def make_articles(corpus: dict, n: int, tag: str, stories: int = 5) -> list[dict
     out = []
     for i in range(n):
         a = base[i % len(base)]
-        out.append({"id": f"{tag}-{i:05d}", "url": f"https://faults.example.test/{tag}/{i}", "title": a["title"],
-                    "body": a["body"], "published_at": a["published_at"], "outlet": a["outlet"],
-                    "story_id": f"fault-{tag}-{i % stories}"})
+        out.append(
+            {
+                "id": f"{tag}-{i:05d}",
+                "url": f"https://faults.example.test/{tag}/{i}",
+                "title": a["title"],
+                "body": a["body"],
+                "published_at": a["published_at"],
+                "outlet": a["outlet"],
+                "story_id": f"fault-{tag}-{i % stories}",
+            }
+        )
     return out
 
 
@@ -532,9 +571,16 @@ class GunicornIngest:
             self.proc = subprocess.Popen(
                 [str(GUNICORN), "-c", str(ROOT / "deploy" / "gunicorn" / "ingest.conf.py")],
                 env={**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"},
-                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
-        wait_for(lambda: requests.get(f"{self.url}/healthz", timeout=2).status_code == 200, 60,
-                 f"gunicorn ingest to answer:\n{self.logs()}")
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                start_new_session=True,
+            )
+        wait_for(
+            lambda: requests.get(f"{self.url}/healthz", timeout=2).status_code == 200,
+            60,
+            f"gunicorn ingest to answer:\n{self.logs()}",
+        )
 
     def logs(self) -> str:
         return self.logfile.read_text(errors="replace")[-4000:]
@@ -544,5 +590,3 @@ class GunicornIngest:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
-
-

@@ -5,6 +5,7 @@ body) or None. The actor comes from the cue's grammatical subject (through conju
 xcomp and participles to the clause that has one), the agent of a passive, or the head a
 relative clause hangs on; never from where words sit in the string.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,11 +15,23 @@ from spacy.tokens import Span, Token
 
 from services.ingest.extraction import lexicon as lx
 from services.ingest.extraction.entities import ORG_NOUNS, Actor, Resolver
-from services.ingest.extraction.modality import unreal
 from services.ingest.extraction.links import same_party
+from services.ingest.extraction.modality import unreal
 
-DOCUMENT_NOUNS = lx.noun_forms("petition", "complaint", "lawsuit", "suit", "claim", "letter", "submission",
-                               "filing", "application", "grievance", "writ", "motion")
+DOCUMENT_NOUNS = lx.noun_forms(
+    "petition",
+    "complaint",
+    "lawsuit",
+    "suit",
+    "claim",
+    "letter",
+    "submission",
+    "filing",
+    "application",
+    "grievance",
+    "writ",
+    "motion",
+)
 
 
 @dataclass
@@ -63,8 +76,14 @@ def _relcl_filer(noun: Token) -> tuple[Token, Token] | None:
 def _verb_as_modifier(tok: Token) -> bool:
     """'The NFB defended Kerr.' parsed as a modifier of the name after it ("defended Kerr" the root):
     a verb with a subject of its own is the clause's verb, and that name its object."""
-    return (tok.dep_ == "amod" and tok.pos_ == "VERB" and bool(_kids(tok, "nsubj"))
-            and tok.head.dep_ == "ROOT" and tok.head.i == tok.i + 1 and tok.head.pos_ == "PROPN")
+    return (
+        tok.dep_ == "amod"
+        and tok.pos_ == "VERB"
+        and bool(_kids(tok, "nsubj"))
+        and tok.head.dep_ == "ROOT"
+        and tok.head.i == tok.i + 1
+        and tok.head.pos_ == "PROPN"
+    )
 
 
 def _passive(tok: Token) -> bool:
@@ -145,8 +164,18 @@ def _owner_phrase(noun: Token) -> Token | None:
         if p.lower_ in ("on", "from") and noun.lower_ in lx.POST_NOUNS:
             # "a page on the company's website", "a post from her account"
             for t in p.subtree:
-                if t.dep_ == "poss" and t.head.lower_ in ("website", "site", "account", "accounts", "page", "feed",
-                                                          "channel", "profile", "blog", "timeline"):
+                if t.dep_ == "poss" and t.head.lower_ in (
+                    "website",
+                    "site",
+                    "account",
+                    "accounts",
+                    "page",
+                    "feed",
+                    "channel",
+                    "profile",
+                    "blog",
+                    "timeline",
+                ):
                     return t
     for c in _kids(noun, "acl", "relcl"):
         ag = _agent(c)
@@ -172,7 +201,7 @@ class Detector:
             return self.document_owner(tok)
         if tok.lower_ == "it" and cue.lower_ not in lx.DELETE:
             # "It accuses the officers of ...": "it" after a complaint or a post is that document
-            prev = [t for t in tok.doc[max(0, tok.sent.start - 50):tok.i] if t.pos_ == "NOUN"]
+            prev = [t for t in tok.doc[max(0, tok.sent.start - 50) : tok.i] if t.pos_ == "NOUN"]
             if prev and prev[-1].lower_ in DOCUMENT_NOUNS.keys() | lx.POST_NOUNS.keys():
                 return self.document_owner(prev[-1])
         actor = self.r.actor(tok, speaker(cue))
@@ -234,9 +263,12 @@ class Detector:
             if found is not None and found.kind != "group":
                 return found
         for t in clause.subtree:
-            if t.pos_ == "PROPN" and t.dep_ in ("nsubj", "nsubjpass", "poss", "dobj", "pobj", "appos", "conj") \
-                    and t.i in self.r.ent_of \
-                    and self.r.ent_of[t.i].label_ in ("PERSON", "ORG"):
+            if (
+                t.pos_ == "PROPN"
+                and t.dep_ in ("nsubj", "nsubjpass", "poss", "dobj", "pobj", "appos", "conj")
+                and t.i in self.r.ent_of
+                and self.r.ent_of[t.i].label_ in ("PERSON", "ORG")
+            ):
                 found = self.r.actor(t)
                 if found is not None:
                     return Actor(found.name, found.kind, ["inferred target"])
@@ -262,9 +294,14 @@ class Detector:
             return None
         if c.claim.lower_ not in lx.ALLEGATION_NOUNS or c.answers.name == c.actor.name:
             return None
-        return Candidate("allegation_made", c.claim, c.answers,
-                         Actor(c.actor.name, c.actor.kind, c.actor.reasons, c.actor.forward),
-                         reasons=["allegation named by its rebuttal"], cue_text=c.claim.text)
+        return Candidate(
+            "allegation_made",
+            c.claim,
+            c.answers,
+            Actor(c.actor.name, c.actor.kind, c.actor.reasons, c.actor.forward),
+            reasons=["allegation named by its rebuttal"],
+            cue_text=c.claim.text,
+        )
 
     def _make(self, event_type, cue, subj, target=None, **kw) -> Candidate | None:
         if subj is None or self.r.in_dateline(subj):
@@ -304,8 +341,7 @@ class Detector:
                     return self._make("allegation_made", tok, _agent(tok), cue_text=f"{tok.text} by")
             if low in lx.CRITICISE and not _passive(tok):
                 obj = _kids(tok, "dobj")
-                if obj and (obj[0].pos_ == "PROPN" or obj[0].i in self.r.ent_of
-                            or obj[0].lower_ in ORG_NOUNS):
+                if obj and (obj[0].pos_ == "PROPN" or obj[0].i in self.r.ent_of or obj[0].lower_ in ORG_NOUNS):
                     tgt = self.target(obj[0])
                     if tgt is not None:
                         return self._make("allegation_made", tok, subject(tok), tgt)
@@ -314,13 +350,14 @@ class Detector:
             if tok.dep_ == "dobj" and head.lower_ in lx.LIGHT_ALLEGE and not _passive(head):
                 if self._legal(tok):
                     return None
-                return self._make("allegation_made", head, subject(head), self._against(tok),
-                                  cue_text=f"{head.text} {tok.text}")
+                return self._make(
+                    "allegation_made", head, subject(head), self._against(tok), cue_text=f"{head.text} {tok.text}"
+                )
             if tok.dep_ == "nsubjpass" and head.lower_ in lx.LIGHT_ALLEGE:
-                return self._make("allegation_made", head, _agent(head), self._against(tok),
-                                  cue_text=f"{head.text} by")
+                return self._make("allegation_made", head, _agent(head), self._against(tok), cue_text=f"{head.text} by")
             if tok.dep_ in ("pobj", "dobj", "nsubj", "ROOT", "appos", "conj") and low in lx.noun_forms(
-                    "allegation", "accusation"):
+                "allegation", "accusation"
+            ):
                 for p in _kids(tok, "prep"):
                     if p.lower_ in ("from", "by"):
                         objs = _kids(p, "pobj")
@@ -367,11 +404,20 @@ class Detector:
                 pass
             elif tok.dep_ == "relcl" and tok.head.lower_ in lx.CLAIM_OBJECTS:
                 pass  # "..., a claim the company rejected": the claim is the relative clause's head
-            elif not (obj is not None and (obj.lower_ in lx.CLAIM_OBJECTS or obj.lower_ in lx.CLAIM_PRONOUNS)
-                      or _kids(tok, "ccomp") or any(p.lower_ == "as" for p in _kids(tok, "prep"))):
+            elif not (
+                obj is not None
+                and (obj.lower_ in lx.CLAIM_OBJECTS or obj.lower_ in lx.CLAIM_PRONOUNS)
+                or _kids(tok, "ccomp")
+                or any(p.lower_ == "as" for p in _kids(tok, "prep"))
+            ):
                 return None
             cand = self._make("rebuttal_given", tok, subject(tok), answers=self.target(obj))
-            if cand is not None and obj is not None and obj.lower_ in lx.CLAIM_OBJECTS and _owner_phrase(obj) is not None:
+            if (
+                cand is not None
+                and obj is not None
+                and obj.lower_ in lx.CLAIM_OBJECTS
+                and _owner_phrase(obj) is not None
+            ):
                 cand.claim = obj
             return cand
         if low in lx.DEFEND:
@@ -389,8 +435,9 @@ class Detector:
             if any((base, p) in lx.PHRASAL_REBUT for p in prt):
                 at = [o for p in _kids(tok, "prep") if p.lower_ in ("at", "against") for o in _kids(p, "pobj")]
                 answers = self.target(at[0]) if at else self.target(obj)
-                return self._make("rebuttal_given", tok, subject(tok), answers=answers,
-                                  cue_text=f"{tok.text} {' '.join(sorted(prt))}")
+                return self._make(
+                    "rebuttal_given", tok, subject(tok), answers=answers, cue_text=f"{tok.text} {' '.join(sorted(prt))}"
+                )
             return None
         if low in lx.STAND and any(p.lower_ == "by" for p in _kids(tok, "prep", "prt")):
             # "stood by its reporting", "stands by her account", "stood by its player"
@@ -414,12 +461,22 @@ class Detector:
             if obj is None:
                 # 'called the allegation "fiction"' parsed as one phrase: the claim hangs on the label
                 for o in _kids(tok, "oprd", "attr", "ccomp", "xcomp"):
-                    inner = [c for c in o.children if c.dep_ in ("nmod", "compound", "nsubj") and c.lower_ in lx.CLAIM_OBJECTS]
+                    inner = [
+                        c
+                        for c in o.children
+                        if c.dep_ in ("nmod", "compound", "nsubj") and c.lower_ in lx.CLAIM_OBJECTS
+                    ]
                     if inner:
                         return self._make("rebuttal_given", tok, subject(tok), answers=self.target(inner[0]))
-            if obj is not None and obj.lower_ in lx.CLAIM_OBJECTS and (
-                    _kids(tok, "oprd", "xcomp", "ccomp", "attr") or any(p.lower_ == "as" for p in _kids(tok, "prep"))
-                    or self._quoted_label(obj)):
+            if (
+                obj is not None
+                and obj.lower_ in lx.CLAIM_OBJECTS
+                and (
+                    _kids(tok, "oprd", "xcomp", "ccomp", "attr")
+                    or any(p.lower_ == "as" for p in _kids(tok, "prep"))
+                    or self._quoted_label(obj)
+                )
+            ):
                 return self._make("rebuttal_given", tok, subject(tok), answers=self.target(obj))
             return None
         if low in lx.ACCEPT and any(c.dep_ == "neg" for c in tok.children):
@@ -436,15 +493,24 @@ class Detector:
                     subj = subject(tok)
                     s = _kids(clause, "nsubj", "nsubjpass")
                     answers = self.target(s[0]) if s and s[0].lower_ in lx.CLAIM_OBJECTS else None
-                    return self._make("rebuttal_given", tok, subj, answers=answers,
-                                      cue_text=f"{tok.text} ... {self._false_word(clause)}")
+                    return self._make(
+                        "rebuttal_given",
+                        tok,
+                        subj,
+                        answers=answers,
+                        cue_text=f"{tok.text} ... {self._false_word(clause)}",
+                    )
                 dismay = self._dismay(clause)
                 if dismay is not None:
                     said_of, word = dismay
-                    cand = self._make("rebuttal_given", tok, subject(tok), answers=self.target(said_of)
-                                      if said_of is not None else None, cue_text=f"{tok.text} ... {word}")
-                    if cand is not None and cand.answers is not None and same_party(cand.answers.name,
-                                                                                   cand.actor.name):
+                    cand = self._make(
+                        "rebuttal_given",
+                        tok,
+                        subject(tok),
+                        answers=self.target(said_of) if said_of is not None else None,
+                        cue_text=f"{tok.text} ... {word}",
+                    )
+                    if cand is not None and cand.answers is not None and same_party(cand.answers.name, cand.actor.name):
                         cand.answers = None  # a pronoun resolved to the speaker: nobody is answered yet
                     if cand is not None:
                         # "disappointed by her comments" names what it answers; bare dismay
@@ -468,12 +534,14 @@ class Detector:
         if subj and subj[0].lower_ in ("he", "she") and clause.head.lower_ in lx.SAY and self._names_speaker(clause):
             # 'X said he had "never taken a penny"': the speaker, in the third person
             return any(c.lower_ == "never" and c.dep_ in ("neg", "advmod") for c in clause.children) and not any(
-                c.dep_ == "aux" and c.lower_ in lx.MODAL_AUX for c in clause.children)
+                c.dep_ == "aux" and c.lower_ in lx.MODAL_AUX for c in clause.children
+            )
         if not subj or subj[0].lower_ not in ("i", "we", "nobody", "no", "nothing", "none"):
             if not (subj and any(c.dep_ == "det" and c.lower_ == "no" for c in subj[0].children)):
                 return False
-        if subj[0].lower_ in ("nobody", "nothing", "none") or any(c.dep_ == "det" and c.lower_ == "no"
-                                                                  for c in subj[0].children):
+        if subj[0].lower_ in ("nobody", "nothing", "none") or any(
+            c.dep_ == "det" and c.lower_ == "no" for c in subj[0].children
+        ):
             return True
         if any(c.dep_ == "neg" for c in clause.children):
             return not any(c.dep_ == "aux" and c.lower_ in lx.MODAL_AUX for c in clause.children)
@@ -501,8 +569,11 @@ class Detector:
     def _quoted_label(self, obj: Token) -> bool:
         """'called the accusation "a tale told for ..."': the quoted label parsed as a clause on the claim."""
         nxt = obj.doc[obj.i + 1] if obj.i + 1 < len(obj.doc) else None
-        return nxt is not None and nxt.is_quote and any(
-            c.i > obj.i and c.dep_ in ("relcl", "appos", "acl") for c in obj.children)
+        return (
+            nxt is not None
+            and nxt.is_quote
+            and any(c.i > obj.i and c.dep_ in ("relcl", "appos", "acl") for c in obj.children)
+        )
 
     def _names_speaker(self, clause: Token) -> bool:
         """The reporting verb's subject is a named person (not a pronoun or a description)."""
@@ -518,8 +589,13 @@ class Detector:
         return None
 
     def _negated_accept(self, tok, subj, obj) -> Candidate | None:
-        c = self._make("rebuttal_given", tok, subj, answers=self.target(obj) if obj is not None else None,
-                       cue_text=f"not {tok.text}")
+        c = self._make(
+            "rebuttal_given",
+            tok,
+            subj,
+            answers=self.target(obj) if obj is not None else None,
+            cue_text=f"not {tok.text}",
+        )
         if c is not None:
             c.reasons.append("negated acceptance")
         return c
@@ -530,8 +606,11 @@ class Detector:
             if t.dep_ == "prep" and t.lower_ == "without":
                 if any(o.lower_ in lx.NO_BASIS for o in _kids(t, "pobj")):
                     return True
-            if t.dep_ == "dobj" and t.lower_ in lx.NO_BASIS and any(
-                    c.dep_ == "det" and c.lower_ == "no" for c in t.children):
+            if (
+                t.dep_ == "dobj"
+                and t.lower_ in lx.NO_BASIS
+                and any(c.dep_ == "det" and c.lower_ == "no" for c in t.children)
+            ):
                 return True
         return False
 
@@ -551,8 +630,17 @@ class Detector:
             if self._no_basis(clause):
                 return True
             for t in clause.subtree:
-                if t.lower_ in lx.FALSE_WORDS and t.dep_ in ("acomp", "attr", "oprd", "amod", "advmod", "dobj",
-                                                             "pobj", "conj", "npadvmod"):
+                if t.lower_ in lx.FALSE_WORDS and t.dep_ in (
+                    "acomp",
+                    "attr",
+                    "oprd",
+                    "amod",
+                    "advmod",
+                    "dobj",
+                    "pobj",
+                    "conj",
+                    "npadvmod",
+                ):
                     if any(c.dep_ == "neg" for c in clause.children) and t.lower_ not in ("nothing",):
                         return False
                     return True
@@ -568,8 +656,11 @@ class Detector:
         if tok.pos_ == "NOUN" and low in lx.COMPLAINT_NOUNS:
             base = lx.COMPLAINT_NOUNS[low]
             head = tok.head
-            if base in lx.COMPLAINT_NEEDS_LEGAL and not self._legal(tok) and not (
-                    head.lower_ in lx.forms("file", "lodge", "issue") and base != "appeal"):
+            if (
+                base in lx.COMPLAINT_NEEDS_LEGAL
+                and not self._legal(tok)
+                and not (head.lower_ in lx.forms("file", "lodge", "issue") and base != "appeal")
+            ):
                 return None
             if tok.dep_ in ("dobj",) and head.lower_ in lx.FILE and not _passive(head):
                 subj = subject(head)
@@ -587,8 +678,22 @@ class Detector:
                         return self._refiled(head, tok)
                     # "his solicitor said the complaint was submitted": the client filed it
                     principal = _kids(sp, "poss")
-                    if sp.lower_ in ("solicitor", "lawyer", "lawyers", "solicitors", "attorney", "counsel",
-                                     "representative", "spokesperson", "spokesman", "spokeswoman") and principal:
+                    if (
+                        sp.lower_
+                        in (
+                            "solicitor",
+                            "lawyer",
+                            "lawyers",
+                            "solicitors",
+                            "attorney",
+                            "counsel",
+                            "representative",
+                            "spokesperson",
+                            "spokesman",
+                            "spokeswoman",
+                        )
+                        and principal
+                    ):
                         sp = principal[0]
                     cand = self._complaint(head, sp, tok)
                     if cand is not None:
@@ -626,13 +731,43 @@ class Detector:
             return None
         f = self.filers[-1]
         cand = self._complaint(verb, None, noun)
-        return cand or Candidate("complaint_filed", verb, Actor(f.name, f.kind, f.reasons + ["actor via document"],
-                                                               f.forward), cue_text=f"{verb.text} {noun.text}")
+        return cand or Candidate(
+            "complaint_filed",
+            verb,
+            Actor(f.name, f.kind, f.reasons + ["actor via document"], f.forward),
+            cue_text=f"{verb.text} {noun.text}",
+        )
 
-    _AUTHORITY_WORDS = {"police", "regulator", "ombudsman", "watchdog", "commission", "authority", "court",
-                        "tribunal", "council", "board", "committee", "standards", "office", "inspectorate",
-                        "agency", "ministry", "department", "prosecutor", "prosecutors", "officials", "body",
-                        "federation", "association", "union", "inquiry", "parliament", "registrar", "panel"}
+    _AUTHORITY_WORDS = {
+        "police",
+        "regulator",
+        "ombudsman",
+        "watchdog",
+        "commission",
+        "authority",
+        "court",
+        "tribunal",
+        "council",
+        "board",
+        "committee",
+        "standards",
+        "office",
+        "inspectorate",
+        "agency",
+        "ministry",
+        "department",
+        "prosecutor",
+        "prosecutors",
+        "officials",
+        "body",
+        "federation",
+        "association",
+        "union",
+        "inquiry",
+        "parliament",
+        "registrar",
+        "panel",
+    }
 
     def _authority(self, tok: Token) -> bool:
         return tok.pos_ == "PROPN" or tok.i in self.r.ent_of or tok.lower_ in self._AUTHORITY_WORDS
@@ -646,16 +781,24 @@ class Detector:
                 objs = _kids(p, "pobj")
                 if not objs:
                     continue
-                if p.lower_ in lx.AUTHORITY_PREPS and body is None and self._authority(objs[0]) \
-                        and objs[0].ent_type_ not in ("GPE", "DATE", "TIME") and objs[0].lower_ not in lx.POST_NOUNS:
+                if (
+                    p.lower_ in lx.AUTHORITY_PREPS
+                    and body is None
+                    and self._authority(objs[0])
+                    and objs[0].ent_type_ not in ("GPE", "DATE", "TIME")
+                    and objs[0].lower_ not in lx.POST_NOUNS
+                ):
                     body = self._body_name(objs[0])
                 if p.lower_ == "against" and tgt is None:
                     tgt = self.target(objs[0])
                 if p.lower_ in ("about", "over") and tgt is None:
                     # "a complaint about referee X's handling of the match": a named party only
                     o = objs[0]
-                    named = o if o.pos_ == "PROPN" else next((c for c in o.children if c.dep_ == "poss"
-                                                              and c.pos_ == "PROPN"), None)
+                    named = (
+                        o
+                        if o.pos_ == "PROPN"
+                        else next((c for c in o.children if c.dep_ == "poss" and c.pos_ == "PROPN"), None)
+                    )
                     if named is not None and named.text[:1].isupper():
                         tgt = self.target(named)
         if tgt is None and noun is not None:
@@ -665,8 +808,11 @@ class Detector:
                     o = next((c for c in t.children if c.dep_ == "pobj"), None)
                     if o is None:
                         continue
-                    named = o if o.pos_ == "PROPN" else next((c for c in o.children if c.dep_ == "poss"
-                                                              and c.pos_ == "PROPN"), None)
+                    named = (
+                        o
+                        if o.pos_ == "PROPN"
+                        else next((c for c in o.children if c.dep_ == "poss" and c.pos_ == "PROPN"), None)
+                    )
                     if named is not None and named.text[:1].isupper():
                         tgt = self.target(named)
                         break
@@ -684,8 +830,14 @@ class Detector:
                     if obj:
                         tgt = self.target(obj[0])
                         break
-        cand = self._make("complaint_filed", verb, subj, tgt, body=body,
-                          cue_text=f"{verb.text} {noun.text}" if noun is not None else verb.text)
+        cand = self._make(
+            "complaint_filed",
+            verb,
+            subj,
+            tgt,
+            body=body,
+            cue_text=f"{verb.text} {noun.text}" if noun is not None else verb.text,
+        )
         if cand is not None and body and cand.actor.name.lower() in body.lower():
             return None  # the authority named as the filer: the parse went wrong
         return cand
@@ -702,17 +854,20 @@ class Detector:
         low = tok.lower_
         if tok.pos_ == "NOUN" and low in lx.POST_NOUNS:
             for c in tok.children:
-                if c.dep_ in ("amod", "compound") and (c.lower_ in lx.DELETED_ADJ and c.i >= 2 and
-                                                       c.doc[c.i - 1].text in ("-", "–") and
-                                                       c.doc[c.i - 2].lower_ in ("now", "since")
-                                                       or c.lower_ in ("now-deleted", "since-deleted",
-                                                                       "now-removed", "since-removed")):
+                if c.dep_ in ("amod", "compound") and (
+                    c.lower_ in lx.DELETED_ADJ
+                    and c.i >= 2
+                    and c.doc[c.i - 1].text in ("-", "–")
+                    and c.doc[c.i - 2].lower_ in ("now", "since")
+                    or c.lower_ in ("now-deleted", "since-deleted", "now-removed", "since-removed")
+                ):
                     return self._post(c, tok, self.document_owner_strict(tok))
             return None
         if tok.pos_ != "VERB" or tok.dep_ in ("amod", "compound"):
             return None
         if any(t.lower_ in lx.STILL_UP and t.head.lower_ in lx.REMAIN for t in tok.sent) or any(
-                t.lower_ == "contrary" for t in tok.sent):
+            t.lower_ == "contrary" for t in tok.sent
+        ):
             return None  # "remained online, contrary to reports it had been deleted"
         base = lx.DELETE.get(low)
         if base is None and low in lx.TAKE_DOWN:
@@ -759,14 +914,19 @@ class Detector:
         if tok.lower_ in lx.POST_NOUNS:
             return tok
         # "a series of tweets", "dozens of posts"
-        inner = [o for p in tok.children if p.dep_ == "prep" and p.lower_ == "of" for o in p.children
-                 if o.dep_ == "pobj" and o.lower_ in lx.POST_NOUNS]
+        inner = [
+            o
+            for p in tok.children
+            if p.dep_ == "prep" and p.lower_ == "of"
+            for o in p.children
+            if o.dep_ == "pobj" and o.lower_ in lx.POST_NOUNS
+        ]
         if inner:
             return inner[0]
         if tok.lower_ in ("it", "them") and tok.pos_ == "PRON":
             # "it": a post named earlier in this sentence or the one before
             start = max(0, tok.sent.start - 60)
-            for t in reversed(list(tok.doc[start:tok.i])):
+            for t in reversed(list(tok.doc[start : tok.i])):
                 if t.lower_ in lx.POST_NOUNS and t.pos_ == "NOUN":
                     return t
         return None
@@ -775,7 +935,7 @@ class Detector:
         if author is None or author.name.lower() in lx.VAGUE:
             return None
         platform = None
-        window = cue.doc[max(cue.sent.start, post.i - 6):min(cue.sent.end, post.i + 8)]
+        window = cue.doc[max(cue.sent.start, post.i - 6) : min(cue.sent.end, post.i + 8)]
         for t in list(window) + list(cue.sent):
             if t.text in lx.PLATFORMS and (t.text != "X" or t.pos_ == "PROPN"):
                 platform = t.text
@@ -785,8 +945,11 @@ class Detector:
     def note_post_authors(self, sent: Span) -> None:
         """Who posted what ("X posted a video", "a post by X"), for later passives that name no agent."""
         for t in sent:
-            if t.lower_ in lx.forms("post", "publish", "share", "upload", "tweet", "write") and t.pos_ == "VERB" \
-                    and not _passive(t):
+            if (
+                t.lower_ in lx.forms("post", "publish", "share", "upload", "tweet", "write")
+                and t.pos_ == "VERB"
+                and not _passive(t)
+            ):
                 objs = _kids(t, "dobj")
                 if objs and objs[0].lower_ in lx.POST_NOUNS:
                     a = self.who(subject(t), t) if subject(t) is not None else None

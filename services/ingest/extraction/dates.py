@@ -9,6 +9,7 @@ prepositional and adverbial time modifiers: "denied the claim on Tuesday"), then
 without the reported claim ("alleged that ... in August" dates the conduct, not the claim) and
 without quotations, then the next sentence of the paragraph when it elaborates the same event.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,12 @@ from datetime import date, datetime, timedelta
 
 from services.ingest.extraction.speakers import text_of
 
-MONTHS = {m: i for i, m in enumerate(
-    "january february march april may june july august september october november december".split(), 1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        "january february march april may june july august september october november december".split(), 1
+    )
+}
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
 MONTHS["sept"] = 9
 WEEKDAYS = {d: i for i, d in enumerate("monday tuesday wednesday thursday friday saturday sunday".split())}
@@ -25,15 +30,22 @@ _M = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUM = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
 
 _MONTH_DAY = re.compile(r"\b(?:on\s+)?(%s)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}))?" % _M, re.I)
-_DAY_MONTH = re.compile(r"\b(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(%s)\b(?:,?\s+(\d{4}))?" % _M, re.I)
+_DAY_MONTH = re.compile(
+    r"\b(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(%s)\b(?:,?\s+(\d{4}))?" % _M, re.I
+)
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _WEEKDAY = re.compile(r"\b(on|last|this|earlier on|late on|early on)?\s*(%s)\b" % "|".join(WEEKDAYS), re.I)
-_MONTH = re.compile(r"\b(in|last|this|since|early|late|earlier in|during|mid-|back in)\s*(%s)\b(?:\s+(\d{4}))?" % _M, re.I)
-_RELATIVE = re.compile(r"\b(the next day|the following day|the day after|the day before|the previous day|"
-                       r"the next morning|the following morning|yesterday|today|this morning|this afternoon|"
-                       r"tonight|last night|earlier today|last week|earlier this week|this week|last month|"
-                       r"earlier this month|this month|last year|earlier this year|"
-                       r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten) (day|week|month)s? ago)\b", re.I)
+_MONTH = re.compile(
+    r"\b(in|last|this|since|early|late|earlier in|during|mid-|back in)\s*(%s)\b(?:\s+(\d{4}))?" % _M, re.I
+)
+_RELATIVE = re.compile(
+    r"\b(the next day|the following day|the day after|the day before|the previous day|"
+    r"the next morning|the following morning|yesterday|today|this morning|this afternoon|"
+    r"tonight|last night|earlier today|last week|earlier this week|this week|last month|"
+    r"earlier this month|this month|last year|earlier this year|"
+    r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten) (day|week|month)s? ago)\b",
+    re.I,
+)
 
 
 def _past_month(pub: date, month: int) -> date:
@@ -140,7 +152,6 @@ def resolve(sentence: str, published: datetime, anchor: str | None = None) -> tu
     return value, precision
 
 
-
 # clauses under the cue that are not the cue's own: what was claimed, what else happened
 _CLAUSAL = {"ccomp", "xcomp", "advcl", "relcl", "acl", "conj", "parataxis", "csubj", "pcomp", "appos"}
 _KEEP_VERBAL = {"aux", "auxpass", "neg", "prt"}
@@ -168,14 +179,26 @@ def _apart_from_host(cue, published, anchor, quoted) -> tuple[str | None, str | 
     (or added, for "before"). Only a day is shifted; a vaguer date says nothing of the gap."""
     mark = next((c for c in cue.children if c.dep_ == "mark" and c.lower_ in ("after", "before")), None)
     # the parser hangs "two days" from the verb or from "after", and "after" from the verb or the span
-    span = next((c for c in [*cue.children, *(mark.children if mark is not None else ())]
-                 if c.dep_ == "npadvmod" and c.lower_ in _SPANS), None)
+    span = next(
+        (
+            c
+            for c in [*cue.children, *(mark.children if mark is not None else ())]
+            if c.dep_ == "npadvmod" and c.lower_ in _SPANS
+        ),
+        None,
+    )
     if mark is None and span is not None:
         mark = next((c for c in span.children if c.dep_ == "prep" and c.lower_ in ("after", "before")), None)
     if mark is None or span is None or cue.dep_ != "advcl" or cue.head.i == cue.i:
         return None, None
-    count = next((_NUM.get(c.lower_) or (int(c.text) if c.text.isdigit() else None)
-                  for c in span.children if c.dep_ == "nummod"), None)
+    count = next(
+        (
+            _NUM.get(c.lower_) or (int(c.text) if c.text.isdigit() else None)
+            for c in span.children
+            if c.dep_ == "nummod"
+        ),
+        None,
+    )
     if count is None:
         count = 1 if any(c.dep_ == "det" and c.lower_ in ("a", "one") for c in span.children) else None
     if count is None:
@@ -201,8 +224,11 @@ def _text(tokens, quoted) -> str:
     return "".join(out)
 
 
-_RECENT_DAY = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
-                         r"last night|this morning)\b", re.I)
+_RECENT_DAY = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
+    r"last night|this morning)\b",
+    re.I,
+)
 
 
 def _gerund_tokens(tok):
@@ -218,8 +244,7 @@ def _claim_tokens(tok):
     """What the cue reports (its clausal complements), which a sentence-level date must skip."""
     skip = set()
     for c in tok.children:
-        if c.dep_ in ("ccomp", "xcomp", "pcomp") or (c.dep_ == "prep" and any(
-                g.dep_ == "pcomp" for g in c.children)):
+        if c.dep_ in ("ccomp", "xcomp", "pcomp") or (c.dep_ == "prep" and any(g.dep_ == "pcomp" for g in c.children)):
             skip.update(t.i for t in c.subtree)
     return skip
 
@@ -232,12 +257,46 @@ TYPE_VERBS = {
     "rebuttal_given": {"deny", "reject", "dismiss", "dispute", "rebut", "refute", "say", "tell", "defend"},
 }
 EVENT_NOUNS = {
-    "complaint_filed": {"complaint", "grievance", "petition", "referral", "report", "lawsuit", "suit", "claim",
-                        "application", "submission", "filing"},
-    "post_deleted": {"post", "tweet", "video", "clip", "message", "photo", "picture", "entry", "page", "comment",
-                     "it", "story", "update", "blog"},
-    "allegation_made": {"claim", "claims", "allegation", "allegations", "accusation", "accusations", "charge",
-                        "remarks", "comments"},
+    "complaint_filed": {
+        "complaint",
+        "grievance",
+        "petition",
+        "referral",
+        "report",
+        "lawsuit",
+        "suit",
+        "claim",
+        "application",
+        "submission",
+        "filing",
+    },
+    "post_deleted": {
+        "post",
+        "tweet",
+        "video",
+        "clip",
+        "message",
+        "photo",
+        "picture",
+        "entry",
+        "page",
+        "comment",
+        "it",
+        "story",
+        "update",
+        "blog",
+    },
+    "allegation_made": {
+        "claim",
+        "claims",
+        "allegation",
+        "allegations",
+        "accusation",
+        "accusations",
+        "charge",
+        "remarks",
+        "comments",
+    },
     "rebuttal_given": {"denial", "claim", "claims", "allegation", "allegations", "accusation", "accusations"},
 }
 
@@ -286,8 +345,9 @@ def date_findings(findings, doc, published: datetime, entities=None) -> None:
                 continue
             nxt = _next_sentence(doc, b, paragraphs, spans)
             if nxt is not None:
-                when = resolve(_text(_setting_tokens(nxt.root), quoted), published,
-                               _anchor_before(anchors, nxt.start_char))
+                when = resolve(
+                    _text(_setting_tokens(nxt.root), quoted), published, _anchor_before(anchors, nxt.start_char)
+                )
                 if when[0]:
                     found.append((2, _RANK[when[1]], order, when))
         if not found and entities is not None:
@@ -342,8 +402,15 @@ def _retold(f, doc, published, entities, paragraphs, quoted, anchors):
             objs = [c for c in v.children if c.dep_ in ("dobj", "nsubjpass")]
             by_actor = bool(subj) and actor is not None and entities.resolve(subj[0]) is actor
             # "the complaint" / "The complaint, submitted last Friday": a definite noun names the event again
-            definite = [o for o in objs if o.lower_ in nouns and (o.lower_ == "it" or any(
-                c.dep_ in ("det", "poss") and c.lower_ not in ("a", "an", "another") for c in o.children))]
+            definite = [
+                o
+                for o in objs
+                if o.lower_ in nouns
+                and (
+                    o.lower_ == "it"
+                    or any(c.dep_ in ("det", "poss") and c.lower_ not in ("a", "an", "another") for c in o.children)
+                )
+            ]
             described = v.dep_ in ("acl", "relcl") and v.head.lower_ in nouns
             names_event = bool(definite) or described
             if earlier and not described:
@@ -405,8 +472,9 @@ def _dated_by_enclosing_event(findings, doc) -> None:
     for allegation in (f for f in findings if f.event_type == "allegation_made"):
         if not any(_said_by_document(doc, ci) for ci in allegation.cue_tokens or []):
             continue
-        for complaint in (f for f in findings if f.event_type == "complaint_filed"
-                          and f.actor["name"] == allegation.actor["name"]):
+        for complaint in (
+            f for f in findings if f.event_type == "complaint_filed" and f.actor["name"] == allegation.actor["name"]
+        ):
             dated, undated = (allegation, complaint) if allegation.occurred_at else (complaint, allegation)
             if dated.occurred_at and not undated.occurred_at:
                 undated.occurred_at, undated.occurred_precision = dated.occurred_at, dated.occurred_precision
@@ -422,8 +490,14 @@ def _said_by_document(doc, ci) -> bool:
     if any(c.dep_ == "nsubj" and c.lower_ in nouns for c in cue.children):
         return True
     # "In its letter to the regulator, the group alleged ...": said inside the complaint
-    return any(c.dep_ == "prep" and c.lower_ in ("in", "within") and any(
-        p.dep_ == "pobj" and p.lower_ in nouns for p in c.children) for c in cue.children)
+    return any(
+        c.dep_ == "prep"
+        and c.lower_ in ("in", "within")
+        and any(p.dep_ == "pobj" and p.lower_ in nouns for p in c.children)
+        for c in cue.children
+    )
+
+
 def _sentences(doc):
     """The parse's sentences, listed once per doc (Token.sent walks the whole doc each time)."""
     cached = doc.user_data.get("storyline.sentences")
@@ -439,7 +513,7 @@ def _next_sentence(doc, end: int, paragraphs: list[int], spans):
     rest = text_of(doc)[end:]
     stripped = len(rest) - len(rest.lstrip(" "))
     start = end + stripped
-    if start >= len(text_of(doc)) or text_of(doc)[start:start + 1] == "\n":
+    if start >= len(text_of(doc)) or text_of(doc)[start : start + 1] == "\n":
         return None
     if _bisect.bisect_right(paragraphs, start) != _bisect.bisect_right(paragraphs, max(0, end - 1)):
         return None

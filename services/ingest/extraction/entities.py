@@ -5,6 +5,7 @@ A `Roster` keeps the parties an article has introduced, in order, with their sho
 article attached to them ("Transport Minister X", "X, the chief executive"). `Resolver.actor`
 turns the head token of a subject, agent or object into an `Actor`.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,91 +15,659 @@ from spacy.tokens import Doc, Span, Token
 
 ORG_LABELS = {"ORG", "NORP", "FAC", "GPE", "PRODUCT"}
 TITLES = {
-    "mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady", "prof", "professor", "rev", "reverend",
-    "former", "deputy", "prime", "minister", "president", "vice", "chief", "executive", "secretary", "senator",
-    "governor", "mayor", "head", "judge", "councillor", "cllr", "general", "captain", "coach", "chairman",
-    "chairwoman", "chair", "director", "commissioner", "inspector", "officer", "mp", "mla", "mep", "td", "mca",
-    "nurse", "doctor", "shadow", "attorney", "detective", "constable", "sergeant", "superintendent", "spokesman",
-    "spokeswoman", "leader", "manager", "teacher", "headteacher", "bishop", "father", "pastor", "chancellor",
-    "ambassador", "commander", "editor", "founder", "owner", "singer", "actor", "actress", "striker", "referee",
-    "treasurer", "rapper", "star", "boss", "chef", "author", "campaigner", "activist", "lawyer", "barrister",
-    "solicitor", "landlord", "tenant", "resident", "parent", "student", "principal", "conductor", "producer",
-    "writer", "publisher", "journalist", "presenter", "broadcaster", "comedian", "musician", "artist",
-    "designer", "architect", "developer", "engineer", "scientist", "researcher", "economist", "analyst", "businessman",
-    "businesswoman", "entrepreneur", "investor", "billionaire", "footballer", "player", "boxer", "athlete",
-    "influencer", "blogger", "podcaster", "priest", "imam", "rabbi", "surgeon", "consultant", "pilot",
-    "farmer", "whistleblower", "candidate", "nominee", "congressman", "congresswoman", "representative", "rep",
-    "sen", "gov", "speaker", "premier", "veteran", "local", "opposition", "independent", "senior", "junior",
-    "acting", "interim", "state", "ward", "assembly", "party", "union", "club", "health", "education",
-    "transport", "home", "foreign", "justice", "culture", "business", "defence", "defense", "environment",
-    "housing", "energy", "finance", "interior", "sprinter", "guitarist", "bassist", "drummer", "rival",
-    "british", "spanish", "french", "german", "american", "us", "uk", "eu", "the", "opposition", "democratic",
-    "republican", "labour", "conservative", "tory", "liberal", "green", "national", "federal", "regional",
-    "county", "city", "town", "music", "council", "councilman", "councilwoman", "legislator", "lawmaker",
-    "delegate", "trustee", "organiser", "organizer", "volunteer", "member", "official", "agent", "midfielder",
-    "defender", "goalkeeper", "forward", "winger", "batsman", "bowler", "jockey", "trainer", "cyclist",
-    "swimmer", "runner", "golfer", "tenor", "soprano", "baritone", "pianist", "violinist", "cellist", "composer",
-    "dancer", "poet", "novelist", "painter", "photographer", "filmmaker", "chairperson", "ceo", "cfo", "coo", "cto", "md", "vp", "dj", "tv",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "dr",
+    "sir",
+    "dame",
+    "lord",
+    "lady",
+    "prof",
+    "professor",
+    "rev",
+    "reverend",
+    "former",
+    "deputy",
+    "prime",
+    "minister",
+    "president",
+    "vice",
+    "chief",
+    "executive",
+    "secretary",
+    "senator",
+    "governor",
+    "mayor",
+    "head",
+    "judge",
+    "councillor",
+    "cllr",
+    "general",
+    "captain",
+    "coach",
+    "chairman",
+    "chairwoman",
+    "chair",
+    "director",
+    "commissioner",
+    "inspector",
+    "officer",
+    "mp",
+    "mla",
+    "mep",
+    "td",
+    "mca",
+    "nurse",
+    "doctor",
+    "shadow",
+    "attorney",
+    "detective",
+    "constable",
+    "sergeant",
+    "superintendent",
+    "spokesman",
+    "spokeswoman",
+    "leader",
+    "manager",
+    "teacher",
+    "headteacher",
+    "bishop",
+    "father",
+    "pastor",
+    "chancellor",
+    "ambassador",
+    "commander",
+    "editor",
+    "founder",
+    "owner",
+    "singer",
+    "actor",
+    "actress",
+    "striker",
+    "referee",
+    "treasurer",
+    "rapper",
+    "star",
+    "boss",
+    "chef",
+    "author",
+    "campaigner",
+    "activist",
+    "lawyer",
+    "barrister",
+    "solicitor",
+    "landlord",
+    "tenant",
+    "resident",
+    "parent",
+    "student",
+    "principal",
+    "conductor",
+    "producer",
+    "writer",
+    "publisher",
+    "journalist",
+    "presenter",
+    "broadcaster",
+    "comedian",
+    "musician",
+    "artist",
+    "designer",
+    "architect",
+    "developer",
+    "engineer",
+    "scientist",
+    "researcher",
+    "economist",
+    "analyst",
+    "businessman",
+    "businesswoman",
+    "entrepreneur",
+    "investor",
+    "billionaire",
+    "footballer",
+    "player",
+    "boxer",
+    "athlete",
+    "influencer",
+    "blogger",
+    "podcaster",
+    "priest",
+    "imam",
+    "rabbi",
+    "surgeon",
+    "consultant",
+    "pilot",
+    "farmer",
+    "whistleblower",
+    "candidate",
+    "nominee",
+    "congressman",
+    "congresswoman",
+    "representative",
+    "rep",
+    "sen",
+    "gov",
+    "speaker",
+    "premier",
+    "veteran",
+    "local",
+    "opposition",
+    "independent",
+    "senior",
+    "junior",
+    "acting",
+    "interim",
+    "state",
+    "ward",
+    "assembly",
+    "party",
+    "union",
+    "club",
+    "health",
+    "education",
+    "transport",
+    "home",
+    "foreign",
+    "justice",
+    "culture",
+    "business",
+    "defence",
+    "defense",
+    "environment",
+    "housing",
+    "energy",
+    "finance",
+    "interior",
+    "sprinter",
+    "guitarist",
+    "bassist",
+    "drummer",
+    "rival",
+    "british",
+    "spanish",
+    "french",
+    "german",
+    "american",
+    "us",
+    "uk",
+    "eu",
+    "the",
+    "democratic",
+    "republican",
+    "labour",
+    "conservative",
+    "tory",
+    "liberal",
+    "green",
+    "national",
+    "federal",
+    "regional",
+    "county",
+    "city",
+    "town",
+    "music",
+    "council",
+    "councilman",
+    "councilwoman",
+    "legislator",
+    "lawmaker",
+    "delegate",
+    "trustee",
+    "organiser",
+    "organizer",
+    "volunteer",
+    "member",
+    "official",
+    "agent",
+    "midfielder",
+    "defender",
+    "goalkeeper",
+    "forward",
+    "winger",
+    "batsman",
+    "bowler",
+    "jockey",
+    "trainer",
+    "cyclist",
+    "swimmer",
+    "runner",
+    "golfer",
+    "tenor",
+    "soprano",
+    "baritone",
+    "pianist",
+    "violinist",
+    "cellist",
+    "composer",
+    "dancer",
+    "poet",
+    "novelist",
+    "painter",
+    "photographer",
+    "filmmaker",
+    "chairperson",
+    "ceo",
+    "cfo",
+    "coo",
+    "cto",
+    "md",
+    "vp",
+    "dj",
+    "tv",
 }
 ORG_WORDS = {
-    "party", "campaign", "commission", "council", "trust", "ltd", "inc", "plc", "llc", "llp", "group", "union",
-    "committee", "department", "ministry", "agency", "company", "association", "guild", "board", "authority",
-    "office", "services", "orchestra", "festival", "university", "college", "school", "academy", "hospital",
-    "hospitals", "bank", "club", "society", "federation", "institute", "foundation", "corporation", "corp",
-    "news", "times", "police", "service", "court", "parliament", "government", "network", "media", "holdings",
-    "partners", "limited", "co", "coalition", "alliance", "records", "pictures", "energy", "foods", "rescue",
-    "wind", "textiles", "strategic", "morcha", "dal", "front", "movement", "watch", "tribunal", "assembly",
-    "army", "church", "league", "fund", "studios", "airlines", "airways", "motors", "systems", "technologies",
-    "labs", "industries", "press", "radio", "television", "broadcasting", "channel", "magazine", "ombudsman",
-    "regulator", "watchdog", "inquiry", "unit", "force", "executive", "secretariat", "senate", "congress",
-    "house", "chamber", "county", "borough", "city", "state", "district", "region", "province", "estate",
+    "party",
+    "campaign",
+    "commission",
+    "council",
+    "trust",
+    "ltd",
+    "inc",
+    "plc",
+    "llc",
+    "llp",
+    "group",
+    "union",
+    "committee",
+    "department",
+    "ministry",
+    "agency",
+    "company",
+    "association",
+    "guild",
+    "board",
+    "authority",
+    "office",
+    "services",
+    "orchestra",
+    "festival",
+    "university",
+    "college",
+    "school",
+    "academy",
+    "hospital",
+    "hospitals",
+    "bank",
+    "club",
+    "society",
+    "federation",
+    "institute",
+    "foundation",
+    "corporation",
+    "corp",
+    "news",
+    "times",
+    "police",
+    "service",
+    "court",
+    "parliament",
+    "government",
+    "network",
+    "media",
+    "holdings",
+    "partners",
+    "limited",
+    "co",
+    "coalition",
+    "alliance",
+    "records",
+    "pictures",
+    "energy",
+    "foods",
+    "rescue",
+    "wind",
+    "textiles",
+    "strategic",
+    "morcha",
+    "dal",
+    "front",
+    "movement",
+    "watch",
+    "tribunal",
+    "assembly",
+    "army",
+    "church",
+    "league",
+    "fund",
+    "studios",
+    "airlines",
+    "airways",
+    "motors",
+    "systems",
+    "technologies",
+    "labs",
+    "industries",
+    "press",
+    "radio",
+    "television",
+    "broadcasting",
+    "channel",
+    "magazine",
+    "ombudsman",
+    "regulator",
+    "watchdog",
+    "inquiry",
+    "unit",
+    "force",
+    "executive",
+    "secretariat",
+    "senate",
+    "congress",
+    "house",
+    "chamber",
+    "county",
+    "borough",
+    "city",
+    "state",
+    "district",
+    "region",
+    "province",
+    "estate",
 }
-ORG_NOUNS = {"company", "firm", "group", "organisation", "organization", "body", "council", "band", "club",
-             "trust", "party", "campaign", "agency", "department", "ministry", "union", "charity", "school",
-             "board", "business", "operator", "retailer", "bank", "developer", "contractor", "network",
-             "broadcaster", "publisher", "team", "orchestra", "festival", "authority", "government", "university",
-             "hospital", "quarry", "airline", "employer", "insurer", "chain", "supplier", "platform", "newspaper",
-             "station", "association", "force", "label", "studio", "federation", "coalition", "federation",
-             "regulator", "watchdog", "commission", "committee", "league", "brand", "firm", "restaurant",
-             "venue", "developer", "utility", "provider", "manufacturer", "producer", "distributor", "agency",
-             "office", "administration", "service", "institution", "society", "caucus", "opposition", "court"}
-LAWYERS = {"lawyer", "lawyers", "solicitor", "solicitors", "attorney", "attorneys", "counsel", "barrister",
-           "barristers", "advocate", "advocates"}
-SPEAKER_ROLES = {"spokesperson", "spokesman", "spokeswoman", "spokespeople", "representative",
-                 "representatives", "lawyer", "lawyers", "solicitor", "solicitors", "attorney", "attorneys",
-                 "counsel", "official", "officials", "statement", "barrister", "barristers", "advocate",
-                 "press", "aide", "aides", "adviser", "advisers", "management"}
+ORG_NOUNS = {
+    "company",
+    "firm",
+    "group",
+    "organisation",
+    "organization",
+    "body",
+    "council",
+    "band",
+    "club",
+    "trust",
+    "party",
+    "campaign",
+    "agency",
+    "department",
+    "ministry",
+    "union",
+    "charity",
+    "school",
+    "board",
+    "business",
+    "operator",
+    "retailer",
+    "bank",
+    "developer",
+    "contractor",
+    "network",
+    "broadcaster",
+    "publisher",
+    "team",
+    "orchestra",
+    "festival",
+    "authority",
+    "government",
+    "university",
+    "hospital",
+    "quarry",
+    "airline",
+    "employer",
+    "insurer",
+    "chain",
+    "supplier",
+    "platform",
+    "newspaper",
+    "station",
+    "association",
+    "force",
+    "label",
+    "studio",
+    "federation",
+    "coalition",
+    "regulator",
+    "watchdog",
+    "commission",
+    "committee",
+    "league",
+    "brand",
+    "restaurant",
+    "venue",
+    "utility",
+    "provider",
+    "manufacturer",
+    "producer",
+    "distributor",
+    "office",
+    "administration",
+    "service",
+    "institution",
+    "society",
+    "caucus",
+    "opposition",
+    "court",
+}
+LAWYERS = {
+    "lawyer",
+    "lawyers",
+    "solicitor",
+    "solicitors",
+    "attorney",
+    "attorneys",
+    "counsel",
+    "barrister",
+    "barristers",
+    "advocate",
+    "advocates",
+}
+SPEAKER_ROLES = {
+    "spokesperson",
+    "spokesman",
+    "spokeswoman",
+    "spokespeople",
+    "representative",
+    "representatives",
+    "lawyer",
+    "lawyers",
+    "solicitor",
+    "solicitors",
+    "attorney",
+    "attorneys",
+    "counsel",
+    "official",
+    "officials",
+    "statement",
+    "barrister",
+    "barristers",
+    "advocate",
+    "press",
+    "aide",
+    "aides",
+    "adviser",
+    "advisers",
+    "management",
+}
 GROUP_HEADS = {"campaign", "team", "office", "family", "camp", "supporters", "allies"}
 # plural collectives that act through an organisation ("members of the band X")
 MEMBERS = {"members", "supporters", "officials", "leaders", "executives", "staff", "workers", "employees"}
 # what a person is called before the article names them ("an independent candidate ...")
-ROLE_NOUNS = {"candidate", "minister", "mp", "senator", "councillor", "director", "manager", "executive",
-              "official", "officer", "lawyer", "doctor", "nurse", "teacher", "student", "player", "coach",
-              "athlete", "sprinter", "influencer", "activist", "campaigner", "whistleblower", "engineer",
-              "employee", "worker", "resident", "woman", "man", "mother", "father", "member", "representative",
-              "politician", "lawmaker", "legislator", "mayor", "founder", "owner", "journalist", "academic",
-              "researcher", "scientist", "author", "singer", "musician", "actor", "actress", "chef", "driver",
-              "pilot", "trader", "investor", "landlord", "tenant", "customer", "patient", "parent", "pupil"}
-ACCUSING = {"accuse", "accuses", "accused", "accusing", "suspect", "suspects", "suspected", "convict", "convicted",
-            "clear", "cleared", "acquit", "acquitted"}
+ROLE_NOUNS = {
+    "candidate",
+    "minister",
+    "mp",
+    "senator",
+    "councillor",
+    "director",
+    "manager",
+    "executive",
+    "official",
+    "officer",
+    "lawyer",
+    "doctor",
+    "nurse",
+    "teacher",
+    "student",
+    "player",
+    "coach",
+    "athlete",
+    "sprinter",
+    "influencer",
+    "activist",
+    "campaigner",
+    "whistleblower",
+    "engineer",
+    "employee",
+    "worker",
+    "resident",
+    "woman",
+    "man",
+    "mother",
+    "father",
+    "member",
+    "representative",
+    "politician",
+    "lawmaker",
+    "legislator",
+    "mayor",
+    "founder",
+    "owner",
+    "journalist",
+    "academic",
+    "researcher",
+    "scientist",
+    "author",
+    "singer",
+    "musician",
+    "actor",
+    "actress",
+    "chef",
+    "driver",
+    "pilot",
+    "trader",
+    "investor",
+    "landlord",
+    "tenant",
+    "customer",
+    "patient",
+    "parent",
+    "pupil",
+}
+ACCUSING = {
+    "accuse",
+    "accuses",
+    "accused",
+    "accusing",
+    "suspect",
+    "suspects",
+    "suspected",
+    "convict",
+    "convicted",
+    "clear",
+    "cleared",
+    "acquit",
+    "acquitted",
+}
 PERSON_PRON = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
 ORG_PRON = {"it", "its", "itself"}
 GROUP_PRON = {"they", "them", "their", "we", "our", "us"}
 REL_PRON = {"who", "which", "that", "whom", "whose"}
-VAGUE = {"critics", "officials", "some", "others", "many", "people", "observers", "reports", "sources",
-         "anyone", "someone", "nobody", "everyone", "somebody", "nothing", "none", "one", "who", "which",
-         "that", "this", "there", "what", "all", "both", "each", "either", "neither", "few", "i", "you",
-         "experts", "commentators", "analysts", "users", "viewers", "readers", "fans", "several", "most",
-         "no", "parties", "campaigners", "opponents", "rivals"}
+VAGUE = {
+    "critics",
+    "officials",
+    "some",
+    "others",
+    "many",
+    "people",
+    "observers",
+    "reports",
+    "sources",
+    "anyone",
+    "someone",
+    "nobody",
+    "everyone",
+    "somebody",
+    "nothing",
+    "none",
+    "one",
+    "who",
+    "which",
+    "that",
+    "this",
+    "there",
+    "what",
+    "all",
+    "both",
+    "each",
+    "either",
+    "neither",
+    "few",
+    "i",
+    "you",
+    "experts",
+    "commentators",
+    "analysts",
+    "users",
+    "viewers",
+    "readers",
+    "fans",
+    "several",
+    "most",
+    "no",
+    "parties",
+    "campaigners",
+    "opponents",
+    "rivals",
+}
 # "OTTAWA —", "PORT ALBION, Ont. —", "LONDON (Wire) -": the place a report is filed from
 _DATELINE = re.compile(r"^[A-Z][A-Z .'’\-]{1,30}(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?(?:\s*\([^)]*\))?\s*[—–-]{1,2}\s")
 NOT_PARTIES = {"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY", "LAW", "EVENT", "LANGUAGE"}
-COLLECTIVES = {"governors", "trustees", "directors", "owners", "organisers", "organizers", "family", "group", "coalition", "alliance", "delegation", "panel", "relatives", "friends",
-               "parents", "members", "residents", "campaigners", "workers", "staff", "employees", "tenants",
-               "pupils", "students", "nurses", "doctors", "teachers", "drivers", "pilots", "officers",
-               "councillors", "shareholders", "investors", "customers", "fans", "supporters", "neighbours",
-               "villagers", "farmers", "protesters", "victims", "survivors", "families", "players", "lawmakers",
-               "legislators", "volunteers", "activists", "unions", "groups", "scientists", "academics"}
+COLLECTIVES = {
+    "governors",
+    "trustees",
+    "directors",
+    "owners",
+    "organisers",
+    "organizers",
+    "family",
+    "group",
+    "coalition",
+    "alliance",
+    "delegation",
+    "panel",
+    "relatives",
+    "friends",
+    "parents",
+    "members",
+    "residents",
+    "campaigners",
+    "workers",
+    "staff",
+    "employees",
+    "tenants",
+    "pupils",
+    "students",
+    "nurses",
+    "doctors",
+    "teachers",
+    "drivers",
+    "pilots",
+    "officers",
+    "councillors",
+    "shareholders",
+    "investors",
+    "customers",
+    "fans",
+    "supporters",
+    "neighbours",
+    "villagers",
+    "farmers",
+    "protesters",
+    "victims",
+    "survivors",
+    "families",
+    "players",
+    "lawmakers",
+    "legislators",
+    "volunteers",
+    "activists",
+    "unions",
+    "groups",
+    "scientists",
+    "academics",
+}
 
 
 @dataclass
@@ -161,7 +730,7 @@ class Roster:
             # "Labour" then "Labour Party": the fuller name of the same organisation
             for old in self.entities:
                 short, full = sorted((old.name, name), key=len)
-                rest = full[len(short):].split() if full.startswith(short + " ") else []
+                rest = full[len(short) :].split() if full.startswith(short + " ") else []
                 if old.kind != "person" and _fuller_name(short, rest):
                     e = old
                     break
@@ -220,16 +789,28 @@ class Roster:
     def named_after(self, at: int, kind: str, head: str, exclude: str | None = None) -> Entity | None:
         """The first party of that kind introduced after token `at` (a lede's "a charity" named later);
         of those, the one sharing most words (name or roles) with the description."""
-        later = sorted((e for e in self.entities if e.first > at and (e.kind == "person") == (kind == "person")
-                        and (exclude is None or e.name.lower() != exclude.lower())), key=lambda e: e.first)
+        later = sorted(
+            (
+                e
+                for e in self.entities
+                if e.first > at
+                and (e.kind == "person") == (kind == "person")
+                and (exclude is None or e.name.lower() != exclude.lower())
+            ),
+            key=lambda e: e.first,
+        )
         if not later:
             return None
-        words = {w for w in re.findall(r"[a-z]+", head.lower()) if w not in ("the", "a", "an", "of", "its", "his",
-                                                                             "her", "their", "former", "new")}
+        words = {
+            w
+            for w in re.findall(r"[a-z]+", head.lower())
+            if w not in ("the", "a", "an", "of", "its", "his", "her", "their", "former", "new")
+        }
 
         def overlap(e: Entity) -> int:
             # the name only: a role word ("its candidate, X") is shared by too many people
             return len(words & {w.lower() for w in e.name.split()})
+
         best = max(overlap(e) for e in later)
         return next(e for e in later if overlap(e) == best)
 
@@ -237,7 +818,7 @@ class Roster:
         e = self.find(name)
         if e is None:
             for old in self.entities:
-                rest = old.name[len(name):].split() if old.name.startswith(name + " ") else []
+                rest = old.name[len(name) :].split() if old.name.startswith(name + " ") else []
                 if old.kind != "person" and _fuller_name(name, rest):
                     return old.name
         return e.name if e is not None else name
@@ -260,11 +841,18 @@ class Resolver:
             if ent.label_ == "PERSON" or ent.label_ in ORG_LABELS:
                 v = self.kind_votes.setdefault(_strip(ent.text), [0, 0])
                 v[0 if ent.label_ == "PERSON" else 1] += 1
-        self.datelines = [(m.start() + p.start(), m.end() + p.start())
-                          for p in re.finditer(r"[^\n]+", text) for m in [_DATELINE.match(p.group(0))] if m]
+        self.datelines = [
+            (m.start() + p.start(), m.end() + p.start())
+            for p in re.finditer(r"[^\n]+", text)
+            for m in [_DATELINE.match(p.group(0))]
+            if m
+        ]
         # words the article capitalises inside a sentence: names, even where the tagger calls them nouns
-        self.capitalised = {t.text for t in doc if t.text[:1].isupper() and not t.is_sent_start
-                            and t.pos_ in ("NOUN", "PROPN") and not t.text.isupper()}
+        self.capitalised = {
+            t.text
+            for t in doc
+            if t.text[:1].isupper() and not t.is_sent_start and t.pos_ in ("NOUN", "PROPN") and not t.text.isupper()
+        }
         self.last_subject: Entity | None = None
         self.acts_for: dict[str, Actor] = {}  # a law firm's name -> the client it speaks for
 
@@ -277,16 +865,23 @@ class Resolver:
         if e is not None:
             return e.kind
         words = name.split()
-        if words and (words[-1].lower() in ORG_WORDS or re.split(r"\s+(?:of|for)\s+", name)[0].split()[-1].lower()
-                      in ORG_WORDS or re.fullmatch(r"[A-Z]{2,6}", name) or "&" in name):
+        if words and (
+            words[-1].lower() in ORG_WORDS
+            or re.split(r"\s+(?:of|for)\s+", name)[0].split()[-1].lower() in ORG_WORDS
+            or re.fullmatch(r"[A-Z]{2,6}", name)
+            or "&" in name
+        ):
             return "organisation"
         if name[:1].islower():
             return "group"
         v = self.kind_votes.get(name)
         if v and len(words) == 1:
             return "person" if v[0] >= v[1] else "organisation"
-        if len(words) >= 2 and all(w[:1].isupper() for w in words) and not (tok is not None and any(
-                c.dep_ == "det" and c.lower_ == "the" for c in tok.children)):
+        if (
+            len(words) >= 2
+            and all(w[:1].isupper() for w in words)
+            and not (tok is not None and any(c.dep_ == "det" and c.lower_ == "the" for c in tok.children))
+        ):
             return "person"
         if tok is not None and tok.ent_type_ in ORG_LABELS:
             return "organisation"
@@ -298,7 +893,7 @@ class Resolver:
         """The name a proper-noun mention gives, and the title/role words in front of it."""
         ent = self.ent_of.get(tok.i)
         if ent is not None and ent.label_ == "PERSON":
-            roles = [t.text for t in tok.doc[tok.left_edge.i:ent.start] if t.dep_ == "compound"]
+            roles = [t.text for t in tok.doc[tok.left_edge.i : ent.start] if t.dep_ == "compound"]
             name = _strip(ent.text)
             # a name spaCy ran into a role word ("Sprinter Abel Tesfaye") loses it
             words = name.split()
@@ -307,9 +902,13 @@ class Resolver:
             return " ".join(words), roles
         # the compound chain ending at the token, plus "of/for X" ("University of Harwick")
         left = tok.i
-        while left > 0 and tok.doc[left - 1].dep_ in ("compound", "amod", "nmod", "punct") \
-                and tok.doc[left - 1].head.i > left - 1 and tok.doc[left - 1].head.i <= tok.i \
-                and (tok.doc[left - 1].text[:1].isupper() or tok.doc[left - 1].text in ("&", "-", "'", "’")):
+        while (
+            left > 0
+            and tok.doc[left - 1].dep_ in ("compound", "amod", "nmod", "punct")
+            and tok.doc[left - 1].head.i > left - 1
+            and tok.doc[left - 1].head.i <= tok.i
+            and (tok.doc[left - 1].text[:1].isupper() or tok.doc[left - 1].text in ("&", "-", "'", "’"))
+        ):
             left -= 1
         if ent is not None:
             # a span the recogniser ran across a preposition ("X Authority against Y Ltd"): tok's part only
@@ -328,14 +927,17 @@ class Resolver:
                 objs = [c for c in child.children if c.dep_ == "pobj" and c.pos_ == "PROPN" and c.text[:1].isupper()]
                 if objs:
                     right = objs[0].i
-        words = [t for t in tok.doc[left:right + 1] if t.dep_ != "case" and t.text not in ("'s", "’s")]
+        words = [t for t in tok.doc[left : right + 1] if t.dep_ != "case" and t.text not in ("'s", "’s")]
         roles = []
-        while len(words) > 1 and (words[0].lower_ in TITLES or words[0].lower_.rstrip("s") in TITLES) \
-                and not self._org_name(words):
+        while (
+            len(words) > 1
+            and (words[0].lower_ in TITLES or words[0].lower_.rstrip("s") in TITLES)
+            and not self._org_name(words)
+        ):
             roles.append(words.pop(0).text)
         if words and words[0].lower_ == "the":
             words.pop(0)
-        text = _strip(tok.doc[words[0].i:words[-1].i + 1].text) if words else ""
+        text = _strip(tok.doc[words[0].i : words[-1].i + 1].text) if words else ""
         if not text or text.lower() in VAGUE:
             return None
         return text, roles
@@ -350,12 +952,14 @@ class Resolver:
         if tok.dep_ == "dobj" and tok.head.lower_ in ACCUSING:
             end = next((c.i for c in tok.children if c.dep_ == "prep" and c.lower_ == "of"), None)
             if end is not None:
-                return tok.doc[tok.left_edge.i:end].text.strip(" ,")
+                return tok.doc[tok.left_edge.i : end].text.strip(" ,")
         left = tok.left_edge.i
-        while left < tok.i and tok.doc[left].dep_ in ("det", "predet", "punct", "cc", "quantmod", "nummod",
-                                                      "advmod", "amod") \
-                and tok.doc[left].lower_ in ("the", "a", "an", "some", "more", "than", "about", "around",
-                                             "nearly", "almost", "over", "at", "least"):
+        while (
+            left < tok.i
+            and tok.doc[left].dep_ in ("det", "predet", "punct", "cc", "quantmod", "nummod", "advmod", "amod")
+            and tok.doc[left].lower_
+            in ("the", "a", "an", "some", "more", "than", "about", "around", "nearly", "almost", "over", "at", "least")
+        ):
             left += 1
         right = tok.i
         for child in tok.children:
@@ -363,11 +967,14 @@ class Resolver:
                 right = max(right, child.right_edge.i)
             if child.i > tok.i and child.dep_ == "conj" and child.pos_ == "NOUN":
                 right = max(right, child.i)
-        stop = [c.i for c in tok.subtree if c.i > tok.i and (c.dep_ in ("relcl", "acl", "appos")
-                                                             or c.dep_ == "punct" and c.text in ",;:()—–")]
+        stop = [
+            c.i
+            for c in tok.subtree
+            if c.i > tok.i and (c.dep_ in ("relcl", "acl", "appos") or c.dep_ == "punct" and c.text in ",;:()—–")
+        ]
         if stop:
             right = min(right, min(stop) - 1)
-        return tok.doc[left:right + 1].text.strip(" ,")
+        return tok.doc[left : right + 1].text.strip(" ,")
 
     # --- resolution -----------------------------------------------------------------------
     def actor(self, tok: Token | None, speaker: Token | None = None, depth: int = 0) -> Actor | None:
@@ -392,8 +999,13 @@ class Resolver:
                     return found
         # a named apposition wins over a description ("the firm's founder, Jo Bell")
         for child in tok.children:
-            if child.pos_ == "PROPN" and (child.dep_ == "appos" or child.dep_ == "conj" and child.i > 0
-                                          and tok.doc[child.i - 1].text == "," and tok.pos_ == "NOUN"):
+            if child.pos_ == "PROPN" and (
+                child.dep_ == "appos"
+                or child.dep_ == "conj"
+                and child.i > 0
+                and tok.doc[child.i - 1].text == ","
+                and tok.pos_ == "NOUN"
+            ):
                 return self.actor(child, speaker, depth + 1)
         if tok.text[:1].isupper() and (tok.pos_ == "PROPN" or tok.i in self.ent_of):
             named = self.proper_name(tok)
@@ -404,8 +1016,11 @@ class Resolver:
             if name.lower() in GROUP_HEADS and poss:
                 return self._group_of(poss[0], name.lower(), speaker, depth)
             kind = self.kind_of(name, tok)
-            if kind == "person" and self.ent_of.get(tok.i) is None and any(
-                    c.dep_ == "det" and c.lower_ == "the" for c in tok.children):
+            if (
+                kind == "person"
+                and self.ent_of.get(tok.i) is None
+                and any(c.dep_ == "det" and c.lower_ == "the" for c in tok.children)
+            ):
                 kind = "organisation"  # people do not take "the": "The Harbour Line said ..."
             return Actor(name, kind)
         if tok.pos_ not in ("NOUN", "PROPN", "NUM", "ADJ"):
@@ -452,8 +1067,11 @@ class Resolver:
                             if objs:
                                 return self.actor(objs[0], speaker, depth + 1)
             if noun in SPEAKER_ROLES:
-                e = self.last_subject if self.last_subject is not None and self.last_subject.kind != "person" \
+                e = (
+                    self.last_subject
+                    if self.last_subject is not None and self.last_subject.kind != "person"
                     else self.roster.last({"organisation"}, tok.i)
+                )
                 if e is not None:
                     return Actor(e.name, e.kind, ["unnamed speaker"])
                 return None
@@ -465,17 +1083,24 @@ class Resolver:
             return None
         # "the trust", "the minister", "the company": the party the article introduced
         det = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
-        role = noun in ROLE_NOUNS | TITLES or bool(re.fullmatch(
-            r"[a-z]{2,}(?:ist|ian|eer|iser|izer|turer|ager|ster|grapher)", noun) and noun not in ORG_NOUNS)
-        if det[:1] in (["a"], ["an"], ["its"], ["his"], ["her"], ["their"]) and role \
-                and (tok.sent.start < 80 or tok.dep_ == "dobj" or det[0] != "a" and det[0] != "an"):
+        role = noun in ROLE_NOUNS | TITLES or bool(
+            re.fullmatch(r"[a-z]{2,}(?:ist|ian|eer|iser|izer|turer|ager|ster|grapher)", noun) and noun not in ORG_NOUNS
+        )
+        if (
+            det[:1] in (["a"], ["an"], ["its"], ["his"], ["her"], ["their"])
+            and role
+            and (tok.sent.start < 80 or tok.dep_ == "dobj" or det[0] != "a" and det[0] != "an")
+        ):
             return Actor(self.phrase(tok), "person", ["description"], forward=True)
         singular = not low.endswith("s") or low.endswith("ss")
         common_owner = [c for c in poss if c.pos_ == "NOUN" and c.text.islower()]
         if noun in ORG_NOUNS and common_owner:
             return Actor(self.phrase(tok), "organisation")  # "the tenants' association"
-        if not singular and (noun in COLLECTIVES or re.search(r"(?:ers|ors|ists|ants|ians)$", noun)) \
-                and (poss or compounds or preps):
+        if (
+            not singular
+            and (noun in COLLECTIVES or re.search(r"(?:ers|ors|ists|ants|ians)$", noun))
+            and (poss or compounds or preps)
+        ):
             text = self.phrase(tok)  # "protest organisers", "the school's governors"
             if text and text.lower() not in VAGUE:
                 return Actor(text, "group")
@@ -484,12 +1109,15 @@ class Resolver:
             found = self.proper_name(named_compound[-1])  # "the populist Civic party" -> Civic
             if found:
                 return Actor(found[0], "organisation")
-        if singular and (det and det[0] in ("the", "its", "their", "this", "that") or noun in ORG_NOUNS) \
-                and not preps.get("of"):
+        if (
+            singular
+            and (det and det[0] in ("the", "its", "their", "this", "that") or noun in ORG_NOUNS)
+            and not preps.get("of")
+        ):
             e = self.roster.describe(noun, tok.i, loose=not compounds)
             if e is None and noun in ORG_NOUNS and not compounds:
                 # "A manager at Solenne Energy alleged that the company ...": named earlier in the sentence
-                for t in reversed(list(tok.sent[:tok.i - tok.sent.start])):
+                for t in reversed(list(tok.sent[: tok.i - tok.sent.start])):
                     ent = self.ent_of.get(t.i)
                     if ent is not None and ent.label_ == "ORG" and t.i == ent.root.i:
                         found = self.proper_name(t)
@@ -498,10 +1126,11 @@ class Resolver:
                             low_words = [w.lower() for w in words]
                             if noun in low_words[:-1] and low_words.index(noun) >= 1:
                                 # "the university" beside "X University Students' Union": X University
-                                return Actor(" ".join(words[:low_words.index(noun) + 1]), "organisation",
-                                             ["description"])
+                                return Actor(
+                                    " ".join(words[: low_words.index(noun) + 1]), "organisation", ["description"]
+                                )
                             return Actor(found[0], "organisation", ["description"])
-                for t in reversed(list(tok.sent[:tok.i - tok.sent.start])):
+                for t in reversed(list(tok.sent[: tok.i - tok.sent.start])):
                     if t.dep_ == "dobj" and t.pos_ == "PROPN" and t.i in self.ent_of:
                         found = self.proper_name(t)  # "X accused Acme Ltd of ..., a claim the company denied"
                         if found:
@@ -513,17 +1142,24 @@ class Resolver:
                 return Actor(e.name, e.kind, ["description"])
             if noun in ORG_NOUNS and (compounds or det and det[0] in ("a", "an")):
                 # "the county government", "an animal rescue charity": named later, or never
-                return Actor(self.phrase(tok), "organisation", ["description"], forward=det[:1] == ["a"] or
-                             det[:1] == ["an"])
+                return Actor(
+                    self.phrase(tok), "organisation", ["description"], forward=det[:1] == ["a"] or det[:1] == ["an"]
+                )
             return None
-        if not singular and noun in COLLECTIVES or preps.get("of") and noun in COLLECTIVES | MEMBERS \
-                or noun in GROUP_HEADS:
+        if (
+            not singular
+            and noun in COLLECTIVES
+            or preps.get("of")
+            and noun in COLLECTIVES | MEMBERS
+            or noun in GROUP_HEADS
+        ):
             text = self.phrase(tok)
             if text and text.lower() not in VAGUE:
                 # "members of the band X": the band
                 if noun in MEMBERS and "of" in preps:
-                    return self.actor(next((c for c in preps["of"].children if c.dep_ == "pobj"), None),
-                                      speaker, depth + 1)
+                    return self.actor(
+                        next((c for c in preps["of"].children if c.dep_ == "pobj"), None), speaker, depth + 1
+                    )
                 return Actor(text, "group")
         return None
 
@@ -531,7 +1167,7 @@ class Resolver:
         who = self.actor(owner, speaker, depth + 1)
         if who is None:
             # "the mayor's office": a body the article gives no other name
-            text = owner.doc[owner.left_edge.i:owner.head.i + 1].text
+            text = owner.doc[owner.left_edge.i : owner.head.i + 1].text
             return Actor(re.sub(r"^(?:the|The)\s+", "", text), "organisation", ["description"])
         if head in ("campaign", "team", "camp"):
             return Actor(f"{who.name} {head}", "organisation", who.reasons)
@@ -540,7 +1176,6 @@ class Resolver:
     def _pronoun(self, tok: Token, speaker: Token | None, depth: int) -> Actor | None:
         low = tok.lower_
         if low in REL_PRON:
-            head = tok.head
             if tok.head.dep_ == "relcl":
                 return self.actor(tok.head.head, speaker, depth + 1)
             return None
@@ -586,24 +1221,42 @@ class Resolver:
                 if named:
                     name, roles = named
                     roles = roles + [c.text for c in head.children if c.dep_ == "appos" and c.pos_ == "NOUN"]
-                    roles += [t.text for t in sent.doc[max(sent.start, ent.start - 3):ent.start]
-                              if t.pos_ == "NOUN" and t.text.islower() and t.dep_ == "compound"
-                              and ent.start <= t.head.i < ent.end]
+                    roles += [
+                        t.text
+                        for t in sent.doc[max(sent.start, ent.start - 3) : ent.start]
+                        if t.pos_ == "NOUN"
+                        and t.text.islower()
+                        and t.dep_ == "compound"
+                        and ent.start <= t.head.i < ent.end
+                    ]
                     if head.dep_ == "appos" and head.head.pos_ == "NOUN":
                         roles.append(head.head.text)
                     self.roster.add(name, self.kind_of(name, head), ent.end, roles)
         for tok in sent:
-            if tok.pos_ == "PROPN" and tok.dep_ in ("nsubj", "nsubjpass", "pobj", "dobj", "appos") \
-                    and tok.i not in self.ent_of and not self.in_dateline(tok) and tok.ent_type_ not in NOT_PARTIES \
-                    and tok.text[:1].isupper():
+            if (
+                tok.pos_ == "PROPN"
+                and tok.dep_ in ("nsubj", "nsubjpass", "pobj", "dobj", "appos")
+                and tok.i not in self.ent_of
+                and not self.in_dateline(tok)
+                and tok.ent_type_ not in NOT_PARTIES
+                and tok.text[:1].isupper()
+            ):
                 named = self.proper_name(tok)
                 if named and named[0][:1].isupper():
-                    roles = named[1] + [t.text for t in tok.doc[max(sent.start, tok.left_edge.i):tok.i]
-                                        if t.pos_ == "NOUN" and t.text.islower() and t.dep_ == "compound"]
+                    roles = named[1] + [
+                        t.text
+                        for t in tok.doc[max(sent.start, tok.left_edge.i) : tok.i]
+                        if t.pos_ == "NOUN" and t.text.islower() and t.dep_ == "compound"
+                    ]
                     self.roster.add(named[0], self.kind_of(named[0], tok), tok.i + 1, roles)
             # "the populist Civic party": the name, with the noun as its role
-            if tok.dep_ == "compound" and tok.pos_ == "PROPN" and tok.head.lower_ in ORG_NOUNS \
-                    and tok.head.text.islower() and tok.text[:1].isupper():
+            if (
+                tok.dep_ == "compound"
+                and tok.pos_ == "PROPN"
+                and tok.head.lower_ in ORG_NOUNS
+                and tok.head.text.islower()
+                and tok.text[:1].isupper()
+            ):
                 named = self.proper_name(tok)
                 if named:
                     self.roster.add(named[0], "organisation", tok.i + 1, [tok.head.text]).kind = "organisation"

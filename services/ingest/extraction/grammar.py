@@ -11,6 +11,7 @@ answers grammatical questions about them:
     and its verb ("Allegations that X did Y were made by Z")?
   * is a capitalised word a name, and is it a person or an organisation (NER)?
 """
+
 from __future__ import annotations
 
 import bisect
@@ -27,8 +28,26 @@ _nlp = None
 
 CLAIM_NOUNS = {"allegation", "claim", "accusation", "charge", "complaint", "grievance", "suggestion", "report"}
 COMPLAINT_NOUNS = {"complaint", "grievance"}
-PASSIVE_REPORT_VERBS = {"make", "made", "raise", "raised", "level", "levelled", "leveled", "bring", "brought",
-                        "voice", "voiced", "file", "filed", "lodge", "lodged", "submit", "submitted", "put"}
+PASSIVE_REPORT_VERBS = {
+    "make",
+    "made",
+    "raise",
+    "raised",
+    "level",
+    "levelled",
+    "leveled",
+    "bring",
+    "brought",
+    "voice",
+    "voiced",
+    "file",
+    "filed",
+    "lodge",
+    "lodged",
+    "submit",
+    "submitted",
+    "put",
+}
 ORG_LABELS = {"ORG", "NORP", "FAC", "PRODUCT", "GPE"}
 
 
@@ -123,7 +142,7 @@ def agent_phrase(tok: Token) -> str | None:
 
 def _left_phrase(tok: Token) -> str:
     """The head word with its modifiers to the left ("campaign group Open Records")."""
-    return tok.doc[tok.left_edge.i:tok.i + 1].text
+    return tok.doc[tok.left_edge.i : tok.i + 1].text
 
 
 def veto(event_type: str, tok: Token, generic: bool) -> bool:

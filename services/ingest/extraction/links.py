@@ -7,6 +7,7 @@ defends, else the nearest before it); a complaint cites the allegation its filer
 and any post named in the same sentence; missing targets are taken from those links and
 marked as inferred.
 """
+
 from __future__ import annotations
 
 import re
@@ -70,9 +71,18 @@ def _core(name: str) -> str:
 def merge(records: list[Record]) -> list[Record]:
     out: list[Record] = []
     for r in records:
-        twin = next((o for o in out if o.event_type == r.event_type and same_party(o.actor, r.actor)
-                     and (o.target is None or r.target is None or same_party(o.target, r.target)
-                          or _implied(o) or _implied(r))), None)
+        twin = next(
+            (
+                o
+                for o in out
+                if o.event_type == r.event_type
+                and same_party(o.actor, r.actor)
+                and (
+                    o.target is None or r.target is None or same_party(o.target, r.target) or _implied(o) or _implied(r)
+                )
+            ),
+            None,
+        )
         if twin is None:
             out.append(r)
             continue
@@ -82,8 +92,11 @@ def merge(records: list[Record]) -> list[Record]:
                 twin.cue_tokens.append(cue)
         twin.sentences |= r.sentences
         twin.needs_accusation = twin.needs_accusation and r.needs_accusation
-        if len(r.actor) > len(twin.actor) and r.kind == twin.kind and not r.actor.lower().endswith(
-                (" campaign", " team", " office")):
+        if (
+            len(r.actor) > len(twin.actor)
+            and r.kind == twin.kind
+            and not r.actor.lower().endswith((" campaign", " team", " office"))
+        ):
             twin.actor = r.actor
         if _implied(twin) and not _implied(r):
             twin.target, twin.target_kind, twin.reasons = r.target, r.target_kind, list(r.reasons)
@@ -142,13 +155,15 @@ def link(records: list[Record], kind_of, citing: set[int] = frozenset()) -> None
                     r.target, r.target_kind = pick.target, pick.target_kind
                     r.reasons.append("inferred target")
             for p in posts:
-                if (p.sentences & r.sentences or p.sentences & citing and p.start > r.start) \
-                        and index[id(p)] not in r.responds_to:
+                if (p.sentences & r.sentences or p.sentences & citing and p.start > r.start) and index[
+                    id(p)
+                ] not in r.responds_to:
                     r.responds_to.append(index[id(p)])
     for a in allegations:
         if a.target is None:
-            filed = [c for c in records if c.event_type == "complaint_filed" and same_party(c.actor, a.actor)
-                     and c.target]
+            filed = [
+                c for c in records if c.event_type == "complaint_filed" and same_party(c.actor, a.actor) and c.target
+            ]
             if filed:
                 a.target, a.target_kind = filed[0].target, filed[0].target_kind
                 a.reasons.append("inferred target")

@@ -6,6 +6,7 @@ The walk goes up from the cue through the words that embed it without reporting 
 own (ccomp, relcl, ROOT), where only a denying verb ("denied that she had accused ...")
 still cancels the event.
 """
+
 from __future__ import annotations
 
 from spacy.tokens import Token
@@ -17,8 +18,11 @@ _CLIMB = {"xcomp", "pcomp", "prep", "pobj", "acomp", "conj", "dobj", "advcl", "o
 
 def _own(tok: Token) -> str | None:
     for c in tok.children:
-        if c.dep_ == "neg" or c.lower_ in ("never", "neither", "nor") and c.dep_ in ("neg", "advmod", "preconj",
-                                                                                     "cc", "dep"):
+        if (
+            c.dep_ == "neg"
+            or c.lower_ in ("never", "neither", "nor")
+            and c.dep_ in ("neg", "advmod", "preconj", "cc", "dep")
+        ):
             return "negated"
         if c.dep_ == "aux" and c.lower_ in lx.MODAL_AUX:
             return "modal"
@@ -63,8 +67,11 @@ def unreal(cue: Token) -> str | None:
         if head.lower_ in lx.UNREAL_HEADS and dep in ("xcomp", "prep", "pcomp", "dobj", "conj", "advcl"):
             if dep != "conj" or _own(head):
                 return "intended"
-        if head.pos_ == "NOUN" and head.lower_ in lx.UNREAL_NOUNS and dep in ("acl", "prep", "xcomp", "pcomp",
-                                                                             "relcl", "pobj"):
+        if (
+            head.pos_ == "NOUN"
+            and head.lower_ in lx.UNREAL_NOUNS
+            and dep in ("acl", "prep", "xcomp", "pcomp", "relcl", "pobj")
+        ):
             return "intended"
         why = _own(head)
         if why and dep in ("xcomp", "prep", "pcomp", "pobj", "conj", "dobj", "acomp", "oprd"):

@@ -12,6 +12,7 @@ Interface (what detection hands over, what this sets):
     actors and targets plus the names the parse finds (speakers.py).
 Detection's own values of these four fields are overwritten: this pass owns them.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -12,6 +12,7 @@
    sentence or paragraph; a quotation inside the cue's own sentence wins; when the actor has
    several events, each quotation goes to the nearest of them (a denial to the rebuttal).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -24,26 +25,130 @@ from spacy.tokens import Doc, Token
 
 from services.ingest.extraction.speakers import Entities, Entity, Speaker, text_of
 
-OPEN = "\"“"
-CLOSE = "\"”"
+OPEN = '"“'
+CLOSE = '"”'
 SPEECH_VERBS = {
-    "say", "tell", "add", "write", "state", "insist", "argue", "claim", "allege", "accuse", "deny", "reject",
-    "dismiss", "warn", "explain", "note", "continue", "declare", "announce", "reply", "respond", "answer",
-    "counter", "comment", "tweet", "complain", "maintain", "stress", "emphasise", "emphasize", "ask",
-    "describe", "call", "urge", "admit", "acknowledge", "confirm", "suggest", "recall", "conclude", "charge",
-    "contend", "assert", "concede", "testify", "vow", "promise", "threaten", "remark", "observe", "rebut",
-    "refute", "dispute", "defend", "downplay", "reiterate", "predict", "agree", "apologise", "apologize",
-    "caution", "plead", "demand", "criticise", "criticize", "condemn", "protest", "brand", "label", "hit",
-    "push", "brush", "rubbish", "lament", "quip", "joke", "shout", "tell", "inform", "assure", "allege",
-    "recount", "cite", "quote",
-    "blame", "slam", "attack", "question", "challenge", "welcome", "thank", "praise", "point",
+    "say",
+    "tell",
+    "add",
+    "write",
+    "state",
+    "insist",
+    "argue",
+    "claim",
+    "allege",
+    "accuse",
+    "deny",
+    "reject",
+    "dismiss",
+    "warn",
+    "explain",
+    "note",
+    "continue",
+    "declare",
+    "announce",
+    "reply",
+    "respond",
+    "answer",
+    "counter",
+    "comment",
+    "tweet",
+    "complain",
+    "maintain",
+    "stress",
+    "emphasise",
+    "emphasize",
+    "ask",
+    "describe",
+    "call",
+    "urge",
+    "admit",
+    "acknowledge",
+    "confirm",
+    "suggest",
+    "recall",
+    "conclude",
+    "charge",
+    "contend",
+    "assert",
+    "concede",
+    "testify",
+    "vow",
+    "promise",
+    "threaten",
+    "remark",
+    "observe",
+    "rebut",
+    "refute",
+    "dispute",
+    "defend",
+    "downplay",
+    "reiterate",
+    "predict",
+    "agree",
+    "apologise",
+    "apologize",
+    "caution",
+    "plead",
+    "demand",
+    "criticise",
+    "criticize",
+    "condemn",
+    "protest",
+    "brand",
+    "label",
+    "hit",
+    "push",
+    "brush",
+    "rubbish",
+    "lament",
+    "quip",
+    "joke",
+    "shout",
+    "inform",
+    "assure",
+    "recount",
+    "cite",
+    "quote",
+    "blame",
+    "slam",
+    "attack",
+    "question",
+    "challenge",
+    "welcome",
+    "thank",
+    "praise",
+    "point",
 }
 # verbs that only report speech (as against event cues such as "accused X of 'fraud'")
-SAYING = {"say", "tell", "add", "write", "state", "explain", "insist", "argue", "reply", "respond", "continue",
-          "note", "declare", "maintain", "stress", "emphasise", "emphasize", "remark", "recall", "tweet"}
-_DENIAL = re.compile(r"\b(?:not|never|no|nothing|nobody|false|untrue|deny|denies|denied|reject|baseless|"
-                     r"groundless|unfounded|nonsense|wrong|incorrect|inaccurate|misleading|categorically|"
-                     r"n't|absolutely|fully|confident|lawful|lawfully|complied|proud|stand by)\b", re.I)
+SAYING = {
+    "say",
+    "tell",
+    "add",
+    "write",
+    "state",
+    "explain",
+    "insist",
+    "argue",
+    "reply",
+    "respond",
+    "continue",
+    "note",
+    "declare",
+    "maintain",
+    "stress",
+    "emphasise",
+    "emphasize",
+    "remark",
+    "recall",
+    "tweet",
+}
+_DENIAL = re.compile(
+    r"\b(?:not|never|no|nothing|nobody|false|untrue|deny|denies|denied|reject|baseless|"
+    r"groundless|unfounded|nonsense|wrong|incorrect|inaccurate|misleading|categorically|"
+    r"n't|absolutely|fully|confident|lawful|lawfully|complied|proud|stand by)\b",
+    re.I,
+)
 
 
 @lru_cache(maxsize=4096)
@@ -76,7 +181,7 @@ def quotations(body: str) -> list[Quotation]:
         if not para.strip():
             continue
         lead = len(para) - len(para.lstrip())
-        if carry is not None and para[lead:lead + 1] not in OPEN:
+        if carry is not None and para[lead : lead + 1] not in OPEN:
             found.append(carry)  # an unclosed quotation ends with its paragraph
             carry = None
         i, opened = 0, None
@@ -142,7 +247,7 @@ class Layout:
     def sentence_span(self, char: int) -> tuple[int, int]:
         i = self.sentence(char)
         end = self.sent_starts[i + 1] if i + 1 < len(self.sent_starts) else None
-        return self.sent_starts[i], end if end is not None else 10 ** 9
+        return self.sent_starts[i], end if end is not None else 10**9
 
 
 def speakers(doc: Doc, quotes: list[Quotation], entities: Entities, layout: Layout, findings=()) -> None:
@@ -151,13 +256,16 @@ def speakers(doc: Doc, quotes: list[Quotation], entities: Entities, layout: Layo
     Reads the article in order, keeping who spoke last (in a quotation or a paraphrase such as
     "X told reporters that ..."), so "she said" after "A spokeswoman said ..." is the
     spokeswoman's organisation, and a quotation standing alone continues the last speaker."""
-    body = text_of(doc)
+    text_of(doc)  # builds the cached text and sentences the steps below read
     inside = [(a, b) for q in quotes for a, b in q.pieces]
     steps: list[tuple[int, object]] = [(q.start, q) for q in quotes]
     for t in doc:
         # a verb of saying inside what someone else said ("said the company had written ...") is not a speaker
-        if _is_speech(t) and not any(a <= t.idx < b for a, b in inside) and not any(
-                _is_speech(up) for up in t.ancestors):
+        if (
+            _is_speech(t)
+            and not any(a <= t.idx < b for a, b in inside)
+            and not any(_is_speech(up) for up in t.ancestors)
+        ):
             steps.append((t.idx, t))
     for f in findings:  # an event's actor is an antecedent too ("Acme removed the page. The firm said ...")
         actor = entities.match(f.actor["name"])
@@ -210,7 +318,7 @@ def speakers(doc: Doc, quotes: list[Quotation], entities: Entities, layout: Layo
 
 
 def _name(tok: Token) -> str:
-    return tok.doc[tok.left_edge.i:tok.i + 1].text
+    return tok.doc[tok.left_edge.i : tok.i + 1].text
 
 
 def _in_any(tok: Token, spans) -> bool:
@@ -219,13 +327,13 @@ def _in_any(tok: Token, spans) -> bool:
 
 def _next_start(quotes: list[Quotation], q: Quotation) -> int:
     after = [o.start for o in quotes if o.start > q.start]
-    return after[0] if after else 10 ** 9
+    return after[0] if after else 10**9
 
 
 def _stands_alone(body: str, q: Quotation) -> bool:
     """Opens a sentence or a paragraph (not a phrase quoted inside someone's sentence)."""
-    before = body[:q.start - 1].rstrip(" ")
-    return not before or before[-1] in ".!?:\n”\"" or before.endswith(("—", "–"))
+    before = body[: q.start - 1].rstrip(" ")
+    return not before or before[-1] in '.!?:\n”"' or before.endswith(("—", "–"))
 
 
 def _in_quote(tok: Token, q: Quotation) -> bool:
@@ -302,8 +410,9 @@ def _tail_subject(doc: Doc, q: Quotation, layout: Layout):
     _, sent_end = layout.sentence_span(close)
     nxt = body.find("“", close)
     nxt2 = body.find('"', close)
-    stop = min([x for x in (sent_end, nxt if nxt >= 0 else None, nxt2 if nxt2 >= 0 else None, len(body))
-                if x is not None])
+    stop = min(
+        [x for x in (sent_end, nxt if nxt >= 0 else None, nxt2 if nxt2 >= 0 else None, len(body)) if x is not None]
+    )
     tail = body[close:stop]
     if not tail.strip() or not re.match(r"^[\s,;:—–-]", tail) and not tail.startswith((".", ",")):
         if not re.match(r"^[,.]?\s", tail):
@@ -331,7 +440,7 @@ def _head_subject(doc: Doc, q: Quotation, layout: Layout):
     """'X said in a statement: "..."' / 'X told reporters, "..."': the clause before the open."""
     body = text_of(doc)
     start, _ = layout.sentence_span(q.start - 1)
-    head = body[start:q.start - 1]
+    head = body[start : q.start - 1]
     if not re.search(r"[:,]\s*$", head):
         return None
     span = doc.char_span(start, q.start - 1, alignment_mode="contract")
@@ -344,6 +453,7 @@ def _head_subject(doc: Doc, q: Quotation, layout: Layout):
 
 
 # --- attaching quotations to events -------------------------------------------------------
+
 
 def _mention_spans(f) -> list[tuple[int, int]]:
     spans = [(m["char_start"], m["char_end"]) for m in (f.mentions or [])]
@@ -390,8 +500,9 @@ def attach(findings, doc: Doc, entities: Entities) -> None:
         scored = [(d, i) for i, f in own if (d := _distance(f, q, layout)) is not None]
         if not scored:
             continue
-        scored = sorted(((-1,) if i in q.cue_of else _rank(d, findings[i].event_type, q), i, d[0] == 0)
-                        for d, i in scored)
+        scored = sorted(
+            ((-1,) if i in q.cue_of else _rank(d, findings[i].event_type, q), i, d[0] == 0) for d, i in scored
+        )
         nearest = scored[0][0]
         for rank, i, in_cue_sentence in scored:
             # the nearest event of the speaker takes it; one whose cue sentence holds it shares it
@@ -440,8 +551,13 @@ def _complaint_words(findings, entities: Entities) -> None:
             continue
         actor = entities.match(f.actor["name"])
         for g in findings:
-            if g.event_type == "complaint_filed" and g.quote and actor is not None \
-                    and entities.match(g.actor["name"]) is actor and f.quote in (None, g.quote):
+            if (
+                g.event_type == "complaint_filed"
+                and g.quote
+                and actor is not None
+                and entities.match(g.actor["name"]) is actor
+                and f.quote in (None, g.quote)
+            ):
                 f.quote, g.quote = g.quote, None
                 break
 
@@ -480,22 +596,32 @@ def runs(body: str, quotes: list[Quotation]) -> list[Quotation]:
     out: list[Quotation] = []
     for q in quotes:
         prev = out[-1] if out else None
-        gap = body[prev.end:q.start] if prev is not None else ""
-        if prev is not None and q.speaker is not None and q.speaker is prev.speaker and "\n" not in gap \
-                and len(gap) <= 100 and len(re.findall(r"[.!?]\s", gap)) <= 1:
+        gap = body[prev.end : q.start] if prev is not None else ""
+        if (
+            prev is not None
+            and q.speaker is not None
+            and q.speaker is prev.speaker
+            and "\n" not in gap
+            and len(gap) <= 100
+            and len(re.findall(r"[.!?]\s", gap)) <= 1
+        ):
             prev.pieces = prev.pieces + q.pieces
             prev.end = q.end
             prev.text = f"{prev.text.rstrip(',')} … {q.text}"
             prev.alone, prev.reported = prev.alone or q.alone, prev.reported or q.reported
             prev.cue_of = prev.cue_of | q.cue_of
             continue
-        out.append(Quotation(q.start, q.end, list(q.pieces), q.text, q.speaker, q.attributed, q.alone,
-                             q.reported, set(q.cue_of)))
+        out.append(
+            Quotation(
+                q.start, q.end, list(q.pieces), q.text, q.speaker, q.attributed, q.alone, q.reported, set(q.cue_of)
+            )
+        )
     return out
 
 
-_TAKING_DOWN = re.compile(r"\b(?:delet\w*|remov\w*|(?:took|taken|take|taking|pulled|pull)\s+(?:\w+\s+){0,3}?down)\b",
-                         re.I)
+_TAKING_DOWN = re.compile(
+    r"\b(?:delet\w*|remov\w*|(?:took|taken|take|taking|pulled|pull)\s+(?:\w+\s+){0,3}?down)\b", re.I
+)
 
 
 def _deletion_words(findings, quotes: list[Quotation], entities: Entities, layout: Layout) -> None:
@@ -504,8 +630,13 @@ def _deletion_words(findings, quotes: list[Quotation], entities: Entities, layou
     for f in findings:
         if f.event_type != "post_deleted" or f.quote:
             continue
-        mine = [(d, q) for q in quotes if q.speaker is not None and entities.same(q.speaker, f.actor["name"])
-                and (d := _distance(f, q, layout)) is not None]
+        mine = [
+            (d, q)
+            for q in quotes
+            if q.speaker is not None
+            and entities.same(q.speaker, f.actor["name"])
+            and (d := _distance(f, q, layout)) is not None
+        ]
         for _, q in sorted(mine, key=lambda m: m[0]):
             # of a run ("A … B") only the part about the deletion: the rest may be a denial's
             part = next((p for p in q.text.split(" … ") if _TAKING_DOWN.search(p)), None)

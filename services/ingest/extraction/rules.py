@@ -13,15 +13,15 @@ Per article:
 Last, postpass.complete (h-quotes' quotes.py / dates.py / summaries.py) attaches quotes,
 resolves dates and writes summaries from these findings.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.ingest.extraction import grammar
+from services.ingest.extraction import grammar, postpass
 from services.ingest.extraction import lexicon as lx
-from services.ingest.extraction import postpass
 from services.ingest.extraction.cues import Detector, subject
 from services.ingest.extraction.dates import resolve
 from services.ingest.extraction.entities import Actor, Resolver
@@ -31,9 +31,17 @@ from services.ingest.extraction.links import same_party as links_same
 EXTRACTOR_VERSION = "rules-0.4+spacy-parse"
 
 _QUOTE = re.compile(r"[\"“]([^\"“”]{3,})[\"”]")
-_CONFIDENCE_COST = {"pronoun": 0.15, "description": 0.1, "unnamed speaker": 0.15, "actor via document": 0.15,
-                    "inferred target": 0.1, "no explicit cue": 0.3, "filer from the speaker": 0.15,
-                    "author from earlier post": 0.1, "negated acceptance": 0.05}
+_CONFIDENCE_COST = {
+    "pronoun": 0.15,
+    "description": 0.1,
+    "unnamed speaker": 0.15,
+    "actor via document": 0.15,
+    "inferred target": 0.1,
+    "no explicit cue": 0.3,
+    "filer from the speaker": 0.15,
+    "author from earlier post": 0.1,
+    "negated acceptance": 0.05,
+}
 
 
 @dataclass
@@ -64,7 +72,7 @@ def sentences(text: str):
         chunk, base = para.group(0), para.start()
         pos = 0
         for m in re.finditer(r"(?:(?<=[.!?])|(?<=[.!?][\"”’]))\s+(?=[A-Z\"“])", chunk):
-            piece = chunk[pos:m.start()]
+            piece = chunk[pos : m.start()]
             if piece.count('"') % 2 == 0 and piece.count("“") <= piece.count("”"):
                 yield piece, base + pos, base + m.start(), para.start()
                 pos = m.end()
@@ -90,7 +98,7 @@ def _date_for(c, sent: str, start: int, published, anchor):
         rel = c.cue.idx - start
         that = re.search(r"\bthat\b", sent[rel:])
         if that:
-            when, prec = resolve(sent[:rel + that.start()], published, anchor)
+            when, prec = resolve(sent[: rel + that.start()], published, anchor)
     return when, prec
 
 
@@ -98,8 +106,11 @@ def _statement(span, resolver: Resolver) -> Actor | None:
     """'X said (in a letter) that ...': a reported statement, the claim a later denial may answer.
     A quotation is not one: it is the speaker's own words, which a denial seldom answers."""
     for tok in span:
-        if tok.lower_ in lx.SAY and tok.pos_ == "VERB" and any(
-                c.dep_ == "mark" and c.lower_ == "that" for c in tok.subtree if c.i != tok.i):
+        if (
+            tok.lower_ in lx.SAY
+            and tok.pos_ == "VERB"
+            and any(c.dep_ == "mark" and c.lower_ == "that" for c in tok.subtree if c.i != tok.i)
+        ):
             s = subject(tok)
             if s is not None:
                 return resolver.actor(s)
@@ -138,19 +149,33 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
             if c.platform:
                 details["platform"] = c.platform
             quote_m = _QUOTE.search(sent)
-            records.append(Record(
-                event_type=c.event_type, actor=c.actor.name, kind=c.actor.kind,
-                target=c.target.name if c.target else None, target_kind=c.target.kind if c.target else None,
-                mentions=[dict(mention)], cue_tokens=[c.cue.i], details=details, when=when, precision=prec,
-                quote=quote_m.group(1) if quote_m else None,
-                reasons=list(dict.fromkeys(c.actor.reasons + (c.target.reasons if c.target else []) + c.reasons)),
-                answers=c.answers.name if c.answers else None, defends=c.defends.name if c.defends else None,
-                sentences={idx}, needs_accusation=c.needs_accusation,
-                forward=(c.cue.sent.end, c.actor.kind, c.actor.name) if c.actor.forward else None,
-                target_forward=(c.cue.sent.end, c.target.kind, c.target.name)
-                if c.target is not None and c.target.forward else None,
-                answers_forward=(c.cue.sent.end, c.answers.kind, c.answers.name)
-                if c.answers is not None and c.answers.forward else None))
+            records.append(
+                Record(
+                    event_type=c.event_type,
+                    actor=c.actor.name,
+                    kind=c.actor.kind,
+                    target=c.target.name if c.target else None,
+                    target_kind=c.target.kind if c.target else None,
+                    mentions=[dict(mention)],
+                    cue_tokens=[c.cue.i],
+                    details=details,
+                    when=when,
+                    precision=prec,
+                    quote=quote_m.group(1) if quote_m else None,
+                    reasons=list(dict.fromkeys(c.actor.reasons + (c.target.reasons if c.target else []) + c.reasons)),
+                    answers=c.answers.name if c.answers else None,
+                    defends=c.defends.name if c.defends else None,
+                    sentences={idx},
+                    needs_accusation=c.needs_accusation,
+                    forward=(c.cue.sent.end, c.actor.kind, c.actor.name) if c.actor.forward else None,
+                    target_forward=(c.cue.sent.end, c.target.kind, c.target.name)
+                    if c.target is not None and c.target.forward
+                    else None,
+                    answers_forward=(c.cue.sent.end, c.answers.kind, c.answers.name)
+                    if c.answers is not None and c.answers.forward
+                    else None,
+                )
+            )
             if c.event_type == "complaint_filed":
                 detector.filers.append(c.actor)
             if c.event_type == "post_deleted":
@@ -247,11 +272,23 @@ def _disputed_statements(records, statements, sents) -> None:
         idx = min(r.sentences)
         for s_idx, actor, m in reversed(statements):
             if 0 < idx - s_idx <= 2 and actor.name.lower() != r.actor.lower():
-                records.append(Record(
-                    event_type="allegation_made", actor=actor.name, kind=actor.kind, target=None,
-                    target_kind=None, mentions=[{k: m[k] for k in ("sentence", "char_start", "char_end")}],
-                    cue_tokens=[None], details={"cue": "disputed statement"}, when=m["when"], precision=m["prec"],
-                    quote=None, reasons=actor.reasons + ["no explicit cue"], sentences={s_idx}))
+                records.append(
+                    Record(
+                        event_type="allegation_made",
+                        actor=actor.name,
+                        kind=actor.kind,
+                        target=None,
+                        target_kind=None,
+                        mentions=[{k: m[k] for k in ("sentence", "char_start", "char_end")}],
+                        cue_tokens=[None],
+                        details={"cue": "disputed statement"},
+                        when=m["when"],
+                        precision=m["prec"],
+                        quote=None,
+                        reasons=actor.reasons + ["no explicit cue"],
+                        sentences={s_idx},
+                    )
+                )
                 return
 
 
@@ -265,8 +302,19 @@ def _finding(r: Record) -> Finding:
     confidence = max(0.3, round(0.9 - sum(_CONFIDENCE_COST.get(x, 0.05) for x in reasons), 2))
     target = {"name": r.target, "kind": _public_kind(r.target_kind)} if r.target else None
     return Finding(
-        event_type=r.event_type, actor={"name": r.actor, "kind": _public_kind(r.kind)}, target=target,
-        quote=r.quote, summary=f"{r.actor}: {first['sentence'][:200]}", details=details,
-        occurred_at=r.when, occurred_precision=r.precision, sentence=first["sentence"],
-        char_start=first["char_start"], char_end=first["char_end"], confidence=confidence,
-        mentions=r.mentions, responds_to=list(r.responds_to), cue_tokens=r.cue_tokens)
+        event_type=r.event_type,
+        actor={"name": r.actor, "kind": _public_kind(r.kind)},
+        target=target,
+        quote=r.quote,
+        summary=f"{r.actor}: {first['sentence'][:200]}",
+        details=details,
+        occurred_at=r.when,
+        occurred_precision=r.precision,
+        sentence=first["sentence"],
+        char_start=first["char_start"],
+        char_end=first["char_end"],
+        confidence=confidence,
+        mentions=r.mentions,
+        responds_to=list(r.responds_to),
+        cue_tokens=r.cue_tokens,
+    )

@@ -4,6 +4,7 @@ Built from the findings (actors and targets are the entities that matter) and th
 (spaCy's PERSON / ORG spans name the others, so a quotation by a bystander is not given to
 an actor). Pure: takes a parsed doc and names, does no I/O.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -15,16 +16,93 @@ from spacy.tokens import Doc, Span, Token
 
 _ORG_LABELS = {"ORG", "NORP", "FAC", "GPE"}
 # nouns that speak for someone else: "a spokesperson for X", "X's lawyers", "a statement from X"
-PROXY_NOUNS = {"spokesperson", "spokesman", "spokeswoman", "representative", "lawyer", "lawyers", "solicitor",
-               "solicitors", "statement", "spokespeople", "office", "aide", "aides", "attorney", "attorneys",
-               "counsel", "press", "officer", "release", "letter", "post", "source", "sources", "team"}
-_ORG_NOUNS = {"company", "firm", "group", "organisation", "organization", "body", "council", "club", "trust",
-              "party", "campaign", "agency", "department", "ministry", "union", "charity", "school", "board",
-              "business", "operator", "retailer", "bank", "developer", "network", "broadcaster", "publisher",
-              "authority", "government", "university", "hospital", "airline", "employer", "insurer", "chain",
-              "supplier", "platform", "newspaper", "station", "association", "federation", "studio", "label",
-              "force", "service", "commission", "committee", "coalition", "league", "brand", "consultancy",
-              "regulator", "watchdog", "museum", "festival", "orchestra", "band", "team", "office", "outlet"}
+PROXY_NOUNS = {
+    "spokesperson",
+    "spokesman",
+    "spokeswoman",
+    "representative",
+    "lawyer",
+    "lawyers",
+    "solicitor",
+    "solicitors",
+    "statement",
+    "spokespeople",
+    "office",
+    "aide",
+    "aides",
+    "attorney",
+    "attorneys",
+    "counsel",
+    "press",
+    "officer",
+    "release",
+    "letter",
+    "post",
+    "source",
+    "sources",
+    "team",
+}
+_ORG_NOUNS = {
+    "company",
+    "firm",
+    "group",
+    "organisation",
+    "organization",
+    "body",
+    "council",
+    "club",
+    "trust",
+    "party",
+    "campaign",
+    "agency",
+    "department",
+    "ministry",
+    "union",
+    "charity",
+    "school",
+    "board",
+    "business",
+    "operator",
+    "retailer",
+    "bank",
+    "developer",
+    "network",
+    "broadcaster",
+    "publisher",
+    "authority",
+    "government",
+    "university",
+    "hospital",
+    "airline",
+    "employer",
+    "insurer",
+    "chain",
+    "supplier",
+    "platform",
+    "newspaper",
+    "station",
+    "association",
+    "federation",
+    "studio",
+    "label",
+    "force",
+    "service",
+    "commission",
+    "committee",
+    "coalition",
+    "league",
+    "brand",
+    "consultancy",
+    "regulator",
+    "watchdog",
+    "museum",
+    "festival",
+    "orchestra",
+    "band",
+    "team",
+    "office",
+    "outlet",
+}
 _PERSON_PRONOUNS = {"he", "she", "him", "her", "his"}
 _ORG_PRONOUNS = {"it", "its"}
 _GROUP_PRONOUNS = {"they", "we", "them", "their"}
@@ -45,24 +123,28 @@ def norm(name: str) -> str:
     return re.sub(r"'s$", "", re.sub(r"\s+", " ", name))
 
 
-_ORG_NAME = re.compile(r"\b(?:LLP|Ltd|Limited|Inc|Plc|PLC|LLC|GmbH|AG|SA|Group|Records|Holdings|Partners|"
-                       r"Associates|Trust|Council|Party|Union|Association|Commission|Committee|Authority|"
-                       r"Board|Agency|Department|Ministry|University|College|School|Hospital|Club|Society|"
-                       r"Foundation|Institute|Corporation|Company|Co|Bank|Court|Police|Service|Services|Office|"
-                       r"Federation|Coalition|League|Network|Media|News|Pictures|Studios|Films|Energy|Foods|FC|United|City|"
-                       r"Town|Athletic|Rovers|Wanderers|Albion|Line|Lines|Labs|Airways|Airlines|Systems|Technologies|"
-                       r"Solutions|Live|Productions|Press|campaign|team|Textiles|Fashion|Motors|Brewing|Brewery|Logistics|"
-                       r"Mining|Pharmaceuticals|Insurance|Capital|Construction|Homes|Housing|Hotels|Retail|Stores|"
-                       r"Supermarkets|Airport|Railways?|Water|Telecom|Broadcasting|Publishing|Games|Studio|Wind|"
-                       r"Power|Gas|Oil|Steel|Farms|Dairies|Bakery|Kitchen|Restaurants?|Cafe|Gallery|Museum|Theatre|"
-                       r"Orchestra|Festival|Academy|Centre|Center|Clinic|Surgery|Practice|Chambers|Estates?)$")
+_ORG_NAME = re.compile(
+    r"\b(?:LLP|Ltd|Limited|Inc|Plc|PLC|LLC|GmbH|AG|SA|Group|Records|Holdings|Partners|"
+    r"Associates|Trust|Council|Party|Union|Association|Commission|Committee|Authority|"
+    r"Board|Agency|Department|Ministry|University|College|School|Hospital|Club|Society|"
+    r"Foundation|Institute|Corporation|Company|Co|Bank|Court|Police|Service|Services|Office|"
+    r"Federation|Coalition|League|Network|Media|News|Pictures|Studios|Films|Energy|Foods|FC|United|City|"
+    r"Town|Athletic|Rovers|Wanderers|Albion|Line|Lines|Labs|Airways|Airlines|Systems|Technologies|"
+    r"Solutions|Live|Productions|Press|campaign|team|Textiles|Fashion|Motors|Brewing|Brewery|Logistics|"
+    r"Mining|Pharmaceuticals|Insurance|Capital|Construction|Homes|Housing|Hotels|Retail|Stores|"
+    r"Supermarkets|Airport|Railways?|Water|Telecom|Broadcasting|Publishing|Games|Studio|Wind|"
+    r"Power|Gas|Oil|Steel|Farms|Dairies|Bakery|Kitchen|Restaurants?|Cafe|Gallery|Museum|Theatre|"
+    r"Orchestra|Festival|Academy|Centre|Center|Clinic|Surgery|Practice|Chambers|Estates?)$"
+)
 
 
 _ACRONYM = re.compile(r"((?:[A-Z][\w'’&-]*\s+){1,7}[A-Z][\w'’&-]*)\s+\(([A-Z]{2,6})\)")
 _TITLED = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame|Lord|Lady)\.?\s")
 # "Dr Ana Pereira of the Institute": a person named with the body she belongs to
-_PERSON_OF = re.compile(r"^((?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame)\.?\s)?[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+){1,2})"
-                        r"\s+(?:of|at|from)\s+(?:the\s+)?[A-Z]")
+_PERSON_OF = re.compile(
+    r"^((?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame)\.?\s)?[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+){1,2})"
+    r"\s+(?:of|at|from)\s+(?:the\s+)?[A-Z]"
+)
 
 
 def person_part(name: str) -> str | None:
@@ -76,6 +158,7 @@ def person_part(name: str) -> str | None:
 @dataclass
 class Speaker:
     """Who spoke last, and as what the text introduced them (for "she said", "the firm said")."""
+
     entity: Entity
     surface: str | None
     paragraph: int
@@ -115,10 +198,11 @@ class Entities:
                 toks = [t for t in ent if t.dep_ not in ("det", "case", "punct")]
                 if not toks or not toks[0].text[:1].isupper():
                     continue
-                text = doc[toks[0].i:toks[-1].i + 1].text
+                text = doc[toks[0].i : toks[-1].i + 1].text
                 # an acronym is a body, whatever the small model says
-                kind = "person" if ent.label_ == "PERSON" and not all(t.text.isupper() for t in toks) else \
-                    "organisation"
+                kind = (
+                    "person" if ent.label_ == "PERSON" and not all(t.text.isupper() for t in toks) else "organisation"
+                )
                 if self.match(text) is None:
                     self._add(text, kind, actor=False)
         self._vote_kinds(doc)
@@ -126,24 +210,25 @@ class Entities:
         quoted = [(m.start(), m.end()) for m in re.finditer(r"[\"“][^\"“”\n]*[\"”]", text_of(doc))]
         # names inside quotation marks are what someone said, not who is speaking
         self.mentions: list[tuple[int, Entity]] = sorted(
-            (m for m in self._mentions() if not any(a < m[0] < b for a, b in quoted)), key=lambda m: m[0])
+            (m for m in self._mentions() if not any(a < m[0] < b for a, b in quoted)), key=lambda m: m[0]
+        )
         self._starts = [m[0] for m in self.mentions]
         self._note_leaders(doc)
 
     def _note_acronyms(self, body: str) -> None:
-        """"the Harbour Workers Guild (HWG)": the letters in brackets are the body's short name."""
+        """ "the Harbour Workers Guild (HWG)": the letters in brackets are the body's short name."""
         for m in _ACRONYM.finditer(body):
             words = [w for w in m.group(1).split() if w[:1].isupper()]
             letters = m.group(2)
             for k in range(len(words) - len(letters), -1, -1):
-                if "".join(w[0] for w in words[k:k + len(letters)]) == letters:
-                    known = self.match(" ".join(words[k:k + len(letters)]))
+                if "".join(w[0] for w in words[k : k + len(letters)]) == letters:
+                    known = self.match(" ".join(words[k : k + len(letters)]))
                     if known is not None and known.kind == "organisation":
                         known.aliases.add(letters)
                     break
 
     def _note_leaders(self, doc: Doc) -> None:
-        """"A Acme delegation led by X", "the Acme team headed by X": X speaks for Acme."""
+        """ "A Acme delegation led by X", "the Acme team headed by X": X speaks for Acme."""
         for t in doc:
             if t.lower_ not in ("led", "headed") or t.dep_ != "acl":
                 continue
@@ -152,8 +237,13 @@ class Entities:
             if not people or not bodies:
                 continue
             person, body = self.match(_phrase(people[0])), self.match(_phrase(bodies[0]))
-            if person is not None and body is not None and person.kind == "person" and \
-                    body.kind == "organisation" and person is not body:
+            if (
+                person is not None
+                and body is not None
+                and person.kind == "person"
+                and body.kind == "organisation"
+                and person is not body
+            ):
                 self.employer.setdefault(id(person), body)
 
     def _vote_kinds(self, doc: Doc) -> None:
@@ -178,10 +268,17 @@ class Entities:
 
     def _add(self, name: str, kind: str, actor: bool) -> None:
         known = self.match(name)
-        short_org = known is not None and known.kind == "organisation" and len(norm(name).split()) < len(
-            known.words) and known.words[:len(norm(name).split())] == norm(name).split()
-        if known is not None and (norm(known.name) == norm(name) or short_org or (
-                known.kind == "person" == kind and norm(known.name).split()[-1] == norm(name).split()[-1])):
+        short_org = (
+            known is not None
+            and known.kind == "organisation"
+            and len(norm(name).split()) < len(known.words)
+            and known.words[: len(norm(name).split())] == norm(name).split()
+        )
+        if known is not None and (
+            norm(known.name) == norm(name)
+            or short_org
+            or (known.kind == "person" == kind and norm(known.name).split()[-1] == norm(name).split()[-1])
+        ):
             # one person under a full and a short name: one entity with both forms
             known.actor = known.actor or actor
             if len(name) > len(known.name) and not actor:
@@ -239,11 +336,21 @@ class Entities:
         for e in self.items:
             for ew in e.forms():
                 n = " ".join(ew)
-                hit = (n == p or (len(ew) > 1 and f" {n} " in f" {p} ") or (len(pw) > 1 and f" {p} " in f" {n} ")
-                       or (e.kind == "person" and pw[-1] == ew[-1] and len(pw) <= 2)
-                       # "Corvane" for "Corvane Textiles": an organisation by its first name
-                       or (e.kind == "organisation" and len(pw) == 1 and len(ew) > 1 and pw[0] == ew[0]
-                           and phrase.strip()[:1].isupper() and len(pw[0]) > 3))
+                hit = (
+                    n == p
+                    or (len(ew) > 1 and f" {n} " in f" {p} ")
+                    or (len(pw) > 1 and f" {p} " in f" {n} ")
+                    or (e.kind == "person" and pw[-1] == ew[-1] and len(pw) <= 2)
+                    # "Corvane" for "Corvane Textiles": an organisation by its first name
+                    or (
+                        e.kind == "organisation"
+                        and len(pw) == 1
+                        and len(ew) > 1
+                        and pw[0] == ew[0]
+                        and phrase.strip()[:1].isupper()
+                        and len(pw[0]) > 3
+                    )
+                )
                 if hit and (best is None or (e.actor, len(ew)) > (best.actor, len(best.words))):
                     best = e
         return best
@@ -306,11 +413,12 @@ class Entities:
         if tok.pos_ == "PROPN":
             hit = self.match(_phrase(tok))
             if hit is not None:
-                for c in tok.doc[tok.left_edge.i:tok.i]:
+                for c in tok.doc[tok.left_edge.i : tok.i]:
                     if c.text.islower() and c.pos_ in ("NOUN", "PROPN"):  # "union president X"
                         self._note_employer(hit, c, at)
-                    elif c.pos_ == "PROPN" and hit.kind == "person" and not any(
-                            c.text.lower() in w for w in hit.forms()):
+                    elif (
+                        c.pos_ == "PROPN" and hit.kind == "person" and not any(c.text.lower() in w for w in hit.forms())
+                    ):
                         body = self.match(c.text)  # "Acme director X": the named body X speaks for
                         if body is not None and body.kind == "organisation" and body is not hit:
                             self.employer.setdefault(id(hit), body)
@@ -321,14 +429,15 @@ class Entities:
         if tok.pos_ == "NOUN":
             for c in tok.children:  # "the family of X" names X's family: the phrase as a whole first
                 if c.dep_ == "prep" and c.lower_ == "of":
-                    hit = self.match(tok.doc[tok.left_edge.i:tok.right_edge.i + 1].text)
+                    hit = self.match(tok.doc[tok.left_edge.i : tok.right_edge.i + 1].text)
                     if hit:
                         return hit
             hit = self.match(_phrase(tok))
             if hit:
                 return hit
-            if any(c.dep_ == "det" and c.lower_ in ("the", "this", "that") for c in tok.children) or \
-                    any(c.dep_ == "poss" for c in tok.children):
+            if any(c.dep_ == "det" and c.lower_ in ("the", "this", "that") for c in tok.children) or any(
+                c.dep_ == "poss" for c in tok.children
+            ):
                 org = lower in _ORG_NOUNS
                 named = self.before(at, {"organisation"} if org else {"person", "organisation"}, head=lower)
                 if named is not None:
@@ -348,7 +457,8 @@ class Entities:
                 owner = self.match(_phrase(c))
                 if owner is None and c.pos_ == "NOUN":  # "the company's operations director"
                     owner = self.before(at, {"organisation"}, head=c.lower_) or (
-                        self.before(at, {"organisation"}) if c.lower_ in _ORG_NOUNS else None)
+                        self.before(at, {"organisation"}) if c.lower_ in _ORG_NOUNS else None
+                    )
         if owner is None and role.dep_ == "compound":
             owner = self.before(at, {"organisation"}, head=role.lower_)
         if owner is not None and owner is not person:
@@ -382,10 +492,10 @@ class Entities:
 
 def _phrase(tok: Token) -> str:
     """A name with its compounds ("Transport Minister Raymond Ostrander"), possessive dropped."""
-    toks = [t for t in tok.doc[tok.left_edge.i:tok.i + 1] if t.dep_ not in ("det", "case", "punct")]
+    toks = [t for t in tok.doc[tok.left_edge.i : tok.i + 1] if t.dep_ not in ("det", "case", "punct")]
     if not toks:
         return tok.text
-    return tok.doc[toks[0].i:tok.i + 1].text
+    return tok.doc[toks[0].i : tok.i + 1].text
 
 
 def span_of(doc: Doc, start: int, end: int) -> Span | None:

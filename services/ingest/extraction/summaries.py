@@ -8,6 +8,7 @@ cue such as "a now-deleted post by X", a cue inside a relative clause, an object
 a template per type says it plainly ("X filed a complaint with B against Y"). Never longer
 than MAX_CHARS, never cut inside a word: pieces are dropped from the right, then tokens.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,20 +18,112 @@ from lemminflect import getInflection, getLemma
 from spacy.tokens import Doc, Token
 
 MAX_CHARS = 140
-_DROP_DEPS = {"nsubj", "nsubjpass", "aux", "auxpass", "punct", "cc", "conj", "advcl", "relcl", "parataxis",
-              "mark", "appos", "agent", "neg", "csubj", "dep", "intj", "expl", "meta", "npadvmod", "discourse"}
+_DROP_DEPS = {
+    "nsubj",
+    "nsubjpass",
+    "aux",
+    "auxpass",
+    "punct",
+    "cc",
+    "conj",
+    "advcl",
+    "relcl",
+    "parataxis",
+    "mark",
+    "appos",
+    "agent",
+    "neg",
+    "csubj",
+    "dep",
+    "intj",
+    "expl",
+    "meta",
+    "npadvmod",
+    "discourse",
+}
 _KEEP_ADVERBS = {"back", "down", "off", "aside", "away", "out", "up"}
-_TIME_WORDS = re.compile(r"^(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
-                         r"april|may|june|july|august|september|october|november|december|yesterday|today|"
-                         r"tonight|\d{4})$", re.I)
-_SUBORDINATING_PREPS = {"following", "after", "before", "despite", "amid", "during", "since", "while", "as",
-                        "until", "because", "like", "within", "ahead"}
+_TIME_WORDS = re.compile(
+    r"^(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
+    r"april|may|june|july|august|september|october|november|december|yesterday|today|"
+    r"tonight|\d{4})$",
+    re.I,
+)
+_SUBORDINATING_PREPS = {
+    "following",
+    "after",
+    "before",
+    "despite",
+    "amid",
+    "during",
+    "since",
+    "while",
+    "as",
+    "until",
+    "because",
+    "like",
+    "within",
+    "ahead",
+}
 _QUOTE_MARKS = {'"', "“", "”", "''", "``", "‘", "’"}
-_DANGLING = {"the", "a", "an", "of", "to", "and", "or", "in", "on", "at", "for", "with", "that", "by", "from",
-             "about", "as", "its", "their", "his", "her", "which", "who", "but", "into", "over", "than", ",",
-             "regarding", "concerning", "against", "was", "were", "is", "are", "had", "has", "have", "be"}
-_TRANSITIVE = {"deny", "reject", "dismiss", "accuse", "defend", "dispute", "refute", "rebut", "downplay",
-               "rubbish", "rebuff", "delete", "remove", "file", "lodge", "submit"}
+_DANGLING = {
+    "the",
+    "a",
+    "an",
+    "of",
+    "to",
+    "and",
+    "or",
+    "in",
+    "on",
+    "at",
+    "for",
+    "with",
+    "that",
+    "by",
+    "from",
+    "about",
+    "as",
+    "its",
+    "their",
+    "his",
+    "her",
+    "which",
+    "who",
+    "but",
+    "into",
+    "over",
+    "than",
+    ",",
+    "regarding",
+    "concerning",
+    "against",
+    "was",
+    "were",
+    "is",
+    "are",
+    "had",
+    "has",
+    "have",
+    "be",
+}
+_TRANSITIVE = {
+    "deny",
+    "reject",
+    "dismiss",
+    "accuse",
+    "defend",
+    "dispute",
+    "refute",
+    "rebut",
+    "downplay",
+    "rubbish",
+    "rebuff",
+    "delete",
+    "remove",
+    "file",
+    "lodge",
+    "submit",
+}
 
 
 @lru_cache(maxsize=4096)
@@ -113,8 +206,11 @@ def from_parse(f, cue: Token) -> str | None:
         kept.extend(_trimmed(c))
     if passive_subject:
         kept = _trimmed(passive_subject[0]) + kept
-    has_object = any(t.dep_ in ("dobj", "ccomp", "xcomp", "prep", "nsubjpass", "pcomp", "prt") for t in kept
-                     if t.head.i == verb.i or t.i in {p.i for p in passive_subject})
+    has_object = any(
+        t.dep_ in ("dobj", "ccomp", "xcomp", "prep", "nsubjpass", "pcomp", "prt")
+        for t in kept
+        if t.head.i == verb.i or t.i in {p.i for p in passive_subject}
+    )
     lemma = (getLemma(verb.lower_, upos="VERB") or (verb.lower_,))[0]
     if lemma in _TRANSITIVE and not any(t.dep_ in ("dobj", "nsubjpass", "ccomp", "pobj") for t in kept):
         return None
@@ -124,8 +220,13 @@ def from_parse(f, cue: Token) -> str | None:
     text = f"{f.actor['name']} {_join([past(verb.text)] + kept)}"
     while len(text) > MAX_CHARS:
         # too long: drop the rightmost prepositional phrase, then look again
-        preps = [t for t in kept if t.dep_ in ("prep", "acl", "advcl", "xcomp") and t.head.i != verb.i or
-                 (t.dep_ == "prep" and t.head.i == verb.i and t.i > kept[0].i)]
+        preps = [
+            t
+            for t in kept
+            if t.dep_ in ("prep", "acl", "advcl", "xcomp")
+            and t.head.i != verb.i
+            or (t.dep_ == "prep" and t.head.i == verb.i and t.i > kept[0].i)
+        ]
         if not preps:
             break
         # the phrase reaching furthest right, outermost first ("in exchange for ..." whole)
@@ -141,7 +242,7 @@ def _same_name(a: Token, b: Token) -> bool:
     if not a.ent_type_ or not b.ent_type_:
         return False
     lo, hi = sorted((a.i, b.i))
-    return all(t.ent_iob_ == "I" for t in a.doc[lo + 1:hi + 1])
+    return all(t.ent_iob_ == "I" for t in a.doc[lo + 1 : hi + 1])
 
 
 def _trimmed(tok: Token) -> list[Token]:
@@ -152,8 +253,9 @@ def _trimmed(tok: Token) -> list[Token]:
         if _same_name(tok, c):
             out.extend(t for t in c.subtree if t.text not in _QUOTE_MARKS)
             continue
-        if c.dep_ in ("relcl", "appos", "advcl", "parataxis", "acl", "punct", "cc", "conj", "npadvmod") and \
-                not (c.dep_ == "punct" and c.text in "-'’"):
+        if c.dep_ in ("relcl", "appos", "advcl", "parataxis", "acl", "punct", "cc", "conj", "npadvmod") and not (
+            c.dep_ == "punct" and c.text in "-'’"
+        ):
             continue
         if c.dep_ == "advmod" and c.head.pos_ in ("VERB", "AUX") and c.lower_ not in _KEEP_ADVERBS:
             continue
@@ -178,8 +280,9 @@ def _is_quote_only(tok: Token) -> bool:
     """A complement that is a whole quotation ('said: "..."') is not part of the clause."""
     sub = list(tok.subtree)
     left = tok.doc[sub[0].i - 1] if sub[0].i > 0 else None
-    return tok.dep_ in ("ccomp", "parataxis") and (sub[0].text in _QUOTE_MARKS or (
-        left is not None and left.text in _QUOTE_MARKS))
+    return tok.dep_ in ("ccomp", "parataxis") and (
+        sub[0].text in _QUOTE_MARKS or (left is not None and left.text in _QUOTE_MARKS)
+    )
 
 
 def _join(items) -> str:
@@ -212,8 +315,8 @@ def fit(text: str, limit: int = MAX_CHARS) -> str:
     text = re.sub(r"\s*\([^)]*$", "", text)  # an unclosed parenthesis left by trimming
     if len(text) <= limit:
         return text
-    words = text[:limit + 1].split(" ")
-    if len(text) > limit and text[limit:limit + 1] != " ":
+    words = text[: limit + 1].split(" ")
+    if len(text) > limit and text[limit : limit + 1] != " ":
         words = words[:-1]  # the last word was cut: drop it
     while words and words[-1].lower().strip(",;:") in _DANGLING:
         words.pop()
