@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from typing import Any
 
 from shared.domain.matching import Aliases, name_relation
 from shared.domain.wording import in_text, long_day, possessive
@@ -64,7 +65,7 @@ class Placement:
     responds_to: list[str]  # entry ids, extraction's links and inferred ones
     inferred_links: list[str]  # those among them the rebuttal rule added
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"date": self.date, "inferred": self.inferred, "reason": self.reason}
 
 
@@ -158,7 +159,7 @@ def place(items: list[Item], aliases: Aliases | None = None) -> list[tuple[Item,
             i.entry_id,
         )
 
-    edges = {i.entry_id: [] for i in items}
+    edges: dict[str, list[str]] = {i.entry_id: [] for i in items}
     waiting = {i.entry_id: 0 for i in items}
     for rid, sources in links.items():
         for s in sources:
@@ -202,7 +203,14 @@ def place(items: list[Item], aliases: Aliases | None = None) -> list[tuple[Item,
     return out
 
 
-def _reason(i: Item, day: dict, bound_by: dict, links: dict, answered_by: dict, by_id: dict) -> str | None:
+def _reason(
+    i: Item,
+    day: dict[str, Any],
+    bound_by: dict[str, Any],
+    links: dict[str, Any],
+    answered_by: dict[str, Any],
+    by_id: dict[str, Any],
+) -> str | None:
     if i.occurred_at:
         later = [by_id[s] for s in links[i.entry_id] if day[s] > day[i.entry_id]]
         if later:  # rule 3: a link against the dates moves nothing; say so

@@ -5,6 +5,8 @@ paragraph of the narrative. Pure: it reads timeline entry dicts in their order.
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.domain.wording import MONTHS as _MONTHS
 from shared.domain.wording import and_list, in_text, long_day, plural
 
@@ -45,11 +47,11 @@ def _quoted(text: str | None, limit: int = 160) -> str:
     return f"“{text if len(text) <= limit else text[:limit].rsplit(' ', 1)[0] + '…'}”"
 
 
-def _outlets(entries: list[dict]) -> list[str]:
+def _outlets(entries: list[dict[str, Any]]) -> list[str]:
     return sorted({p.get("outlet") or p["article_id"] for e in entries for p in e["provenance"]})
 
 
-def story_lead(entries: list[dict]) -> dict:
+def story_lead(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """The lead of a story from its entries (retracted ones left out)."""
     live = [e for e in entries if not e.get("retracted")]
     of = lambda kind: [e for e in live if e["event_type"] == kind]  # noqa: E731
@@ -82,14 +84,21 @@ def story_lead(entries: list[dict]) -> dict:
     return lead
 
 
-def lead_text(lead: dict, allegations: list[dict], rebuttals: list[dict], dated: bool, first_precision: str) -> str:
+def lead_text(
+    lead: dict[str, Any],
+    allegations: list[dict[str, Any]],
+    rebuttals: list[dict[str, Any]],
+    dated: bool,
+    first_precision: str,
+) -> str:
     if not lead["event_count"]:
         return "No events are reported in this story yet."
     sentences = []
     when = date_range(lead["first_date"], lead["last_date"], first_precision)
     if not dated:
         when = "As reported " + when[0].lower() + when[1:]
-    claims, by_target = [], {}
+    claims: list[Any] = []  # clauses, or the accusers of one target (joined below)
+    by_target: dict[str, list[str]] = {}
     for e in allegations[:4]:
         target, quote = (e.get("target") or {}).get("name"), _quoted(e.get("quote"))
         if target and not quote:  # accusers of one target without a quotation share a clause

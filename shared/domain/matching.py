@@ -28,6 +28,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 # Words that say "someone acting for X": "X campaign" is X's campaign, "X's lawyers" act for X.
 _AGENT_WORDS = frozenset(
@@ -159,7 +160,7 @@ def span(occurred_at: str | None, precision: str | None) -> tuple[date, date] | 
     return d, d
 
 
-def date_relation(a: dict, b: dict) -> str | None:
+def date_relation(a: dict[str, Any], b: dict[str, Any]) -> str | None:
     """Whether two reports' dates can be one event's date, in words; None when they cannot."""
     sa, sb = (
         span(a.get("occurred_at"), a.get("occurred_precision")),
@@ -169,7 +170,9 @@ def date_relation(a: dict, b: dict) -> str | None:
         return "both undated"
     if sa is None or sb is None:
         dated, undated = (b, a) if sa is None else (a, b)
-        start = (sb if sa is None else sa)[0]
+        known = sb if sa is None else sa
+        assert known is not None  # one of the two is dated here
+        start = known[0]
         if start.isoformat() > undated["published_at"][:10]:
             return None  # a report cannot tell of an event dated after it was published
         return f"undated report, published on or after {dated['occurred_at'][:10]}"
@@ -191,17 +194,17 @@ class Group:
 
     entry_id: str
     event_type: str
-    reports: list[dict] = field(default_factory=list)
+    reports: list[dict[str, Any]] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     articles: set[str] = field(default_factory=set)
 
-    def add(self, ev: dict, reason: str) -> None:
+    def add(self, ev: dict[str, Any], reason: str) -> None:
         self.reports.append(ev)
         self.reasons.append(reason)
         self.articles.add(ev["source"]["article_id"])
 
 
-def log_order(ev: dict) -> tuple:
+def log_order(ev: dict[str, Any]) -> tuple:
     log = ev.get("log") or {}
     return (log.get("partition", 0), log.get("offset", 0), ev.get("recorded_at", ""), ev["event_id"])
 
@@ -214,7 +217,7 @@ def _optional_relation(label: str, a: str | None, b: str | None, aliases: Aliase
     return f"{label}: {rel}" if rel else False
 
 
-def join_reason(group: Group, ev: dict, aliases: Aliases) -> str | None:
+def join_reason(group: Group, ev: dict[str, Any], aliases: Aliases) -> str | None:
     """Why `ev` is the event `group` already holds, or None when it is not."""
     if ev["event_type"] != group.event_type or ev["source"]["article_id"] in group.articles:
         return None
@@ -236,10 +239,11 @@ def join_reason(group: Group, ev: dict, aliases: Aliases) -> str | None:
     ):
         found = ""
         for r in group.reports:
-            rel = _optional_relation(label, get(ev), get(r), aliases)
-            if rel is False:
+            verdict = _optional_relation(label, get(ev), get(r), aliases)
+            if verdict is False:
                 return None
-            found = found or rel
+            if isinstance(verdict, str):
+                found = found or verdict
         if found:
             parts.append(found)
     # the most telling: a date matched, then an undated report against a dated one
@@ -247,7 +251,7 @@ def join_reason(group: Group, ev: dict, aliases: Aliases) -> str | None:
     return "; ".join(parts)
 
 
-def story_aliases(events: list[dict]) -> Aliases:
+def story_aliases(events: list[dict[str, Any]]) -> Aliases:
     return Aliases(
         text for ev in events for text in (ev["source"].get("sentence"), (ev.get("details") or {}).get("body"))
     )
@@ -294,7 +298,7 @@ class _ActorIndex:
         return sorted(found)
 
 
-def group_reports(events: list[dict], aliases: Aliases | None = None) -> list[Group]:
+def group_reports(events: list[dict[str, Any]], aliases: Aliases | None = None) -> list[Group]:
     """A story's event documents -> entries, in log order; the first compatible entry wins."""
     aliases = aliases or story_aliases(events)
     groups: list[Group] = []
@@ -317,14 +321,14 @@ def group_reports(events: list[dict], aliases: Aliases | None = None) -> list[Gr
 # ---------------------------------------------------------------- best-supported values
 
 
-def _confidence(ev: dict) -> float:
+def _confidence(ev: dict[str, Any]) -> float:
     return float((ev.get("extractor") or {}).get("confidence") or 0.0)
 
 
-def best(reports: list[dict], value, rank=lambda v: 0) -> tuple[object, list[dict]]:
+def best(reports: list[dict[str, Any]], value, rank=lambda v: 0) -> tuple[object, list[dict[str, Any]]]:
     """The value most reports give (then `rank`, higher first, then the most confident report,
     then the earliest), and the alternatives [{value, event_ids}] the other reports give."""
-    seen: dict[str, dict] = {}
+    seen: dict[str, dict[str, Any]] = {}
     for i, r in enumerate(reports):
         v = value(r)
         if v is None:
@@ -339,7 +343,7 @@ def best(reports: list[dict], value, rank=lambda v: 0) -> tuple[object, list[dic
     return ordered[0]["value"], [{"value": s["value"], "event_ids": s["event_ids"]} for s in ordered[1:]]
 
 
-def best_values(reports: list[dict]) -> tuple[dict, dict]:
+def best_values(reports: list[dict[str, Any]]) -> tuple[dict, dict[str, Any]]:
     """The entry's shown fields and, per field where reports disagree, the values not shown."""
     shown, others = {}, {}
     fields = {

@@ -14,6 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from shared.domain import causal_order, matching
 
@@ -57,7 +58,7 @@ class Filters:
         return hashlib.sha256(json.dumps(canon).encode()).hexdigest()[:16]
 
 
-def shows(ev: dict, f: Filters) -> bool:
+def shows(ev: dict[str, Any], f: Filters) -> bool:
     """The per-event predicate; the store query in services.query.reads says the same."""
     if f.types and ev["event_type"] not in f.types:
         return False
@@ -78,7 +79,7 @@ def shows(ev: dict, f: Filters) -> bool:
 # ---------------------------------------------------------------- entries
 
 
-def _provenance(ev: dict) -> dict:
+def _provenance(ev: dict[str, Any]) -> dict[str, Any]:
     src = ev["source"]
     return {
         "event_id": ev["event_id"],
@@ -106,20 +107,20 @@ def _provenance(ev: dict) -> dict:
 @dataclass
 class Entry:
     position: str
-    members: list[dict] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
     responds_to: list[str] = field(default_factory=list)  # entry_ids, resolved by group()
     entry_id: str = ""
     reasons: list[str] = field(default_factory=list)  # why each member joined, in member order
-    shown: dict = field(default_factory=dict)  # the best-supported values (matching.best_values)
-    alternatives: dict = field(default_factory=dict)  # the values other reports give
+    shown: dict[str, Any] = field(default_factory=dict[str, Any])  # the best-supported values (matching.best_values)
+    alternatives: dict[str, Any] = field(default_factory=dict[str, Any])  # the values other reports give
     placement: causal_order.Placement | None = None
 
     @property
-    def lead(self) -> dict:
+    def lead(self) -> dict[str, Any]:
         """The report whose summary and details the entry shows: the most confident, then the first."""
         return max(self.members, key=lambda m: (m["extractor"]["confidence"], -self.members.index(m)))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         lead, shown = self.lead, self.shown
         statuses = {m["status"] for m in self.members}
         status = "retracted" if statuses == {"retracted"} else "corrected" if "corrected" in statuses else "active"
@@ -172,7 +173,7 @@ class Entry:
         }
 
 
-def group(events: list[dict]) -> list[Entry]:
+def group(events: list[dict[str, Any]]) -> list[Entry]:
     """A story's visible events -> its entries, in causal order (ORDER)."""
     aliases = matching.story_aliases(events)
     groups = matching.group_reports(events, aliases)
@@ -244,11 +245,11 @@ class BadCursor(ValueError):
     pass
 
 
-def encode_cursor(values: dict) -> str:
+def encode_cursor(values: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str, fingerprint: str, keys: tuple[str, ...]) -> dict:
+def decode_cursor(token: str, fingerprint: str, keys: tuple[str, ...]) -> dict[str, Any]:
     """Opaque to clients; it names the query it belongs to, so it cannot be reused with other filters."""
     try:
         values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
