@@ -910,6 +910,18 @@ class Resolver:
             and (tok.doc[left - 1].text[:1].isupper() or tok.doc[left - 1].text in ("&", "-", "'", "’"))
         ):
             left -= 1
+        # a plural possessive inside a body's name: "Harlow Cyclists' Alliance", "Dock Workers' Union"
+        mark = tok.doc[left - 1] if left > 0 else None
+        if (
+            mark is not None
+            and mark.text in ("'", "’")
+            and mark.dep_ == "case"
+            and mark.head.dep_ == "poss"
+            and mark.head.head.i == tok.i
+            and mark.head.text[:1].isupper()
+            and mark.head.lower_.endswith("s")
+        ):
+            left = mark.head.left_edge.i
         if ent is not None:
             # a span the recogniser ran across a preposition ("X Authority against Y Ltd"): tok's part only
             cuts = [t.i for t in ent if t.pos_ == "ADP" and t.lower_ not in ("of", "for", "&", "de", "van", "von")]

@@ -14,6 +14,8 @@ from functools import lru_cache
 
 from spacy.tokens import Doc, Span, Token
 
+from services.ingest.extraction.entities import TITLES
+
 _ORG_LABELS = {"ORG", "NORP", "FAC", "GPE"}
 # nouns that speak for someone else: "a spokesperson for X", "X's lawyers", "a statement from X"
 PROXY_NOUNS = {
@@ -450,9 +452,13 @@ class Entities:
     def _note_employer(self, person: Entity, role: Token, at: int) -> None:
         """Remember the organisation a role word ties a person to ("the union's president")."""
         if person.kind != "person":
-            return
+            if person.actor or role.lower_ not in TITLES:
+                return
+            person.kind = "person"  # "alliance chair X": a role word before a name the tagger took for a body
         owner = None
         for c in role.children:
+            if c.dep_ == "compound" and c.pos_ == "NOUN" and owner is None:  # "alliance chair X"
+                owner = self.before(at, {"organisation"}, head=c.lower_)
             if c.dep_ == "poss":
                 owner = self.match(_phrase(c))
                 if owner is None and c.pos_ == "NOUN":  # "the company's operations director"
