@@ -49,7 +49,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]+")
 
 
 def normalise_name(name: str) -> str:
-    """'The Trump campaign’s' -> 'trump campaign': the form names are compared in."""
+    """'The Orrin campaign’s' -> 'orrin campaign': the form names are compared in."""
     name = name.lower().replace("’", "'").strip()
     name = re.sub(r"^the\s+", "", name)
     name = re.sub(r"'s?$", "", name)

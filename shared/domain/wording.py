@@ -39,7 +39,7 @@ def possessive(name: str) -> str:
     return f"{name}'" if one_plural else f"{name}'s"
 
 
-# Generic nouns of bodies that take "the" in running text ("the Labour Party", "the X campaign").
+# Generic nouns of bodies that take "the" in running text ("the Kestrel Party", "the X campaign").
 _TAKES_THE = frozenset(
     {
         "campaign",
@@ -75,7 +75,7 @@ _TAKES_THE = frozenset(
 
 
 def in_text(name: str | None) -> str:
-    """A name as it reads inside a sentence: 'Labour Party' -> 'the Labour Party'."""
+    """A name as it reads inside a sentence: 'Kestrel Party' -> 'the Kestrel Party'."""
     if not name:
         return ""
     ws = name.split(" (")[0].split()

@@ -379,8 +379,8 @@ def _retold(f, doc, published, entities, paragraphs, quoted, anchors):
     """The date of a later sentence, in the mention's paragraph or the next (or of an earlier one
     describing the event's noun: "a petition it handed in
     on Monday"), that tells the
-    event again: a verb of the event's kind whose subject is the actor ("Brennock removed it
-    on Saturday", "Chebet made the claim on Tuesday") or whose object, or the noun it
+    event again: a verb of the event's kind whose subject is the actor ("Ruddock removed it
+    on Saturday", "Quennell made the claim on Tuesday") or whose object, or the noun it
     describes, names the event ("The complaint, submitted last Friday")."""
     import bisect as _bisect
 

@@ -702,7 +702,7 @@ _LEGAL_FORMS = {"ltd", "inc", "plc", "llc", "llp", "limited", "co", "corp", "cor
 
 
 def _fuller_name(short: str, rest: list[str]) -> bool:
-    """Is `short` + `rest` the same body's fuller name? "Labour" + "Party" is; a name already
+    """Is `short` + `rest` the same body's fuller name? "Kestrel" + "Party" is; a name already
     complete with its own body word is not: "X Police" + "Federation" is the officers' federation."""
     if not rest or not all(w.lower() in ORG_WORDS for w in rest):
         return False
@@ -727,7 +727,7 @@ class Roster:
     def add(self, name: str, kind: str, at: int, roles=()) -> Entity:
         e = self.find(name)
         if e is None and kind != "person":
-            # "Labour" then "Labour Party": the fuller name of the same organisation
+            # "Kestrel" then "Kestrel Party": the fuller name of the same organisation
             for old in self.entities:
                 short, full = sorted((old.name, name), key=len)
                 rest = full[len(short) :].split() if full.startswith(short + " ") else []
@@ -959,7 +959,7 @@ class Resolver:
         return words[-1].lower_ in ORG_WORDS
 
     def phrase(self, tok: Token) -> str:
-        """A description as the article gives it ("residents of the Ashgrove estate"); never the
+        """A description as the article gives it ("residents of the Brackwater estate"); never the
         charge of "accused X of ..."."""
         if tok.dep_ == "dobj" and tok.head.lower_ in ACCUSING:
             end = next((c.i for c in tok.children if c.dep_ == "prep" and c.lower_ == "of"), None)
@@ -1128,7 +1128,7 @@ class Resolver:
         ):
             e = self.roster.describe(noun, tok.i, loose=not compounds)
             if e is None and noun in ORG_NOUNS and not compounds:
-                # "A manager at Solenne Energy alleged that the company ...": named earlier in the sentence
+                # "A manager at Pellworth Energy alleged that the company ...": named earlier in the sentence
                 for t in reversed(list(tok.sent[: tok.i - tok.sent.start])):
                     ent = self.ent_of.get(t.i)
                     if ent is not None and ent.label_ == "ORG" and t.i == ent.root.i:

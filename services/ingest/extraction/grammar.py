@@ -6,7 +6,7 @@ answers grammatical questions about them:
 
   * is the cue word used as a verb of reporting, or is it "were denied loans",
     "claimed the title", "the alleged deal"?  (veto)
-  * who is the agent of a passive ("... were first made by former coach Helen Park")?
+  * who is the agent of a passive ("... were first made by former coach Tamsin Moss")?
   * which passives report an allegation or a complaint whatever lies between the noun
     and its verb ("Allegations that X did Y were made by Z")?
   * is a capitalised word a name, and is it a person or an organisation (NER)?

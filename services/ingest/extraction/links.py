@@ -45,7 +45,7 @@ class Record:
 
 
 def same_party(a: str | None, b: str | None) -> bool:
-    """'Starmer' and 'Keir Starmer', 'Trump' and 'Trump campaign': one party named two ways."""
+    """'Fenwick' and 'Tamsin Fenwick', 'Orrin' and 'Orrin campaign': one party named two ways."""
     if not a or not b:
         return False
     a, b = _core(a), _core(b)
@@ -54,7 +54,7 @@ def same_party(a: str | None, b: str | None) -> bool:
     short, long_ = sorted((a, b), key=len)
     if not re.search(r"\b%s\b" % re.escape(short), long_):
         return False
-    # "Starmer" in "Keir Starmer", "Labour" in "Labour Party"; not "X University" in "X University Students' Union"
+    # "Fenwick" in "Tamsin Fenwick", "Kestrel" in "Kestrel Party"; not "X University" in "X University Students' Union"
     extra = long_.replace(short, " ").split()
     return " " not in short or all(w in _ORG_WORDS for w in extra)
 

@@ -171,7 +171,7 @@ class Entity:
     name: str  # as the findings give it, or as spaCy found it
     kind: str  # person | organisation
     actor: bool  # an actor of some finding
-    aliases: set = field(default_factory=set)  # other forms of the name ("Ostrander", "Raymond Ostrander")
+    aliases: set = field(default_factory=set)  # other forms of the name ("Halvorsen", "Luma Halvorsen")
 
     @property
     def words(self) -> list[str]:
@@ -325,8 +325,8 @@ class Entities:
         return cache[key]
 
     def _match(self, phrase: str) -> Entity | None:
-        """The entity a name phrase ("Transport Minister Raymond Ostrander", "Ostrander",
-        "the Oakline trust") refers to; actors first, then the longest name."""
+        """The entity a name phrase ("Housing Minister Luma Halvorsen", "Halvorsen",
+        "the Brackwater trust") refers to; actors first, then the longest name."""
         p = norm(phrase)
         if not p:
             return None
@@ -343,7 +343,7 @@ class Entities:
                     or (len(ew) > 1 and f" {n} " in f" {p} ")
                     or (len(pw) > 1 and f" {p} " in f" {n} ")
                     or (e.kind == "person" and pw[-1] == ew[-1] and len(pw) <= 2)
-                    # "Corvane" for "Corvane Textiles": an organisation by its first name
+                    # "Pellworth" for "Pellworth Mills": an organisation by its first name
                     or (
                         e.kind == "organisation"
                         and len(pw) == 1
@@ -475,7 +475,7 @@ class Entities:
 
     def surface(self, tok: Token) -> str | None:
         """What the subject phrase itself is, whoever it speaks for: "A spokeswoman" is a
-        person, "His solicitors, Hallam & Co" an organisation, "the firm" an organisation."""
+        person, "His solicitors, Moss & Co" an organisation, "the firm" an organisation."""
         lower = tok.lower_
         if tok.pos_ == "PRON":
             return "person" if lower in _PERSON_PRONOUNS else "organisation" if lower in _ORG_PRONOUNS else None
@@ -497,7 +497,7 @@ class Entities:
 
 
 def _phrase(tok: Token) -> str:
-    """A name with its compounds ("Transport Minister Raymond Ostrander"), possessive dropped."""
+    """A name with its compounds ("Housing Minister Luma Halvorsen"), possessive dropped."""
     toks = [t for t in tok.doc[tok.left_edge.i : tok.i + 1] if t.dep_ not in ("det", "case", "punct")]
     if not toks:
         return tok.text

@@ -172,7 +172,7 @@ def _possessive(name: str) -> str:
 
 
 def _takes_article(body: str) -> bool:
-    """'the Federal Election Commission', but not 'the Ofcom' or 'the hospital board' twice."""
+    """'the Federal Housing Commission', but not 'the Ofwat' or 'the hospital board' twice."""
     words = body.split()
     return bool(words) and words[0][:1].isupper() and len(words) > 1 and words[0].lower() != "the"
 
