@@ -10,22 +10,8 @@ import re
 from datetime import date
 
 from shared.domain.lead import story_lead
-from shared.domain.wording import and_list, in_text, plural, possessive
+from shared.domain.wording import MONTHS, and_list, in_text, plural, possessive
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
 
 
@@ -45,11 +31,11 @@ def human_date(iso: str | None, precision: str | None) -> str:
     d = _day(iso or "")
     if d is None:
         return "undated"
-    long = f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+    long = f"{d.day} {MONTHS[d.month - 1]} {d.year}"
     if precision == "year":
         return str(d.year)
     if precision == "month":
-        return f"{_MONTHS[d.month - 1]} {d.year}"
+        return f"{MONTHS[d.month - 1]} {d.year}"
     if precision == "week":
         return f"week of {long}"
     if precision == "datetime" and len(iso) >= 16:
