@@ -18,6 +18,13 @@ from services.ingest.extraction.entities import ORG_NOUNS, Actor, Resolver
 from services.ingest.extraction.links import same_party
 from services.ingest.extraction.modality import unreal
 
+# inflection tables built once (forms() spells out every inflection, too slow per token)
+_POSTING = lx.forms("post", "publish", "share", "upload", "tweet", "write")
+_PUBLISH = lx.forms("post", "publish")
+_POST = lx.forms("post")
+_FILE_ONLY = lx.forms("file", "lodge", "issue")
+_STAFF = lx.noun_forms("member", "official", "officer", "staff")
+_ALLEGATION_WORDS = lx.noun_forms("allegation", "accusation")
 DOCUMENT_NOUNS = lx.noun_forms(
     "petition",
     "complaint",
@@ -216,7 +223,7 @@ class Detector:
             found = self.r.actor(owner)
             if found is not None:
                 return Actor(found.name, found.kind, found.reasons + ["actor via document"])
-        if noun.dep_ == "dobj" and (noun.head.lower_ in lx.FILE or noun.head.lower_ in lx.forms("post", "publish")):
+        if noun.dep_ == "dobj" and (noun.head.lower_ in lx.FILE or noun.head.lower_ in _PUBLISH):
             # "X filed a lawsuit ... accusing Y": the lawsuit speaks for whoever filed it
             s = subject(noun.head)
             if s is not None and s.i != noun.i:
@@ -246,7 +253,7 @@ class Detector:
             return self.r.actor(owner) if owner is not None else None
         if tok.pos_ == "NOUN":
             poss = _kids(tok, "poss")
-            if poss and tok.lower_ not in lx.noun_forms("member", "official", "officer", "staff"):
+            if poss and tok.lower_ not in _STAFF:
                 found = self.r.actor(poss[0])
                 if found is not None:
                     return found
@@ -355,9 +362,7 @@ class Detector:
                 )
             if tok.dep_ == "nsubjpass" and head.lower_ in lx.LIGHT_ALLEGE:
                 return self._make("allegation_made", head, _agent(head), self._against(tok), cue_text=f"{head.text} by")
-            if tok.dep_ in ("pobj", "dobj", "nsubj", "ROOT", "appos", "conj") and low in lx.noun_forms(
-                "allegation", "accusation"
-            ):
+            if tok.dep_ in ("pobj", "dobj", "nsubj", "ROOT", "appos", "conj") and low in _ALLEGATION_WORDS:
                 for p in _kids(tok, "prep"):
                     if p.lower_ in ("from", "by"):
                         objs = _kids(p, "pobj")
@@ -659,7 +664,7 @@ class Detector:
             if (
                 base in lx.COMPLAINT_NEEDS_LEGAL
                 and not self._legal(tok)
-                and not (head.lower_ in lx.forms("file", "lodge", "issue") and base != "appeal")
+                and not (head.lower_ in _FILE_ONLY and base != "appeal")
             ):
                 return None
             if tok.dep_ in ("dobj",) and head.lower_ in lx.FILE and not _passive(head):
@@ -946,7 +951,7 @@ class Detector:
         """Who posted what ("X posted a video", "a post by X"), for later passives that name no agent."""
         for t in sent:
             if (
-                t.lower_ in lx.forms("post", "publish", "share", "upload", "tweet", "write")
+                t.lower_ in _POSTING
                 and t.pos_ == "VERB"
                 and not _passive(t)
             ):
@@ -961,7 +966,7 @@ class Detector:
                     a = self.r.actor(owner)
                     if a is not None and a.kind != "group":
                         self.post_authors.append(a)
-            if t.lower_ in lx.forms("post") and t.pos_ == "VERB" and _passive(t):
+            if t.lower_ in _POST and t.pos_ == "VERB" and _passive(t):
                 ag = _agent(t)
                 for p in _kids(t, "prep"):
                     if p.lower_ == "on" or p.lower_ == "to":
