@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from spacy.tokens import Span, Token
 
 from services.ingest.extraction import lexicon as lx
-from services.ingest.extraction.entities import ORG_NOUNS, Actor, Resolver
+from services.ingest.extraction.entities import Actor, Resolver
 from services.ingest.extraction.links import same_party
 from services.ingest.extraction.modality import unreal
+from services.ingest.extraction.names import ORG_NOUNS
 
 # inflection tables built once (forms() spells out every inflection, too slow per token)
 _POSTING = lx.forms("post", "publish", "share", "upload", "tweet", "write")
@@ -950,11 +951,7 @@ class Detector:
     def note_post_authors(self, sent: Span) -> None:
         """Who posted what ("X posted a video", "a post by X"), for later passives that name no agent."""
         for t in sent:
-            if (
-                t.lower_ in _POSTING
-                and t.pos_ == "VERB"
-                and not _passive(t)
-            ):
+            if t.lower_ in _POSTING and t.pos_ == "VERB" and not _passive(t):
                 objs = _kids(t, "dobj")
                 if objs and objs[0].lower_ in lx.POST_NOUNS:
                     a = self.who(subject(t), t) if subject(t) is not None else None

@@ -10,104 +10,23 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from spacy.tokens import Doc, Span, Token
 
-from services.ingest.extraction.entities import TITLES
+from services.ingest.extraction.names import (
+    GROUP_PRON,
+    ORG_NAME,
+    ORG_NOUNS,
+    ORG_PRON,
+    PERSON_PRON,
+    PROXY_NOUNS,
+    TITLED,
+    TITLES,
+    norm,
+    person_part,
+)
 
-_ORG_LABELS = {"ORG", "NORP", "FAC", "GPE"}
-# nouns that speak for someone else: "a spokesperson for X", "X's lawyers", "a statement from X"
-PROXY_NOUNS = {
-    "spokesperson",
-    "spokesman",
-    "spokeswoman",
-    "representative",
-    "lawyer",
-    "lawyers",
-    "solicitor",
-    "solicitors",
-    "statement",
-    "spokespeople",
-    "office",
-    "aide",
-    "aides",
-    "attorney",
-    "attorneys",
-    "counsel",
-    "press",
-    "officer",
-    "release",
-    "letter",
-    "post",
-    "source",
-    "sources",
-    "team",
-}
-_ORG_NOUNS = {
-    "company",
-    "firm",
-    "group",
-    "organisation",
-    "organization",
-    "body",
-    "council",
-    "club",
-    "trust",
-    "party",
-    "campaign",
-    "agency",
-    "department",
-    "ministry",
-    "union",
-    "charity",
-    "school",
-    "board",
-    "business",
-    "operator",
-    "retailer",
-    "bank",
-    "developer",
-    "network",
-    "broadcaster",
-    "publisher",
-    "authority",
-    "government",
-    "university",
-    "hospital",
-    "airline",
-    "employer",
-    "insurer",
-    "chain",
-    "supplier",
-    "platform",
-    "newspaper",
-    "station",
-    "association",
-    "federation",
-    "studio",
-    "label",
-    "force",
-    "service",
-    "commission",
-    "committee",
-    "coalition",
-    "league",
-    "brand",
-    "consultancy",
-    "regulator",
-    "watchdog",
-    "museum",
-    "festival",
-    "orchestra",
-    "band",
-    "team",
-    "office",
-    "outlet",
-}
-_PERSON_PRONOUNS = {"he", "she", "him", "her", "his"}
-_ORG_PRONOUNS = {"it", "its"}
-_GROUP_PRONOUNS = {"they", "we", "them", "their"}
+__all__ = ["Entities", "Entity", "Speaker", "norm", "person_part", "text_of"]
 
 
 def text_of(doc: Doc) -> str:
@@ -118,43 +37,7 @@ def text_of(doc: Doc) -> str:
     return text
 
 
-@lru_cache(maxsize=8192)
-def norm(name: str) -> str:
-    name = name.lower().replace("’", "'")
-    name = re.sub(r"^(?:the|a|an)\s+", "", name.strip())
-    return re.sub(r"'s$", "", re.sub(r"\s+", " ", name))
-
-
-_ORG_NAME = re.compile(
-    r"\b(?:LLP|Ltd|Limited|Inc|Plc|PLC|LLC|GmbH|AG|SA|Group|Records|Holdings|Partners|"
-    r"Associates|Trust|Council|Party|Union|Association|Commission|Committee|Authority|"
-    r"Board|Agency|Department|Ministry|University|College|School|Hospital|Club|Society|"
-    r"Foundation|Institute|Corporation|Company|Co|Bank|Court|Police|Service|Services|Office|"
-    r"Federation|Coalition|League|Network|Media|News|Pictures|Studios|Films|Energy|Foods|FC|United|City|"
-    r"Town|Athletic|Rovers|Wanderers|Albion|Line|Lines|Labs|Airways|Airlines|Systems|Technologies|"
-    r"Solutions|Live|Productions|Press|campaign|team|Textiles|Fashion|Motors|Brewing|Brewery|Logistics|"
-    r"Mining|Pharmaceuticals|Insurance|Capital|Construction|Homes|Housing|Hotels|Retail|Stores|"
-    r"Supermarkets|Airport|Railways?|Water|Telecom|Broadcasting|Publishing|Games|Studio|Wind|"
-    r"Power|Gas|Oil|Steel|Farms|Dairies|Bakery|Kitchen|Restaurants?|Cafe|Gallery|Museum|Theatre|"
-    r"Orchestra|Festival|Academy|Centre|Center|Clinic|Surgery|Practice|Chambers|Estates?)$"
-)
-
-
 _ACRONYM = re.compile(r"((?:[A-Z][\w'’&-]*\s+){1,7}[A-Z][\w'’&-]*)\s+\(([A-Z]{2,6})\)")
-_TITLED = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame|Lord|Lady)\.?\s")
-# "Dr Ana Pereira of the Institute": a person named with the body she belongs to
-_PERSON_OF = re.compile(
-    r"^((?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame)\.?\s)?[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+){1,2})"
-    r"\s+(?:of|at|from)\s+(?:the\s+)?[A-Z]"
-)
-
-
-def person_part(name: str) -> str | None:
-    """The person in "Dr Ana Pereira of the Institute", None when the name is not of that shape."""
-    m = _PERSON_OF.match(name)
-    if m is None or any(_ORG_NAME.search(w) for w in m.group(1).split()):
-        return None
-    return m.group(1)
 
 
 @dataclass
@@ -261,9 +144,9 @@ class Entities:
             people, orgs = votes.get(id(e), (0, 0))
             if person_part(e.name):
                 e.kind = "person"
-            elif _ORG_NAME.search(e.name):
+            elif ORG_NAME.search(e.name):
                 e.kind = "organisation"
-            elif _TITLED.match(e.name):
+            elif TITLED.match(e.name):
                 e.kind = "person"
             elif people and people >= orgs:
                 e.kind = "person"  # the small model calls many people ORG, few bodies PERSON
@@ -291,15 +174,15 @@ class Entities:
         person = person_part(name)
         if person:
             kind = "person"
-        elif _ORG_NAME.search(name):
+        elif ORG_NAME.search(name):
             kind = "organisation"
-        elif _TITLED.match(name):
+        elif TITLED.match(name):
             kind = "person"
         entity = Entity(name, "person" if kind == "person" else "organisation", actor)
         if person:
             entity.aliases.add(person)
-            if _TITLED.match(person):
-                entity.aliases.add(_TITLED.sub("", person, count=1))
+            if TITLED.match(person):
+                entity.aliases.add(TITLED.sub("", person, count=1))
         self.items.append(entity)
 
     def _mentions(self):
@@ -377,14 +260,14 @@ class Entities:
         at = tok.idx if at is None else at
         lower = tok.lower_
         if tok.pos_ == "PRON":
-            surface = "person" if lower in _PERSON_PRONOUNS else "organisation" if lower in _ORG_PRONOUNS else None
-            if lower not in _PERSON_PRONOUNS | _ORG_PRONOUNS | _GROUP_PRONOUNS:
+            surface = "person" if lower in PERSON_PRON else "organisation" if lower in ORG_PRON else None
+            if lower not in PERSON_PRON | ORG_PRON | GROUP_PRON:
                 return None
             if last is not None and (surface is None or last.surface == surface):
                 return last.entity
-            if lower in _PERSON_PRONOUNS:
+            if lower in PERSON_PRON:
                 return self.before(at, {"person"})
-            if lower in _ORG_PRONOUNS:
+            if lower in ORG_PRON:
                 return self.before(at, {"organisation"})
             return self.before(at, {"organisation"}) or self.before(at, {"person"})
         if lower in PROXY_NOUNS:
@@ -440,7 +323,7 @@ class Entities:
             if any(c.dep_ == "det" and c.lower_ in ("the", "this", "that") for c in tok.children) or any(
                 c.dep_ == "poss" for c in tok.children
             ):
-                org = lower in _ORG_NOUNS
+                org = lower in ORG_NOUNS
                 named = self.before(at, {"organisation"} if org else {"person", "organisation"}, head=lower)
                 if named is not None:
                     return named
@@ -463,7 +346,7 @@ class Entities:
                 owner = self.match(_phrase(c))
                 if owner is None and c.pos_ == "NOUN":  # "the company's operations director"
                     owner = self.before(at, {"organisation"}, head=c.lower_) or (
-                        self.before(at, {"organisation"}) if c.lower_ in _ORG_NOUNS else None
+                        self.before(at, {"organisation"}) if c.lower_ in ORG_NOUNS else None
                     )
         if owner is None and role.dep_ == "compound":
             owner = self.before(at, {"organisation"}, head=role.lower_)
@@ -478,7 +361,7 @@ class Entities:
         person, "His solicitors, Moss & Co" an organisation, "the firm" an organisation."""
         lower = tok.lower_
         if tok.pos_ == "PRON":
-            return "person" if lower in _PERSON_PRONOUNS else "organisation" if lower in _ORG_PRONOUNS else None
+            return "person" if lower in PERSON_PRON else "organisation" if lower in ORG_PRON else None
         for app in (c for c in tok.children if c.dep_ == "appos" and c.pos_ == "PROPN"):
             hit = self.match(_phrase(app))
             if hit:
@@ -490,7 +373,7 @@ class Entities:
             return None
         if lower == "statement":
             return None
-        return "organisation" if lower in _ORG_NOUNS else "person"
+        return "organisation" if lower in ORG_NOUNS else "person"
 
     def same(self, entity: Entity | None, name: str) -> bool:
         return entity is not None and self.match(name) is entity
