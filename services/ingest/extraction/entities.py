@@ -31,6 +31,8 @@ from services.ingest.extraction.names import (
     SPEAKER_ROLES,
     TITLES,
     VAGUE,
+    person_part,
+    shape_kind,
 )
 
 # "OTTAWA —", "PORT ALBION, Ont. —", "LONDON (Wire) -": the place a report is filed from
@@ -223,6 +225,14 @@ class Resolver:
         self.last_subject: Entity | None = None
         self.acts_for: dict[str, Actor] = {}  # a law firm's name -> the client it speaks for
 
+    @classmethod
+    def read(cls, doc: Doc, text: str) -> Resolver:
+        """A resolver that has read every sentence's parties (what detection leaves behind)."""
+        resolver = cls(doc, text)
+        for sent in doc.sents:
+            resolver.note_sentence(sent, [])
+        return resolver
+
     # --- names ----------------------------------------------------------------------------
     def in_dateline(self, tok: Token) -> bool:
         return any(a <= tok.idx < b for a, b in self.datelines)
@@ -231,6 +241,11 @@ class Resolver:
         e = self.roster.find(name)
         if e is not None:
             return e.kind
+        # the shapes the post-pass reads too; "Dr X of the Institute" stays the body here, whose
+        # event it reports, while the post-pass hears the person speak for it
+        shaped = shape_kind(name) if person_part(name) is None else None
+        if shaped is not None:
+            return shaped
         words = name.split()
         if words and (
             words[-1].lower() in ORG_WORDS
@@ -639,8 +654,14 @@ class Resolver:
                 named = self.proper_name(tok)
                 if named:
                     self.roster.add(named[0], "organisation", tok.i + 1, [tok.head.text]).kind = "organisation"
-            # the firm's name in apposition marks it an organisation ("the firm, Apex Digital")
-            if tok.dep_ == "appos" and tok.head.lower_ in ORG_NOUNS and tok.pos_ == "PROPN":
+            # the firm's name in apposition marks it an organisation ("the firm, Apex Digital"); a
+            # noun that is a person's role too keeps a person's name a person ("developer Ana Ruiz")
+            if (
+                tok.dep_ == "appos"
+                and tok.head.lower_ in ORG_NOUNS
+                and tok.pos_ == "PROPN"
+                and not (tok.ent_type_ == "PERSON" and tok.head.lower_ in TITLES)
+            ):
                 named = self.proper_name(tok)
                 if named:
                     e = self.roster.add(named[0], "organisation", tok.i + 1)

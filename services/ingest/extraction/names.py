@@ -709,3 +709,15 @@ def person_part(name: str) -> str | None:
     if m is None or any(ORG_NAME.search(w) for w in m.group(1).split()):
         return None
     return m.group(1)
+
+
+def shape_kind(name: str) -> str | None:
+    """What a name's own shape says it is: "Dr Ana Pereira of the Institute" and "Dr X" a person,
+    "... Ltd", "... Rovers" a body; None when the shape does not say."""
+    if person_part(name):
+        return "person"
+    if ORG_NAME.search(name):
+        return "organisation"
+    if TITLED.match(name):
+        return "person"
+    return None

@@ -20,16 +20,19 @@ from datetime import datetime
 from spacy.tokens import Doc
 
 from services.ingest.extraction import dates, quotes, summaries
+from services.ingest.extraction.entities import Resolver
 from services.ingest.extraction.speakers import Entities
 
 
-def complete(findings: list, doc: Doc, body: str, published: datetime) -> list:
+def complete(findings: list, doc: Doc, body: str, published: datetime, resolver: Resolver | None = None) -> list:
     if not findings:
         return findings
     if len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) != len(body):
         raise ValueError("postpass: the parse is not of this body")
     doc.user_data["storyline.text"] = body
-    entities = Entities(doc, findings)
+    if resolver is None:  # called on its own (tests): read the article's parties as detection does
+        resolver = Resolver.read(doc, body)
+    entities = Entities(doc, findings, resolver)
     quotes.attach(findings, doc, entities)
     dates.date_findings(findings, doc, published, entities)
     summaries.write(findings, doc)

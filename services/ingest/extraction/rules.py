@@ -234,7 +234,7 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
     records.sort(key=lambda r: r.start)
     link(records, resolver.kind_of, citing)
     records = _accused_denials(records)
-    return postpass.complete([_finding(r) for r in records], doc, body, published)
+    return postpass.complete([_finding(r) for r in records], doc, body, published, resolver)
 
 
 def _accused_denials(records: list[Record]) -> list[Record]:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
 
+from services.ingest.extraction.entities import Resolver
 from services.ingest.extraction.names import (
     GROUP_PRON,
-    ORG_NAME,
     ORG_NOUNS,
     ORG_PRON,
     PERSON_PRON,
@@ -24,6 +24,7 @@ from services.ingest.extraction.names import (
     TITLES,
     norm,
     person_part,
+    shape_kind,
 )
 
 __all__ = ["Entities", "Entity", "Speaker", "norm", "person_part", "text_of"]
@@ -67,8 +68,9 @@ class Entity:
 class Entities:
     """The article's parties and where each is mentioned (character offsets into the body)."""
 
-    def __init__(self, doc: Doc, findings):
+    def __init__(self, doc: Doc, findings, resolver: Resolver):
         self.doc = doc
+        self.resolver = resolver
         self.items: list[Entity] = []
         # whom a named person speaks for: "union president X", "the company's chief executive, X"
         self.employer: dict[int, Entity] = {}
@@ -142,12 +144,12 @@ class Entities:
                     votes.setdefault(id(e), [0, 0])[0 if ent.label_ == "PERSON" else 1] += 1
         for e in self.items:
             people, orgs = votes.get(id(e), (0, 0))
-            if person_part(e.name):
-                e.kind = "person"
-            elif ORG_NAME.search(e.name):
-                e.kind = "organisation"
-            elif TITLED.match(e.name):
-                e.kind = "person"
+            known = self.resolver.roster.find(e.name)
+            shaped = shape_kind(e.name)
+            if shaped is not None:
+                e.kind = shaped
+            elif known is not None:
+                e.kind = "person" if known.kind == "person" else "organisation"  # as detection decided
             elif people and people >= orgs:
                 e.kind = "person"  # the small model calls many people ORG, few bodies PERSON
 
@@ -172,12 +174,7 @@ class Entities:
                 known.aliases.add(name)
             return
         person = person_part(name)
-        if person:
-            kind = "person"
-        elif ORG_NAME.search(name):
-            kind = "organisation"
-        elif TITLED.match(name):
-            kind = "person"
+        kind = shape_kind(name) or kind
         entity = Entity(name, "person" if kind == "person" else "organisation", actor)
         if person:
             entity.aliases.add(person)
@@ -296,7 +293,7 @@ class Entities:
                 return last.entity  # "Acme rejected the claims. A spokesman said ...": for who spoke last
             return self.before(at, {"organisation"})
         if tok.pos_ == "PROPN":
-            hit = self.match(_phrase(tok))
+            hit = self.named(tok)
             if hit is not None:
                 for c in tok.doc[tok.left_edge.i : tok.i]:
                     if c.text.islower() and c.pos_ in ("NOUN", "PROPN"):  # "union president X"
@@ -331,6 +328,13 @@ class Entities:
                     return last.entity
                 return self.before(at, {"organisation"}) if org else None
         return None
+
+    def named(self, tok: Token) -> Entity | None:
+        """The entity a name token gives, read as detection reads it (titles dropped, a body's
+        name whole), else by the phrase as written."""
+        found = self.resolver.proper_name(tok)
+        hit = self.match(found[0]) if found is not None else None
+        return hit if hit is not None else self.match(_phrase(tok))
 
     def _note_employer(self, person: Entity, role: Token, at: int) -> None:
         """Remember the organisation a role word ties a person to ("the union's president")."""
