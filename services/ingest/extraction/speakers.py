@@ -80,19 +80,11 @@ class Entities:
             if f.target and f.target.get("name"):
                 self._add(f.target["name"], f.target.get("kind", "person"), actor=False)
         self._note_acronyms(text_of(doc))
-        for ent in doc.ents:
-            if ent.label_ in ("PERSON", "ORG"):
-                toks = [t for t in ent if t.dep_ not in ("det", "case", "punct")]
-                if not toks or not toks[0].text[:1].isupper():
-                    continue
-                text = doc[toks[0].i : toks[-1].i + 1].text
-                # an acronym is a body, whatever the small model says
-                kind = (
-                    "person" if ent.label_ == "PERSON" and not all(t.text.isupper() for t in toks) else "organisation"
-                )
-                if self.match(text) is None:
-                    self._add(text, kind, actor=False)
-        self._vote_kinds(doc)
+        # the other parties are those detection's roster holds, in the order the article introduced them
+        for party in sorted(resolver.roster.entities, key=lambda e: e.first):
+            if party.kind != "group" and party.name[:1].isupper() and self.match(party.name) is None:
+                self._add(party.name, party.kind, actor=False)
+        self._settle_kinds()
         self._match_cache = {}  # kinds may have changed: earlier answers are stale
         quoted = [(m.start(), m.end()) for m in re.finditer(r"[\"“][^\"“”\n]*[\"”]", text_of(doc))]
         # names inside quotation marks are what someone said, not who is speaking
@@ -133,25 +125,16 @@ class Entities:
             ):
                 self.employer.setdefault(id(person), body)
 
-    def _vote_kinds(self, doc: Doc) -> None:
-        """Person or organisation by what the parse calls the entity's mentions (the findings'
-        kinds are a guess from the name alone); a name's own shape ("... Ltd", "Dr ...") wins."""
-        votes: dict[int, list[int]] = {}
-        for ent in doc.ents:
-            if ent.label_ in ("PERSON", "ORG"):
-                e = self.match(ent.text)
-                if e is not None:
-                    votes.setdefault(id(e), [0, 0])[0 if ent.label_ == "PERSON" else 1] += 1
+    def _settle_kinds(self) -> None:
+        """Person or organisation as detection's roster decided (it weighed what the parse calls
+        each mention); a name's own shape ("... Ltd", "Dr ...") wins."""
         for e in self.items:
-            people, orgs = votes.get(id(e), (0, 0))
-            known = self.resolver.roster.find(e.name)
             shaped = shape_kind(e.name)
+            known = self.resolver.roster.find(e.name) if shaped is None else None
             if shaped is not None:
                 e.kind = shaped
             elif known is not None:
-                e.kind = "person" if known.kind == "person" else "organisation"  # as detection decided
-            elif people and people >= orgs:
-                e.kind = "person"  # the small model calls many people ORG, few bodies PERSON
+                e.kind = "person" if known.kind == "person" else "organisation"
 
     def _add(self, name: str, kind: str, actor: bool) -> None:
         known = self.match(name)
