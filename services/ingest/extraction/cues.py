@@ -871,10 +871,6 @@ class Detector:
             return None
         if tok.pos_ != "VERB" or tok.dep_ in ("amod", "compound"):
             return None
-        if any(t.lower_ in lx.STILL_UP and t.head.lower_ in lx.REMAIN for t in tok.sent) or any(
-            t.lower_ == "contrary" for t in tok.sent
-        ):
-            return None  # "remained online, contrary to reports it had been deleted"
         base = lx.DELETE.get(low)
         if base is None and low in lx.TAKE_DOWN:
             if not any(c.lower_ == "down" for c in _kids(tok, "prt", "advmod", "prep")):
@@ -882,6 +878,11 @@ class Detector:
             base = "take down"
         if base is None:
             return None
+        # (read after the verb is known to delete: the sentence scan is the dear part)
+        if any(t.lower_ in lx.STILL_UP and t.head.lower_ in lx.REMAIN for t in tok.sent) or any(
+            t.lower_ == "contrary" for t in tok.sent
+        ):
+            return None  # "remained online, contrary to reports it had been deleted"
         if _passive(tok):
             subj = _kids(tok, "nsubjpass")
             post = self._post_noun(subj[0]) if subj else None

@@ -31,6 +31,7 @@ from services.ingest.extraction.names import (
     SPEAKER_ROLES,
     TITLES,
     VAGUE,
+    job_word,
     person_part,
     shape_kind,
 )
@@ -279,7 +280,11 @@ class Resolver:
             name = _strip(ent.text)
             # a name spaCy ran into a role word ("Sprinter Abel Tesfaye") loses it
             words = name.split()
-            while len(words) > 1 and (words[0].lower() in TITLES or words[0].lower().rstrip("s") in TITLES):
+            while len(words) > 1 and (
+                words[0].lower() in TITLES
+                or words[0].lower().rstrip("s") in TITLES
+                or len(words) > 2 and job_word(words[0])  # "Beekeeper Ana Ruiz": a role the lexicon lacks
+            ):
                 roles.append(words.pop(0))
             return " ".join(words), roles
         # the compound chain ending at the token, plus "of/for X" ("University of Harwick")

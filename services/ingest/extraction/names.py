@@ -721,3 +721,17 @@ def shape_kind(name: str) -> str | None:
     if TITLED.match(name):
         return "person"
     return None
+
+
+# the endings of nouns that say what someone does ("choreographer", "violinist", "locksmith")
+_AGENT_ENDING = re.compile(r"(?:er|or|ist|ian|man|woman|smith|wright|eer|ess)$")
+
+
+@lru_cache(maxsize=4096)
+def job_word(word: str) -> bool:
+    """A common noun for what someone does, by its agent ending and English's noun dictionary
+    (lemminflect's): a role the tagger ran into a name ("Beekeeper Ana Ruiz"), not a given name."""
+    from lemminflect import getAllLemmas
+
+    low = word.lower()
+    return word[:1].isupper() and bool(_AGENT_ENDING.search(low)) and bool(getAllLemmas(low, upos="NOUN"))
