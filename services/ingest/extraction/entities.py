@@ -18,6 +18,7 @@ from services.ingest.extraction.names import (
     COLLECTIVES,
     GROUP_HEADS,
     GROUP_PRON,
+    HONORIFIC_GENDER,
     LAWYERS,
     MEMBERS,
     NOT_PARTIES,
@@ -31,8 +32,10 @@ from services.ingest.extraction.names import (
     SPEAKER_ROLES,
     TITLES,
     VAGUE,
+    fits,
     job_word,
     person_part,
+    pronoun_gender,
     shape_kind,
 )
 
@@ -56,11 +59,23 @@ class Entity:
     roles: set[str] = field(default_factory=set)
     seen: int = 0  # token index of the latest mention
     first: int = 0  # token index of the first mention
+    gender: str | None = None  # "m" / "f" when a form of address or a pronoun has said so
 
 
 def _strip(text: str) -> str:
     text = re.sub(r"^(?:the|The)\s+", "", text.strip())
     return re.sub(r"['’]s?$", "", text).strip(" ,;:\"“”'")
+
+
+def _clause_subject(tok: Token) -> Token | None:
+    """The subject of the nearest clause above `tok` that has one other than the phrase `tok` is
+    part of ("said her panel had ...": the one who said)."""
+    for v in tok.ancestors:
+        if v.pos_ in ("VERB", "AUX"):
+            subj = next((c for c in v.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            if subj is not None and not subj.left_edge.i <= tok.i <= subj.right_edge.i:
+                return subj
+    return None
 
 
 def _initials(name: str) -> str:
@@ -120,14 +135,24 @@ class Roster:
             e.name = name
         e.seen = max(e.seen, at)
         e.roles.update(r.lower() for r in roles)
+        if e.kind == "person" and e.gender is None:  # "Mr X", "Dame X"
+            e.gender = next((HONORIFIC_GENDER[r] for r in e.roles if r in HONORIFIC_GENDER), None)
         # keep the list in order of latest mention
         self.entities.remove(e)
         self.entities.append(e)
         return e
 
-    def last(self, kinds: set[str], before: int | None = None, exclude: str | None = None) -> Entity | None:
+    def last(
+        self, kinds: set[str], before: int | None = None, exclude: str | None = None, pronoun: str = ""
+    ) -> Entity | None:
+        """The latest party of one of `kinds` (that `pronoun`, when given, can refer to)."""
         for e in reversed(self.entities):
-            if e.kind in kinds and (before is None or e.seen <= before) and e.name != exclude:
+            if (
+                e.kind in kinds
+                and (before is None or e.seen <= before)
+                and e.name != exclude
+                and fits(e.kind, e.gender, pronoun)
+            ):
                 return e
         return None
 
@@ -283,7 +308,8 @@ class Resolver:
             while len(words) > 1 and (
                 words[0].lower() in TITLES
                 or words[0].lower().rstrip("s") in TITLES
-                or len(words) > 2 and job_word(words[0])  # "Beekeeper Ana Ruiz": a role the lexicon lacks
+                or len(words) > 2
+                and job_word(words[0])  # "Beekeeper Ana Ruiz": a role the lexicon lacks
             ):
                 roles.append(words.pop(0))
             return " ".join(words), roles
@@ -588,26 +614,53 @@ class Resolver:
             return None
         if speaker is not None and speaker.i != tok.i:
             found = self.actor(speaker, None, depth + 1)
-            if found is not None and (found.kind in kinds or low in ("we", "our", "us")):
+            if found is not None and (found.kind in kinds or low in ("we", "our", "us")) and self._fits(found, low):
                 return Actor(found.name, found.kind, found.reasons + ["pronoun"])
         # the subject of an earlier clause in the same sentence, then the article's latest fitting party
         sent = tok.sent
         for t in reversed(list(sent[: tok.i - sent.start])):
             if t.dep_ in ("nsubj", "nsubjpass") and t.pos_ in ("PROPN", "NOUN") and t.lower_ not in REL_PRON:
                 found = self.actor(t, None, depth + 1)
-                if found is not None and found.kind in kinds:
+                if found is not None and found.kind in kinds and self._fits(found, low):
                     return Actor(found.name, found.kind, ["pronoun"])
-        if self.last_subject is not None and self.last_subject.kind in kinds and low not in GROUP_PRON:
-            return Actor(self.last_subject.name, self.last_subject.kind, ["pronoun"])
-        e = self.roster.last(kinds - ({"person"} if low in GROUP_PRON else set()) or kinds, tok.i)
+        last = self.last_subject
+        if last is not None and last.kind in kinds and low not in GROUP_PRON and fits(last.kind, last.gender, low):
+            return Actor(last.name, last.kind, ["pronoun"])
+        e = self.roster.last(kinds - ({"person"} if low in GROUP_PRON else set()) or kinds, tok.i, pronoun=low)
         if e is None:
             return None
         return Actor(e.name, e.kind, ["pronoun"])
+
+    def _fits(self, found: Actor, pronoun: str) -> bool:
+        known = self.roster.find(found.name)
+        return known is None or fits(known.kind, known.gender, pronoun)
+
+    def _note_gender(self, sent: Span, people: list[tuple[int, Entity]]) -> None:
+        """ "X denied that her firm ...": the one person a sentence names, its subject, is the one
+        its possessive or reflexive pronouns of one sex refer to; later pronouns go by it."""
+        if len({id(e) for _, e in people}) != 1:
+            return
+        at, person = people[0]
+        if person.gender is not None or sent.root.i < at:
+            return
+        subj = [c for c in sent.root.children if c.dep_ in ("nsubj", "nsubjpass")]
+        if not subj or not subj[0].left_edge.i <= at - 1 <= subj[0].right_edge.i:
+            return
+        said = set()
+        for t in sent[at - sent.start :]:
+            if t.pos_ == "PROPN":
+                break  # another name before the pronoun: it may be that one's ("ordered X to ... her")
+            if (t.dep_ == "poss" or t.lower_ in ("himself", "herself")) and (g := pronoun_gender(t.lower_)):
+                if _clause_subject(t) is not None and _clause_subject(t).i == subj[0].i:
+                    said.add(g)
+        if len(said) == 1:
+            person.gender = said.pop()
 
     # --- the roster -----------------------------------------------------------------------
     def note_sentence(self, sent: Span, subjects: list[Actor]) -> None:
         """Add the parties a sentence names (after its events are read, so a pronoun in it
         looks back, not at itself)."""
+        people: list[tuple[int, Entity]] = []  # (token after the mention, person)
         for ent in sent.ents:
             first = next((t for t in ent if t.lower_ != "the"), None)
             if first is None or not first.text[:1].isupper():
@@ -630,7 +683,9 @@ class Resolver:
                     ]
                     if head.dep_ == "appos" and head.head.pos_ == "NOUN":
                         roles.append(head.head.text)
-                    self.roster.add(name, self.kind_of(name, head), ent.end, roles)
+                    e = self.roster.add(name, self.kind_of(name, head), ent.end, roles)
+                    if e.kind == "person":
+                        people.append((ent.end, e))
         for tok in sent:
             if (
                 tok.pos_ == "PROPN"
@@ -647,7 +702,9 @@ class Resolver:
                         for t in tok.doc[max(sent.start, tok.left_edge.i) : tok.i]
                         if t.pos_ == "NOUN" and t.text.islower() and t.dep_ == "compound"
                     ]
-                    self.roster.add(named[0], self.kind_of(named[0], tok), tok.i + 1, roles)
+                    e = self.roster.add(named[0], self.kind_of(named[0], tok), tok.i + 1, roles)
+                    if e.kind == "person":
+                        people.append((tok.i + 1, e))
             # "the populist Civic party": the name, with the noun as its role
             if (
                 tok.dep_ == "compound"
@@ -671,6 +728,7 @@ class Resolver:
                 if named:
                     e = self.roster.add(named[0], "organisation", tok.i + 1)
                     e.kind = "organisation"
+        self._note_gender(sent, people)
         for a in subjects:
             e = self.roster.find(a.name)
             if e is not None:

@@ -735,3 +735,27 @@ def job_word(word: str) -> bool:
 
     low = word.lower()
     return word[:1].isupper() and bool(_AGENT_ENDING.search(low)) and bool(getAllLemmas(low, upos="NOUN"))
+
+
+# what a pronoun or a form of address says of a person's sex, where it says anything
+_PRONOUN_GENDER = {
+    "he": "m",
+    "him": "m",
+    "his": "m",
+    "himself": "m",
+    "she": "f",
+    "her": "f",
+    "hers": "f",
+    "herself": "f",
+}
+HONORIFIC_GENDER = {"mr": "m", "sir": "m", "lord": "m", "mrs": "f", "ms": "f", "miss": "f", "dame": "f", "lady": "f"}
+
+
+def pronoun_gender(word: str) -> str | None:
+    return _PRONOUN_GENDER.get(word.lower())
+
+
+def fits(kind: str, gender: str | None, pronoun: str) -> bool:
+    """Can a person-pronoun refer to a party of this kind and (known or unknown) gender?"""
+    wanted = pronoun_gender(pronoun)
+    return wanted is None or kind != "person" or gender is None or gender == wanted

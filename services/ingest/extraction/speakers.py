@@ -22,6 +22,7 @@ from services.ingest.extraction.names import (
     PROXY_NOUNS,
     TITLED,
     TITLES,
+    fits,
     norm,
     person_part,
     shape_kind,
@@ -56,6 +57,7 @@ class Entity:
     kind: str  # person | organisation
     actor: bool  # an actor of some finding
     aliases: set = field(default_factory=set)  # other forms of the name ("Halvorsen", "Luma Halvorsen")
+    gender: str | None = None  # as detection's roster learnt it ("Mrs X", "X ... her")
 
     @property
     def words(self) -> list[str]:
@@ -130,11 +132,13 @@ class Entities:
         each mention); a name's own shape ("... Ltd", "Dr ...") wins."""
         for e in self.items:
             shaped = shape_kind(e.name)
-            known = self.resolver.roster.find(e.name) if shaped is None else None
+            known = self.resolver.roster.find(e.name)
             if shaped is not None:
                 e.kind = shaped
             elif known is not None:
                 e.kind = "person" if known.kind == "person" else "organisation"
+            if known is not None and e.kind == "person":
+                e.gender = known.gender
 
     def _add(self, name: str, kind: str, actor: bool) -> None:
         known = self.match(name)
@@ -220,13 +224,17 @@ class Entities:
                     best = e
         return best
 
-    def before(self, char: int, kinds: set[str], head: str | None = None) -> Entity | None:
+    def before(self, char: int, kinds: set[str], head: str | None = None, pronoun: str = "") -> Entity | None:
         """The nearest entity of one of `kinds` mentioned before `char` (whose name contains
-        `head`, when given: "the trust" -> "... Trust")."""
+        `head`, when given: "the trust" -> "... Trust"; that `pronoun` can refer to, when given)."""
         i = bisect.bisect_left(self._starts, char) - 1
         while i >= 0:
             _, e = self.mentions[i]
-            if e.kind in kinds and (head is None or any(head in w for w in e.forms())):
+            if (
+                e.kind in kinds
+                and (head is None or any(head in w for w in e.forms()))
+                and fits(e.kind, e.gender, pronoun)
+            ):
                 return e
             i -= 1
         return None
@@ -243,10 +251,14 @@ class Entities:
             surface = "person" if lower in PERSON_PRON else "organisation" if lower in ORG_PRON else None
             if lower not in PERSON_PRON | ORG_PRON | GROUP_PRON:
                 return None
-            if last is not None and (surface is None or last.surface == surface):
+            if (
+                last is not None
+                and (surface is None or last.surface == surface)
+                and fits(last.entity.kind, last.entity.gender, lower)
+            ):
                 return last.entity
-            if lower in PERSON_PRON:
-                return self.before(at, {"person"})
+            if lower in PERSON_PRON:  # "he" after a woman spoke: the last man, or one not known to be a woman
+                return self.before(at, {"person"}, pronoun=lower)
             if lower in ORG_PRON:
                 return self.before(at, {"organisation"})
             return self.before(at, {"organisation"}) or self.before(at, {"person"})
