@@ -66,6 +66,7 @@ def _day(pub: date, month: int, day: int, year: str | None) -> date | None:
     return d
 
 
+@lru_cache(maxsize=4096)  # pure, and asked of one sentence by detection and the post-pass alike
 def resolve(sentence: str, published: datetime, anchor: str | None = None) -> tuple[str | None, str | None]:
     """Return (ISO date, precision) for the first date phrase, never after publication.
 
