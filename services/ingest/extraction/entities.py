@@ -648,7 +648,7 @@ class Resolver:
             return
         said = set()
         for t in sent[at - sent.start :]:
-            if t.pos_ == "PROPN":
+            if t.pos_ == "PROPN" and t.ent_type_ not in NOT_PARTIES:
                 break  # another name before the pronoun: it may be that one's ("ordered X to ... her")
             if (t.dep_ == "poss" or t.lower_ in ("himself", "herself")) and (g := pronoun_gender(t.lower_)):
                 if _clause_subject(t) is not None and _clause_subject(t).i == subj[0].i:

@@ -723,18 +723,43 @@ def shape_kind(name: str) -> str | None:
     return None
 
 
-# the endings of nouns that say what someone does ("choreographer", "violinist", "locksmith")
-_AGENT_ENDING = re.compile(r"(?:er|or|ist|ian|man|woman|smith|wright|eer|ess)$")
+# nouns that say what someone does: one who does a verb ("choreograph" -> "choreographer",
+# "blow" -> "glassblower"), or the trades' own endings ("violinist", "librarian", "locksmith")
+_DOER = re.compile(r"(?:er|or)$")
+_TRADE = re.compile(r"(?:ist|ian|smith|wright)$")
+
+
+def _is_noun(w: str) -> bool:
+    from lemminflect import getAllLemmas
+
+    return bool(getAllLemmas(w, upos="NOUN"))
+
+
+def _doer(w: str) -> bool:
+    """A dictionary noun for one who does a dictionary verb: "carver" (carve), "cutter" (cut)."""
+    from lemminflect import getAllLemmas
+
+    if _TRADE.search(w):
+        return _is_noun(w)
+    if not _DOER.search(w):
+        return False
+    stem = w[:-2]
+    stems = {stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else stem}
+    return any(getAllLemmas(v, upos="VERB").get("VERB", ("",))[0] == v for v in stems if len(v) > 2)
 
 
 @lru_cache(maxsize=4096)
 def job_word(word: str) -> bool:
-    """A common noun for what someone does, by its agent ending and English's noun dictionary
-    (lemminflect's): a role the tagger ran into a name ("Beekeeper Ana Ruiz"), not a given name."""
-    from lemminflect import getAllLemmas
-
+    """A common noun for what someone does, read off its make-up with English's dictionary
+    (lemminflect's), never from a list of names: a role the tagger ran into a name ("Beekeeper
+    Ana Ruiz", "Glassblower Piet Rendall")."""
     low = word.lower()
-    return word[:1].isupper() and bool(_AGENT_ENDING.search(low)) and bool(getAllLemmas(low, upos="NOUN"))
+    if not word[:1].isupper() or len(low) < 5:
+        return False
+    if _doer(low) and (_is_noun(low) or _TRADE.search(low)):
+        return True
+    # a compound of a noun and a doer: "glass" + "blower", "bee" + "keeper"
+    return any(_is_noun(low[:k]) and _doer(low[k:]) and _is_noun(low[k:]) for k in range(3, len(low) - 3))
 
 
 # what a pronoun or a form of address says of a person's sex, where it says anything
