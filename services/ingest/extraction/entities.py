@@ -714,7 +714,9 @@ class Resolver:
                 and tok.text[:1].isupper()
             ):
                 named = self.proper_name(tok)
-                if named:
+                known = self.roster.find(named[0]) if named else None
+                # a person named before is not made a body by "the X campaign", "the X family firm"
+                if named and not (known is not None and known.kind == "person" and known.name != named[0]):
                     self.roster.add(named[0], "organisation", tok.i + 1, [tok.head.text]).kind = "organisation"
             # the firm's name in apposition marks it an organisation ("the firm, Apex Digital"); a
             # noun that is a person's role too keeps a person's name a person ("developer Ana Ruiz")

@@ -31,6 +31,10 @@ from services.ingest.extraction.names import (
 __all__ = ["Entities", "Entity", "Speaker", "norm", "person_part", "text_of"]
 
 
+# a capitalised word right before: the word that follows is part of that name
+_AFTER_NAME = re.compile(r"[A-Z][\w'’&-]*\s+$")
+
+
 def text_of(doc: Doc) -> str:
     """The doc's text, built once (Doc.text joins every token on each call)."""
     text = doc.user_data.get("storyline.text")
@@ -86,6 +90,12 @@ class Entities:
         for party in sorted(resolver.roster.entities, key=lambda e: e.first):
             if party.kind != "group" and party.name[:1].isupper() and self.match(party.name) is None:
                 self._add(party.name, party.kind, actor=False)
+            # the short forms the roster gave a body: its initials as the article writes them ("HSE")
+            letters = "".join(w[0] for w in party.name.split() if w[:1].isupper())
+            mine = self.match(party.name)
+            if mine is not None and party.kind != "person" and len(letters) >= 2 and letters.lower() in party.aliases:
+                if re.search(r"(?<![\w-])%s(?![\w-])" % letters, text_of(doc)):
+                    mine.aliases.add(letters)
         self._settle_kinds()
         self._match_cache = {}  # kinds may have changed: earlier answers are stale
         quoted = [(m.start(), m.end()) for m in re.finditer(r"[\"“][^\"“”\n]*[\"”]", text_of(doc))]
@@ -173,6 +183,7 @@ class Entities:
         body = text_of(self.doc)
         for e in self.items:
             forms = {e.name, *e.aliases}
+            first = None
             if e.kind == "person":
                 forms.add((person_part(e.name) or e.name).split()[-1])
             elif len(e.name.split()) > 1 and len(e.name.split()[0]) > 3 and e.name[:1].isupper():
@@ -182,6 +193,8 @@ class Entities:
                     forms.add(first)
             for form in forms:
                 for m in re.finditer(r"(?<![\w-])%s(?![\w-])" % re.escape(form), body):
+                    if form == first and _AFTER_NAME.search(body, max(0, m.start() - 40), m.start()):
+                        continue  # "Energy" in "Acme Energy" is Acme, not "Energy Workers' Union"
                     yield m.start(), e
 
     def match(self, phrase: str) -> Entity | None:
@@ -328,11 +341,18 @@ class Entities:
         """The entity a name token gives, read as detection reads it (titles dropped, a body's
         name whole), else by the phrase as written."""
         found = self.resolver.proper_name(tok)
-        hit = self.match(found[0]) if found is not None else None
+        if found is None:
+            return self.match(_phrase(tok))
+        party = self.resolver.roster.find(found[0])  # "HSE", "Halvorsen": the roster's short forms
+        hit = self.match(party.name if party is not None else found[0]) or self.match(found[0])
         return hit if hit is not None else self.match(_phrase(tok))
 
     def _note_employer(self, person: Entity, role: Token, at: int) -> None:
-        """Remember the organisation a role word ties a person to ("the union's president")."""
+        """Remember the organisation a role word ties a person to ("the union's president"); a
+        body's own description ("the energy regulator X") ties it to no one."""
+        head = role.head if role.dep_ == "compound" else role
+        if head.lower_ in ORG_NOUNS and head.lower_ not in TITLES:
+            return
         if person.kind != "person":
             if person.actor or role.lower_ not in TITLES:
                 return
