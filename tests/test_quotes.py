@@ -230,3 +230,19 @@ def test_without_a_word_on_sex_he_said_stays_with_the_last_speaker():
     )
     got = _quotes_by_actor(body)
     assert "We drew the stalls by lot" in (got[("rebuttal_given", "Orla Vance")] or "")
+
+
+def test_a_bodys_first_word_inside_another_name_is_no_mention_of_it():
+    # "Energy" in "Varden Energy" is Varden, not the Energy Workers' Federation: the spokesperson
+    # speaks for the body last mentioned, which is Varden
+    body = (
+        "Former technician Marta Quell has accused Varden Energy of skipping turbine inspections at its coastal "
+        "wind farms.\n\n"
+        'Varden Energy, which runs 40 wind farms, rejected her account. "Every turbine is inspected twice a year," '
+        "a company spokesperson said.\n\n"
+        "The Energy Workers' Federation said it had lodged a complaint with the Offshore Safety Executive about "
+        'Varden\'s inspection records in March. The OSE said it "reads every complaint it receives".'
+    )
+    got = _quotes_by_actor(body)
+    assert got[("rebuttal_given", "Varden Energy")] == "Every turbine is inspected twice a year"
+    assert got[("complaint_filed", "Energy Workers' Federation")] is None  # neither Varden's words nor the OSE's
