@@ -2,8 +2,10 @@
 
 A `Roster` keeps the parties an article has introduced, in order, with their short forms
 (a person's surname, an organisation's first word or initials) and the role words the
-article attached to them ("Transport Minister X", "X, the chief executive"). `Resolver.actor`
-turns the head token of a subject, agent or object into an `Actor`.
+article attached to them ("Transport Minister X", "X, the chief executive"), and a person's sex
+where a form of address or a pronoun in their own clause says it. `Resolver.actor` turns the head
+token of a subject, agent or object into an `Actor`. The same resolver, handed to the post-pass,
+is what quotations are attributed through (speakers.py); the words both read are names.py's.
 """
 
 from __future__ import annotations

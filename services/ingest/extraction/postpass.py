@@ -8,8 +8,9 @@ Interface (what detection hands over, what this sets):
     None where a pattern found it without the parse);
   * `doc` is the spaCy parse of `body`; `published` the article's publication time (aware);
   * sets `quote` (quotes.py), `occurred_at` + `occurred_precision` (dates.py) and `summary`
-    (summaries.py). The entities it resolves speakers and pronouns to are the findings'
-    actors and targets plus the names the parse finds (speakers.py).
+    (summaries.py). Speakers and pronouns resolve through detection's own `Resolver` (its
+    roster's parties, kinds and short forms, viewed by position in speakers.py); called
+    without one (tests), the pass reads the article's parties the same way first.
 Detection's own values of these four fields are overwritten: this pass owns them.
 """
 

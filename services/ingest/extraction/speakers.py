@@ -1,9 +1,13 @@
-"""The parties an article names, their mentions, and whom a speaker, a pronoun or a description refers to.
+"""Whom a speaker, a pronoun or a description refers to, by position in the article: the
+post-pass's view of detection's resolver.
 
-Built from the findings (actors and targets are the entities that matter) and the parse
-(spaCy's PERSON / ORG spans name the others, so a quotation by a bystander is not given to
-an actor). Pure: takes a parsed doc and names, does no I/O.
-"""
+One resolver serves the whole pipeline: `entities.Resolver` reads the parties sentence by sentence
+during detection (its `Roster`: names, short forms, kinds, roles, sex where the article says it);
+`Entities` takes those parties as they stand at the end, with the findings' actors and targets,
+indexes every mention by character offset, and answers the post-pass's questions (who said this
+quotation, who "she" is at this point, whom a union president speaks for). Names are read as
+detection reads them (`Resolver.proper_name`), kinds are the roster's, words are names.py's.
+Pure: takes a parsed doc, the findings and the resolver; does no I/O."""
 
 from __future__ import annotations
 
@@ -72,7 +76,8 @@ class Entity:
 
 
 class Entities:
-    """The article's parties and where each is mentioned (character offsets into the body)."""
+    """The article's parties (the resolver's roster and the findings') and where each is
+    mentioned (character offsets into the body)."""
 
     def __init__(self, doc: Doc, findings, resolver: Resolver):
         self.doc = doc
