@@ -34,6 +34,7 @@ from urllib.parse import urlparse
 import orjson
 
 from services.bootstrap import open_log, open_projector, open_store
+from services.timeline.projector import tune_garbage_collector
 from services.timeline.rebuild import rebuild
 from shared.config import Settings
 from shared.domain import events, read_model
@@ -183,6 +184,7 @@ def main() -> None:
     settings = Settings.from_env(dict(os.environ, STORYLINE_TOPIC=f"bench.{run}", STORYLINE_GROUP=f"bench-{run}"))
     log, db = open_log(settings), open_store(settings.store_url)
     raw = RawWriter(settings.store_url)
+    tune_garbage_collector()  # as Projector.run does; this loop drives step() itself
     print(f"events/round={n} rounds={rounds} log={settings.log_url} store={settings.store_url}")
     results = []
     for r in range(rounds):
