@@ -13,6 +13,7 @@ tracking_g{g}. `projection_meta` holds the readers' pointer and the generation c
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -290,7 +291,7 @@ class _Batch:
             chunk = rows[i : i + _ROWS_PER_INSERT]
             self.db.execute(
                 f"INSERT INTO {self.t.events} VALUES {','.join([_EVENT_MARKS] * len(chunk))} ON CONFLICT DO NOTHING",
-                [value for row in chunk for value in row],
+                list(itertools.chain.from_iterable(chunk)),
             )
 
     def insert_new(self, docs: list[dict[str, Any]]) -> set[str]:
