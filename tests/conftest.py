@@ -107,9 +107,10 @@ class Api:
     """Ingest, relay, projector and query built by bootstrap.build, without servers: requests go
     through each app's Flask test client."""
 
-    def __init__(self, env: dict):
+    def __init__(self, env: dict, roles: tuple[str, ...] = bootstrap.ROLES):
         self.settings = Settings.from_env(env)
-        self.parts = bootstrap.build(self.settings, store=open_store("memory:")).start(monitor_host="127.0.0.1")
+        self.parts = bootstrap.build(self.settings, roles, store=open_store("memory:"))
+        self.parts.start(monitor_host="127.0.0.1")
         self.ingest = self.parts.ingest_app().test_client()
         self.query = self.parts.query_app().test_client()
 
