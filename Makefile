@@ -51,9 +51,12 @@ lint: install
 	$(BIN)/mypy
 
 # The fast tier: the domain, the store contract on SQLite and in memory, extraction rules, story
-# matching and the embedded system; no servers, no corpus scoring. Under a minute.
+# matching, the embedded system, and the HTTP contract (schemas, 4xx shapes, authentication, OpenAPI)
+# through Flask test clients; no servers, no corpus scoring. Under a minute.
 FAST_TESTS ?= tests/test_store_contract.py tests/test_hot_path.py tests/test_legacy_store.py tests/test_extraction.py \
-  tests/test_stories.py tests/test_readings.py tests/test_relay_topics.py
+  tests/test_stories.py tests/test_readings.py tests/test_relay_topics.py \
+  tests/test_input.py tests/test_auth.py tests/test_api_contract.py tests/test_live_edges.py \
+  tests/test_story_sources.py tests/test_repost.py
 test-fast: install
 	STORYLINE_FAST=1 $(BIN)/python -m pytest -p no:cacheprovider -q -k "not real and not corpus_score" \
 	  $(FAST_TESTS) $(PYTEST_ARGS)
