@@ -15,6 +15,7 @@ from shared.domain.timeline import Entry, Filters
 from shared.ports import EventQuery, ReadView, StoryQuery
 
 _SUMMARY_KEYS = ("title", "first_date", "last_date", "last_recorded_at")
+_OFF_TIMELINE = ("retracted", "superseded")  # event statuses the default timeline leaves out
 
 
 def story_summary(doc: dict) -> dict:
@@ -54,19 +55,37 @@ def story(view: ReadView, story_id: str) -> dict | None:
 
 
 def articles(view: ReadView, story_id: str) -> list[dict]:
-    """The articles behind a story's events, oldest first."""
-    seen: dict[str, dict] = {}
-    for ev in view.events(story_id, EventQuery(include_retracted=True)):
-        src = ev.get("source") or {}
-        if src.get("article_id") and src["article_id"] not in seen:
-            seen[src["article_id"]] = {
-                "article_id": src["article_id"],
+    """Every article the story's events came from, oldest first, with its state for editors:
+    `current` while some of its events are on the timeline, `retracted` when an editor
+    retracted each of them, `superseded` when its newest reading found none (every event it
+    had was replaced: shared.domain.readings). An article stays listed in every state: it was
+    ingested into this story, and an editor checking a story's sources must see it.
+    `events`: how many of its events the timeline shows."""
+    docs = view.events(story_id, EventQuery(include_retracted=True, include_superseded=True))
+    by_article: dict[str, list[dict]] = {}
+    for ev in docs:
+        article_id = (ev.get("source") or {}).get("article_id")
+        if article_id:
+            by_article.setdefault(article_id, []).append(ev)
+    out = []
+    for article_id, evs in by_article.items():
+        shown = [e for e in evs if e.get("status") not in _OFF_TIMELINE]
+        live = [e for e in evs if e.get("status") != "superseded"]
+        # the current reading's source, when there is one (a newer reading may retitle the article)
+        ev = (live or evs)[0]
+        src = ev["source"]
+        out.append(
+            {
+                "article_id": article_id,
                 "url": src.get("url"),
                 "outlet": src.get("outlet"),
                 "title": src.get("title"),
                 "published_at": ev.get("published_at"),
+                "state": "current" if shown else ("retracted" if live else "superseded"),
+                "events": len(shown),
             }
-    return sorted(seen.values(), key=lambda a: (a["published_at"] or "", a["article_id"]))
+        )
+    return sorted(out, key=lambda a: (a["published_at"] or "", a["article_id"]))
 
 
 def _known_events(view: ReadView, story_id: str, f: Filters) -> list[dict]:
