@@ -246,3 +246,18 @@ def test_a_bodys_first_word_inside_another_name_is_no_mention_of_it():
     got = _quotes_by_actor(body)
     assert got[("rebuttal_given", "Varden Energy")] == "Every turbine is inspected twice a year"
     assert got[("complaint_filed", "Energy Workers' Federation")] is None  # neither Varden's words nor the OSE's
+
+
+def test_a_role_the_article_gave_someone_names_them_later():
+    # "the director" is Dr Harrow, whom the article called the trust's medical director, not the
+    # surgeon who spoke last
+    body = (
+        "Surgeon Idris Kell accused the Fenmoor Hospitals Trust on Monday of cancelling operations to meet targets. "
+        '"Patients are paying for a spreadsheet," he said.\n\n'
+        "The trust's medical director, Dr Wen Harrow, denied the claim on Tuesday.\n\n"
+        "Kell said he had raised the matter twice with the board.\n\n"
+        '"No operation was cancelled to meet a target," the director said.'
+    )
+    got = _quotes_by_actor(body)
+    assert got[("rebuttal_given", "Wen Harrow")] == "No operation was cancelled to meet a target"
+    assert got[("allegation_made", "Idris Kell")] == "Patients are paying for a spreadsheet"

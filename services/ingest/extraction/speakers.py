@@ -80,6 +80,7 @@ class Entity:
     actor: bool  # an actor of some finding
     aliases: set = field(default_factory=set)  # other forms of the name ("Halvorsen", "Luma Halvorsen")
     gender: str | None = None  # as detection's roster learnt it ("Mrs X", "X ... her")
+    roles: set = field(default_factory=set)  # the roster's role words ("X, the firm's founder": founder)
 
     @property
     def words(self) -> list[str]:
@@ -166,8 +167,9 @@ class Entities:
                 e.kind = shaped
             elif known is not None:
                 e.kind = "person" if known.kind == "person" else "organisation"
-            if known is not None and e.kind == "person":
-                e.gender = known.gender
+            if known is not None:
+                e.roles = set(known.roles)
+                e.gender = known.gender if e.kind == "person" else None
 
     def _add(self, name: str, kind: str, actor: bool) -> None:
         known = self.match(name)
@@ -264,7 +266,7 @@ class Entities:
             _, e = self.mentions[i]
             if (
                 e.kind in kinds
-                and (head is None or any(head in w for w in e.forms()))
+                and (head is None or any(head in w for w in e.forms()) or head in e.roles)
                 and fits(e.kind, e.gender, pronoun)
             ):
                 return e
