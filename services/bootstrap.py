@@ -199,7 +199,7 @@ def build(
         store = open_store(settings.store_url, allow_legacy=allow_legacy_store)
     parts = Components(settings, event_log, store)
     if "ingest" in roles:
-        from services.ingest.relay import Relay
+        from services.ingest.relay import Relay, relay_id
         from shared.observability import InstrumentedLog
 
         assert event_log is not None
@@ -207,7 +207,12 @@ def build(
         # the relay publishes through the instrumented log the ingest app reports on
         parts.log = InstrumentedLog(event_log)
         parts.article_log = open_article_log(settings)
-        parts.relay = Relay(parts.outbox, parts.log, routes={article_topic(settings): parts.article_log})
+        parts.relay = Relay(
+            parts.outbox,
+            parts.log,
+            routes={article_topic(settings): parts.article_log},
+            transactional_id=relay_id(settings.data_dir),  # on Kafka: this instance's transactions
+        )
     if "projector" in roles:
         from services.timeline.health import ProjectorMonitor
 

@@ -5,7 +5,8 @@ articles at a steady pace and a projector process consuming, while brokers die.
 Rows: the leader of the busiest partition SIGKILLed mid-traffic then restarted; the copies in
 the topic itself after that (the idempotent producer: 0 duplicates from retries); a rolling
 restart of all three nodes; two nodes down (below min ISR: ingest answers 202 `queued` from its
-outbox and /readyz says degraded, then everything arrives); the projector cut off from the
+outbox and /readyz says degraded, then everything arrives, once in the topic too: the relay's
+transactions); the projector cut off from the
 cluster by a TCP proxy. Columns and the verdict as in tests/test_faults.py (tests/faults/).
 
 `make faults` passes its running cluster (STORYLINE_TEST_CLUSTER); otherwise this module starts
@@ -22,8 +23,9 @@ import time
 import pytest
 from conftest import API_KEY, real_env
 from faults.cluster import NODES, Cluster, Traffic, endless_articles
-from faults.harness import SCALE, STORYLINE, InProcessIngest, Rig, report, servers, wait_for
+from faults.harness import REPLICATED, SCALE, STORYLINE, InProcessIngest, Rig, report, servers, wait_for
 from kafka import KafkaAdminClient
+from kafka.structs import TopicPartition
 
 from shared.config import Settings
 
@@ -195,11 +197,10 @@ def test_two_brokers_down_below_min_isr(cluster, rig, ingest, corpus, capsys):
     assert ingest.readyz()["status"] == "ready"
     rig.verify(capsys, "two brokers down (below min ISR), then back", ids, before.accepted + during.accepted, recover)
     # Below min ISR the surviving leader may append a batch it can never acknowledge; the relay
-    # hands it back to the outbox after the delivery timeout and sends it again once the cluster
-    # is back, with a new producer id, so the first copy may stay in the log beside the second
-    # (counted in "events in Kafka"). Idempotence cannot dedupe across producer ids; the event
-    # ids keep the copy out of the timeline (doubled above), and first copies keep story order.
-    rig.verify_log_once_in_order(before.posted + during.posted, copies_allowed=True)
+    # abandons that transaction after the delivery timeout and sends the records again once the
+    # cluster is back. Its new producer (same transactional.id) has the abandoned transaction
+    # aborted first, so a reader sees each event once: records == events in the topic itself.
+    rig.verify_log_once_in_order(before.posted + during.posted)
 
 
 def test_network_cut_between_projector_and_cluster(cluster, rig, ingest, corpus, capsys):
@@ -269,3 +270,67 @@ def test_min_insync_replicas_above_the_factor_is_a_configuration_error(tmp_path)
     )
     assert done.returncode == 2
     assert "STORYLINE_MIN_INSYNC_REPLICAS=3 is more than STORYLINE_REPLICATION_FACTOR=2" in done.stderr, done.stderr
+
+
+def test_a_relay_restarted_on_its_data_dir_fences_the_old_producer_and_its_open_transaction(cluster, tmp_path):
+    """A relay that died mid-transaction (or hangs on as a zombie) left records appended but not
+    committed. The next relay on the same data dir takes the same transactional.id: starting, it
+    fences the old producer (whose commit then fails) and the broker aborts the old transaction,
+    so the records it sends again are in the topic once for every reader here (read_committed),
+    though the aborted copies still occupy offsets (a read_uncommitted reader sees them)."""
+    from kafka import KafkaConsumer, KafkaProducer
+    from kafka.errors import KafkaError
+
+    from services.bootstrap import open_log
+    from services.ingest.relay import Relay, relay_id
+    from shared.adapters.sqlite_outbox import SqliteOutbox
+    from shared.ports import Record
+
+    env = (
+        real_env() | REPLICATED | {"STORYLINE_LOG": f"kafka://{cluster.bootstrap}", "STORYLINE_DATA_DIR": str(tmp_path)}
+    )
+    settings = Settings.from_env(env)
+    log = open_log(settings)
+    log.ensure_topic()
+    records = [Record(f"fence-story-{i % 4}", f"fence-record-{i:03d}".encode()) for i in range(40)]
+    outbox = SqliteOutbox(settings.data_dir)
+    outbox.add(records)
+    zombie = KafkaProducer(
+        bootstrap_servers=cluster.bootstrap,
+        transactional_id=f"{relay_id(settings.data_dir)}.{settings.topic}",
+        acks="all",
+        enable_idempotence=True,
+        max_in_flight_requests_per_connection=1,
+    )
+    try:
+        zombie.init_transactions()
+        zombie.begin_transaction()
+        for r in records:
+            zombie.send(settings.topic, key=r.key.encode(), value=r.value)
+        zombie.flush()  # appended on the partitions' leaders, never committed
+
+        relay = Relay(outbox, log, transactional_id=relay_id(settings.data_dir))
+        assert relay.relay_once() == len(records)
+        assert outbox.backlog()[0] == 0
+        with pytest.raises(KafkaError):
+            zombie.commit_transaction()
+    finally:
+        zombie.close(timeout=0)
+
+    seen = [m.value for m in log.read()]
+    assert sorted(seen) == sorted(r.value for r in records), "each record once for a read_committed reader"
+    raw = KafkaConsumer(bootstrap_servers=cluster.bootstrap, enable_auto_commit=False)  # read_uncommitted
+    try:
+        tps = [TopicPartition(settings.topic, p) for p in range(settings.partitions)]
+        raw_end = sum(raw.end_offsets(tps).values())
+    finally:
+        raw.close()
+    # the aborted copies, the abort markers and the commit markers lie past the committed records
+    assert raw_end >= 2 * len(records) + 2 and sum(log.end_offsets().values()) < raw_end
+    # log.end_offsets() is where a reader that read everything stands: after the last committed record
+    last = {}
+    for m in log.read():
+        last[m.partition] = m.offset + 1
+    assert {p: o for p, o in log.end_offsets().items() if o} == last
+    outbox.close()
+    log.close()

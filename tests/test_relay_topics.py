@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.ingest.relay import LogRefused, Relay
+from services.ingest.relay import LogRefused, Relay, relay_id
 from shared.adapters.sqlite_outbox import SqliteOutbox
 from shared.ports import Record
 
@@ -50,4 +50,39 @@ def test_an_outbox_file_from_before_topics_reads_as_events(tmp_path):
     db.close()
     outbox = SqliteOutbox(str(tmp_path))
     assert [(q.record.key, q.record.topic) for q in outbox.pending(10)] == [("s", "")]
+    outbox.close()
+
+
+class TransactionalFakeLog(FakeLog):
+    """A log that can deliver in transactions, as KafkaLog does: records which id it was given."""
+
+    transactional_id = None
+
+    def use_transactions(self, transactional_id):
+        self.transactional_id = transactional_id
+
+
+def test_the_relay_id_belongs_to_the_instance_data_dir(tmp_path):
+    first = relay_id(str(tmp_path / "a"))
+    assert first.startswith("storyline-relay-")
+    assert relay_id(str(tmp_path / "a")) == first, "a restart (or another worker) of the instance reuses it"
+    assert relay_id(str(tmp_path / "b")) != first, "another replica has its own"
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["relay.id"]
+
+
+def test_each_topic_log_delivers_under_its_own_transactional_id_and_the_embedded_log_is_unchanged(tmp_path):
+    from shared.adapters.embedded_log import EmbeddedLog
+
+    outbox = SqliteOutbox(str(tmp_path / "ingest"))
+    events, articles = TransactionalFakeLog("ev"), TransactionalFakeLog("ev.articles")
+    rid = relay_id(str(tmp_path / "ingest"))
+    Relay(outbox, events, routes={"ev.articles": articles}, transactional_id=rid)
+    assert (events.transactional_id, articles.transactional_id) == (f"{rid}.ev", f"{rid}.ev.articles")
+
+    embedded = EmbeddedLog(str(tmp_path / "log"), "ev", 3)
+    relay = Relay(outbox, embedded, transactional_id=rid)
+    outbox.add([Record("s1", b"event-1"), Record("s2", b"event-2")])
+    assert relay.relay_once() == 2
+    assert sorted(m.value for m in embedded.read()) == [b"event-1", b"event-2"]  # one SQLite transaction, as before
+    embedded.close()
     outbox.close()

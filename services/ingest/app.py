@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from services.ingest.corrections import bp as corrections_bp
 from services.ingest.delivery import await_publication, queue, readiness
 from services.ingest.projected import ProjectedReadings
-from services.ingest.relay import Relay
+from services.ingest.relay import Relay, relay_id
 from services.ingest.schemas import AcceptedSchema, ArticleSchema
 from services.ingest.service import ingest
 from services.ingest.story_index import StoreStoryIndex
@@ -90,5 +90,7 @@ def create_app(
     install_error_handlers(app)
     instrument(app, "ingest")
     # after instrument(): the relay publishes through the instrumented log, so it is counted
-    app.extensions["storyline.relay"] = relay or Relay(outbox, log, routes={article_log.topic: article_log})
+    app.extensions["storyline.relay"] = relay or Relay(
+        outbox, log, routes={article_log.topic: article_log}, transactional_id=relay_id(settings.data_dir)
+    )
     return app

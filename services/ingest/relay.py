@@ -6,17 +6,53 @@ records of other stories go on. A record names its topic (the events topic by de
 article topic); each goes to the log of its topic, and the order holds per topic and story
 (an article_received may reach its topic after its events reach theirs, or before). Only the holder of the outbox lease relays, so two workers
 never send the same record; a restarted process resumes from whatever is still queued.
+
+On Kafka the relay delivers each batch as one transaction per topic, under a transactional.id
+that belongs to the ingest instance (`relay_id`: kept beside the outbox in the data dir, so each
+replica has its own and a restart reuses it). A batch that failed (a delivery timeout below min
+ISR) stays queued and goes out again in a new transaction; the producer that starts for it
+fences the old one and the broker aborts what the old one appended, so readers (read_committed)
+see each record once. Records leave the outbox only after the commit. The embedded log needs
+none of this: a delivery there is one SQLite transaction.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+import uuid
 
 from shared.ports import EventLog, Outbox
 
 log = logging.getLogger("storyline.ingest.relay")
+
+
+def relay_id(data_dir: str) -> str:
+    """The instance's transactional identity, created once in its data dir (where the outbox
+    lives: the id goes with the queue it relays). Every worker of the instance reads the same id;
+    only the lease holder uses it, and a successor using it fences the one before."""
+    path = os.path.join(data_dir, "relay.id")
+    try:
+        with open(path) as fh:
+            return fh.read().strip()
+    except FileNotFoundError:
+        pass
+    os.makedirs(data_dir, exist_ok=True)
+    draft = f"{path}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    with open(draft, "w") as fh:
+        fh.write(f"storyline-relay-{uuid.uuid4().hex}\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(draft, path)  # atomic, and the first worker to get here wins
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(draft)
+    with open(path) as fh:
+        return fh.read().strip()
 
 
 class LogRefused(RuntimeError):
@@ -33,6 +69,7 @@ class Relay:
         lease_retry_s: float = 0.5,
         max_backoff_s: float = 2.0,
         routes: dict[str, EventLog] | None = None,
+        transactional_id: str | None = None,
     ):
         self.outbox = outbox
         self.event_log = event_log
@@ -45,6 +82,13 @@ class Relay:
         self.stopping = threading.Event()
         self.last_error: str | None = None
         self._thread: threading.Thread | None = None
+        if transactional_id:
+            # one id per topic's log: each delivers its own transactions (the embedded log has no
+            # such thing and needs none)
+            for target in (event_log, *self.routes.values()):
+                use = getattr(target, "use_transactions", None)
+                if use is not None:
+                    use(f"{transactional_id}.{target.topic}")
 
     def relay_once(self) -> int:
         """Send one batch; return how many left the outbox. Raises LogRefused if any stayed."""

@@ -64,6 +64,8 @@ class Projector:
         self.on_batch_applied = lambda batch: None  # observers (metrics, logs) see each committed batch
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="projection-writer")
         self._inflight: _InFlight | None = None
+        # partition -> (offset it was read again from, first offset seen before): see _rewind_gaps
+        self._gap_checks: dict[tuple[str, int], tuple[int, int]] = {}
         self.heartbeat = time.monotonic()  # when the loop last turned (liveness)
 
     def run_once(self, timeout_ms: int = 500) -> int:
@@ -146,15 +148,25 @@ class Projector:
         """The store, not the group offset, says what was applied. If a partition's batch
         starts past its tracking record (a new generation, a wiped store, offsets committed
         by a projector writing elsewhere), read it again from the tracked offset. `ahead`
-        holds where the batch still being written will leave each partition."""
+        holds where the batch still being written will leave each partition.
+
+        Offsets have gaps that hold nothing to apply: a transactional log's commit markers and
+        aborted records, skipped by the consumer. So a gap is read again once from the floor; when
+        the same first offset comes back, nothing readable lies in it and the batch is kept.
+        """
         keep = []
         for tp, first in _first_offsets(batch).items():
             tracked = self.projection.tracked(*tp)
-            if tracked >= 0 and first > max(tracked, ahead.get(tp, tracked)):  # no record: nothing to compare
-                log.info("rewinding %s:%d from %d to tracked offset %d", tp[0], tp[1], first, tracked)
-                self.consumer.seek(tp[0], tp[1], tracked)
-            else:
-                keep.append(tp)
+            floor = max(tracked, ahead.get(tp, tracked))
+            checked = self._gap_checks.pop(tp, None)
+            if tracked >= 0 and first > floor and checked != (floor, first):  # no record: nothing to compare
+                log.debug("%s:%d starts at %d past tracked offset %d: reading from there", tp[0], tp[1], first, floor)
+                self._gap_checks[tp] = (floor, first)
+                self.consumer.seek(tp[0], tp[1], floor)
+                continue
+            if checked is not None and first < checked[1]:
+                log.info("rewound %s:%d from %d to tracked offset %d", tp[0], tp[1], checked[1], first)
+            keep.append(tp)
         return [m for m in batch if (m.topic, m.partition) in keep]
 
     def run(self) -> None:

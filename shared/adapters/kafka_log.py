@@ -5,10 +5,20 @@ On a replicated cluster the topic is created with the configured replication fac
 acknowledgement (a leader dying mid-request) is written once, and a record counts as delivered
 only when `min.insync.replicas` copies hold it. Leader moves are the clients' business:
 kafka-python refreshes its metadata on NotLeaderForPartition and retries within the timeouts below.
+
+The relay delivers in transactions (`use_transactions`, a transactional.id per ingest instance and
+topic): a batch is committed whole or not at all, and every reader here reads `read_committed`.
+So a batch the relay sends again after a failure replaces the abandoned one instead of doubling
+it: the broker aborts the abandoned transaction when the next producer with the same id starts
+(fencing it), and readers skip aborted records. Commit and abort markers take an offset each, so
+offsets have gaps and a partition's log end lies past its last record: `end_offsets` and `lag`
+measure up to the offset after the last committed record, which is where a reader that has read
+everything stands in the projection's tracking (last offset + 1).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -18,6 +28,7 @@ from kafka.errors import (
     CoordinatorLoadInProgressError,
     CoordinatorNotAvailableError,
     InvalidReplicationFactorError,
+    KafkaTimeoutError,
     NotCoordinatorError,
     TopicAlreadyExistsError,
 )
@@ -33,6 +44,11 @@ from shared.ports import Message, PartitionLag, Record
 # no more (it cannot reorder retried batches as the Java client does), and with it a retried
 # batch can neither be doubled nor overtaken.
 MAX_IN_FLIGHT = 1
+
+# Readers see committed transactions only: a batch the relay abandoned (and sent again) is skipped.
+ISOLATION = "read_committed"
+
+log = logging.getLogger("storyline.kafka")
 
 
 class ClusterTooSmall(ConfigError):
@@ -56,6 +72,7 @@ class KafkaLog:
         topic_configs: dict[str, str] | None = None,
         compression: str | None = None,
     ):
+        self.transactional_id: str | None = None  # set by the relay (use_transactions)
         self.topic = topic
         self.partitions = partitions
         self.replication_factor = replication_factor
@@ -65,6 +82,7 @@ class KafkaLog:
         self._compression = compression
         self._bootstrap = bootstrap
         self._producer: KafkaProducer | None = None
+        self._txn_producer: KafkaProducer | None = None
         # lag() is called every few seconds by the projector: its clients are kept, not rebuilt
         self._lag_lock = threading.Lock()
         self._lag_clients: tuple[KafkaAdminClient, KafkaConsumer] | None = None
@@ -96,30 +114,68 @@ class KafkaLog:
             f"start more brokers or lower STORYLINE_REPLICATION_FACTOR (and STORYLINE_MIN_INSYNC_REPLICAS)"
         )
 
+    def _producer_settings(self) -> dict:
+        # Idempotent producer: a retried send is never written twice, and order per key holds.
+        # The delivery timeout outlasts a leader election (a SIGKILLed broker is fenced after
+        # broker.session.timeout.ms), so the producer's own retries, deduplicated by the broker,
+        # carry a batch across it; only a longer outage hands the records back to the outbox.
+        return dict(
+            bootstrap_servers=self._bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            max_in_flight_requests_per_connection=MAX_IN_FLIGHT,
+            max_block_ms=5000,
+            request_timeout_ms=10000,
+            delivery_timeout_ms=40000,
+            retry_backoff_ms=200,
+            reconnect_backoff_max_ms=1000,
+            metadata_max_age_ms=30000,
+            max_request_size=MAX_RECORD_BYTES,
+            compression_type=self._compression,
+            client_id="storyline-ingest",
+        )
+
     def _get_producer(self) -> KafkaProducer:
         if self._producer is None:
             self.ensure_topic()
-            # Idempotent producer: a retried send is never written twice, and order per key holds.
-            # The delivery timeout outlasts a leader election (a SIGKILLed broker is fenced after
-            # broker.session.timeout.ms), so the producer's own retries, deduplicated by the broker,
-            # carry a batch across it; only a longer outage hands the records back to the outbox.
-            self._producer = KafkaProducer(
-                bootstrap_servers=self._bootstrap,
-                acks="all",
-                enable_idempotence=True,
-                linger_ms=5,
-                max_in_flight_requests_per_connection=MAX_IN_FLIGHT,
-                max_block_ms=5000,
-                request_timeout_ms=10000,
-                delivery_timeout_ms=40000,
-                retry_backoff_ms=200,
-                reconnect_backoff_max_ms=1000,
-                metadata_max_age_ms=30000,
-                max_request_size=MAX_RECORD_BYTES,
-                compression_type=self._compression,
-                client_id="storyline-ingest",
-            )
+            self._producer = KafkaProducer(**self._producer_settings())
         return self._producer
+
+    def use_transactions(self, transactional_id: str) -> None:
+        """Deliver in transactions under this id from now on (the relay's; publish is unchanged).
+        The producer starts on the first delivery, so only the process that relays claims the id."""
+        if transactional_id != self.transactional_id:
+            self._drop_txn_producer()
+            self.transactional_id = transactional_id
+
+    def _get_txn_producer(self) -> KafkaProducer:
+        if self._txn_producer is None:
+            self.ensure_topic()
+            producer = KafkaProducer(
+                **self._producer_settings(),
+                transactional_id=self.transactional_id,
+                # the broker aborts a transaction left open this long (its producer died and no
+                # successor with the id started): until then read_committed readers wait at it
+                transaction_timeout_ms=60000,
+            )
+            try:
+                # Fences every earlier producer of this id (a zombie's sends and commit fail) and
+                # aborts the transaction one left open: its records are never read.
+                producer.init_transactions()
+            except Exception:
+                producer.close(timeout=0)
+                raise
+            self._txn_producer = producer
+        return self._txn_producer
+
+    def _drop_txn_producer(self) -> None:
+        if self._txn_producer is not None:
+            try:
+                self._txn_producer.close(timeout=0)
+            except Exception:
+                pass
+            self._txn_producer = None
 
     def _drop_producer(self) -> None:
         # after a failure start afresh: a new producer learns the cluster again when it returns
@@ -142,7 +198,55 @@ class KafkaLog:
         for f in futures:
             f.get(timeout=30)  # raises if the broker did not take it
 
+    def _send(self, producer: KafkaProducer, r: Record):
+        return producer.send(
+            self.topic, key=r.key.encode(), value=r.value, headers=[(k, v.encode()) for k, v in r.headers.items()]
+        )
+
+    def _deliver_in_transaction(self, records: list[Record]) -> list[bool]:
+        """One transaction: every record sent is committed, or none is. A record the producer
+        refuses before sending (too large) stays out of it and is reported refused; any other
+        failure abandons the whole transaction and reports every record refused, so the relay
+        sends them all again."""
+        try:
+            producer = self._get_txn_producer()
+        except Exception:
+            self._drop_txn_producer()
+            raise
+        try:
+            producer.begin_transaction()
+            futures: list = []
+            for r in records:
+                try:
+                    futures.append(self._send(producer, r))
+                except KafkaTimeoutError:
+                    break  # no metadata within max_block_ms: the broker is away, try none of the rest
+                except Exception:
+                    futures.append(None)  # refused before sending (too large): not in the transaction
+            futures += [None] * (len(records) - len(futures))
+            producer.flush(timeout=45)  # past the delivery timeout: every send is settled
+            sent = [f for f in futures if f is not None]
+            for f in sent:
+                f.get(timeout=1)  # raises if the broker did not take it
+            if not sent:
+                raise KafkaTimeoutError("no record could be sent")
+            # Waits for the coordinator's answer (kafka-python gives no timeout): the outcome is
+            # never in doubt, so a committed batch is not sent again.
+            producer.commit_transaction()
+        except Exception as exc:
+            # Abandoned, not aborted here: below min ISR the coordinator cannot write an abort
+            # either. The next delivery starts a producer with the same id, which aborts this
+            # transaction before it sends anything; readers skip what it appended.
+            log.warning(
+                "transaction abandoned, its %d records stay queued: %s: %s", len(records), type(exc).__name__, exc
+            )
+            self._drop_txn_producer()
+            return [False] * len(records)
+        return [f is not None for f in futures]
+
     def deliver(self, records: list[Record]) -> list[bool]:
+        if self.transactional_id:
+            return self._deliver_in_transaction(records)
         try:
             producer = self._get_producer()
         except Exception:
@@ -186,9 +290,9 @@ class KafkaLog:
 
     def end_offsets(self) -> dict[int, int]:
         self.ensure_topic()
-        c = KafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        c = KafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False, isolation_level=ISOLATION)
         try:
-            return {tp.partition: o for tp, o in c.end_offsets(self._partitions()).items()}
+            return committed_ends(c, self._partitions())
         finally:
             c.close()
 
@@ -200,6 +304,7 @@ class KafkaLog:
             bootstrap_servers=self._bootstrap,
             group_id=None,
             enable_auto_commit=False,
+            isolation_level=ISOLATION,
             client_id="storyline-reader",
             fetch_max_bytes=8 << 20,
             receive_message_max_bytes=16 << 20,
@@ -253,6 +358,7 @@ class KafkaLog:
                         group_id=None,
                         enable_auto_commit=False,
                         client_id="storyline-lag",
+                        isolation_level=ISOLATION,
                         request_timeout_ms=10000,
                     ),
                 )
@@ -274,7 +380,7 @@ class KafkaLog:
         tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
         if not tps:
             return {}
-        ends = offsets.end_offsets(tps)
+        ends = committed_ends(offsets, tps)
         # with no commit the group starts at the earliest retained offset (auto_offset_reset)
         starts = offsets.beginning_offsets(tps)
         committed = {
@@ -296,11 +402,50 @@ class KafkaLog:
             self._lag_clients = None
 
     def close(self) -> None:
+        self._drop_txn_producer()
         if self._producer is not None:
             self._producer.close(timeout=10)
             self._producer = None
         with self._lag_lock:
             self._close_lag_clients()
+
+
+def committed_ends(c: KafkaConsumer, tps: list[TopicPartition]) -> dict[int, int]:
+    """Per partition, the offset after its last committed record: what a read_committed reader
+    that has read everything has consumed up to. Markers and aborted records past it are skipped,
+    so the log end offset is not that. `c` is a read_committed consumer without a group; its
+    end offsets are the last stable offsets (an open transaction is not read yet either)."""
+    stable = c.end_offsets(tps)
+    starts = c.beginning_offsets(tps)
+    out = {}
+    for tp in tps:
+        end, first = stable[tp], starts[tp]
+        out[tp.partition] = end
+        window = 8  # a marker, or a few: one fetch reads past them
+        while end > first:
+            at = max(end - window, first)
+            last = _last_committed(c, tp, at, end)
+            if last is not None:
+                out[tp.partition] = last + 1
+                break
+            if at == first:
+                out[tp.partition] = first  # nothing committed left in the partition
+                break
+            window *= 8  # an aborted batch: look further back
+    c.assign([])
+    return out
+
+
+def _last_committed(c: KafkaConsumer, tp: TopicPartition, start: int, end: int) -> int | None:
+    c.assign([tp])
+    c.seek(tp, start)
+    last = None
+    deadline = time.monotonic() + 10
+    while c.position(tp) < end and time.monotonic() < deadline:
+        for r in c.poll(timeout_ms=500).get(tp, []):
+            if r.offset < end:
+                last = r.offset
+    return last
 
 
 class KafkaLogConsumer:
@@ -311,6 +456,7 @@ class KafkaLogConsumer:
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            isolation_level=ISOLATION,
             client_id="storyline-timeline",
             # back within seconds when a broker returns, not 30 s
             reconnect_backoff_max_ms=2000,
