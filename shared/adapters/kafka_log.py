@@ -50,6 +50,13 @@ ISOLATION = "read_committed"
 
 log = logging.getLogger("storyline.kafka")
 
+# In a transaction a batch need not outlast a leader election: one that fails is abandoned and
+# sent again in a new transaction, without a copy. And kafka-python's transactional sender does
+# not carry a batch across the death of a node that led its partition and coordinated the
+# transaction (measured: it waited the whole 40 s delivery timeout), so a short timeout bounds
+# that stall.
+TXN_DELIVERY_TIMEOUT_MS = 15000
+
 
 class ClusterTooSmall(ConfigError):
     """The cluster has fewer brokers than the replication factor asks for."""
@@ -153,7 +160,7 @@ class KafkaLog:
         if self._txn_producer is None:
             self.ensure_topic()
             producer = KafkaProducer(
-                **self._producer_settings(),
+                **{**self._producer_settings(), "delivery_timeout_ms": TXN_DELIVERY_TIMEOUT_MS},
                 transactional_id=self.transactional_id,
                 # the broker aborts a transaction left open this long (its producer died and no
                 # successor with the id started): until then read_committed readers wait at it
