@@ -346,23 +346,6 @@ def test_lead_and_narrative_wording():
     ) in text
 
 
-def test_grouped_stories_are_built_once_per_key_and_age_out():
-    from services.query.grouped import GroupedStories
-
-    built = []
-    kept = GroupedStories(kept=2)
-
-    def build(n):
-        return lambda: built.append(n) or [n]
-
-    assert kept.get(("g1;p=5", "s"), build(1)) == [1]
-    assert kept.get(("g1;p=5", "s"), build(2)) == [1]  # same projection position: kept
-    assert kept.get(("g1;p=6", "s"), build(3)) == [3]  # the projection moved: built again
-    kept.get(("g1;p=6", "t"), build(4))
-    assert kept.get(("g1;p=5", "s"), build(5)) == [5]  # the oldest aged out
-    assert built == [1, 3, 4, 5]
-
-
 def test_a_lead_whose_only_date_is_known_to_the_month_reads_it_so():
     # a story left with one month-dated event (a new reading dropped the rest) has a lead too
     assert lead.date_range("2025-05", "2025-05", "month") == "In May 2025"

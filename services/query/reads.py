@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from services.query.grouped import GroupedStories
+import orjson
+
+from services.query.grouped import GroupedStories, GroupedStory
 from shared.domain import timeline
 from shared.domain.timeline import Entry, Filters
-from shared.ports import EventQuery, ReadView, StoryQuery
+from shared.ports import EventQuery, Freshness, ReadView, StoryQuery
 
 _SUMMARY_KEYS = ("title", "first_date", "last_date", "last_recorded_at")
 
@@ -53,12 +55,78 @@ def story(view: ReadView, story_id: str) -> dict | None:
     return story_summary(doc) if doc else None
 
 
-def articles(view: ReadView, story_id: str) -> list[dict]:
-    """The articles behind a story's events, oldest first."""
+_EVERY_DOCUMENT = EventQuery(include_retracted=True, include_superseded=True)
+
+
+def _visible(docs: list[dict], f: Filters) -> list[dict]:
+    """The documents the story is grouped from: current readings, retracted ones if asked;
+    with as_of, each as known then (history undone in memory, since the current values may
+    differ from those of then; recorded later: left out), so the status filter applies after it."""
+    if f.as_of:
+        known = (timeline.as_known_at(d, f.as_of) for d in docs)
+    else:
+        known = iter(docs)
+    return [
+        ev
+        for ev in known
+        if ev is not None and ev["status"] != "superseded" and (f.include_retracted or ev["status"] != "retracted")
+    ]
+
+
+def _build(view: ReadView, story_id: str, f: Filters, fresh: Freshness) -> GroupedStory:
+    # every document, whatever its status: the token must cover the hidden ones too, or their
+    # change would look like a change of the story every time (and the as-of view needs them)
+    docs = view.events(story_id, _EVERY_DOCUMENT)
+    offsets = [d.get("change_offset") for d in docs]
+    # -1 (never reused, always rebuilt) unless every document says when it last changed
+    token = max(offsets, default=-1) if all(isinstance(o, int) for o in offsets) else -1
+    return GroupedStory(timeline.group(_visible(docs, f)), docs, token, fresh)
+
+
+def grouped(
+    view: ReadView, story_id: str, f: Filters, kept: GroupedStories | None = None, fresh: Freshness | None = None
+) -> GroupedStory:
+    """The story's entries in causal order, all of them (filters on entries: GroupedStory.shown).
+    Matching reports into entries and ordering them look at the whole story (an answer reported
+    later can move an undated entry), so the story is grouped whole. With `kept` (one per app:
+    one store), the grouped story is kept while the story does not change (services.query.grouped);
+    `fresh` is the view's freshness when the caller has read it already."""
+    fresh = fresh or view.freshness()
+    if kept is None:
+        return _build(view, story_id, f, fresh)
+    key = (fresh.generation, story_id, f.include_retracted, f.as_of)
+    return kept.get(key, view, story_id, fresh, lambda: _build(view, story_id, f, fresh))
+
+
+def entries(
+    view: ReadView, story_id: str, f: Filters, kept: GroupedStories | None = None, fresh: Freshness | None = None
+) -> list[Entry]:
+    """The story's entries in causal order, then filtered (see `grouped`)."""
+    return grouped(view, story_id, f, kept, fresh).shown(f).entries
+
+
+def entry_page(
+    view: ReadView,
+    story_id: str,
+    f: Filters,
+    after: str | None,
+    limit: int,
+    kept: GroupedStories | None = None,
+    fresh: Freshness | None = None,
+) -> tuple[list[orjson.Fragment], str | None]:
+    """One page of the filtered entries, each as encoded JSON, and the position to continue from."""
+    story = grouped(view, story_id, f, kept, fresh)
+    shown = story.shown(f)
+    chosen, nxt = shown.page(after, limit)
+    return [story.encoded(shown.places[n]) for n in chosen], nxt
+
+
+def articles_of(docs: list[dict]) -> list[dict]:
+    """The articles behind a story's event documents (superseded readings aside), oldest first."""
     seen: dict[str, dict] = {}
-    for ev in view.events(story_id, EventQuery(include_retracted=True)):
+    for ev in docs:
         src = ev.get("source") or {}
-        if src.get("article_id") and src["article_id"] not in seen:
+        if ev["status"] != "superseded" and src.get("article_id") and src["article_id"] not in seen:
             seen[src["article_id"]] = {
                 "article_id": src["article_id"],
                 "url": src.get("url"),
@@ -67,44 +135,3 @@ def articles(view: ReadView, story_id: str) -> list[dict]:
                 "published_at": ev.get("published_at"),
             }
     return sorted(seen.values(), key=lambda a: (a["published_at"] or "", a["article_id"]))
-
-
-def _known_events(view: ReadView, story_id: str, f: Filters) -> list[dict]:
-    """Every event of the story as known at f.as_of: history is undone in memory (the current
-    values may differ from those of then), so the retracted filter applies after it."""
-    assert f.as_of is not None
-    # superseded too: a reading replaced after as_of was the current one then
-    docs = view.events(story_id, EventQuery(include_retracted=True, include_superseded=True, recorded_by=f.as_of))
-    known = (timeline.as_known_at(d, f.as_of) for d in docs)
-    return [
-        ev
-        for ev in known
-        if ev is not None and ev["status"] != "superseded" and (f.include_retracted or ev["status"] != "retracted")
-    ]
-
-
-def entries(view: ReadView, story_id: str, f: Filters, kept: GroupedStories | None = None) -> list[Entry]:
-    """The story's entries in causal order, then filtered. Matching reports into entries and
-    ordering them look at the whole story (an answer reported later can move an undated
-    entry), so the store gives all the story's visible events and filters apply to entries.
-    With `kept` (one per app: one store), the grouped story is kept while the projection stays
-    where it was (services.query.grouped)."""
-
-    def build() -> list[Entry]:
-        if f.as_of:
-            return timeline.group(_known_events(view, story_id, f))
-        return timeline.group(view.events(story_id, EventQuery(include_retracted=f.include_retracted)))
-
-    if kept is None:
-        grouped = build()
-    else:
-        fresh = view.freshness()
-        key = (fresh.generation, tuple(sorted(fresh.positions.items())), story_id, f.include_retracted, f.as_of)
-        grouped = kept.get(key, build)
-    return [e for e in grouped if timeline.entry_shows(e, f)]
-
-
-def entry_page(
-    view: ReadView, story_id: str, f: Filters, after: str | None, limit: int, kept: GroupedStories | None = None
-) -> tuple[list[Entry], str | None]:
-    return timeline.page(entries(view, story_id, f, kept), after, limit)
