@@ -352,3 +352,62 @@ def test_a_lead_whose_only_date_is_known_to_the_month_reads_it_so():
     assert lead.date_range("2025", "2025", "year") == "In 2025"
     assert lead.date_range("2025-05", "2025-06-10", "month") == "Between May and 10 June 2025"
     assert wording.long_day("2025-05") == "May 2025"
+
+
+def _random_story(seed: int, n: int) -> list[dict]:
+    """Reports of a few invented parties over a few days: merges, undated reports, rebuttals
+    linked and unlinked, bodies, and an alias spelled out in one sentence."""
+    rnd = random.Random(seed)
+    actors = [
+        "Orla Penhale",
+        "Penhale",
+        "Tamsin Vey",
+        "Vey",
+        "Brackwater Rowing Club",
+        "BRC",
+        "Brackwater Rowing Club team",
+    ]
+    kinds = ["allegation_made", "rebuttal_given", "complaint_filed", "statement_made"]
+    evs = []
+    for i in range(n):
+        day = 1 + rnd.randrange(6)
+        evs.append(
+            report(
+                i,
+                rnd.choice(kinds),
+                rnd.choice(actors),
+                article=f"art-{rnd.randrange(n // 3 + 1)}",
+                published=f"2025-06-{day + rnd.randrange(2):02d}T{rnd.randrange(24):02d}:00:00Z",
+                occurred=f"2025-06-{day:02d}" if rnd.random() < 0.7 else None,
+                precision=rnd.choice(["day", "day", "week", "month"]),
+                target=rnd.choice([None, "Tamsin Vey", "Brackwater Rowing Club", "BRC"]),
+                body=rnd.choice([None, None, "Harbour Ombudsman"]),
+                responds_to=[f"ev-{rnd.randrange(i):03d}"] if i and rnd.random() < 0.2 else [],
+                sentence="Members of the Brackwater Rowing Club (BRC) met." if i == 0 else None,
+                confidence=rnd.choice([0.5, 0.7, 0.9]),
+            )
+        )
+    return evs
+
+
+def test_a_grouping_extended_with_later_reports_is_the_grouping_of_them_all():
+    for seed in range(40):
+        evs = _random_story(seed, 24)
+        cut = random.Random(seed).randrange(1, len(evs))
+        base = timeline.Grouping(evs[:cut])
+        before = [e.to_dict() for e in base.entries()]  # as a kept story has: its entries made
+        extended = base.extended(evs[cut:])
+        assert extended is not None
+        assert [e.to_dict() for e in extended.entries()] == [e.to_dict() for e in timeline.group(evs)], seed
+        assert [e.to_dict() for e in base.entries()] == before  # the grouping it came from is as it was
+
+
+def test_a_grouping_is_not_extended_by_an_earlier_report_or_a_new_alias():
+    evs = _random_story(3, 12)
+    grouping = timeline.Grouping(evs[1:])
+    assert grouping.extended([evs[0]]) is None  # earlier in the log than the others
+    later = dict(evs[5], event_id="ev-900", log={"partition": 0, "offset": 900})
+    later["source"] = {**later["source"], "sentence": "Tamsin Vey of the Quay Rowing Trust (QRT) spoke."}
+    assert grouping.extended([later]) is None  # spells out an alias the story did not know
+    later["source"] = {**later["source"], "sentence": "Nothing new."}
+    assert grouping.extended([later]) is not None

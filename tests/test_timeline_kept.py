@@ -1,6 +1,7 @@
 """The grouped stories a query process keeps (services/query/grouped.py) answer exactly what
 grouping the story afresh answers, whatever moved in between: another story, a new report of
-this one, a correction, a retraction; and a story is grouped again only when it changed.
+this one, a correction, a retraction; a story is grouped again only when it changed, and a
+new report later in the log is matched alone into the kept grouping.
 Every answer of the app that keeps stories is compared with the answer of a new app on the
 same store (nothing kept), through HTTP (Flask's test client), on each store adapter."""
 
@@ -16,7 +17,7 @@ from services.query.grouped import GroupedStories, Shown
 from shared.adapters.memory_store import MemoryStore
 from shared.adapters.sqlite_store import SqliteStore
 from shared.config import Settings
-from shared.domain import timeline
+from shared.domain import matching, timeline
 from shared.domain.timeline import Entry
 from tests.test_store_contract import change, finding, write
 
@@ -94,36 +95,37 @@ def test_a_kept_story_answers_as_a_fresh_grouping_whatever_moved(store, settings
     write(store, [finding(30, "b")], tracking={TRACK: 31})
     client = create_app(settings, store).test_client()
 
-    grouped: list[int] = []
-    group = timeline.group
-    monkeypatch.setattr(timeline, "group", lambda evs: grouped.append(len(evs)) or group(evs))
+    matched: list[str] = []  # the reports matched into entries (matching.Grouper.add)
+    add = matching.Grouper.add
+    monkeypatch.setattr(matching.Grouper, "add", lambda self, ev: matched.append(ev["event_id"]) or add(self, ev))
 
-    def groupings_for(action) -> int:
+    def matched_after(action) -> int:
         action()
-        grouped.clear()
+        matched.clear()
         for path, params in PATHS:
             walk(client, path, params)
-        return len(grouped)
+        return len(matched)
 
-    first = groupings_for(lambda: None)
-    assert first == 3  # one grouping per (include_retracted, as_of): the filters slice it
+    # one grouping per (include_retracted, as_of): the other filters slice it
+    assert matched_after(lambda: None) == 3 * 30
     same_as_afresh(client, store, settings)
-    assert groupings_for(lambda: None) == 0  # nothing moved: all kept
+    assert matched_after(lambda: None) == 0  # nothing moved: all kept
 
     # another story moves the same partition: this story is unchanged, so it is not regrouped
-    assert groupings_for(lambda: write(store, [finding(31, "b")], tracking={TRACK: 32})) == 0
+    assert matched_after(lambda: write(store, [finding(31, "b")], tracking={TRACK: 32})) == 0
     same_as_afresh(client, store, settings)
 
-    # a new report of this story: regrouped, and it shows
+    # a new report of this story: it alone is matched into the kept grouping (the as-of
+    # answer groups the story again), and it shows
     late = report(32, source={**report(32)["source"], "article_id": "late"})
-    assert groupings_for(lambda: write(store, [late], tracking={TRACK: 33})) == 3
+    assert matched_after(lambda: write(store, [late], tracking={TRACK: 33})) == 1 + 1 + 31
     pages = walk(client, *PATHS[0])
     assert any(p["event_id"] == late["event_id"] for page in pages for e in page["entries"] for p in e["provenance"])
     same_as_afresh(client, store, settings)
 
     # a correction (recorded after the as_of of PATHS, so the as-of answer undoes it), then a retraction
     corrected = change(1, docs[4], changes={"occurred_at": "2025-04-20", "occurred_precision": "day"})
-    assert groupings_for(lambda: write(store, changes=[(corrected, 34)], tracking={TRACK: 35})) == 3
+    assert matched_after(lambda: write(store, changes=[(corrected, 34)], tracking={TRACK: 35})) == 3 * 31
     same_as_afresh(client, store, settings)
     retracted = change(2, docs[5], kind="event_retracted")
     write(store, changes=[(retracted, 35)], tracking={TRACK: 36})
@@ -132,7 +134,7 @@ def test_a_kept_story_answers_as_a_fresh_grouping_whatever_moved(store, settings
     assert any(p["status"] == "retracted" for e in pages[0]["entries"] for p in e["provenance"])
 
     # the same correction delivered again changes nothing: kept
-    assert groupings_for(lambda: write(store, changes=[(retracted, 35)], tracking={TRACK: 37})) == 0
+    assert matched_after(lambda: write(store, changes=[(retracted, 35)], tracking={TRACK: 37})) == 0
     same_as_afresh(client, store, settings)
 
 

@@ -6,8 +6,10 @@ the projection position it was built at and `token`, the highest `change_offset`
 the story's documents it read (any status). When the position moves, the store is asked for
 the story's documents changed after `token` (ReadView.changes_since: a story lives in one
 partition, whose offsets only grow): none means the story is as it was, so the kept one
-serves the new position too, and only a change to the story itself regroups it. A kept story
-is never handed to a request whose snapshot is older than the one it was built from.
+serves the new position too. When the changes are only new reports, later in the log than the
+kept ones, they join the kept grouping (shared.domain.timeline.Grouping.extended) and only the
+order is redone; any other change groups the story again. A kept story is never handed to a
+request whose snapshot is older than the one it was built from.
 
 A kept story also keeps what its pages need in O(page): each entry's place by entry_id, the
 positions for bisecting, and each entry encoded once as JSON (an orjson.Fragment, immutable,
@@ -26,7 +28,7 @@ from typing import Any
 import orjson
 
 from shared.domain.lead import story_lead
-from shared.domain.timeline import Entry, Filters, entry_shows
+from shared.domain.timeline import Entry, Filters, Grouping, entry_shows
 from shared.ports import Freshness, ReadView
 
 KEPT = 16  # stories per process
@@ -63,6 +65,7 @@ class Shown:
 
 @dataclass
 class GroupedStory:
+    grouping: Grouping
     entries: list[Entry]
     documents: list[dict[str, Any]]  # every document of the story read to build it, any status
     token: int  # the highest change_offset among `documents` (-1: unknown, never reused)
@@ -111,21 +114,31 @@ class GroupedStories:
         self._lock = threading.Lock()
 
     def get(
-        self, key: Hashable, view: ReadView, story_id: str, fresh: Freshness, build: Callable[[], GroupedStory]
+        self,
+        key: Hashable,
+        view: ReadView,
+        story_id: str,
+        fresh: Freshness,
+        build: Callable[[GroupedStory | None, list[dict[str, Any]]], GroupedStory],
     ) -> GroupedStory:
         """The story for `key` (the story and what shapes its grouping) as of `fresh`, the
-        view's position: kept when still current, else built (two threads may both build)."""
+        view's position: kept when still current, else built (two threads may both build):
+        build(kept, changes) gets the kept story and its documents changed since, when the
+        store could say (else None and [])."""
         with self._lock:
             kept = self._stories.get(key)
             if kept is not None:
                 self._stories.move_to_end(key)
+        changes: list[dict[str, Any]] | None = None
         if kept is not None:
             if kept.freshness == fresh:
                 return kept
-            if kept.token >= 0 and _not_older(fresh, kept.freshness) and not view.changes_since(story_id, kept.token):
-                kept.freshness = fresh  # found unchanged here: serves this position and later ones
-                return kept
-        story = build()
+            if kept.token >= 0 and _not_older(fresh, kept.freshness):
+                changes = view.changes_since(story_id, kept.token)
+                if not changes:
+                    kept.freshness = fresh  # found unchanged here: serves this position and later ones
+                    return kept
+        story = build(kept if changes else None, changes or [])
         with self._lock:
             current = self._stories.get(key)
             if current is None or _not_older(story.freshness, current.freshness):

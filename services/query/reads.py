@@ -7,6 +7,7 @@ every store.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 import orjson
@@ -62,10 +63,7 @@ def _visible(docs: list[dict], f: Filters) -> list[dict]:
     """The documents the story is grouped from: current readings, retracted ones if asked;
     with as_of, each as known then (history undone in memory, since the current values may
     differ from those of then; recorded later: left out), so the status filter applies after it."""
-    if f.as_of:
-        known = (timeline.as_known_at(d, f.as_of) for d in docs)
-    else:
-        known = iter(docs)
+    known: Iterable[dict | None] = (timeline.as_known_at(d, f.as_of) for d in docs) if f.as_of else docs
     return [
         ev
         for ev in known
@@ -73,14 +71,32 @@ def _visible(docs: list[dict], f: Filters) -> list[dict]:
     ]
 
 
-def _build(view: ReadView, story_id: str, f: Filters, fresh: Freshness) -> GroupedStory:
+def _token(docs: list[dict]) -> int:
+    """The highest change_offset; -1 (never reused, always rebuilt) unless every document says
+    when it last changed."""
+    offsets = [d.get("change_offset") for d in docs]
+    return (
+        max((o for o in offsets if isinstance(o, int)), default=-1) if all(isinstance(o, int) for o in offsets) else -1
+    )
+
+
+def _build(
+    view: ReadView, story_id: str, f: Filters, fresh: Freshness, kept: GroupedStory | None, changes: list[dict]
+) -> GroupedStory:
+    if kept is not None and not f.as_of:
+        # Only new reports, later in the log than the kept ones: they join the kept grouping
+        # (timeline.Grouping.extended), the rest is not matched again; only the order is redone.
+        known = {d["event_id"] for d in kept.documents}
+        if all(d["event_id"] not in known for d in changes):
+            grouping = kept.grouping.extended(_visible(changes, f))
+            if grouping is not None:
+                docs = sorted(kept.documents + changes, key=lambda d: (d["sort"], d["event_id"]))
+                return GroupedStory(grouping, grouping.entries(), docs, _token(docs), fresh)
     # every document, whatever its status: the token must cover the hidden ones too, or their
     # change would look like a change of the story every time (and the as-of view needs them)
     docs = view.events(story_id, _EVERY_DOCUMENT)
-    offsets = [d.get("change_offset") for d in docs]
-    # -1 (never reused, always rebuilt) unless every document says when it last changed
-    token = max(offsets, default=-1) if all(isinstance(o, int) for o in offsets) else -1
-    return GroupedStory(timeline.group(_visible(docs, f)), docs, token, fresh)
+    grouping = timeline.Grouping(_visible(docs, f))
+    return GroupedStory(grouping, grouping.entries(), docs, _token(docs), fresh)
 
 
 def grouped(
@@ -93,9 +109,9 @@ def grouped(
     `fresh` is the view's freshness when the caller has read it already."""
     fresh = fresh or view.freshness()
     if kept is None:
-        return _build(view, story_id, f, fresh)
+        return _build(view, story_id, f, fresh, None, [])
     key = (fresh.generation, story_id, f.include_retracted, f.as_of)
-    return kept.get(key, view, story_id, fresh, lambda: _build(view, story_id, f, fresh))
+    return kept.get(key, view, story_id, fresh, lambda story, changes: _build(view, story_id, f, fresh, story, changes))
 
 
 def entries(

@@ -26,6 +26,7 @@ import calendar
 import functools
 import itertools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -82,12 +83,27 @@ class Aliases:
     """Short forms the story's own text spells out: "Long Name (LN)" in any report's sentence.
     Initials ("LN" for "Long Name") count as an alias too; nothing comes from a fixed list."""
 
-    def __init__(self, texts=()):
+    def __init__(self, texts: Iterable[str | None] = ()):
         self._table: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
-        self.memo: dict[tuple, str | None] = {}  # name_relation's answers (a story has few distinct names)
+        # name_relation's answers (a story has few distinct names)
+        self.memo: dict[tuple[str | None, str | None], str | None] = {}
+        for long, short in self._spelled_out(texts):
+            self.add(long, short)
+
+    @staticmethod
+    def _spelled_out(texts: Iterable[str | None]) -> Iterator[tuple[str, str]]:
         for text in texts:
             for m in _ALIAS_IN_TEXT.finditer(text or ""):
-                self.add(m.group(1), m.group(2))
+                yield m.group(1), m.group(2)
+
+    def knows_all(self, texts: Iterable[str | None]) -> bool:
+        """Whether every alias these texts spell out is known already (then adding them
+        would change no name_relation answer)."""
+        for long, short in self._spelled_out(texts):
+            a, b = words(long), words(short)
+            if a and b and a != b and b not in self._table.get(a, ()):
+                return False
+        return True
 
     def add(self, long: str, short: str) -> None:
         a, b = words(long), words(short)
@@ -264,14 +280,22 @@ class _ActorIndex:
 
     def __init__(self, aliases: Aliases):
         self.aliases = aliases
-        self.by_set: dict[tuple, set[int]] = {}
-        self.by_word: dict[tuple, set[int]] = {}
-        self._memo: dict[str, list[frozenset]] = {}
+        self.by_set: dict[tuple[str, frozenset[str]], set[int]] = {}
+        self.by_word: dict[tuple[str, str], set[int]] = {}
+        self._memo: dict[str, list[frozenset[str]]] = {}
 
-    def _keys(self, name: str) -> list[frozenset]:
+    def copy(self) -> _ActorIndex:
+        out = _ActorIndex(self.aliases)
+        out.by_set = {k: set(v) for k, v in self.by_set.items()}
+        out.by_word = {k: set(v) for k, v in self.by_word.items()}
+        out._memo = self._memo  # a name's keys depend on the aliases only, which both share
+        return out
+
+    def _keys(self, name: str) -> list[frozenset[str]]:
         if name in self._memo:
             return self._memo[name]
-        out = self._memo[name] = []
+        out: list[frozenset[str]] = []
+        self._memo[name] = out
         for v in self.aliases.variants(name):
             p = _principal(v)
             out.append(frozenset(p))
@@ -298,24 +322,45 @@ class _ActorIndex:
         return sorted(found)
 
 
+class Grouper:
+    """group_reports one report at a time, reports in log order: the groups so far, and the
+    actor index that finds a report's candidate groups."""
+
+    def __init__(self, aliases: Aliases):
+        self.aliases = aliases
+        self.groups: list[Group] = []
+        self._index = _ActorIndex(aliases)
+
+    def add(self, ev: dict[str, Any]) -> int:
+        """Put `ev` into the first compatible group, or a new one; the group's number."""
+        kind, actor = ev["event_type"], ev["actor"]["name"]
+        for n in self._index.candidates(kind, actor):
+            reason = join_reason(self.groups[n], ev, self.aliases)
+            if reason is not None:
+                self.groups[n].add(ev, reason)
+                self._index.add(n, kind, actor)
+                return n
+        self.groups.append(Group(entry_id=ev["event_id"], event_type=kind))
+        self.groups[-1].add(ev, "first report")
+        self._index.add(len(self.groups) - 1, kind, actor)
+        return len(self.groups) - 1
+
+    def copy(self) -> Grouper:
+        """An independent copy (the reports themselves shared: they are read, never changed)."""
+        out = Grouper(self.aliases)
+        out.groups = [
+            Group(g.entry_id, g.event_type, list(g.reports), list(g.reasons), set(g.articles)) for g in self.groups
+        ]
+        out._index = self._index.copy()
+        return out
+
+
 def group_reports(events: list[dict[str, Any]], aliases: Aliases | None = None) -> list[Group]:
     """A story's event documents -> entries, in log order; the first compatible entry wins."""
-    aliases = aliases or story_aliases(events)
-    groups: list[Group] = []
-    index = _ActorIndex(aliases)
+    grouper = Grouper(aliases or story_aliases(events))
     for ev in sorted(events, key=log_order):
-        kind, actor = ev["event_type"], ev["actor"]["name"]
-        for n in index.candidates(kind, actor):
-            reason = join_reason(groups[n], ev, aliases)
-            if reason is not None:
-                groups[n].add(ev, reason)
-                index.add(n, kind, actor)
-                break
-        else:
-            groups.append(Group(entry_id=ev["event_id"], event_type=kind))
-            groups[-1].add(ev, "first report")
-            index.add(len(groups) - 1, kind, actor)
-    return groups
+        grouper.add(ev)
+    return grouper.groups
 
 
 # ---------------------------------------------------------------- best-supported values
