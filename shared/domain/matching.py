@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 # Words that say "someone acting for X": "X campaign" is X's campaign, "X's lawyers" act for X.
 _AGENT_WORDS = frozenset(
@@ -273,6 +273,9 @@ def story_aliases(events: list[dict[str, Any]]) -> Aliases:
     )
 
 
+_K = TypeVar("_K")
+
+
 class _ActorIndex:
     """Which entries could share an actor with a name: name_relation needs one name's words
     within the other's, an alias or initials, so an entry is found by the exact word sets of
@@ -283,12 +286,16 @@ class _ActorIndex:
         self.by_set: dict[tuple[str, frozenset[str]], set[int]] = {}
         self.by_word: dict[tuple[str, str], set[int]] = {}
         self._memo: dict[str, list[frozenset[str]]] = {}
+        self._shared = False  # since a copy: the sets not in _owned are the other index's too
+        self._owned: set[tuple[int, object]] = set()
 
     def copy(self) -> _ActorIndex:
+        """An independent copy in O(keys): the sets are shared until either side changes one."""
         out = _ActorIndex(self.aliases)
-        out.by_set = {k: set(v) for k, v in self.by_set.items()}
-        out.by_word = {k: set(v) for k, v in self.by_word.items()}
+        out.by_set, out.by_word = dict(self.by_set), dict(self.by_word)
         out._memo = self._memo  # a name's keys depend on the aliases only, which both share
+        for index in (self, out):
+            index._shared, index._owned = True, set()
         return out
 
     def _keys(self, name: str) -> list[frozenset[str]]:
@@ -305,9 +312,20 @@ class _ActorIndex:
 
     def add(self, n: int, kind: str, name: str) -> None:
         for key in self._keys(name):
-            self.by_set.setdefault((kind, key), set()).add(n)
+            self._own(self.by_set, (kind, key)).add(n)
             for w in key:
-                self.by_word.setdefault((kind, w), set()).add(n)
+                self._own(self.by_word, (kind, w)).add(n)
+
+    def _own(self, table: dict[_K, set[int]], key: _K) -> set[int]:
+        """The set at `key`, this index's own to change (a copy, the first time, of one shared)."""
+        found = table.get(key)
+        if found is None:
+            found = table[key] = set()
+        elif self._shared and (id(table), key) not in self._owned:
+            found = table[key] = set(found)
+        if self._shared:
+            self._owned.add((id(table), key))
+        return found
 
     def candidates(self, kind: str, name: str) -> list[int]:
         found: set[int] = set()
@@ -330,6 +348,7 @@ class Grouper:
         self.aliases = aliases
         self.groups: list[Group] = []
         self._index = _ActorIndex(aliases)
+        self._shared: set[int] = set()  # groups another Grouper holds too: copied before a change
 
     def add(self, ev: dict[str, Any]) -> int:
         """Put `ev` into the first compatible group, or a new one; the group's number."""
@@ -337,6 +356,10 @@ class Grouper:
         for n in self._index.candidates(kind, actor):
             reason = join_reason(self.groups[n], ev, self.aliases)
             if reason is not None:
+                if n in self._shared:
+                    g = self.groups[n]
+                    self.groups[n] = Group(g.entry_id, g.event_type, list(g.reports), list(g.reasons), set(g.articles))
+                    self._shared.discard(n)
                 self.groups[n].add(ev, reason)
                 self._index.add(n, kind, actor)
                 return n
@@ -346,11 +369,11 @@ class Grouper:
         return len(self.groups) - 1
 
     def copy(self) -> Grouper:
-        """An independent copy (the reports themselves shared: they are read, never changed)."""
+        """An independent copy, made in O(groups): groups are shared until either side changes one."""
         out = Grouper(self.aliases)
-        out.groups = [
-            Group(g.entry_id, g.event_type, list(g.reports), list(g.reasons), set(g.articles)) for g in self.groups
-        ]
+        out.groups = list(self.groups)
+        self._shared = set(range(len(self.groups)))
+        out._shared = set(self._shared)
         out._index = self._index.copy()
         return out
 
