@@ -26,7 +26,7 @@ import calendar
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -220,7 +220,10 @@ class Group:
         self.articles.add(ev["source"]["article_id"])
 
 
-def log_order(ev: dict[str, Any]) -> tuple:
+LogOrder = tuple[int, int, str, str]  # partition, offset, recorded_at, event_id
+
+
+def log_order(ev: dict[str, Any]) -> LogOrder:
     log = ev.get("log") or {}
     return (log.get("partition", 0), log.get("offset", 0), ev.get("recorded_at", ""), ev["event_id"])
 
@@ -231,6 +234,16 @@ def _optional_relation(label: str, a: str | None, b: str | None, aliases: Aliase
         return ""
     rel = name_relation(a, b, aliases)
     return f"{label}: {rel}" if rel else False
+
+
+def _target_name(ev: dict[str, Any]) -> str | None:
+    name: str | None = (ev.get("target") or {}).get("name")
+    return name
+
+
+def _body(ev: dict[str, Any]) -> str | None:
+    body: str | None = (ev.get("details") or {}).get("body")
+    return body
 
 
 def join_reason(group: Group, ev: dict[str, Any], aliases: Aliases) -> str | None:
@@ -249,10 +262,7 @@ def join_reason(group: Group, ev: dict[str, Any], aliases: Aliases) -> str | Non
     if actor is None:
         return None
     parts = [f"same type ({ev['event_type']})", f"actor: {actor}"]
-    for label, get in (
-        ("target", lambda e: (e.get("target") or {}).get("name")),
-        ("body", lambda e: (e.get("details") or {}).get("body")),
-    ):
+    for label, get in (("target", _target_name), ("body", _body)):
         found = ""
         for r in group.reports:
             verdict = _optional_relation(label, get(ev), get(r), aliases)
@@ -393,7 +403,15 @@ def _confidence(ev: dict[str, Any]) -> float:
     return float((ev.get("extractor") or {}).get("confidence") or 0.0)
 
 
-def best(reports: list[dict[str, Any]], value, rank=lambda v: 0) -> tuple[object, list[dict[str, Any]]]:
+def _unranked(value: Any) -> float:
+    return 0
+
+
+def best(
+    reports: list[dict[str, Any]],
+    value: Callable[[dict[str, Any]], Any],
+    rank: Callable[[Any], float] = _unranked,
+) -> tuple[Any, list[dict[str, Any]]]:
     """The value most reports give (then `rank`, higher first, then the most confident report,
     then the earliest), and the alternatives [{value, event_ids}] the other reports give."""
     seen: dict[str, dict[str, Any]] = {}
@@ -411,10 +429,11 @@ def best(reports: list[dict[str, Any]], value, rank=lambda v: 0) -> tuple[object
     return ordered[0]["value"], [{"value": s["value"], "event_ids": s["event_ids"]} for s in ordered[1:]]
 
 
-def best_values(reports: list[dict[str, Any]]) -> tuple[dict, dict[str, Any]]:
+def best_values(reports: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The entry's shown fields and, per field where reports disagree, the values not shown."""
-    shown, others = {}, {}
-    fields = {
+    shown: dict[str, Any] = {}
+    others: dict[str, Any] = {}
+    fields: dict[str, tuple[Callable[[dict[str, Any]], Any], Callable[[Any], float]]] = {
         "actor": (lambda r: r["actor"], lambda v: len(words(v["name"]))),
         "target": (lambda r: r.get("target"), lambda v: len(words(v["name"]))),
         "when": (
