@@ -54,6 +54,7 @@ lint: install
 # matching and the embedded system; no servers, no corpus scoring. Under a minute.
 FAST_TESTS ?= tests/test_store_contract.py tests/test_hot_path.py tests/test_legacy_store.py tests/test_extraction.py \
   tests/test_stories.py tests/test_readings.py tests/test_relay_topics.py
+FAST_TESTS += tests/test_entries_domain.py tests/test_timeline_kept.py
 test-fast: install
 	STORYLINE_FAST=1 $(BIN)/python -m pytest -p no:cacheprovider -q -k "not real and not corpus_score" \
 	  $(FAST_TESTS) $(PYTEST_ARGS)
