@@ -51,9 +51,12 @@ lint: install
 	$(BIN)/mypy
 
 # The fast tier: the domain, the store contract on SQLite and in memory, extraction rules, story
-# matching and the embedded system; no servers, no corpus scoring. Under a minute.
+# matching, the embedded system, and the HTTP contract (schemas, 4xx shapes, authentication, OpenAPI)
+# through Flask test clients; no servers, no corpus scoring. Under a minute.
 FAST_TESTS ?= tests/test_store_contract.py tests/test_hot_path.py tests/test_legacy_store.py tests/test_extraction.py \
-  tests/test_stories.py tests/test_readings.py tests/test_relay_topics.py
+  tests/test_stories.py tests/test_readings.py tests/test_relay_topics.py \
+  tests/test_input.py tests/test_auth.py tests/test_api_contract.py tests/test_live_edges.py \
+  tests/test_story_sources.py tests/test_repost.py
 FAST_TESTS += tests/test_entries_domain.py tests/test_timeline_kept.py
 test-fast: install
 	STORYLINE_FAST=1 $(BIN)/python -m pytest -p no:cacheprovider -q -k "not real and not corpus_score" \
@@ -115,9 +118,10 @@ clean:
 	tools/servers.sh stop-cluster || true
 	rm -rf .storyline .cache/run
 
-# Benchmarks print figures; they assert nothing. BENCH_EVENTS sets the size.
-# bench-real runs the same against Kafka + FerretDB; see README (FerretDB stalls on large bulk writes).
-BENCH_EVENTS ?= 5000
+# Benchmarks print figures; they assert nothing. BENCH_EVENTS sets the events per round.
+# bench-real runs the same against Kafka and the MongoDB-wire server (REAL_BENCH_EVENTS per round).
+BENCH_EVENTS ?= 20000
+REAL_BENCH_EVENTS ?= 5000
 bench: install
 	STORYLINE_DATA_DIR=$$(mktemp -d) $(BIN)/python -m bench.projection $(BENCH_EVENTS)
 
@@ -129,7 +133,7 @@ bench-rebuild: install
 bench-real: install
 	tools/servers.sh start
 	STORYLINE_LOG=kafka://127.0.0.1:$(KAFKA_PORT) STORYLINE_STORE=mongodb://127.0.0.1:$(MONGO_PORT)/storyline_bench \
-	  timeout 900 $(BIN)/python -m bench.projection $(BENCH_EVENTS); status=$$?; tools/servers.sh stop; exit $$status
+	  timeout 900 $(BIN)/python -m bench.projection $(REAL_BENCH_EVENTS); status=$$?; tools/servers.sh stop; exit $$status
 
 # Query latency under a real gunicorn (3 workers) against the raw store query, on the embedded
 # SQLite store and then the test MongoDB-wire server (SecantusDB); also the stories list's

@@ -4,9 +4,10 @@ Each round publishes N fresh events, then measures, on those same events:
   raw consume     reading them from the log (no decoding, no writes);
   raw write       the same documents the projection stores, written the plainest way the
                   store allows, with no decoding, summaries or tracking: SQLite, an upsert
-                  (JSON by orjson, as the store writes it) into a table with a JSON column and a (story_id, sort) index, WAL, 200 rows
-                  per transaction; MongoDB, pymongo bulk upserts of 200 into a collection
-                  with the same index;
+                  (JSON by orjson, as the store writes it) into a table with a JSON column
+                  and a (story_id, sort) index, WAL, 200 rows per transaction; MongoDB,
+                  pymongo bulk upserts of 200 into a collection with the same index. The raw
+                  table, like the projection's, keeps its rows from round to round;
   projection      the live projector's loop, end to end (built at the composition root);
   decode_check    the projection's check of each event (events.decode_fast), alone;
   decode_schema   the marshmallow load it stands in for (on a tenth of the events);
@@ -20,6 +21,7 @@ Usage: STORYLINE_LOG=... STORYLINE_STORE=... python bench/projection.py [N] [ROU
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import sqlite3
@@ -32,6 +34,7 @@ from urllib.parse import urlparse
 import orjson
 
 from services.bootstrap import open_log, open_projector, open_store
+from services.timeline.projector import tune_garbage_collector
 from services.timeline.rebuild import rebuild
 from shared.config import Settings
 from shared.domain import events, read_model
@@ -77,48 +80,62 @@ def synthetic(run: str, n: int, stories: int = 200) -> list[dict]:
     return out
 
 
-def raw_write(store_url: str, docs: list[dict]) -> float:
-    """events/s for the plainest write of these documents into the same kind of store."""
-    parsed = urlparse(store_url)
-    if parsed.scheme == "file":
-        db = sqlite3.connect(os.path.join(parsed.path, "raw_bench.sqlite"), isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("DROP TABLE IF EXISTS raw")
-        db.execute("CREATE TABLE raw (event_id TEXT PRIMARY KEY, story_id TEXT, sort TEXT, doc TEXT)")
-        db.execute("CREATE INDEX raw_story_sort ON raw (story_id, sort)")
+class RawWriter:
+    """The plainest write of the projection's documents into the same kind of store. Its
+    table lives for the whole run, like the projection's, so each round writes both into a
+    table of the same size (a fresh empty table would be faster than any real store)."""
+
+    def __init__(self, store_url: str):
+        parsed = urlparse(store_url)
+        self.sqlite = parsed.scheme == "file"
+        if self.sqlite:
+            self.path = os.path.join(parsed.path, "raw_bench.sqlite")
+            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # as the store sets it
+            self.db.execute("DROP TABLE IF EXISTS raw")
+            self.db.execute("CREATE TABLE raw (event_id TEXT PRIMARY KEY, story_id TEXT, sort TEXT, doc TEXT)")
+            self.db.execute("CREATE INDEX raw_story_sort ON raw (story_id, sort)")
+            return
+        from shared.adapters.mongo_store import open_database
+
+        self.coll = open_database(store_url)["raw_bench"]
+        self.coll.drop()
+        self.coll.create_index([("story_id", 1), ("sort", 1)])
+
+    def write(self, docs: list[dict]) -> float:
+        """events/s for these documents."""
         t = time.perf_counter()
-        for i in range(0, len(docs), 200):
-            db.execute("BEGIN")
-            db.executemany(
-                "INSERT INTO raw VALUES (?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-                [(d["event_id"], d["story_id"], d["sort"], orjson.dumps(d).decode()) for d in docs[i : i + 200]],
-            )
-            db.execute("COMMIT")
-        took = time.perf_counter() - t
-        db.close()
-        os.remove(os.path.join(parsed.path, "raw_bench.sqlite"))
-        return len(docs) / took
-    from pymongo import UpdateOne
+        if self.sqlite:
+            for i in range(0, len(docs), 200):
+                self.db.execute("BEGIN")
+                self.db.executemany(
+                    "INSERT INTO raw VALUES (?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+                    [(d["event_id"], d["story_id"], d["sort"], orjson.dumps(d).decode()) for d in docs[i : i + 200]],
+                )
+                self.db.execute("COMMIT")
+        else:
+            from pymongo import UpdateOne
 
-    from shared.adapters.mongo_store import open_database
+            for i in range(0, len(docs), 200):
+                self.coll.bulk_write(
+                    [UpdateOne({"_id": d["event_id"]}, {"$setOnInsert": d}, upsert=True) for d in docs[i : i + 200]],
+                    ordered=True,
+                )
+        return len(docs) / (time.perf_counter() - t)
 
-    coll = open_database(store_url)["raw_bench"]
-    coll.drop()
-    coll.create_index([("story_id", 1), ("sort", 1)])
-    t = time.perf_counter()
-    for i in range(0, len(docs), 200):
-        coll.bulk_write(
-            [UpdateOne({"_id": d["event_id"]}, {"$setOnInsert": d}, upsert=True) for d in docs[i : i + 200]],
-            ordered=True,
-        )
-    took = time.perf_counter() - t
-    coll.drop()
-    coll.database.client.close()
-    return len(docs) / took
+    def close(self) -> None:
+        if self.sqlite:
+            self.db.close()
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(self.path + suffix)
+        else:
+            self.coll.drop()
+            self.coll.database.client.close()
 
 
-def one_round(settings: Settings, log, db, n: int) -> dict[str, float]:
+def one_round(settings: Settings, log, db, raw: RawWriter, n: int) -> dict[str, float]:
     run = uuid.uuid4().hex[:8]
     evs = synthetic(run, n)
     t = time.perf_counter()
@@ -145,7 +162,7 @@ def one_round(settings: Settings, log, db, n: int) -> dict[str, float]:
         events.decode(v)
     rates["decode_schema"] = len(sample) / (time.perf_counter() - t)
     docs = [read_model.event_document(e, i % settings.partitions, i, 0) for i, e in enumerate(evs)]
-    rates["raw_write"] = raw_write(settings.store_url, docs)
+    rates["raw_write"] = raw.write(docs)
 
     projector = open_projector(settings, log, db)
     projector.projection.ensure_indexes()
@@ -166,10 +183,12 @@ def main() -> None:
     run = uuid.uuid4().hex[:8]
     settings = Settings.from_env(dict(os.environ, STORYLINE_TOPIC=f"bench.{run}", STORYLINE_GROUP=f"bench-{run}"))
     log, db = open_log(settings), open_store(settings.store_url)
+    raw = RawWriter(settings.store_url)
+    tune_garbage_collector()  # as Projector.run does; this loop drives step() itself
     print(f"events/round={n} rounds={rounds} log={settings.log_url} store={settings.store_url}")
     results = []
     for r in range(rounds):
-        rates = one_round(settings, log, db, n)
+        rates = one_round(settings, log, db, raw, n)
         results.append(rates)
         print(
             f"round {r + 1}: "
@@ -195,6 +214,7 @@ def main() -> None:
         f"{1_000_000 / (result.events / result.seconds) / 60:.1f} min"
     )
     assert result.events == total, (result.events, total)
+    raw.close()
     log.close()
 
 

@@ -163,8 +163,11 @@ class Components:
         return self
 
     def stop(self, drain_s: float = 0.0) -> None:
-        """Projector first (it finishes and commits its batch, leaves the group), then the relay
+        """The query app's live poller first (its open streams end; it reads the store), then the
+        projector (it finishes and commits its batch, leaves the group), then the relay
         (publishing what the outbox still holds for up to `drain_s`), then every adapter."""
+        if self._query is not None:
+            self._query.extensions["storyline.live"].stop()
         if self.projector is not None:
             self.projector.stop()
             for t in self._threads:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ContextManager, Iterator, Protocol
+from typing import Any, ContextManager, Iterator, NamedTuple, Protocol
 
 
 @dataclass(frozen=True)
@@ -17,9 +17,9 @@ class Record:
     topic: str = ""
 
 
-@dataclass(frozen=True)
-class Message:
-    """One message read back from the log, with its coordinates."""
+class Message(NamedTuple):
+    """One message read back from the log, with its coordinates. A named tuple rather than
+    a frozen dataclass: the projector makes one per event, and this is three times cheaper."""
 
     topic: str
     partition: int
@@ -27,7 +27,7 @@ class Message:
     key: str | None
     value: bytes
     timestamp_ms: int
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = {}  # never mutated: adapters always pass their own
 
 
 @dataclass(frozen=True)

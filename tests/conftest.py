@@ -1,7 +1,13 @@
 """Fixtures: the whole system on a backend, reached only through HTTP.
 
-`real` runs the Kafka and MongoDB adapters against the servers that `make test` starts
-(STORYLINE_TEST_KAFKA, STORYLINE_TEST_MONGO); they are required, never skipped.
+`system`: ingest, projector and query on real sockets; its `real` variant runs the Kafka and
+MongoDB adapters against the servers that `make test` starts (STORYLINE_TEST_KAFKA,
+STORYLINE_TEST_MONGO); they are required, never skipped. Tests of what the adapters do
+(delivery, stored values, the projection) use it.
+
+`api`: the same composition root on the embedded log and the memory store, reached through
+Flask's test clients (no sockets, no servers): the fast tier's fixture for what the HTTP layer
+alone decides (schemas, 4xx shapes, authentication, the OpenAPI documents).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import requests
 from werkzeug.serving import make_server
 
 from services import bootstrap
+from shared.adapters.stores import open_store
 from shared.config import Settings
 
 API_KEY = "test-key-0123456789abcdef"
@@ -94,6 +101,52 @@ class System:
         for s in self._servers:
             s.shutdown()
         self.parts.stop()
+
+
+class Api:
+    """Ingest, relay, projector and query built by bootstrap.build, without servers: requests go
+    through each app's Flask test client."""
+
+    def __init__(self, env: dict, roles: tuple[str, ...] = bootstrap.ROLES):
+        self.settings = Settings.from_env(env)
+        self.parts = bootstrap.build(self.settings, roles, store=open_store("memory:"))
+        self.parts.start(monitor_host="127.0.0.1")
+        self.ingest = self.parts.ingest_app().test_client()
+        self.query = self.parts.query_app().test_client()
+
+    def post(self, article, key: str | None = API_KEY, **headers):
+        return self.ingest.post("/v1/articles", json=article, headers=({"X-API-Key": key} if key else {}) | headers)
+
+    def timeline(self, story_id: str, want: int, timeout: float = 30.0) -> dict:
+        """Poll until the story's timeline cites `want` events (or time runs out)."""
+        deadline, body = time.monotonic() + timeout, {"entries": []}
+        while time.monotonic() < deadline:
+            r = self.query.get(f"/v1/stories/{story_id}/timeline")
+            if r.status_code == 200:
+                body = r.get_json()
+                if sum(len(e["provenance"]) for e in body["entries"]) >= want:
+                    break
+            time.sleep(0.05)
+        return body
+
+    def close(self):
+        self.parts.stop()
+
+
+def api_env(directory, **extra: str) -> dict:
+    return {
+        "STORYLINE_DATA_DIR": str(directory),
+        "STORYLINE_PARTITIONS": "3",
+        "STORYLINE_PROJECTOR_PORT": "0",
+        "STORYLINE_API_KEYS": f"{API_KEY},{NEXT_API_KEY}",
+    } | extra
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    one = Api(api_env(tmp_path_factory.mktemp("api")))
+    yield one
+    one.close()
 
 
 @pytest.fixture(params=["embedded", "real"])

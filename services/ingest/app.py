@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 
 from services.ingest.corrections import bp as corrections_bp
 from services.ingest.delivery import await_publication, queue, readiness
+from services.ingest.projected import ProjectedReadings
 from services.ingest.relay import Relay
 from services.ingest.schemas import AcceptedSchema, ArticleSchema
 from services.ingest.service import ingest
@@ -44,6 +45,7 @@ def post_article():
             request_id,
             current_app.extensions["storyline.stories"],
             article_topic=current_app.extensions["storyline.article_log"].topic,
+            would_change=current_app.extensions["storyline.readings"].would_change,
         )
     except OutboxUnavailable:  # nothing was accepted: say so plainly
         current_app.logger.exception("outbox write failed")
@@ -72,6 +74,7 @@ def create_app(
     app.extensions["storyline.log"] = log
     app.extensions["storyline.outbox"] = outbox
     app.extensions["storyline.stories"] = StoreStoryIndex(store)
+    app.extensions["storyline.readings"] = ProjectedReadings(store, log, outbox, settings.group, settings.topic)
     app.extensions["storyline.article_log"] = article_log
     require_api_key(app, settings.api_keys)
     # ready while the outbox takes articles, even with the log away; the log's state is reported beside it

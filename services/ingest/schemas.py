@@ -21,6 +21,24 @@ class Text(fields.String):
         return text
 
 
+class WebAddress(fields.Url):
+    """An absolute http(s) URL: an article is a web page, and the address is shown to editors as
+    a link. marshmallow's Url takes ftp and ftps by default and says only "Not a valid URL." of
+    another scheme; the scheme is checked first here so the answer names the reason."""
+
+    SCHEMES = ("http", "https")
+
+    def __init__(self, **kwargs):
+        super().__init__(schemes=set(self.SCHEMES), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        scheme, sep, _ = text.partition("://")
+        if sep and scheme.lower() not in self.SCHEMES:
+            raise ValidationError("must be an http or https address")
+        return text
+
+
 _EARLIEST = datetime(1800, 1, 1, tzinfo=timezone.utc)
 _LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
 
@@ -30,7 +48,7 @@ class ArticleSchema(Schema):
     story_id = Text(
         validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$", error="letters, digits and . _ : - only")
     )
-    url = fields.Url(
+    url = WebAddress(
         required=True,
         require_tld=False,
         validate=validate.Length(max=2000),

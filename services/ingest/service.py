@@ -145,10 +145,14 @@ def ingest(
     request_id: str = "",
     index: StoryIndex | None = None,
     article_topic: str | None = None,
+    would_change: Callable[[dict], bool] | None = None,
 ) -> tuple[str, str, list[dict], list[int]]:
     """Queue the article (on `article_topic`, when given) and its events durably, in one
     transaction (the outbox relay publishes them). An article the story index knows already
-    gets its current reading as one `reading_replaced`, never events beside the old ones.
+    gets its current reading as one `reading_replaced`, never events beside the old ones, and
+    none when `would_change` (services/ingest/projected.py) says the projection holds that
+    reading already. The article itself is recorded every time: the article topic is what
+    re-extraction reads, and a text may change without changing its events.
     Returns the queue positions too, so the caller can wait for publication."""
     findings = findings_for(article)
     known = index is not None and index.story_of(article_id_for(article)) is not None
@@ -158,7 +162,9 @@ def ingest(
     received = article_received(article, story_id, request_id, recorded_at)
     records = [article_record(received, article_topic)] if article_topic else []
     if known:
-        records.append(event_record(reading_of(received, evs, recorded_at), request_id))
+        reading = reading_of(received, evs, recorded_at)
+        if would_change is None or would_change(reading):
+            records.append(event_record(reading, request_id))
     else:
         records += [event_record(e, request_id) for e in evs]
     seqs = queue(records)

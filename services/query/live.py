@@ -11,15 +11,30 @@ without a gap or an overlap.
 Each open stream holds one thread of its worker (gunicorn's gthread; see
 deploy/gunicorn/query.conf.py) and lasts at most STORYLINE_SSE_MAX_STREAM_SECONDS, then the
 client reconnects with its last id; STORYLINE_SSE_MAX_CLIENTS streams per process, more get 503.
+
+A client that goes away: the server only learns it when a write to the socket fails, which for
+an idle stream is the next heartbeat (15 s), and until then the stream holds its thread and a
+client slot. So an idle stream looks at its socket every HANGUP_CHECK_S: a peer that closed
+makes the socket readable with nothing to read (a peek returns b""). The socket is what the
+server hands the application (gunicorn.socket, werkzeug.socket); over TLS, or without one, a
+peek cannot tell (the bytes are encrypted records, or there is no socket), and such a stream
+falls back on the failed write at the next heartbeat.
+
+The composition root stops the poller with the store (LiveChanges.stop, from
+Components.stop): open streams end at once, and the poller never reads a closed store.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import select
+import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from flask import Blueprint, Response, current_app, request
 from marshmallow import ValidationError, fields, validate
@@ -34,6 +49,8 @@ from shared.openapi import doc
 
 log = logging.getLogger(__name__)
 bp = Blueprint("live", __name__)
+HANGUP_CHECK_S = 1.0  # how often an idle stream looks whether its client has gone
+_CLOSED = None  # put in every inbox when the poller stops: the streams end
 _STORY_ID = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$", error="letters, digits and . _ : - only")
 _LAST_ID = (
     "resume after this event id (the same as the Last-Event-ID header, which wins): "
@@ -97,11 +114,11 @@ class LiveChanges:
 
     # -- subscribers ---------------------------------------------------------------------
     def subscribe(self, stories: frozenset[str] | None) -> tuple[Subscriber, Position] | None:
-        """None when the process holds its maximum of streams. Returns the position from
-        which the subscriber will receive batches."""
+        """None when the process holds its maximum of streams (or is stopping). Returns the
+        position from which the subscriber will receive batches."""
         self._ensure_running()
         with self._lock:
-            if len(self._subs) >= self.settings.max_clients:
+            if len(self._subs) >= self.settings.max_clients or self._stop.is_set():
                 return None
             sub = Subscriber(stories)
             self._subs.add(sub)
@@ -115,12 +132,16 @@ class LiveChanges:
     def clients(self) -> int:
         return len(self._subs)
 
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
     # -- polling -------------------------------------------------------------------------
     def _ensure_running(self) -> None:
         if self._thread is not None:
             return
         with self._lock:
-            if self._thread is None:
+            if self._thread is None and not self._stop.is_set():
                 self._horizon = self._read_horizon()  # streams start from here
                 self._thread = threading.Thread(target=self._run, name="sse-poller", daemon=True)
                 self._thread.start()
@@ -137,8 +158,17 @@ class LiveChanges:
                 log.warning("live updates: poll failed; retrying", exc_info=True)
                 self._stop.wait(1.0)
 
-    def stop(self) -> None:
-        self._stop.set()
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop polling and end every open stream (their clients reconnect with Last-Event-ID,
+        to another replica or to this one when it is back). Before the store closes: the
+        composition root calls it first (services/bootstrap.py Components.stop)."""
+        with self._lock:
+            self._stop.set()
+            subs, thread = list(self._subs), self._thread
+        for sub in subs:
+            sub.inbox.put(_CLOSED)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     def poll(self) -> None:
         with self.reads.view() as c:
@@ -195,18 +225,36 @@ def _start_position(args: dict) -> Position | None:
         raise InvalidParameters({"last_event_id": [str(exc)]}) from None
 
 
+def _hangup_check(environ: dict) -> Callable[[], bool] | None:
+    """A check that the stream's client has closed its end, or None where one cannot tell
+    (see the module's docstring). Non-blocking: select with no wait, then a peek."""
+    sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    if not isinstance(sock, socket.socket) or isinstance(sock, ssl.SSLSocket):
+        return None
+
+    def gone() -> bool:
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            # readable with nothing to read: the peer's FIN; bytes (a pipelined request) are not a hangup
+            return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):  # reset by the peer, or the server closed the socket already
+            return True
+
+    return gone
+
+
 def _stream(stories: frozenset[str] | None, start: Position | None) -> Response:
     live = _live()
     joined = live.subscribe(stories)
     if joined is None:
-        resp, status = error(
-            503, f"this replica already serves {live.settings.max_clients} live streams; retry shortly"
-        )
+        busy = f"this replica already serves {live.settings.max_clients} live streams"
+        resp, status = error(503, ("this replica is stopping" if live.stopping else busy) + "; retry shortly")
         resp.status_code = status
         resp.headers["Retry-After"] = "2"
         return resp
     sub, at = joined
     settings = live.settings
+    client_gone = _hangup_check(request.environ)
 
     def events():
         cursor = dict(start) if start is not None else dict(at)
@@ -215,7 +263,8 @@ def _stream(stories: frozenset[str] | None, start: Position | None) -> Response:
             start_text = changes.format_position(cursor)  # a reconnect from here misses nothing
             yield changes.sse("ready", f'{{"position":"{start_text}"}}', start_text)
             pending = [live.catch_up(cursor, at, stories)] if start is not None else []
-            ends = time.monotonic() + settings.max_stream_s
+            now = time.monotonic()
+            ends, beat = now + settings.max_stream_s, now + settings.heartbeat_s
             while True:
                 for batch in pending:
                     out = []
@@ -229,21 +278,35 @@ def _stream(stories: frozenset[str] | None, start: Position | None) -> Response:
                     cursor = changes.merged(cursor, batch.before)
                     if out:
                         yield "".join(out)
-                left = ends - time.monotonic()
-                if left <= 0:
+                        beat = time.monotonic() + settings.heartbeat_s
+                now = time.monotonic()
+                if now >= ends:
                     return
+                wait = min(beat, ends) - now
+                if client_gone is not None:
+                    wait = min(wait, HANGUP_CHECK_S)
                 try:
-                    first = sub.inbox.get(timeout=min(settings.heartbeat_s, left))
+                    first = sub.inbox.get(timeout=max(wait, 0.0))
                 except queue.Empty:
-                    yield ": heartbeat\n\n"
+                    if client_gone is not None and client_gone():
+                        return  # nobody to write to: free the thread and the slot now
+                    if time.monotonic() >= beat:
+                        yield ": heartbeat\n\n"
+                        beat = time.monotonic() + settings.heartbeat_s
                     pending = []
                     continue
+                if first is _CLOSED:
+                    return
                 pending = [first]
                 while True:  # whatever else has piled up, in one write
                     try:
-                        pending.append(sub.inbox.get_nowait())
+                        more = sub.inbox.get_nowait()
                     except queue.Empty:
                         break
+                    if more is _CLOSED:
+                        sub.inbox.put(_CLOSED)  # deliver what came before it, then end
+                        break
+                    pending.append(more)
         finally:
             live.unsubscribe(sub)
 

@@ -18,6 +18,7 @@ from shared.domain.timeline import Entry, Filters
 from shared.ports import EventQuery, Freshness, ReadView, StoryQuery
 
 _SUMMARY_KEYS = ("title", "first_date", "last_date", "last_recorded_at")
+_OFF_TIMELINE = ("retracted", "superseded")  # event statuses the default timeline leaves out
 
 
 def story_summary(doc: dict) -> dict:
@@ -137,17 +138,39 @@ def entry_page(
     return [story.encoded(shown.places[n]) for n in chosen], nxt
 
 
+def articles(view: ReadView, story_id: str) -> list[dict]:
+    """Every article the story's events came from (see articles_of)."""
+    return articles_of(view.events(story_id, EventQuery(include_retracted=True, include_superseded=True)))
+
+
 def articles_of(docs: list[dict]) -> list[dict]:
-    """The articles behind a story's event documents (superseded readings aside), oldest first."""
-    seen: dict[str, dict] = {}
+    """Every article the story's event documents (all statuses, in sort order) came from,
+    oldest first, with its state for editors: `current` while some of its events are on the
+    timeline, `retracted` when an editor retracted each of them, `superseded` when its newest
+    reading found none (every event it had was replaced: shared.domain.readings). An article
+    stays listed in every state: it was ingested into this story, and an editor checking a
+    story's sources must see it. `events`: how many of its events the timeline shows."""
+    by_article: dict[str, list[dict]] = {}
     for ev in docs:
-        src = ev.get("source") or {}
-        if ev["status"] != "superseded" and src.get("article_id") and src["article_id"] not in seen:
-            seen[src["article_id"]] = {
-                "article_id": src["article_id"],
+        article_id = (ev.get("source") or {}).get("article_id")
+        if article_id:
+            by_article.setdefault(article_id, []).append(ev)
+    out = []
+    for article_id, evs in by_article.items():
+        shown = [e for e in evs if e.get("status") not in _OFF_TIMELINE]
+        live = [e for e in evs if e.get("status") != "superseded"]
+        # the current reading's source, when there is one (a newer reading may retitle the article)
+        ev = (live or evs)[0]
+        src = ev["source"]
+        out.append(
+            {
+                "article_id": article_id,
                 "url": src.get("url"),
                 "outlet": src.get("outlet"),
                 "title": src.get("title"),
                 "published_at": ev.get("published_at"),
+                "state": "current" if shown else ("retracted" if live else "superseded"),
+                "events": len(shown),
             }
-    return sorted(seen.values(), key=lambda a: (a["published_at"] or "", a["article_id"]))
+        )
+    return sorted(out, key=lambda a: (a["published_at"] or "", a["article_id"]))

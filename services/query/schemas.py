@@ -105,6 +105,15 @@ class ArticleRefSchema(Schema):
     outlet = fields.String(allow_none=True)
     title = fields.String(allow_none=True)
     published_at = fields.String(allow_none=True)
+    state = fields.String(
+        required=True,
+        validate=validate.OneOf(("current", "retracted", "superseded")),
+        metadata={
+            "description": "current: some of its events are on the timeline; retracted: an editor retracted "
+            "each of them; superseded: its newest reading found no events (all it had were replaced)"
+        },
+    )
+    events = fields.Integer(required=True, metadata={"description": "how many of its events the timeline shows"})
 
 
 class StorySchema(Schema):

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from shared.domain import events, read_model
 from shared.ports import Message, ProjectionStore
 
+_FINDING_TYPES = frozenset(events.EVENT_TYPES)
+
 
 @dataclass
 class DeadLetter:
@@ -89,38 +91,43 @@ class Projection:
                 if c["event_type"] in events.READING_TYPES
                 for e in c["details"]["events"]
             }
+        positions, findings, tracked = out.positions, out.findings, self.tracked
+        decode, document, plain = events.decode_fast, read_model.event_document, _FINDING_TYPES
         for msg in batch:
             tp = (msg.topic, msg.partition)
-            if tp not in skip_below:
-                skip_below[tp] = self.tracked(*tp)
-            out.positions[tp] = msg.offset + 1
-            if msg.offset < skip_below[tp]:
+            floor = skip_below.get(tp)
+            if floor is None:
+                floor = skip_below[tp] = tracked(*tp)
+            offset = msg.offset
+            positions[tp] = offset + 1
+            if offset < floor:
                 continue  # applied before a crash that happened ahead of the commit
             try:
-                ev = events.decode_fast(msg.value)
+                ev = decode(msg.value)
             except ValueError as exc:
                 out.dead.append(DeadLetter(msg, str(exc)[:2000]))
                 continue
-            if ev["event_type"] in events.READING_TYPES:
-                ev["log"] = {"partition": msg.partition, "offset": msg.offset, "timestamp_ms": msg.timestamp_ms}
-                out.changes.append((ev, msg.offset))
+            kind = ev["event_type"]
+            if kind in plain:
+                if ev["event_id"] in batch_ids:
+                    continue  # a second copy within one batch: the first stands, and counts once
+                findings.append(document(ev, msg.partition, offset, msg.timestamp_ms))
+                batch_ids.add(ev["event_id"])
+            elif kind in events.READING_TYPES:
+                ev["log"] = {"partition": msg.partition, "offset": offset, "timestamp_ms": msg.timestamp_ms}
+                out.changes.append((ev, offset))
                 batch_ids |= {e["event_id"] for e in ev["details"]["events"]}
-            elif ev["event_type"] in events.CHANGE_TYPES:
+            else:  # a change: it must name an event the timeline holds or is about to
                 target = ev["details"]["event_id"]
                 if (
                     target not in batch_ids
                     and target not in pending_ids
                     and not self.store.has_event(self.generation, target)
                 ):
-                    out.dead.append(DeadLetter(msg, f"{ev['event_type']}: no event {target} in the timeline"))
+                    out.dead.append(DeadLetter(msg, f"{kind}: no event {target} in the timeline"))
                     continue
-                ev["log"] = {"partition": msg.partition, "offset": msg.offset, "timestamp_ms": msg.timestamp_ms}
-                out.changes.append((ev, msg.offset))
-            else:
-                if ev["event_id"] in batch_ids:
-                    continue  # a second copy within one batch: the first stands, and counts once
-                out.findings.append(read_model.event_document(ev, msg.partition, msg.offset, msg.timestamp_ms))
-                batch_ids.add(ev["event_id"])
+                ev["log"] = {"partition": msg.partition, "offset": offset, "timestamp_ms": msg.timestamp_ms}
+                out.changes.append((ev, offset))
         return out
 
     # -- step 2: write ---------------------------------------------------------------------

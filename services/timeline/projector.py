@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -36,6 +37,19 @@ class _InFlight:
     future: Future
     prepared: Prepared
     batch: list
+
+
+def tune_garbage_collector() -> None:
+    """For a process that projects. Each event decodes into some forty objects, and a batch
+    stays alive while it is written, so with CPython's default threshold (700 net new
+    objects) the cyclic collector ran about 15 times per 1,000 events and rescanned the batch
+    each time: 22 to 25% of the loop's time, measured with bench/projection.py. Event
+    documents hold no cycles; plain reference counting frees them. So: freeze what the
+    process holds at start (the collector no longer rescans it) and collect the youngest
+    generation per 50,000 net new objects, which a batch frees before reaching."""
+    gc.freeze()
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, 50_000), middle, old)
 
 
 class Projector:
@@ -144,6 +158,7 @@ class Projector:
         return [m for m in batch if (m.topic, m.partition) in keep]
 
     def run(self) -> None:
+        tune_garbage_collector()
         self.projection.ensure_indexes()
         backoff = 0.5
         while not self.stopping.is_set():

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from services.timeline.projection import Projection
+from services.timeline.projector import tune_garbage_collector
 from shared.domain import read_model
 from shared.ports import ProjectionStore
 
@@ -37,6 +38,7 @@ def rebuild(
     drop_after_s: float = 5.0,
     catch_up_rounds: int = 5,
 ) -> RebuildResult:
+    tune_garbage_collector()
     started = time.monotonic()
     old = store.current_generation()
     new = store.open_generation()

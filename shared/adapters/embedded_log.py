@@ -14,6 +14,8 @@ import threading
 import time
 import zlib
 
+import orjson
+
 from shared.ports import Message, PartitionLag, Record
 
 _SCHEMA = """
@@ -105,7 +107,7 @@ class EmbeddedLog:
                     if not rows:
                         break
                     for off, key, value, headers, ts in rows:
-                        yield Message(self.topic, p, off, key, bytes(value), ts, json.loads(headers))
+                        yield Message(self.topic, p, off, key, bytes(value), ts, orjson.loads(headers))
                     pos = rows[-1][0] + 1
         finally:
             db.close()
@@ -157,7 +159,7 @@ class EmbeddedConsumer:
                     (topic, p, pos, max_records - len(out)),
                 ).fetchall()
                 for off, key, value, headers, ts in rows:
-                    out.append(Message(topic, p, off, key, bytes(value), ts, json.loads(headers)))
+                    out.append(Message(topic, p, off, key, bytes(value), ts, orjson.loads(headers)))
                 if rows:
                     self._positions[(topic, p)] = rows[-1][0] + 1
                 if len(out) >= max_records:

@@ -13,6 +13,7 @@ tracking_g{g}. `projection_meta` holds the readers' pointer and the generation c
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -31,6 +32,8 @@ from shared.ports import EventQuery, Freshness, StoreUnavailable, StoryQuery
 FILE_NAME = "read_model.sqlite"
 _SEP = "\x1f"
 _IN_CHUNK = 500  # host parameters per IN (...) list, well under SQLite's limit
+_EVENT_MARKS = "(" + ",".join("?" * 10) + ")"
+_ROWS_PER_INSERT = 1000  # 10 columns: 10,000 host parameters, under the 32,766 SQLite allows
 _GENERATION_TABLE = re.compile(r"^timeline_events_g(\d+)$")
 
 
@@ -280,14 +283,24 @@ class _Batch:
     def __init__(self, db: sqlite3.Connection, t: _Tables):
         self.db, self.t = db, t
 
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+        """Many rows per statement: SQLite then inserts a whole chunk inside one call that
+        releases the interpreter lock, where executemany takes it back after every row (and
+        waits for it while the projector's other thread decodes the next batch)."""
+        for i in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[i : i + _ROWS_PER_INSERT]
+            self.db.execute(
+                f"INSERT INTO {self.t.events} VALUES {','.join([_EVENT_MARKS] * len(chunk))} ON CONFLICT DO NOTHING",
+                list(itertools.chain.from_iterable(chunk)),
+            )
+
     def insert_new(self, docs: list[dict[str, Any]]) -> set[str]:
-        insert = f"INSERT INTO {self.t.events} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
         rows = [_event_row(d) for d in docs]
         # The common case is a batch of new events: insert them all and count. Only when some
         # were there already (a redelivery) undo that and ask which, then insert the rest.
         self.db.execute("SAVEPOINT insert_new")
         before = self.db.total_changes
-        self.db.executemany(insert, rows)
+        self._insert(rows)
         if self.db.total_changes - before == len(rows):
             self.db.execute("RELEASE insert_new")
             return {d["event_id"] for d in docs}
@@ -303,7 +316,7 @@ class _Batch:
                     f"SELECT event_id FROM {self.t.events} WHERE event_id IN ({_marks(len(chunk))})", chunk
                 )
             )
-        self.db.executemany(insert, [r for r in rows if r[0] not in stored])
+        self._insert([r for r in rows if r[0] not in stored])
         return {i for i in ids if i not in stored}
 
     def apply_change(self, change: dict[str, Any], offset: int) -> str | None:

@@ -56,31 +56,27 @@ def sort_key(ev: dict[str, Any]) -> str:
     """Documented order: event time (an undated event sits after the dated ones of its
     publication day), then publication time, then log position. A string, because
     MongoDB sorts arrays by their smallest element."""
-    dated = ev.get("occurred_at")
-    return "|".join(
-        [
-            dated or ev["published_at"][:10],
-            "0" if dated else "1",
-            ev["published_at"],
-            f"{ev['log']['partition']:06d}",
-            f"{ev['log']['offset']:015d}",
-        ]
-    )
+    dated, published, log = ev.get("occurred_at"), ev["published_at"], ev["log"]
+    if dated:
+        return f"{dated}|0|{published}|{log['partition']:06d}|{log['offset']:015d}"
+    return f"{published[:10]}|1|{published}|{log['partition']:06d}|{log['offset']:015d}"
 
 
 def entry_id_for(ev: dict[str, Any]) -> str:
     """Same story, kind, actor, target and day: the same real-world event, whichever article
     reported it. An undated event cannot be matched safely, so it stays its own entry."""
     day = (ev.get("occurred_at") or "")[:10]
-    target = (ev.get("target") or {}).get("name", "")
-    parts = [
-        ev["story_id"],
-        ev["event_type"],
-        ev["actor"]["name"].lower(),
-        target.lower(),
-        day if day else "undated:" + ev["event_id"],
-    ]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+    target = ev.get("target") or {}
+    key = "\x1f".join(
+        (
+            ev["story_id"],
+            ev["event_type"],
+            ev["actor"]["name"].lower(),
+            target.get("name", "").lower(),
+            day if day else "undated:" + ev["event_id"],
+        )
+    )
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
 def event_document(ev: dict[str, Any], partition: int, offset: int, timestamp_ms: int) -> dict[str, Any]:
