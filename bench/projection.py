@@ -36,6 +36,7 @@ import orjson
 from services.bootstrap import open_log, open_projector, open_store
 from services.timeline.projector import tune_garbage_collector
 from services.timeline.rebuild import rebuild
+from shared.adapters.sqlite_store import CONNECTION_PRAGMAS
 from shared.config import Settings
 from shared.domain import events, read_model
 from shared.ports import Record
@@ -91,8 +92,8 @@ class RawWriter:
         if self.sqlite:
             self.path = os.path.join(parsed.path, "raw_bench.sqlite")
             self.db = sqlite3.connect(self.path, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")  # as the store sets it
+            for pragma in CONNECTION_PRAGMAS:  # WAL, synchronous, cache: as the store opens its own
+                self.db.execute(pragma)
             self.db.execute("DROP TABLE IF EXISTS raw")
             self.db.execute("CREATE TABLE raw (event_id TEXT PRIMARY KEY, story_id TEXT, sort TEXT, doc TEXT)")
             self.db.execute("CREATE INDEX raw_story_sort ON raw (story_id, sort)")

@@ -437,3 +437,31 @@ def test_seed_through_http_gives_the_gold_events_links_and_targets(system):
     assert complaint["target"]["name"] == alleg["target"]["name"]  # the accused party
     assert alleg["entry_id"] in complaint["responds_to"]
     assert by_type["post_deleted"][0]["target"] is None
+
+
+# a role the lexicon does not list, which the tagger ran into a person's name, is read off the word's
+# make-up (one who does a verb, a compound of two nouns), not from a list of trades
+ROLE_IN_NAME = [
+    ("Beekeeper Tomas Ferreira accused the Brenwick Honey Board of rigging its annual prize.", "Tomas Ferreira"),
+    ("Glassblower Piet Rendall accused the Marlow Crafts Guild of fixing its spring fair.", "Piet Rendall"),
+    # a name of two words keeps both, whatever its first word means
+    ("Hunter Rowlands accused the Marlow Crafts Guild of fixing its spring fair.", "Hunter Rowlands"),
+]
+
+
+@pytest.mark.parametrize("body, actor", ROLE_IN_NAME)
+def test_a_role_the_tagger_ran_into_a_name_is_not_part_of_it(body, actor):
+    assert only(body, "allegation_made").actor["name"] == actor
+
+
+def test_a_role_run_into_a_name_through_the_cli(tmp_path):
+    article = dict(ARTICLE, id="cx-role", body=ROLE_IN_NAME[1][0] + " The guild rejected the claim.")
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(article))
+    out = subprocess.run([str(CLI), "extract", str(path)], capture_output=True, text=True, cwd=ROOT, check=True)
+    data = json.loads(out.stdout)
+    evs = data["events"] if isinstance(data, dict) else data
+    allegation = next(e for e in evs if e["event_type"] == "allegation_made")
+    assert allegation["actor"]["name"] == "Piet Rendall"
+    rebuttal = next(e for e in evs if e["event_type"] == "rebuttal_given")
+    assert rebuttal["target"]["name"] == "Piet Rendall"

@@ -30,6 +30,10 @@ from shared.domain.summaries import summarise
 from shared.ports import EventQuery, Freshness, StoreUnavailable, StoryQuery
 
 FILE_NAME = "read_model.sqlite"
+CONNECTION_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",  # WAL: durable at each checkpoint, never corrupt
+)
 _SEP = "\x1f"
 _IN_CHUNK = 500  # host parameters per IN (...) list, well under SQLite's limit
 _EVENT_MARKS = "(" + ",".join("?" * 10) + ")"
@@ -112,8 +116,8 @@ class SqliteStore:
         if db is None:
             try:
                 db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at each checkpoint, never corrupt
+                for pragma in CONNECTION_PRAGMAS:
+                    db.execute(pragma)
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"cannot open {self.path}: {exc}") from exc
             self._local.db = db

@@ -14,10 +14,18 @@ from dataclasses import dataclass, field
 from spacy.tokens import Span, Token
 
 from services.ingest.extraction import lexicon as lx
-from services.ingest.extraction.entities import ORG_NOUNS, Actor, Resolver
+from services.ingest.extraction.entities import Actor, Resolver
 from services.ingest.extraction.links import same_party
 from services.ingest.extraction.modality import unreal
+from services.ingest.extraction.names import ORG_NOUNS
 
+# inflection tables built once (forms() spells out every inflection, too slow per token)
+_POSTING = lx.forms("post", "publish", "share", "upload", "tweet", "write")
+_PUBLISH = lx.forms("post", "publish")
+_POST = lx.forms("post")
+_FILE_ONLY = lx.forms("file", "lodge", "issue")
+_STAFF = lx.noun_forms("member", "official", "officer", "staff")
+_ALLEGATION_WORDS = lx.noun_forms("allegation", "accusation")
 DOCUMENT_NOUNS = lx.noun_forms(
     "petition",
     "complaint",
@@ -216,7 +224,7 @@ class Detector:
             found = self.r.actor(owner)
             if found is not None:
                 return Actor(found.name, found.kind, found.reasons + ["actor via document"])
-        if noun.dep_ == "dobj" and (noun.head.lower_ in lx.FILE or noun.head.lower_ in lx.forms("post", "publish")):
+        if noun.dep_ == "dobj" and (noun.head.lower_ in lx.FILE or noun.head.lower_ in _PUBLISH):
             # "X filed a lawsuit ... accusing Y": the lawsuit speaks for whoever filed it
             s = subject(noun.head)
             if s is not None and s.i != noun.i:
@@ -246,7 +254,7 @@ class Detector:
             return self.r.actor(owner) if owner is not None else None
         if tok.pos_ == "NOUN":
             poss = _kids(tok, "poss")
-            if poss and tok.lower_ not in lx.noun_forms("member", "official", "officer", "staff"):
+            if poss and tok.lower_ not in _STAFF:
                 found = self.r.actor(poss[0])
                 if found is not None:
                     return found
@@ -355,9 +363,7 @@ class Detector:
                 )
             if tok.dep_ == "nsubjpass" and head.lower_ in lx.LIGHT_ALLEGE:
                 return self._make("allegation_made", head, _agent(head), self._against(tok), cue_text=f"{head.text} by")
-            if tok.dep_ in ("pobj", "dobj", "nsubj", "ROOT", "appos", "conj") and low in lx.noun_forms(
-                "allegation", "accusation"
-            ):
+            if tok.dep_ in ("pobj", "dobj", "nsubj", "ROOT", "appos", "conj") and low in _ALLEGATION_WORDS:
                 for p in _kids(tok, "prep"):
                     if p.lower_ in ("from", "by"):
                         objs = _kids(p, "pobj")
@@ -659,7 +665,7 @@ class Detector:
             if (
                 base in lx.COMPLAINT_NEEDS_LEGAL
                 and not self._legal(tok)
-                and not (head.lower_ in lx.forms("file", "lodge", "issue") and base != "appeal")
+                and not (head.lower_ in _FILE_ONLY and base != "appeal")
             ):
                 return None
             if tok.dep_ in ("dobj",) and head.lower_ in lx.FILE and not _passive(head):
@@ -865,10 +871,6 @@ class Detector:
             return None
         if tok.pos_ != "VERB" or tok.dep_ in ("amod", "compound"):
             return None
-        if any(t.lower_ in lx.STILL_UP and t.head.lower_ in lx.REMAIN for t in tok.sent) or any(
-            t.lower_ == "contrary" for t in tok.sent
-        ):
-            return None  # "remained online, contrary to reports it had been deleted"
         base = lx.DELETE.get(low)
         if base is None and low in lx.TAKE_DOWN:
             if not any(c.lower_ == "down" for c in _kids(tok, "prt", "advmod", "prep")):
@@ -876,6 +878,11 @@ class Detector:
             base = "take down"
         if base is None:
             return None
+        # (read after the verb is known to delete: the sentence scan is the dear part)
+        if any(t.lower_ in lx.STILL_UP and t.head.lower_ in lx.REMAIN for t in tok.sent) or any(
+            t.lower_ == "contrary" for t in tok.sent
+        ):
+            return None  # "remained online, contrary to reports it had been deleted"
         if _passive(tok):
             subj = _kids(tok, "nsubjpass")
             post = self._post_noun(subj[0]) if subj else None
@@ -945,11 +952,7 @@ class Detector:
     def note_post_authors(self, sent: Span) -> None:
         """Who posted what ("X posted a video", "a post by X"), for later passives that name no agent."""
         for t in sent:
-            if (
-                t.lower_ in lx.forms("post", "publish", "share", "upload", "tweet", "write")
-                and t.pos_ == "VERB"
-                and not _passive(t)
-            ):
+            if t.lower_ in _POSTING and t.pos_ == "VERB" and not _passive(t):
                 objs = _kids(t, "dobj")
                 if objs and objs[0].lower_ in lx.POST_NOUNS:
                     a = self.who(subject(t), t) if subject(t) is not None else None
@@ -961,7 +964,7 @@ class Detector:
                     a = self.r.actor(owner)
                     if a is not None and a.kind != "group":
                         self.post_authors.append(a)
-            if t.lower_ in lx.forms("post") and t.pos_ == "VERB" and _passive(t):
+            if t.lower_ in _POST and t.pos_ == "VERB" and _passive(t):
                 ag = _agent(t)
                 for p in _kids(t, "prep"):
                     if p.lower_ == "on" or p.lower_ == "to":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from services.ingest.extraction.speakers import text_of
 
@@ -65,6 +66,7 @@ def _day(pub: date, month: int, day: int, year: str | None) -> date | None:
     return d
 
 
+@lru_cache(maxsize=4096)  # pure, and asked of one sentence by detection and the post-pass alike
 def resolve(sentence: str, published: datetime, anchor: str | None = None) -> tuple[str | None, str | None]:
     """Return (ISO date, precision) for the first date phrase, never after publication.
 
@@ -442,10 +444,15 @@ def _setting_tokens(v):
 
 
 def _lemma(tok) -> str:
+    return _verb_lemma(tok.lower_)
+
+
+@lru_cache(maxsize=4096)
+def _verb_lemma(word: str) -> str:
     from lemminflect import getLemma
 
-    found = getLemma(tok.lower_, upos="VERB")
-    return found[0] if found else tok.lower_
+    found = getLemma(word, upos="VERB")
+    return found[0] if found else word
 
 
 def _dated_by_enclosing_event(findings, doc) -> None:

@@ -2,8 +2,10 @@
 
 A `Roster` keeps the parties an article has introduced, in order, with their short forms
 (a person's surname, an organisation's first word or initials) and the role words the
-article attached to them ("Transport Minister X", "X, the chief executive"). `Resolver.actor`
-turns the head token of a subject, agent or object into an `Actor`.
+article attached to them ("Transport Minister X", "X, the chief executive"), and a person's sex
+where a form of address or a pronoun in their own clause says it. `Resolver.actor` turns the head
+token of a subject, agent or object into an `Actor`. The same resolver, handed to the post-pass,
+is what quotations are attributed through (speakers.py); the words both read are names.py's.
 """
 
 from __future__ import annotations
@@ -13,661 +15,34 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
 
-ORG_LABELS = {"ORG", "NORP", "FAC", "GPE", "PRODUCT"}
-TITLES = {
-    "mr",
-    "mrs",
-    "ms",
-    "miss",
-    "dr",
-    "sir",
-    "dame",
-    "lord",
-    "lady",
-    "prof",
-    "professor",
-    "rev",
-    "reverend",
-    "former",
-    "deputy",
-    "prime",
-    "minister",
-    "president",
-    "vice",
-    "chief",
-    "executive",
-    "secretary",
-    "senator",
-    "governor",
-    "mayor",
-    "head",
-    "judge",
-    "councillor",
-    "cllr",
-    "general",
-    "captain",
-    "coach",
-    "chairman",
-    "chairwoman",
-    "chair",
-    "director",
-    "commissioner",
-    "inspector",
-    "officer",
-    "mp",
-    "mla",
-    "mep",
-    "td",
-    "mca",
-    "nurse",
-    "doctor",
-    "shadow",
-    "attorney",
-    "detective",
-    "constable",
-    "sergeant",
-    "superintendent",
-    "spokesman",
-    "spokeswoman",
-    "leader",
-    "manager",
-    "teacher",
-    "headteacher",
-    "bishop",
-    "father",
-    "pastor",
-    "chancellor",
-    "ambassador",
-    "commander",
-    "editor",
-    "founder",
-    "owner",
-    "singer",
-    "actor",
-    "actress",
-    "striker",
-    "referee",
-    "treasurer",
-    "rapper",
-    "star",
-    "boss",
-    "chef",
-    "author",
-    "campaigner",
-    "activist",
-    "lawyer",
-    "barrister",
-    "solicitor",
-    "landlord",
-    "tenant",
-    "resident",
-    "parent",
-    "student",
-    "principal",
-    "conductor",
-    "producer",
-    "writer",
-    "publisher",
-    "journalist",
-    "presenter",
-    "broadcaster",
-    "comedian",
-    "musician",
-    "artist",
-    "designer",
-    "architect",
-    "developer",
-    "engineer",
-    "scientist",
-    "researcher",
-    "economist",
-    "analyst",
-    "businessman",
-    "businesswoman",
-    "entrepreneur",
-    "investor",
-    "billionaire",
-    "footballer",
-    "player",
-    "boxer",
-    "athlete",
-    "influencer",
-    "blogger",
-    "podcaster",
-    "priest",
-    "imam",
-    "rabbi",
-    "surgeon",
-    "consultant",
-    "pilot",
-    "farmer",
-    "whistleblower",
-    "candidate",
-    "nominee",
-    "congressman",
-    "congresswoman",
-    "representative",
-    "rep",
-    "sen",
-    "gov",
-    "speaker",
-    "premier",
-    "veteran",
-    "local",
-    "opposition",
-    "independent",
-    "senior",
-    "junior",
-    "acting",
-    "interim",
-    "state",
-    "ward",
-    "assembly",
-    "party",
-    "union",
-    "club",
-    "health",
-    "education",
-    "transport",
-    "home",
-    "foreign",
-    "justice",
-    "culture",
-    "business",
-    "defence",
-    "defense",
-    "environment",
-    "housing",
-    "energy",
-    "finance",
-    "interior",
-    "sprinter",
-    "guitarist",
-    "bassist",
-    "drummer",
-    "rival",
-    "british",
-    "spanish",
-    "french",
-    "german",
-    "american",
-    "us",
-    "uk",
-    "eu",
-    "the",
-    "democratic",
-    "republican",
-    "labour",
-    "conservative",
-    "tory",
-    "liberal",
-    "green",
-    "national",
-    "federal",
-    "regional",
-    "county",
-    "city",
-    "town",
-    "music",
-    "council",
-    "councilman",
-    "councilwoman",
-    "legislator",
-    "lawmaker",
-    "delegate",
-    "trustee",
-    "organiser",
-    "organizer",
-    "volunteer",
-    "member",
-    "official",
-    "agent",
-    "midfielder",
-    "defender",
-    "goalkeeper",
-    "forward",
-    "winger",
-    "batsman",
-    "bowler",
-    "jockey",
-    "trainer",
-    "cyclist",
-    "swimmer",
-    "runner",
-    "golfer",
-    "tenor",
-    "soprano",
-    "baritone",
-    "pianist",
-    "violinist",
-    "cellist",
-    "composer",
-    "dancer",
-    "poet",
-    "novelist",
-    "painter",
-    "photographer",
-    "filmmaker",
-    "chairperson",
-    "ceo",
-    "cfo",
-    "coo",
-    "cto",
-    "md",
-    "vp",
-    "dj",
-    "tv",
-}
-ORG_WORDS = {
-    "party",
-    "campaign",
-    "commission",
-    "council",
-    "trust",
-    "ltd",
-    "inc",
-    "plc",
-    "llc",
-    "llp",
-    "group",
-    "union",
-    "committee",
-    "department",
-    "ministry",
-    "agency",
-    "company",
-    "association",
-    "guild",
-    "board",
-    "authority",
-    "office",
-    "services",
-    "orchestra",
-    "festival",
-    "university",
-    "college",
-    "school",
-    "academy",
-    "hospital",
-    "hospitals",
-    "bank",
-    "club",
-    "society",
-    "federation",
-    "institute",
-    "foundation",
-    "corporation",
-    "corp",
-    "news",
-    "times",
-    "police",
-    "service",
-    "court",
-    "parliament",
-    "government",
-    "network",
-    "media",
-    "holdings",
-    "partners",
-    "limited",
-    "co",
-    "coalition",
-    "alliance",
-    "records",
-    "pictures",
-    "energy",
-    "foods",
-    "rescue",
-    "wind",
-    "textiles",
-    "strategic",
-    "morcha",
-    "dal",
-    "front",
-    "movement",
-    "watch",
-    "tribunal",
-    "assembly",
-    "army",
-    "church",
-    "league",
-    "fund",
-    "studios",
-    "airlines",
-    "airways",
-    "motors",
-    "systems",
-    "technologies",
-    "labs",
-    "industries",
-    "press",
-    "radio",
-    "television",
-    "broadcasting",
-    "channel",
-    "magazine",
-    "ombudsman",
-    "regulator",
-    "watchdog",
-    "inquiry",
-    "unit",
-    "force",
-    "executive",
-    "secretariat",
-    "senate",
-    "congress",
-    "house",
-    "chamber",
-    "county",
-    "borough",
-    "city",
-    "state",
-    "district",
-    "region",
-    "province",
-    "estate",
-}
-ORG_NOUNS = {
-    "company",
-    "firm",
-    "group",
-    "organisation",
-    "organization",
-    "body",
-    "council",
-    "band",
-    "club",
-    "trust",
-    "party",
-    "campaign",
-    "agency",
-    "department",
-    "ministry",
-    "union",
-    "charity",
-    "school",
-    "board",
-    "business",
-    "operator",
-    "retailer",
-    "bank",
-    "developer",
-    "contractor",
-    "network",
-    "broadcaster",
-    "publisher",
-    "team",
-    "orchestra",
-    "festival",
-    "authority",
-    "government",
-    "university",
-    "hospital",
-    "quarry",
-    "airline",
-    "employer",
-    "insurer",
-    "chain",
-    "supplier",
-    "platform",
-    "newspaper",
-    "station",
-    "association",
-    "force",
-    "label",
-    "studio",
-    "federation",
-    "coalition",
-    "regulator",
-    "watchdog",
-    "commission",
-    "committee",
-    "league",
-    "brand",
-    "restaurant",
-    "venue",
-    "utility",
-    "provider",
-    "manufacturer",
-    "producer",
-    "distributor",
-    "office",
-    "administration",
-    "service",
-    "institution",
-    "society",
-    "caucus",
-    "opposition",
-    "court",
-}
-LAWYERS = {
-    "lawyer",
-    "lawyers",
-    "solicitor",
-    "solicitors",
-    "attorney",
-    "attorneys",
-    "counsel",
-    "barrister",
-    "barristers",
-    "advocate",
-    "advocates",
-}
-SPEAKER_ROLES = {
-    "spokesperson",
-    "spokesman",
-    "spokeswoman",
-    "spokespeople",
-    "representative",
-    "representatives",
-    "lawyer",
-    "lawyers",
-    "solicitor",
-    "solicitors",
-    "attorney",
-    "attorneys",
-    "counsel",
-    "official",
-    "officials",
-    "statement",
-    "barrister",
-    "barristers",
-    "advocate",
-    "press",
-    "aide",
-    "aides",
-    "adviser",
-    "advisers",
-    "management",
-}
-GROUP_HEADS = {"campaign", "team", "office", "family", "camp", "supporters", "allies"}
-# plural collectives that act through an organisation ("members of the band X")
-MEMBERS = {"members", "supporters", "officials", "leaders", "executives", "staff", "workers", "employees"}
-# what a person is called before the article names them ("an independent candidate ...")
-ROLE_NOUNS = {
-    "candidate",
-    "minister",
-    "mp",
-    "senator",
-    "councillor",
-    "director",
-    "manager",
-    "executive",
-    "official",
-    "officer",
-    "lawyer",
-    "doctor",
-    "nurse",
-    "teacher",
-    "student",
-    "player",
-    "coach",
-    "athlete",
-    "sprinter",
-    "influencer",
-    "activist",
-    "campaigner",
-    "whistleblower",
-    "engineer",
-    "employee",
-    "worker",
-    "resident",
-    "woman",
-    "man",
-    "mother",
-    "father",
-    "member",
-    "representative",
-    "politician",
-    "lawmaker",
-    "legislator",
-    "mayor",
-    "founder",
-    "owner",
-    "journalist",
-    "academic",
-    "researcher",
-    "scientist",
-    "author",
-    "singer",
-    "musician",
-    "actor",
-    "actress",
-    "chef",
-    "driver",
-    "pilot",
-    "trader",
-    "investor",
-    "landlord",
-    "tenant",
-    "customer",
-    "patient",
-    "parent",
-    "pupil",
-}
-ACCUSING = {
-    "accuse",
-    "accuses",
-    "accused",
-    "accusing",
-    "suspect",
-    "suspects",
-    "suspected",
-    "convict",
-    "convicted",
-    "clear",
-    "cleared",
-    "acquit",
-    "acquitted",
-}
-PERSON_PRON = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
-ORG_PRON = {"it", "its", "itself"}
-GROUP_PRON = {"they", "them", "their", "we", "our", "us"}
-REL_PRON = {"who", "which", "that", "whom", "whose"}
-VAGUE = {
-    "critics",
-    "officials",
-    "some",
-    "others",
-    "many",
-    "people",
-    "observers",
-    "reports",
-    "sources",
-    "anyone",
-    "someone",
-    "nobody",
-    "everyone",
-    "somebody",
-    "nothing",
-    "none",
-    "one",
-    "who",
-    "which",
-    "that",
-    "this",
-    "there",
-    "what",
-    "all",
-    "both",
-    "each",
-    "either",
-    "neither",
-    "few",
-    "i",
-    "you",
-    "experts",
-    "commentators",
-    "analysts",
-    "users",
-    "viewers",
-    "readers",
-    "fans",
-    "several",
-    "most",
-    "no",
-    "parties",
-    "campaigners",
-    "opponents",
-    "rivals",
-}
+from services.ingest.extraction.names import (
+    ACCUSING,
+    COLLECTIVES,
+    GROUP_HEADS,
+    GROUP_PRON,
+    HONORIFIC_GENDER,
+    LAWYERS,
+    MEMBERS,
+    NOT_PARTIES,
+    ORG_LABELS,
+    ORG_NOUNS,
+    ORG_PRON,
+    ORG_WORDS,
+    PERSON_PRON,
+    REL_PRON,
+    ROLE_NOUNS,
+    SPEAKER_ROLES,
+    TITLES,
+    VAGUE,
+    fits,
+    job_word,
+    person_part,
+    pronoun_gender,
+    shape_kind,
+)
+
 # "OTTAWA —", "PORT ALBION, Ont. —", "LONDON (Wire) -": the place a report is filed from
 _DATELINE = re.compile(r"^[A-Z][A-Z .'’\-]{1,30}(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?(?:\s*\([^)]*\))?\s*[—–-]{1,2}\s")
-NOT_PARTIES = {"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY", "LAW", "EVENT", "LANGUAGE"}
-COLLECTIVES = {
-    "governors",
-    "trustees",
-    "directors",
-    "owners",
-    "organisers",
-    "organizers",
-    "family",
-    "group",
-    "coalition",
-    "alliance",
-    "delegation",
-    "panel",
-    "relatives",
-    "friends",
-    "parents",
-    "members",
-    "residents",
-    "campaigners",
-    "workers",
-    "staff",
-    "employees",
-    "tenants",
-    "pupils",
-    "students",
-    "nurses",
-    "doctors",
-    "teachers",
-    "drivers",
-    "pilots",
-    "officers",
-    "councillors",
-    "shareholders",
-    "investors",
-    "customers",
-    "fans",
-    "supporters",
-    "neighbours",
-    "villagers",
-    "farmers",
-    "protesters",
-    "victims",
-    "survivors",
-    "families",
-    "players",
-    "lawmakers",
-    "legislators",
-    "volunteers",
-    "activists",
-    "unions",
-    "groups",
-    "scientists",
-    "academics",
-}
 
 
 @dataclass
@@ -686,11 +61,23 @@ class Entity:
     roles: set[str] = field(default_factory=set)
     seen: int = 0  # token index of the latest mention
     first: int = 0  # token index of the first mention
+    gender: str | None = None  # "m" / "f" when a form of address or a pronoun has said so
 
 
 def _strip(text: str) -> str:
     text = re.sub(r"^(?:the|The)\s+", "", text.strip())
     return re.sub(r"['’]s?$", "", text).strip(" ,;:\"“”'")
+
+
+def _clause_subject(tok: Token) -> Token | None:
+    """The subject of the nearest clause above `tok` that has one other than the phrase `tok` is
+    part of ("said her panel had ...": the one who said)."""
+    for v in tok.ancestors:
+        if v.pos_ in ("VERB", "AUX"):
+            subj = next((c for c in v.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            if subj is not None and not subj.left_edge.i <= tok.i <= subj.right_edge.i:
+                return subj
+    return None
 
 
 def _initials(name: str) -> str:
@@ -750,14 +137,24 @@ class Roster:
             e.name = name
         e.seen = max(e.seen, at)
         e.roles.update(r.lower() for r in roles)
+        if e.kind == "person" and e.gender is None:  # "Mr X", "Dame X"
+            e.gender = next((HONORIFIC_GENDER[r] for r in e.roles if r in HONORIFIC_GENDER), None)
         # keep the list in order of latest mention
         self.entities.remove(e)
         self.entities.append(e)
         return e
 
-    def last(self, kinds: set[str], before: int | None = None, exclude: str | None = None) -> Entity | None:
+    def last(
+        self, kinds: set[str], before: int | None = None, exclude: str | None = None, pronoun: str = ""
+    ) -> Entity | None:
+        """The latest party of one of `kinds` (that `pronoun`, when given, can refer to)."""
         for e in reversed(self.entities):
-            if e.kind in kinds and (before is None or e.seen <= before) and e.name != exclude:
+            if (
+                e.kind in kinds
+                and (before is None or e.seen <= before)
+                and e.name != exclude
+                and fits(e.kind, e.gender, pronoun)
+            ):
                 return e
         return None
 
@@ -856,6 +253,14 @@ class Resolver:
         self.last_subject: Entity | None = None
         self.acts_for: dict[str, Actor] = {}  # a law firm's name -> the client it speaks for
 
+    @classmethod
+    def read(cls, doc: Doc, text: str) -> Resolver:
+        """A resolver that has read every sentence's parties (what detection leaves behind)."""
+        resolver = cls(doc, text)
+        for sent in doc.sents:
+            resolver.note_sentence(sent, [])
+        return resolver
+
     # --- names ----------------------------------------------------------------------------
     def in_dateline(self, tok: Token) -> bool:
         return any(a <= tok.idx < b for a, b in self.datelines)
@@ -864,6 +269,11 @@ class Resolver:
         e = self.roster.find(name)
         if e is not None:
             return e.kind
+        # the shapes the post-pass reads too; "Dr X of the Institute" stays the body here, whose
+        # event it reports, while the post-pass hears the person speak for it
+        shaped = shape_kind(name) if person_part(name) is None else None
+        if shaped is not None:
+            return shaped
         words = name.split()
         if words and (
             words[-1].lower() in ORG_WORDS
@@ -897,7 +307,12 @@ class Resolver:
             name = _strip(ent.text)
             # a name spaCy ran into a role word ("Sprinter Abel Tesfaye") loses it
             words = name.split()
-            while len(words) > 1 and (words[0].lower() in TITLES or words[0].lower().rstrip("s") in TITLES):
+            while len(words) > 1 and (
+                words[0].lower() in TITLES
+                or words[0].lower().rstrip("s") in TITLES
+                or len(words) > 2
+                and job_word(words[0])  # "Beekeeper Ana Ruiz": a role the lexicon lacks
+            ):
                 roles.append(words.pop(0))
             return " ".join(words), roles
         # the compound chain ending at the token, plus "of/for X" ("University of Harwick")
@@ -1201,26 +616,53 @@ class Resolver:
             return None
         if speaker is not None and speaker.i != tok.i:
             found = self.actor(speaker, None, depth + 1)
-            if found is not None and (found.kind in kinds or low in ("we", "our", "us")):
+            if found is not None and (found.kind in kinds or low in ("we", "our", "us")) and self._fits(found, low):
                 return Actor(found.name, found.kind, found.reasons + ["pronoun"])
         # the subject of an earlier clause in the same sentence, then the article's latest fitting party
         sent = tok.sent
         for t in reversed(list(sent[: tok.i - sent.start])):
             if t.dep_ in ("nsubj", "nsubjpass") and t.pos_ in ("PROPN", "NOUN") and t.lower_ not in REL_PRON:
                 found = self.actor(t, None, depth + 1)
-                if found is not None and found.kind in kinds:
+                if found is not None and found.kind in kinds and self._fits(found, low):
                     return Actor(found.name, found.kind, ["pronoun"])
-        if self.last_subject is not None and self.last_subject.kind in kinds and low not in GROUP_PRON:
-            return Actor(self.last_subject.name, self.last_subject.kind, ["pronoun"])
-        e = self.roster.last(kinds - ({"person"} if low in GROUP_PRON else set()) or kinds, tok.i)
+        last = self.last_subject
+        if last is not None and last.kind in kinds and low not in GROUP_PRON and fits(last.kind, last.gender, low):
+            return Actor(last.name, last.kind, ["pronoun"])
+        e = self.roster.last(kinds - ({"person"} if low in GROUP_PRON else set()) or kinds, tok.i, pronoun=low)
         if e is None:
             return None
         return Actor(e.name, e.kind, ["pronoun"])
+
+    def _fits(self, found: Actor, pronoun: str) -> bool:
+        known = self.roster.find(found.name)
+        return known is None or fits(known.kind, known.gender, pronoun)
+
+    def _note_gender(self, sent: Span, people: list[tuple[int, Entity]]) -> None:
+        """ "X denied that her firm ...": the one person a sentence names, its subject, is the one
+        its possessive or reflexive pronouns of one sex refer to; later pronouns go by it."""
+        if len({id(e) for _, e in people}) != 1:
+            return
+        at, person = people[0]
+        if person.gender is not None or sent.root.i < at:
+            return
+        subj = [c for c in sent.root.children if c.dep_ in ("nsubj", "nsubjpass")]
+        if not subj or not subj[0].left_edge.i <= at - 1 <= subj[0].right_edge.i:
+            return
+        said = set()
+        for t in sent[at - sent.start :]:
+            if t.pos_ == "PROPN" and t.ent_type_ not in NOT_PARTIES:
+                break  # another name before the pronoun: it may be that one's ("ordered X to ... her")
+            if (t.dep_ == "poss" or t.lower_ in ("himself", "herself")) and (g := pronoun_gender(t.lower_)):
+                if _clause_subject(t) is not None and _clause_subject(t).i == subj[0].i:
+                    said.add(g)
+        if len(said) == 1:
+            person.gender = said.pop()
 
     # --- the roster -----------------------------------------------------------------------
     def note_sentence(self, sent: Span, subjects: list[Actor]) -> None:
         """Add the parties a sentence names (after its events are read, so a pronoun in it
         looks back, not at itself)."""
+        people: list[tuple[int, Entity]] = []  # (token after the mention, person)
         for ent in sent.ents:
             first = next((t for t in ent if t.lower_ != "the"), None)
             if first is None or not first.text[:1].isupper():
@@ -1243,7 +685,9 @@ class Resolver:
                     ]
                     if head.dep_ == "appos" and head.head.pos_ == "NOUN":
                         roles.append(head.head.text)
-                    self.roster.add(name, self.kind_of(name, head), ent.end, roles)
+                    e = self.roster.add(name, self.kind_of(name, head), ent.end, roles)
+                    if e.kind == "person":
+                        people.append((ent.end, e))
         for tok in sent:
             if (
                 tok.pos_ == "PROPN"
@@ -1260,7 +704,9 @@ class Resolver:
                         for t in tok.doc[max(sent.start, tok.left_edge.i) : tok.i]
                         if t.pos_ == "NOUN" and t.text.islower() and t.dep_ == "compound"
                     ]
-                    self.roster.add(named[0], self.kind_of(named[0], tok), tok.i + 1, roles)
+                    e = self.roster.add(named[0], self.kind_of(named[0], tok), tok.i + 1, roles)
+                    if e.kind == "person":
+                        people.append((tok.i + 1, e))
             # "the populist Civic party": the name, with the noun as its role
             if (
                 tok.dep_ == "compound"
@@ -1270,14 +716,23 @@ class Resolver:
                 and tok.text[:1].isupper()
             ):
                 named = self.proper_name(tok)
-                if named:
+                known = self.roster.find(named[0]) if named else None
+                # a person named before is not made a body by "the X campaign", "the X family firm"
+                if named and not (known is not None and known.kind == "person" and known.name != named[0]):
                     self.roster.add(named[0], "organisation", tok.i + 1, [tok.head.text]).kind = "organisation"
-            # the firm's name in apposition marks it an organisation ("the firm, Apex Digital")
-            if tok.dep_ == "appos" and tok.head.lower_ in ORG_NOUNS and tok.pos_ == "PROPN":
+            # the firm's name in apposition marks it an organisation ("the firm, Apex Digital"); a
+            # noun that is a person's role too keeps a person's name a person ("developer Ana Ruiz")
+            if (
+                tok.dep_ == "appos"
+                and tok.head.lower_ in ORG_NOUNS
+                and tok.pos_ == "PROPN"
+                and not (tok.ent_type_ == "PERSON" and tok.head.lower_ in TITLES)
+            ):
                 named = self.proper_name(tok)
                 if named:
                     e = self.roster.add(named[0], "organisation", tok.i + 1)
                     e.kind = "organisation"
+        self._note_gender(sent, people)
         for a in subjects:
             e = self.roster.find(a.name)
             if e is not None:

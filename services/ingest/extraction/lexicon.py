@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from spacy.tokens import Token
 
+from services.ingest.extraction import names
+
 _IRREGULAR = {
     "make": ("made",),
     "bring": ("brought",),
@@ -538,36 +540,5 @@ UNREAL_NOUNS = noun_forms(
 )
 CONDITIONAL = {"if", "unless", "whether", "until", "should", "lest"}
 NEGATING_HEADS = forms("deny", "reject", "refute")
-# subjects that name nobody
-VAGUE = {
-    "critics",
-    "officials",
-    "some",
-    "others",
-    "many",
-    "people",
-    "observers",
-    "reports",
-    "sources",
-    "anyone",
-    "someone",
-    "nobody",
-    "everyone",
-    "somebody",
-    "nothing",
-    "none",
-    "no one",
-    "one",
-    "who",
-    "which",
-    "that",
-    "this",
-    "there",
-    "what",
-    "all",
-    "both",
-    "each",
-    "either",
-    "neither",
-    "few",
-}
+# subjects that name nobody: one list with the resolver's
+VAGUE = names.VAGUE

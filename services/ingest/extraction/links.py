@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from services.ingest.extraction.entities import ORG_WORDS as _ORG_WORDS
+from services.ingest.extraction.names import ORG_WORDS as _ORG_WORDS
 
 
 @dataclass

@@ -8,8 +8,9 @@ Interface (what detection hands over, what this sets):
     None where a pattern found it without the parse);
   * `doc` is the spaCy parse of `body`; `published` the article's publication time (aware);
   * sets `quote` (quotes.py), `occurred_at` + `occurred_precision` (dates.py) and `summary`
-    (summaries.py). The entities it resolves speakers and pronouns to are the findings'
-    actors and targets plus the names the parse finds (speakers.py).
+    (summaries.py). Speakers and pronouns resolve through detection's own `Resolver` (its
+    roster's parties, kinds and short forms, viewed by position in speakers.py); called
+    without one (tests), the pass reads the article's parties the same way first.
 Detection's own values of these four fields are overwritten: this pass owns them.
 """
 
@@ -20,16 +21,19 @@ from datetime import datetime
 from spacy.tokens import Doc
 
 from services.ingest.extraction import dates, quotes, summaries
+from services.ingest.extraction.entities import Resolver
 from services.ingest.extraction.speakers import Entities
 
 
-def complete(findings: list, doc: Doc, body: str, published: datetime) -> list:
+def complete(findings: list, doc: Doc, body: str, published: datetime, resolver: Resolver | None = None) -> list:
     if not findings:
         return findings
     if len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) != len(body):
         raise ValueError("postpass: the parse is not of this body")
     doc.user_data["storyline.text"] = body
-    entities = Entities(doc, findings)
+    if resolver is None:  # called on its own (tests): read the article's parties as detection does
+        resolver = Resolver.read(doc, body)
+    entities = Entities(doc, findings, resolver)
     quotes.attach(findings, doc, entities)
     dates.date_findings(findings, doc, published, entities)
     summaries.write(findings, doc)

@@ -10,8 +10,8 @@ Per article:
     spokespeople and lawyers act for their principal, pronouns and descriptions resolved);
   * links.merge / links.link merge mentions and connect rebuttals and complaints to what
     they answer or cite.
-Last, postpass.complete (h-quotes' quotes.py / dates.py / summaries.py) attaches quotes,
-resolves dates and writes summaries from these findings.
+Last, postpass.complete (quotes.py / dates.py / summaries.py) attaches quotes, resolves dates
+and writes summaries from these findings, resolving speakers through the same Resolver.
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
     records.sort(key=lambda r: r.start)
     link(records, resolver.kind_of, citing)
     records = _accused_denials(records)
-    return postpass.complete([_finding(r) for r in records], doc, body, published)
+    return postpass.complete([_finding(r) for r in records], doc, body, published, resolver)
 
 
 def _accused_denials(records: list[Record]) -> list[Record]:

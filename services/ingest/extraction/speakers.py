@@ -1,113 +1,56 @@
-"""The parties an article names, their mentions, and whom a speaker, a pronoun or a description refers to.
+"""Whom a speaker, a pronoun or a description refers to, by position in the article: the
+post-pass's view of detection's resolver.
 
-Built from the findings (actors and targets are the entities that matter) and the parse
-(spaCy's PERSON / ORG spans name the others, so a quotation by a bystander is not given to
-an actor). Pure: takes a parsed doc and names, does no I/O.
-"""
+One resolver serves the whole pipeline: `entities.Resolver` reads the parties sentence by sentence
+during detection (its `Roster`: names, short forms, kinds, roles, sex where the article says it);
+`Entities` takes those parties as they stand at the end, with the findings' actors and targets,
+indexes every mention by character offset, and answers the post-pass's questions (who said this
+quotation, who "she" is at this point, whom a union president speaks for). Names are read as
+detection reads them (`Resolver.proper_name`), kinds are the roster's, words are names.py's.
+Pure: takes a parsed doc, the findings and the resolver; does no I/O."""
 
 from __future__ import annotations
 
 import bisect
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from spacy.tokens import Doc, Span, Token
 
-from services.ingest.extraction.entities import TITLES
+from services.ingest.extraction.entities import Resolver
+from services.ingest.extraction.names import (
+    GROUP_PRON,
+    ORG_NOUNS,
+    ORG_PRON,
+    PERSON_PRON,
+    PROXY_NOUNS,
+    TITLED,
+    TITLES,
+    fits,
+    norm,
+    person_part,
+    shape_kind,
+)
 
-_ORG_LABELS = {"ORG", "NORP", "FAC", "GPE"}
-# nouns that speak for someone else: "a spokesperson for X", "X's lawyers", "a statement from X"
-PROXY_NOUNS = {
-    "spokesperson",
-    "spokesman",
-    "spokeswoman",
-    "representative",
-    "lawyer",
-    "lawyers",
-    "solicitor",
-    "solicitors",
-    "statement",
-    "spokespeople",
-    "office",
-    "aide",
-    "aides",
-    "attorney",
-    "attorneys",
-    "counsel",
-    "press",
-    "officer",
-    "release",
-    "letter",
-    "post",
-    "source",
-    "sources",
-    "team",
-}
-_ORG_NOUNS = {
-    "company",
-    "firm",
-    "group",
-    "organisation",
-    "organization",
-    "body",
-    "council",
-    "club",
-    "trust",
-    "party",
-    "campaign",
-    "agency",
-    "department",
-    "ministry",
-    "union",
-    "charity",
-    "school",
-    "board",
-    "business",
-    "operator",
-    "retailer",
-    "bank",
-    "developer",
-    "network",
-    "broadcaster",
-    "publisher",
-    "authority",
-    "government",
-    "university",
-    "hospital",
-    "airline",
-    "employer",
-    "insurer",
-    "chain",
-    "supplier",
-    "platform",
-    "newspaper",
-    "station",
-    "association",
-    "federation",
-    "studio",
-    "label",
-    "force",
-    "service",
-    "commission",
-    "committee",
-    "coalition",
-    "league",
-    "brand",
-    "consultancy",
-    "regulator",
-    "watchdog",
-    "museum",
-    "festival",
-    "orchestra",
-    "band",
-    "team",
-    "office",
-    "outlet",
-}
-_PERSON_PRONOUNS = {"he", "she", "him", "her", "his"}
-_ORG_PRONOUNS = {"it", "its"}
-_GROUP_PRONOUNS = {"they", "we", "them", "their"}
+__all__ = ["Entities", "Entity", "Speaker", "norm", "person_part", "text_of"]
+
+
+# a capitalised word right before: the word that follows is part of that name
+_AFTER_NAME = re.compile(r"[A-Z][\w'’&-]*\s+$")
+
+
+def _occurrences(body: str, form: str):
+    """Where `form` stands as whole words in `body` (str.find: no pattern to compile per name)."""
+    if not form:
+        return
+    at = body.find(form)
+    while at >= 0:
+        end = at + len(form)
+        before = body[at - 1] if at else " "
+        after = body[end] if end < len(body) else " "
+        if not (before.isalnum() or before in "_-") and not (after.isalnum() or after in "_-"):
+            yield at
+        at = body.find(form, at + 1)
 
 
 def text_of(doc: Doc) -> str:
@@ -118,43 +61,7 @@ def text_of(doc: Doc) -> str:
     return text
 
 
-@lru_cache(maxsize=8192)
-def norm(name: str) -> str:
-    name = name.lower().replace("’", "'")
-    name = re.sub(r"^(?:the|a|an)\s+", "", name.strip())
-    return re.sub(r"'s$", "", re.sub(r"\s+", " ", name))
-
-
-_ORG_NAME = re.compile(
-    r"\b(?:LLP|Ltd|Limited|Inc|Plc|PLC|LLC|GmbH|AG|SA|Group|Records|Holdings|Partners|"
-    r"Associates|Trust|Council|Party|Union|Association|Commission|Committee|Authority|"
-    r"Board|Agency|Department|Ministry|University|College|School|Hospital|Club|Society|"
-    r"Foundation|Institute|Corporation|Company|Co|Bank|Court|Police|Service|Services|Office|"
-    r"Federation|Coalition|League|Network|Media|News|Pictures|Studios|Films|Energy|Foods|FC|United|City|"
-    r"Town|Athletic|Rovers|Wanderers|Albion|Line|Lines|Labs|Airways|Airlines|Systems|Technologies|"
-    r"Solutions|Live|Productions|Press|campaign|team|Textiles|Fashion|Motors|Brewing|Brewery|Logistics|"
-    r"Mining|Pharmaceuticals|Insurance|Capital|Construction|Homes|Housing|Hotels|Retail|Stores|"
-    r"Supermarkets|Airport|Railways?|Water|Telecom|Broadcasting|Publishing|Games|Studio|Wind|"
-    r"Power|Gas|Oil|Steel|Farms|Dairies|Bakery|Kitchen|Restaurants?|Cafe|Gallery|Museum|Theatre|"
-    r"Orchestra|Festival|Academy|Centre|Center|Clinic|Surgery|Practice|Chambers|Estates?)$"
-)
-
-
 _ACRONYM = re.compile(r"((?:[A-Z][\w'’&-]*\s+){1,7}[A-Z][\w'’&-]*)\s+\(([A-Z]{2,6})\)")
-_TITLED = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame|Lord|Lady)\.?\s")
-# "Dr Ana Pereira of the Institute": a person named with the body she belongs to
-_PERSON_OF = re.compile(
-    r"^((?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sir|Dame)\.?\s)?[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+){1,2})"
-    r"\s+(?:of|at|from)\s+(?:the\s+)?[A-Z]"
-)
-
-
-def person_part(name: str) -> str | None:
-    """The person in "Dr Ana Pereira of the Institute", None when the name is not of that shape."""
-    m = _PERSON_OF.match(name)
-    if m is None or any(_ORG_NAME.search(w) for w in m.group(1).split()):
-        return None
-    return m.group(1)
 
 
 @dataclass
@@ -172,6 +79,8 @@ class Entity:
     kind: str  # person | organisation
     actor: bool  # an actor of some finding
     aliases: set = field(default_factory=set)  # other forms of the name ("Halvorsen", "Luma Halvorsen")
+    gender: str | None = None  # as detection's roster learnt it ("Mrs X", "X ... her")
+    roles: set = field(default_factory=set)  # the roster's role words ("X, the firm's founder": founder)
 
     @property
     def words(self) -> list[str]:
@@ -182,10 +91,12 @@ class Entity:
 
 
 class Entities:
-    """The article's parties and where each is mentioned (character offsets into the body)."""
+    """The article's parties (the resolver's roster and the findings') and where each is
+    mentioned (character offsets into the body)."""
 
-    def __init__(self, doc: Doc, findings):
+    def __init__(self, doc: Doc, findings, resolver: Resolver):
         self.doc = doc
+        self.resolver = resolver
         self.items: list[Entity] = []
         # whom a named person speaks for: "union president X", "the company's chief executive, X"
         self.employer: dict[int, Entity] = {}
@@ -195,19 +106,17 @@ class Entities:
             if f.target and f.target.get("name"):
                 self._add(f.target["name"], f.target.get("kind", "person"), actor=False)
         self._note_acronyms(text_of(doc))
-        for ent in doc.ents:
-            if ent.label_ in ("PERSON", "ORG"):
-                toks = [t for t in ent if t.dep_ not in ("det", "case", "punct")]
-                if not toks or not toks[0].text[:1].isupper():
-                    continue
-                text = doc[toks[0].i : toks[-1].i + 1].text
-                # an acronym is a body, whatever the small model says
-                kind = (
-                    "person" if ent.label_ == "PERSON" and not all(t.text.isupper() for t in toks) else "organisation"
-                )
-                if self.match(text) is None:
-                    self._add(text, kind, actor=False)
-        self._vote_kinds(doc)
+        # the other parties are those detection's roster holds, in the order the article introduced them
+        for party in sorted(resolver.roster.entities, key=lambda e: e.first):
+            if party.kind != "group" and party.name[:1].isupper() and self.match(party.name) is None:
+                self._add(party.name, party.kind, actor=False)
+            # the short forms the roster gave a body: its initials as the article writes them ("HSE")
+            letters = "".join(w[0] for w in party.name.split() if w[:1].isupper())
+            mine = self.match(party.name)
+            if mine is not None and party.kind != "person" and len(letters) >= 2 and letters.lower() in party.aliases:
+                if re.search(r"(?<![\w-])%s(?![\w-])" % letters, text_of(doc)):
+                    mine.aliases.add(letters)
+        self._settle_kinds()
         self._match_cache = {}  # kinds may have changed: earlier answers are stale
         quoted = [(m.start(), m.end()) for m in re.finditer(r"[\"“][^\"“”\n]*[\"”]", text_of(doc))]
         # names inside quotation marks are what someone said, not who is speaking
@@ -248,25 +157,19 @@ class Entities:
             ):
                 self.employer.setdefault(id(person), body)
 
-    def _vote_kinds(self, doc: Doc) -> None:
-        """Person or organisation by what the parse calls the entity's mentions (the findings'
-        kinds are a guess from the name alone); a name's own shape ("... Ltd", "Dr ...") wins."""
-        votes: dict[int, list[int]] = {}
-        for ent in doc.ents:
-            if ent.label_ in ("PERSON", "ORG"):
-                e = self.match(ent.text)
-                if e is not None:
-                    votes.setdefault(id(e), [0, 0])[0 if ent.label_ == "PERSON" else 1] += 1
+    def _settle_kinds(self) -> None:
+        """Person or organisation as detection's roster decided (it weighed what the parse calls
+        each mention); a name's own shape ("... Ltd", "Dr ...") wins."""
         for e in self.items:
-            people, orgs = votes.get(id(e), (0, 0))
-            if person_part(e.name):
-                e.kind = "person"
-            elif _ORG_NAME.search(e.name):
-                e.kind = "organisation"
-            elif _TITLED.match(e.name):
-                e.kind = "person"
-            elif people and people >= orgs:
-                e.kind = "person"  # the small model calls many people ORG, few bodies PERSON
+            shaped = shape_kind(e.name)
+            known = self.resolver.roster.find(e.name)
+            if shaped is not None:
+                e.kind = shaped
+            elif known is not None:
+                e.kind = "person" if known.kind == "person" else "organisation"
+            if known is not None:
+                e.roles = set(known.roles)
+                e.gender = known.gender if e.kind == "person" else None
 
     def _add(self, name: str, kind: str, actor: bool) -> None:
         known = self.match(name)
@@ -289,23 +192,19 @@ class Entities:
                 known.aliases.add(name)
             return
         person = person_part(name)
-        if person:
-            kind = "person"
-        elif _ORG_NAME.search(name):
-            kind = "organisation"
-        elif _TITLED.match(name):
-            kind = "person"
+        kind = shape_kind(name) or kind
         entity = Entity(name, "person" if kind == "person" else "organisation", actor)
         if person:
             entity.aliases.add(person)
-            if _TITLED.match(person):
-                entity.aliases.add(_TITLED.sub("", person, count=1))
+            if TITLED.match(person):
+                entity.aliases.add(TITLED.sub("", person, count=1))
         self.items.append(entity)
 
     def _mentions(self):
         body = text_of(self.doc)
         for e in self.items:
             forms = {e.name, *e.aliases}
+            first = None
             if e.kind == "person":
                 forms.add((person_part(e.name) or e.name).split()[-1])
             elif len(e.name.split()) > 1 and len(e.name.split()[0]) > 3 and e.name[:1].isupper():
@@ -314,8 +213,10 @@ class Entities:
                 if re.search(r"(?<![\w-])%s(?!\s+%s)(?![\w-])" % (re.escape(first), re.escape(second)), body):
                     forms.add(first)
             for form in forms:
-                for m in re.finditer(r"(?<![\w-])%s(?![\w-])" % re.escape(form), body):
-                    yield m.start(), e
+                for at in _occurrences(body, form):
+                    if form == first and _AFTER_NAME.search(body, max(0, at - 40), at):
+                        continue  # "Energy" in "Acme Energy" is Acme, not "Energy Workers' Union"
+                    yield at, e
 
     def match(self, phrase: str) -> Entity | None:
         key = (phrase, len(self.items), sum(len(e.aliases) for e in self.items))
@@ -357,13 +258,17 @@ class Entities:
                     best = e
         return best
 
-    def before(self, char: int, kinds: set[str], head: str | None = None) -> Entity | None:
+    def before(self, char: int, kinds: set[str], head: str | None = None, pronoun: str = "") -> Entity | None:
         """The nearest entity of one of `kinds` mentioned before `char` (whose name contains
-        `head`, when given: "the trust" -> "... Trust")."""
+        `head`, when given: "the trust" -> "... Trust"; that `pronoun` can refer to, when given)."""
         i = bisect.bisect_left(self._starts, char) - 1
         while i >= 0:
             _, e = self.mentions[i]
-            if e.kind in kinds and (head is None or any(head in w for w in e.forms())):
+            if (
+                e.kind in kinds
+                and (head is None or any(head in w for w in e.forms()) or head in e.roles)
+                and fits(e.kind, e.gender, pronoun)
+            ):
                 return e
             i -= 1
         return None
@@ -377,14 +282,18 @@ class Entities:
         at = tok.idx if at is None else at
         lower = tok.lower_
         if tok.pos_ == "PRON":
-            surface = "person" if lower in _PERSON_PRONOUNS else "organisation" if lower in _ORG_PRONOUNS else None
-            if lower not in _PERSON_PRONOUNS | _ORG_PRONOUNS | _GROUP_PRONOUNS:
+            surface = "person" if lower in PERSON_PRON else "organisation" if lower in ORG_PRON else None
+            if lower not in PERSON_PRON | ORG_PRON | GROUP_PRON:
                 return None
-            if last is not None and (surface is None or last.surface == surface):
+            if (
+                last is not None
+                and (surface is None or last.surface == surface)
+                and fits(last.entity.kind, last.entity.gender, lower)
+            ):
                 return last.entity
-            if lower in _PERSON_PRONOUNS:
-                return self.before(at, {"person"})
-            if lower in _ORG_PRONOUNS:
+            if lower in PERSON_PRON:  # "he" after a woman spoke: the last man, or one not known to be a woman
+                return self.before(at, {"person"}, pronoun=lower)
+            if lower in ORG_PRON:
                 return self.before(at, {"organisation"})
             return self.before(at, {"organisation"}) or self.before(at, {"person"})
         if lower in PROXY_NOUNS:
@@ -413,7 +322,7 @@ class Entities:
                 return last.entity  # "Acme rejected the claims. A spokesman said ...": for who spoke last
             return self.before(at, {"organisation"})
         if tok.pos_ == "PROPN":
-            hit = self.match(_phrase(tok))
+            hit = self.named(tok)
             if hit is not None:
                 for c in tok.doc[tok.left_edge.i : tok.i]:
                     if c.text.islower() and c.pos_ in ("NOUN", "PROPN"):  # "union president X"
@@ -440,7 +349,7 @@ class Entities:
             if any(c.dep_ == "det" and c.lower_ in ("the", "this", "that") for c in tok.children) or any(
                 c.dep_ == "poss" for c in tok.children
             ):
-                org = lower in _ORG_NOUNS
+                org = lower in ORG_NOUNS
                 named = self.before(at, {"organisation"} if org else {"person", "organisation"}, head=lower)
                 if named is not None:
                     return named
@@ -449,8 +358,22 @@ class Entities:
                 return self.before(at, {"organisation"}) if org else None
         return None
 
+    def named(self, tok: Token) -> Entity | None:
+        """The entity a name token gives, read as detection reads it (titles dropped, a body's
+        name whole), else by the phrase as written."""
+        found = self.resolver.proper_name(tok)
+        if found is None:
+            return self.match(_phrase(tok))
+        party = self.resolver.roster.find(found[0])  # "HSE", "Halvorsen": the roster's short forms
+        hit = self.match(party.name if party is not None else found[0]) or self.match(found[0])
+        return hit if hit is not None else self.match(_phrase(tok))
+
     def _note_employer(self, person: Entity, role: Token, at: int) -> None:
-        """Remember the organisation a role word ties a person to ("the union's president")."""
+        """Remember the organisation a role word ties a person to ("the union's president"); a
+        body's own description ("the energy regulator X") ties it to no one."""
+        head = role.head if role.dep_ == "compound" else role
+        if head.lower_ in ORG_NOUNS and head.lower_ not in TITLES:
+            return
         if person.kind != "person":
             if person.actor or role.lower_ not in TITLES:
                 return
@@ -463,7 +386,7 @@ class Entities:
                 owner = self.match(_phrase(c))
                 if owner is None and c.pos_ == "NOUN":  # "the company's operations director"
                     owner = self.before(at, {"organisation"}, head=c.lower_) or (
-                        self.before(at, {"organisation"}) if c.lower_ in _ORG_NOUNS else None
+                        self.before(at, {"organisation"}) if c.lower_ in ORG_NOUNS else None
                     )
         if owner is None and role.dep_ == "compound":
             owner = self.before(at, {"organisation"}, head=role.lower_)
@@ -478,7 +401,7 @@ class Entities:
         person, "His solicitors, Moss & Co" an organisation, "the firm" an organisation."""
         lower = tok.lower_
         if tok.pos_ == "PRON":
-            return "person" if lower in _PERSON_PRONOUNS else "organisation" if lower in _ORG_PRONOUNS else None
+            return "person" if lower in PERSON_PRON else "organisation" if lower in ORG_PRON else None
         for app in (c for c in tok.children if c.dep_ == "appos" and c.pos_ == "PROPN"):
             hit = self.match(_phrase(app))
             if hit:
@@ -490,7 +413,7 @@ class Entities:
             return None
         if lower == "statement":
             return None
-        return "organisation" if lower in _ORG_NOUNS else "person"
+        return "organisation" if lower in ORG_NOUNS else "person"
 
     def same(self, entity: Entity | None, name: str) -> bool:
         return entity is not None and self.match(name) is entity
