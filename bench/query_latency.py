@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 import orjson
 import requests
 
-from services.bootstrap import open_store
+from services.bootstrap import build, open_store
 from services.timeline.projection import Projection
 from shared.config import Settings
 from shared.domain import events, read_model
@@ -218,6 +218,15 @@ def main() -> None:
             )
 
             session, raw_session = requests.Session(), requests.Session()
+            # The same service code in this process (Flask's test client, no transport), beside
+            # the raw query in this process: what the service adds to the store's own read.
+            in_process = build(settings, roles=("query",), store=db).query_app().test_client()
+
+            def service_in_process(c: str | None) -> None:
+                r = in_process.get(
+                    f"/v1/stories/{story}/timeline", query_string={"limit": PAGE, **({"cursor": c} if c else {})}
+                )
+                assert r.status_code == 200 and len(r.get_json()["entries"]) > 0
 
             def service_page(c: str | None) -> None:
                 r = session.get(
@@ -239,14 +248,16 @@ def main() -> None:
             # Warm-up (not measured), then rounds that take each kind of request in turn, so a
             # noisy moment of the machine falls on all of them alike.
             service: list[float] = []
+            in_app: list[float] = []
             raw: list[float] = []
             raw_http: list[float] = []
             healthz: list[float] = []
             for i in range(WARMUP + ROUNDS):
                 c, p = cursors[i % len(cursors)], positions[i % len(positions)]
                 if i == WARMUP:
-                    service, raw, raw_http, healthz = [], [], [], []
+                    service, in_app, raw, raw_http, healthz = [], [], [], [], []
                 timed(service, service_page, c)
+                timed(in_app, service_in_process, c)
                 docs = timed(raw, page_of, story, p)
                 assert docs
                 timed(raw_http, raw_http_page, p)
@@ -284,6 +295,7 @@ def main() -> None:
         f"pages={len(cursors)} page size={PAGE} rounds={ROUNDS} (after {WARMUP} unmeasured)"
     )
     print(f"timeline via gunicorn     : {fig(service)}")
+    print(f"timeline in process       : {fig(in_app)}   (the same app through Flask's test client)")
     print(f"raw store query           : {fig(raw)}")
     print(f"raw query via gunicorn    : {fig(raw_http)}   (bench/raw_page_app.py: the same query, bare WSGI)")
     print(f"/healthz via gunicorn     : {fig(healthz)}   (the transport alone)")
@@ -291,6 +303,10 @@ def main() -> None:
     print(
         f"ratio p99(service)/p99(raw via gunicorn): {pct(service, 99) / pct(raw_http, 99):.2f};"
         f"  p99(/healthz)/p99(raw): {pct(healthz, 99) / pct(raw, 99):.2f} (the least the first ratio can be)"
+    )
+    print(
+        f"ratio p99(service in process)/p99(raw): {pct(in_app, 99) / pct(raw, 99):.2f}"
+        "  (both in this process, no transport)"
     )
     print(
         f"first page after a move  : another story max {ms(max(moved_other)):7.2f} ms, "
