@@ -285,6 +285,11 @@ NOT_DENIED = noun_forms(
     "admission",
     "boarding",
 )
+# a party in error ("said the mayor was mistaken", "had the facts backwards", "got it wrong")
+IN_ERROR = {"wrong", "mistaken", "misinformed", "misguided"}
+WRONG_WAY = {"wrong", "backwards", "backward"}
+BE = {"is", "was", "were", "are", "be", "been", "'s", "'re"}
+HAVE_GOT = {"have", "has", "had", "having", "get", "gets", "got", "gotten", "getting"}
 FALSE_WORDS = {
     "false",
     "untrue",
@@ -407,6 +412,8 @@ LEGAL_WORDS = {
     "negligence",
     "employment",
 }
+# the forums a claim is brought before ("a claim at the tribunal", "a case in the High Court")
+COURT_NOUNS = noun_forms("court", "tribunal")
 SUE = forms("sue")
 COMPLAIN = forms("complain", "report", "refer", "petition")
 AUTHORITY_PREPS = {"with", "to", "at", "before", "in"}
