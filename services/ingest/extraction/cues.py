@@ -82,6 +82,29 @@ def _relcl_filer(noun: Token) -> tuple[Token, Token] | None:
     return None
 
 
+def _sued_publisher(piece: Token) -> Token | None:
+    """'sued the website over an article that alleged ...', 'a complaint against the paper about
+    a story claiming ...': the party a complaint is against over a published piece published it."""
+    if piece.lower_ not in lx.PUBLISHED_PIECES or piece.dep_ != "pobj" or piece.head.lower_ not in ("over", "about"):
+        return None
+    held = piece.head.head  # the lawsuit, or the verb "sued"
+    if held.lower_ in lx.SUE and held.pos_ == "VERB":
+        objs = _kids(held, "dobj")
+        return objs[0] if objs and objs[0].lower_ not in lx.POST_NOUNS else None
+    if held.pos_ == "VERB" and held.lower_ in lx.FILE:
+        # "filed a lawsuit against X over an article": the "over" hangs on the verb
+        held = next((o for o in _kids(held, "dobj") if o.lower_ in lx.COMPLAINT_NOUNS), held)
+    if held.lower_ not in lx.COMPLAINT_NOUNS:
+        return None
+    for h in (held, held.head):
+        for p in _kids(h, "prep"):
+            if p.lower_ == "against":
+                objs = _kids(p, "pobj")
+                if objs and objs[0].lower_ not in lx.POST_NOUNS:
+                    return objs[0]
+    return None
+
+
 def _verb_as_modifier(tok: Token) -> bool:
     """'The NFB defended Kerr.' parsed as a modifier of the name after it ("defended Kerr" the root):
     a verb with a subject of its own is the clause's verb, and that name its object."""
@@ -217,6 +240,10 @@ class Detector:
     def who(self, tok: Token | None, cue: Token) -> Actor | None:
         if tok is None:
             return None
+        if tok.lower_ in ("that", "which") and tok.head.dep_ == "relcl" and tok.head.head.lower_ in lx.PUBLISHED_PIECES:
+            # "sued X over an article that alleged ...": the piece speaks for the publisher sued
+            sued = _sued_publisher(tok.head.head)
+            return self.who(sued, cue) if sued is not None else None
         if tok.pos_ == "NOUN" and tok.lower_ in DOCUMENT_NOUNS.keys() | lx.POST_NOUNS.keys() and not _kids(tok, "poss"):
             return self.document_owner(tok)
         if tok.lower_ == "it" and cue.lower_ not in lx.DELETE:
@@ -246,6 +273,11 @@ class Detector:
         filer = _relcl_filer(noun) if noun.lower_ in lx.COMPLAINT_NOUNS else None
         if filer is not None:
             found = self.r.actor(filer[1], speaker(filer[0]))
+            if found is not None:
+                return Actor(found.name, found.kind, found.reasons + ["actor via document"])
+        sued = _sued_publisher(noun) if noun.lower_ in lx.POST_NOUNS else None
+        if sued is not None:
+            found = self.r.actor(sued)
             if found is not None:
                 return Actor(found.name, found.kind, found.reasons + ["actor via document"])
         pool = self.post_authors if noun.lower_ in lx.POST_NOUNS else self.filers

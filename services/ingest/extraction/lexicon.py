@@ -457,6 +457,11 @@ POST_NOUNS = noun_forms(
 )
 REMAIN = forms("remain", "stay", "be")
 STILL_UP = {"online", "up", "live", "visible", "available", "accessible"}
+# what a publisher puts out, that a lawsuit "over an article that alleged ..." is about
+PUBLISHED_PIECES = {
+    **POST_NOUNS,
+    **noun_forms("report", "column", "broadcast", "programme", "program", "documentary", "piece", "segment", "book"),
+}
 DELETED_ADJ = {"now-deleted", "since-deleted", "now-removed", "since-removed", "deleted", "removed"}
 PLATFORMS = (
     "LinkedIn",
