@@ -124,14 +124,14 @@ def test_reports_group_into_entries_and_different_events_stay_apart():
             3, "complaint_filed", "Grant campaign", article="c", published="2025-05-22T09:00:00Z", body="Harbour Office"
         ),
         report(
-            4, "rebuttal_given", "Ines Molloy", article="a", published="2025-05-20T09:00:00Z", occurred="2025-05-18"
+            4, "rebuttal_given", "Inka Molloy", article="a", published="2025-05-20T09:00:00Z", occurred="2025-05-18"
         ),
         # a second denial days later
         report(5, "rebuttal_given", "Molloy", article="c", published="2025-05-22T09:00:00Z", occurred="2025-05-21"),
-        report(6, "rebuttal_given", "Ines Molloy", article="b", published="2025-05-21T09:00:00Z"),
+        report(6, "rebuttal_given", "Inka Molloy", article="b", published="2025-05-21T09:00:00Z"),
         # one article never gives two reports of one event
         report(
-            7, "rebuttal_given", "Ines Molloy", article="a", published="2025-05-20T09:00:00Z", occurred="2025-05-18"
+            7, "rebuttal_given", "Inka Molloy", article="a", published="2025-05-20T09:00:00Z", occurred="2025-05-18"
         ),
     ]
     groups = matching.group_reports(evs)

@@ -48,14 +48,14 @@ def names(body, event_type):
     "body, author",
     [
         (
-            "Councillor Brenna Valcourt posted a video of the planning meeting on Facebook, "
+            "Councillor Brenna Valmont posted a video of the planning meeting on Facebook, "
             "then deleted it two hours later.",
-            "Brenna Valcourt",
+            "Brenna Valmont",
         ),
         (
-            "The comedian Oskar Lindqvist posted a long thread about the festival organisers on Tuesday, "
+            "The comedian Oskar Sandqvist posted a long thread about the festival organisers on Tuesday, "
             "then removed it without explanation.",
-            "Oskar Lindqvist",
+            "Oskar Sandqvist",
         ),
     ],
 )
@@ -67,9 +67,9 @@ def test_a_post_then_deleted_it_is_deleted_by_whoever_posted_it(body, author):
     "body",
     [
         # not a post: a letter read out, then deleted from one's files
-        "Brenna Valcourt read the letter aloud at the meeting, then deleted it from her files.",
+        "Brenna Valmont read the letter aloud at the meeting, then deleted it from her files.",
         # the second verb deletes something else
-        "Brenna Valcourt posted a photo of the rally, then deleted her old email address from the page settings.",
+        "Brenna Valmont posted a photo of the rally, then deleted her old email address from the page settings.",
     ],
 )
 def test_a_second_verb_that_deletes_no_post_is_no_deletion(body):
@@ -87,8 +87,8 @@ def test_a_second_verb_that_deletes_no_post_is_no_deletion(body):
             "He has brought a claim at the employment tribunal for unfair dismissal.",
             "Idris Mallam",
         ),
-        ("The builder Tomas Reyk filed a case in the High Court against Lowmere District Council.", "Tomas Reyk"),
-        ("Tenant Nadia Osk brought a claim before the housing tribunal over the eviction.", "Nadia Osk"),
+        ("The builder Tobias Reyk filed a case in the High Court against Lowmere District Council.", "Tobias Reyk"),
+        ("Tenant Nadira Osk brought a claim before the housing tribunal over the eviction.", "Nadira Osk"),
     ],
 )
 def test_a_claim_or_case_before_a_court_or_tribunal_is_a_complaint(body, filer):
@@ -99,7 +99,7 @@ def test_a_claim_or_case_before_a_court_or_tribunal_is_a_complaint(body, filer):
     "body",
     [
         # a claim made at a meeting is an assertion, not a legal claim
-        "Councillor Nadia Osk made a claim at the budget meeting that the library fund had been cut.",
+        "Councillor Nadira Osk made a claim at the budget meeting that the library fund had been cut.",
         # hedged: modality keeps it out
         "Idris Mallam may bring a claim at the employment tribunal.",
         # a case won, not brought
@@ -123,10 +123,10 @@ def test_a_claim_not_brought_before_a_forum_is_no_complaint(body):
             "Tobin Vrel",
         ),
         (
-            "The minister Olu Brandt accused the Harbour Workers Union of lying about pay. "
-            "The Harbour Workers Union said Brandt had got it wrong.",
+            "The minister Olu Brandvold accused the Harbour Workers Union of lying about pay. "
+            "The Harbour Workers Union said Brandvold had got it wrong.",
             "Harbour Workers Union",
-            "Olu Brandt",
+            "Olu Brandvold",
         ),
         (
             "Councillor Ada Pike accused Hollis Builders of cutting corners on the school roof. "
@@ -222,9 +222,9 @@ ARTICLE = {
         "article that alleged he faked an injury to miss the cup final.\n\n"
         "Penne, who left Castlebay Rovers in May, has also brought a claim at the employment tribunal "
         "for unpaid wages.\n\n"
-        "Rovers chairman Felix Harrow accused Penne of walking out on his teammates. "
+        "Rovers chairman Fergus Harwood accused Penne of walking out on his teammates. "
         "Penne's agent, Lotte Brink, said the chairman had the facts backwards.\n\n"
-        "Harrow posted a video about the dispute on Instagram, then deleted it an hour later."
+        "Harwood posted a video about the dispute on Instagram, then deleted it an hour later."
     ),
 }
 
@@ -238,8 +238,8 @@ def test_the_four_constructions_through_the_cli(tmp_path):
     got = {(e["event_type"], e["actor"]["name"]) for e in events}
     assert ("allegation_made", "Touchline Daily") in got
     assert ("complaint_filed", "Dario Penne") in got
-    assert ("allegation_made", "Felix Harrow") in got
+    assert ("allegation_made", "Fergus Harwood") in got
     assert ("rebuttal_given", "Lotte Brink") in got
-    assert ("post_deleted", "Felix Harrow") in got
+    assert ("post_deleted", "Fergus Harwood") in got
     complaints = [e for e in events if e["event_type"] == "complaint_filed"]
     assert {(e.get("target") or {}).get("name") for e in complaints} >= {"Touchline Daily"}

@@ -626,7 +626,7 @@ class Detector:
 
     def _accuser_wrong(self, clause: Token) -> tuple[Token, str] | None:
         """'said the mayor had the facts backwards', 'said the minister had got it wrong', 'said
-        Varga was mistaken': the speaker says another party is in error. (Whether that party
+        Vasko was mistaken': the speaker says another party is in error. (Whether that party
         accused anyone is for the caller: "said the forecasters were wrong" answers nobody.)
         Returns (the party said to be wrong, the word)."""
         subj = _kids(clause, "nsubj")
