@@ -57,6 +57,7 @@ FAST_TESTS ?= tests/test_store_contract.py tests/test_hot_path.py tests/test_leg
   tests/test_stories.py tests/test_readings.py tests/test_relay_topics.py \
   tests/test_input.py tests/test_auth.py tests/test_api_contract.py tests/test_live_edges.py \
   tests/test_story_sources.py tests/test_repost.py
+FAST_TESTS += tests/test_entries_domain.py tests/test_timeline_kept.py
 test-fast: install
 	STORYLINE_FAST=1 $(BIN)/python -m pytest -p no:cacheprovider -q -k "not real and not corpus_score" \
 	  $(FAST_TESTS) $(PYTEST_ARGS)

@@ -10,19 +10,19 @@ import argparse
 import json
 import sys
 
-FIRST = ("Mara", "Otto", "Ines", "Piet", "Lena", "Ruud", "Saskia", "Tomasz", "Alba", "Joost", "Wren", "Dario")
+FIRST = ("Mara", "Otto", "Inka", "Piet", "Lena", "Ruud", "Saskia", "Tomasz", "Alba", "Joost", "Wren", "Dario")
 LAST = (
     "Quillfeather",
     "Venhaus",
     "Starling",
-    "Morrow",
+    "Morland",
     "Ashgrove",
     "Tellamy",
     "Brandvik",
     "Oakhurst",
     "Pellworth",
     "Dunmere",
-    "Halloway",
+    "Hallett",
     "Crestfield",
 )
 BODIES = ("Board", "Council", "Trust", "Authority", "Agency")

@@ -6,6 +6,13 @@ with a few workers, p50/p99 of the raw store query for the same pages (same filt
 and page size, documents decoded: a pymongo find, or a plain sqlite3 SELECT of the JSON
 column), their p99 ratio, and requests/s of the stories list with a few clients.
 
+Two baselines put that ratio in proportion: the same raw query answered over HTTP by a bare
+WSGI function under the same gunicorn settings (bench/raw_page_app.py), and /healthz of the
+service (the transport alone: on the embedded store the raw query runs in this process, so
+p99(/healthz)/p99(raw) is the least the ratio can be). After a warm-up that is not measured,
+each round takes one of each request in turn, so noise on the shared machine falls on all
+alike. Last, the first page after the projection moves: on another story, then on this one.
+
 The read model is written by the projection code itself (Projection.prepare/apply), so the service
 reads exactly what production writes. On either store:
   STORYLINE_STORE=mongodb://127.0.0.1:27018/storyline_bench python -m bench.query_latency [N]
@@ -21,6 +28,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -28,14 +36,14 @@ from concurrent.futures import ThreadPoolExecutor
 import orjson
 import requests
 
-from services.bootstrap import open_store
+from services.bootstrap import build, open_store
 from services.timeline.projection import Projection
 from shared.config import Settings
 from shared.domain import events, read_model
 from shared.ports import EventQuery, Message
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-PAGE, ROUNDS, WARMUP, WORKERS, LIST_CLIENTS, LIST_REQUESTS = 50, 400, 40, 3, 4, 600
+PAGE, ROUNDS, WARMUP, WORKERS, LIST_CLIENTS, LIST_REQUESTS, MOVES = 50, 400, 40, 3, 4, 600, 5
 
 
 def event(i: int, story: str, run: str) -> dict:
@@ -69,23 +77,29 @@ def event(i: int, story: str, run: str) -> dict:
     }
 
 
-def load(db, n: int, run: str) -> str:
-    """One story of n events plus 200 small stories, through the projection code."""
+def project(projection: Projection, evs: list[dict], offset: int) -> int:
+    """Project `evs` from log offset `offset` on, 500 a batch; returns the next offset."""
+    for start in range(0, len(evs), 500):
+        projection.apply(
+            projection.prepare(
+                [
+                    Message("bench", 0, offset + start + k, e["story_id"], events.encode(e), 0)
+                    for k, e in enumerate(evs[start : start + 500])
+                ]
+            )
+        )
+    return offset + len(evs)
+
+
+def load(db, n: int, run: str) -> tuple[str, Projection, int]:
+    """One story of n events plus 200 small stories, through the projection code; the story,
+    the projection and the next log offset."""
     big = f"bench-{run}"
     evs = [event(i, big, run) for i in range(n)]
     evs += [event(j, f"small-{run}-{j % 200:03d}", run) for j in range(1000)]
     projection = Projection(db, "bench")
     projection.ensure_indexes()
-    for start in range(0, len(evs), 500):
-        projection.apply(
-            projection.prepare(
-                [
-                    Message("bench", 0, start + k, e["story_id"], events.encode(e), 0)
-                    for k, e in enumerate(evs[start : start + 500])
-                ]
-            )
-        )
-    return big
+    return big, projection, project(projection, evs, 0)
 
 
 def raw_page(store_url: str, generation: int):
@@ -105,11 +119,14 @@ def raw_page(store_url: str, generation: int):
 
     from shared.adapters.sqlite_store import FILE_NAME
 
-    db = sqlite3.connect(os.path.join(urlparse(store_url).path, FILE_NAME))
+    path = os.path.join(urlparse(store_url).path, FILE_NAME)
     table = read_model.events_name(generation)
+    local = threading.local()  # one connection per thread (the raw page app serves from threads)
 
     def sqlite(story: str, after: str | None) -> list[dict]:
-        rows = db.execute(
+        if getattr(local, "db", None) is None:
+            local.db = sqlite3.connect(path)
+        rows = local.db.execute(
             f"SELECT doc FROM {table} WHERE story_id = ? AND status != 'retracted' AND sort > ? ORDER BY sort LIMIT ?",
             (story, after or "", PAGE),
         ).fetchall()
@@ -124,16 +141,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(store_url: str, port: int, logfile) -> subprocess.Popen:
+def start_gunicorn(store_url: str, port: int, logfile, app: str | None = None, **env: str) -> subprocess.Popen:
+    """The query service (or `app`, a WSGI path) under deploy/gunicorn/query.conf.py."""
     env = dict(
         os.environ,
         STORYLINE_STORE=store_url,
         GUNICORN_BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY=str(WORKERS),
         GUNICORN_LOGLEVEL="warning",
+        **env,
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn/query.conf.py")],
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn/query.conf.py"), *([app] if app else [])],
         cwd=ROOT,
         env=env,
         stdout=logfile,
@@ -157,19 +176,27 @@ def pct(samples: list[float], p: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[p - 1] if p < 100 else max(samples)
 
 
+def timed(samples: list[float], call, *args) -> object:
+    t = time.perf_counter()
+    out = call(*args)
+    samples.append(time.perf_counter() - t)
+    return out
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     settings = Settings.from_env()
     run = uuid.uuid4().hex[:6]
     db = open_store(settings.store_url)
-    story = load(db, n, run)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    story, projection, offset = load(db, n, run)
+    port, raw_port = free_port(), free_port()
+    base, raw_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{raw_port}"
     with open(ROOT / ".cache" / "bench-query-gunicorn.log", "w") as log:
         proc = start_gunicorn(settings.store_url, port, log)
+        raw_proc = None
         try:
             # Walk the pages once to learn each page's cursor, and the raw position it stands for.
-            cursors, positions, cursor = [None], [None], None
+            cursors, cursor = [None], None
             while True:
                 body = requests.get(
                     f"{base}/v1/stories/{story}/timeline",
@@ -186,30 +213,65 @@ def main() -> None:
             page_of = raw_page(settings.store_url, generation)
             positions = [None] + [sorts[PAGE * k - 1] for k in range(1, len(cursors))]
             assert len(sorts) == n, (len(sorts), n)
+            raw_proc = start_gunicorn(
+                settings.store_url, raw_port, log, "bench.raw_page_app:app", BENCH_GENERATION=str(generation)
+            )
 
-            session = requests.Session()
-            service: list[float] = []
-            for i in range(WARMUP + ROUNDS):
-                c = cursors[i % len(cursors)]
-                t = time.perf_counter()
+            session, raw_session = requests.Session(), requests.Session()
+            # The same service code in this process (Flask's test client, no transport), beside
+            # the raw query in this process: what the service adds to the store's own read.
+            in_process = build(settings, roles=("query",), store=db).query_app().test_client()
+
+            def service_in_process(c: str | None) -> None:
+                r = in_process.get(
+                    f"/v1/stories/{story}/timeline", query_string={"limit": PAGE, **({"cursor": c} if c else {})}
+                )
+                assert r.status_code == 200 and len(r.get_json()["entries"]) > 0
+
+            def service_page(c: str | None) -> None:
                 r = session.get(
                     f"{base}/v1/stories/{story}/timeline",
                     params={"limit": PAGE, **({"cursor": c} if c else {})},
                     timeout=10,
                 )
-                _ = r.content
-                if i >= WARMUP:
-                    service.append(time.perf_counter() - t)
                 assert r.status_code == 200 and len(r.json()["entries"]) > 0
 
+            def raw_http_page(p: str | None) -> None:
+                r = raw_session.get(
+                    f"{raw_base}/page", params={"story": story, **({"after": p} if p else {})}, timeout=10
+                )
+                assert r.status_code == 200 and len(r.json()) > 0
+
+            def floor() -> None:
+                assert session.get(f"{base}/healthz", timeout=10).status_code == 200
+
+            # Warm-up (not measured), then rounds that take each kind of request in turn, so a
+            # noisy moment of the machine falls on all of them alike.
+            service: list[float] = []
+            in_app: list[float] = []
             raw: list[float] = []
+            raw_http: list[float] = []
+            healthz: list[float] = []
             for i in range(WARMUP + ROUNDS):
-                p = positions[i % len(positions)]
-                t = time.perf_counter()
-                docs = page_of(story, p)
-                if i >= WARMUP:
-                    raw.append(time.perf_counter() - t)
+                c, p = cursors[i % len(cursors)], positions[i % len(positions)]
+                if i == WARMUP:
+                    service, in_app, raw, raw_http, healthz = [], [], [], [], []
+                timed(service, service_page, c)
+                timed(in_app, service_in_process, c)
+                docs = timed(raw, page_of, story, p)
                 assert docs
+                timed(raw_http, raw_http_page, p)
+                timed(healthz, floor)
+
+            # The first page after the projection moves: on another story (the story is kept:
+            # a changes_since read), then on this story itself (it is grouped again).
+            moved_other: list[float] = []
+            moved_this: list[float] = []
+            for k in range(MOVES):
+                offset = project(projection, [event(n + 1000 + k, f"small-{run}-000", run)], offset)
+                timed(moved_other, service_page, None)
+                offset = project(projection, [event(n + k, story, run)], offset)
+                timed(moved_this, service_page, None)
 
             def hit(_):
                 with requests.Session() as s:
@@ -221,18 +283,38 @@ def main() -> None:
                 list(pool.map(hit, range(LIST_CLIENTS)))
             list_rps = LIST_REQUESTS / (time.perf_counter() - t)
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+            for p_ in (proc, raw_proc):
+                if p_ is not None:
+                    p_.terminate()
+                    p_.wait(timeout=30)
     ms = lambda s: s * 1000  # noqa: E731
+    fig = lambda s: f"p50 {ms(pct(s, 50)):7.2f} ms   p99 {ms(pct(s, 99)):7.2f} ms"  # noqa: E731
     kind = "MongoDB-wire server" if settings.store_url.startswith("mongodb://") else "embedded SQLite"
     print(
         f"store={settings.store_url} ({kind})  gunicorn workers={WORKERS}  story events={n} "
-        f"pages={len(cursors)} page size={PAGE} rounds={ROUNDS}"
+        f"pages={len(cursors)} page size={PAGE} rounds={ROUNDS} (after {WARMUP} unmeasured)"
     )
-    print(f"timeline via gunicorn : p50 {ms(pct(service, 50)):7.2f} ms   p99 {ms(pct(service, 99)):7.2f} ms")
-    print(f"raw store query       : p50 {ms(pct(raw, 50)):7.2f} ms   p99 {ms(pct(raw, 99)):7.2f} ms")
+    print(f"timeline via gunicorn     : {fig(service)}")
+    print(f"timeline in process       : {fig(in_app)}   (the same app through Flask's test client)")
+    print(f"raw store query           : {fig(raw)}")
+    print(f"raw query via gunicorn    : {fig(raw_http)}   (bench/raw_page_app.py: the same query, bare WSGI)")
+    print(f"/healthz via gunicorn     : {fig(healthz)}   (the transport alone)")
     print(f"ratio p99(service)/p99(raw): {pct(service, 99) / pct(raw, 99):.2f}  (target <= 3)")
-    print(f"stories list          : {list_rps:7.0f} requests/s  ({LIST_CLIENTS} clients, limit=20, {200 + 1} stories)")
+    print(
+        f"ratio p99(service)/p99(raw via gunicorn): {pct(service, 99) / pct(raw_http, 99):.2f};"
+        f"  p99(/healthz)/p99(raw): {pct(healthz, 99) / pct(raw, 99):.2f} (the least the first ratio can be)"
+    )
+    print(
+        f"ratio p99(service in process)/p99(raw): {pct(in_app, 99) / pct(raw, 99):.2f}"
+        "  (both in this process, no transport)"
+    )
+    print(
+        f"first page after a move  : another story max {ms(max(moved_other)):7.2f} ms, "
+        f"this story max {ms(max(moved_this)):7.2f} ms  ({MOVES} moves each)"
+    )
+    print(
+        f"stories list              : {list_rps:7.0f} requests/s  ({LIST_CLIENTS} clients, limit=20, {200 + 1} stories)"
+    )
 
 
 if __name__ == "__main__":

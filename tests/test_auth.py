@@ -14,7 +14,7 @@ ARTICLE = {
     "url": "https://news.example.test/auth-1",
     "title": "Depot plan questioned",
     "body": "Ilsa Brenn has claimed that the depot plan ignored the flood survey. "
-    "The planning chief, Tomas Quill, denied the claim on Friday.",
+    "The planning chief, Tobias Quill, denied the claim on Friday.",
     "published_at": "2025-06-03T08:00:00Z",
     "outlet": "Auth Test Herald",
     "story_id": "depot-plan",

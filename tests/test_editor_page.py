@@ -37,7 +37,7 @@ FOLLOW_UP = {
     "outlet": "Example Wire",
     "title": "Auditor questions grant spending",
     "published_at": "2024-10-26T10:00:00Z",
-    "body": "Petra Lindqvist has alleged that the grants programme broke the spending rules. "
+    "body": "Petra Sandqvist has alleged that the grants programme broke the spending rules. "
     "She said the accounts would be published next month.",
 }
 

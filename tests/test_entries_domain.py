@@ -124,14 +124,14 @@ def test_reports_group_into_entries_and_different_events_stay_apart():
             3, "complaint_filed", "Grant campaign", article="c", published="2025-05-22T09:00:00Z", body="Harbour Office"
         ),
         report(
-            4, "rebuttal_given", "Ines Molloy", article="a", published="2025-05-20T09:00:00Z", occurred="2025-05-18"
+            4, "rebuttal_given", "Inka Molloy", article="a", published="2025-05-20T09:00:00Z", occurred="2025-05-18"
         ),
         # a second denial days later
         report(5, "rebuttal_given", "Molloy", article="c", published="2025-05-22T09:00:00Z", occurred="2025-05-21"),
-        report(6, "rebuttal_given", "Ines Molloy", article="b", published="2025-05-21T09:00:00Z"),
+        report(6, "rebuttal_given", "Inka Molloy", article="b", published="2025-05-21T09:00:00Z"),
         # one article never gives two reports of one event
         report(
-            7, "rebuttal_given", "Ines Molloy", article="a", published="2025-05-20T09:00:00Z", occurred="2025-05-18"
+            7, "rebuttal_given", "Inka Molloy", article="a", published="2025-05-20T09:00:00Z", occurred="2025-05-18"
         ),
     ]
     groups = matching.group_reports(evs)
@@ -346,26 +346,68 @@ def test_lead_and_narrative_wording():
     ) in text
 
 
-def test_grouped_stories_are_built_once_per_key_and_age_out():
-    from services.query.grouped import GroupedStories
-
-    built = []
-    kept = GroupedStories(kept=2)
-
-    def build(n):
-        return lambda: built.append(n) or [n]
-
-    assert kept.get(("g1;p=5", "s"), build(1)) == [1]
-    assert kept.get(("g1;p=5", "s"), build(2)) == [1]  # same projection position: kept
-    assert kept.get(("g1;p=6", "s"), build(3)) == [3]  # the projection moved: built again
-    kept.get(("g1;p=6", "t"), build(4))
-    assert kept.get(("g1;p=5", "s"), build(5)) == [5]  # the oldest aged out
-    assert built == [1, 3, 4, 5]
-
-
 def test_a_lead_whose_only_date_is_known_to_the_month_reads_it_so():
     # a story left with one month-dated event (a new reading dropped the rest) has a lead too
     assert lead.date_range("2025-05", "2025-05", "month") == "In May 2025"
     assert lead.date_range("2025", "2025", "year") == "In 2025"
     assert lead.date_range("2025-05", "2025-06-10", "month") == "Between May and 10 June 2025"
     assert wording.long_day("2025-05") == "May 2025"
+
+
+def _random_story(seed: int, n: int) -> list[dict]:
+    """Reports of a few invented parties over a few days: merges, undated reports, rebuttals
+    linked and unlinked, bodies, and an alias spelled out in one sentence."""
+    rnd = random.Random(seed)
+    actors = [
+        "Orla Penhale",
+        "Penhale",
+        "Tamsin Vey",
+        "Vey",
+        "Brackwater Rowing Club",
+        "BRC",
+        "Brackwater Rowing Club team",
+    ]
+    kinds = ["allegation_made", "rebuttal_given", "complaint_filed", "statement_made"]
+    evs = []
+    for i in range(n):
+        day = 1 + rnd.randrange(6)
+        evs.append(
+            report(
+                i,
+                rnd.choice(kinds),
+                rnd.choice(actors),
+                article=f"art-{rnd.randrange(n // 3 + 1)}",
+                published=f"2025-06-{day + rnd.randrange(2):02d}T{rnd.randrange(24):02d}:00:00Z",
+                occurred=f"2025-06-{day:02d}" if rnd.random() < 0.7 else None,
+                precision=rnd.choice(["day", "day", "week", "month"]),
+                target=rnd.choice([None, "Tamsin Vey", "Brackwater Rowing Club", "BRC"]),
+                body=rnd.choice([None, None, "Harbour Ombudsman"]),
+                responds_to=[f"ev-{rnd.randrange(i):03d}"] if i and rnd.random() < 0.2 else [],
+                sentence="Members of the Brackwater Rowing Club (BRC) met." if i == 0 else None,
+                confidence=rnd.choice([0.5, 0.7, 0.9]),
+            )
+        )
+    return evs
+
+
+def test_a_grouping_extended_with_later_reports_is_the_grouping_of_them_all():
+    for seed in range(40):
+        evs = _random_story(seed, 24)
+        cut = random.Random(seed).randrange(1, len(evs))
+        base = timeline.Grouping(evs[:cut])
+        before = [e.to_dict() for e in base.entries()]  # as a kept story has: its entries made
+        extended = base.extended(evs[cut:])
+        assert extended is not None
+        assert [e.to_dict() for e in extended.entries()] == [e.to_dict() for e in timeline.group(evs)], seed
+        assert [e.to_dict() for e in base.entries()] == before  # the grouping it came from is as it was
+
+
+def test_a_grouping_is_not_extended_by_an_earlier_report_or_a_new_alias():
+    evs = _random_story(3, 12)
+    grouping = timeline.Grouping(evs[1:])
+    assert grouping.extended([evs[0]]) is None  # earlier in the log than the others
+    later = dict(evs[5], event_id="ev-900", log={"partition": 0, "offset": 900})
+    later["source"] = {**later["source"], "sentence": "Tamsin Vey of the Quay Rowing Trust (QRT) spoke."}
+    assert grouping.extended([later]) is None  # spells out an alias the story did not know
+    later["source"] = {**later["source"], "sentence": "Nothing new."}
+    assert grouping.extended([later]) is not None

@@ -38,16 +38,16 @@ def one(found, event_type):
 
 @pytest.mark.parametrize("verb", ["accused the council of", "has claimed that", "alleged that"])
 def test_allegation_cues(verb):
-    f = one(events(f"Marta Lindqvist {verb} waste contracts were inflated."), "allegation_made")
-    assert f.actor["name"] == "Marta Lindqvist"
+    f = one(events(f"Marta Sandqvist {verb} waste contracts were inflated."), "allegation_made")
+    assert f.actor["name"] == "Marta Sandqvist"
 
 
 @pytest.mark.parametrize(
     "verb", ["denied", "rejected", "downplayed", "defended", "hit back at", "dismissed", "brushed aside"]
 )
 def test_rebuttal_cues(verb):
-    f = one(events(f"Council leader Tomas Erikson {verb} the report about the bins."), "rebuttal_given")
-    assert f.actor["name"] == "Tomas Erikson"
+    f = one(events(f"Council leader Tobias Erikson {verb} the report about the bins."), "rebuttal_given")
+    assert f.actor["name"] == "Tobias Erikson"
 
 
 @pytest.mark.parametrize(
@@ -66,16 +66,16 @@ def test_complaint_cues_and_body(phrase, body):
 
 
 def test_post_deleted_active_and_author():
-    f = one(events("Developer Hugo Brandt deleted a tweet mocking the planning inspector."), "post_deleted")
-    assert f.actor == {"name": "Hugo Brandt", "kind": "person"}
+    f = one(events("Developer Hugo Brandvold deleted a tweet mocking the planning inspector."), "post_deleted")
+    assert f.actor == {"name": "Hugo Brandvold", "kind": "person"}
 
 
 def test_post_deleted_by_author_phrase():
     f = one(
-        events("The dispute began with a now-deleted Facebook post by Lena Okafor, a parish councillor."),
+        events("The dispute began with a now-deleted Facebook post by Lena Okeke, a parish councillor."),
         "post_deleted",
     )
-    assert f.actor["name"] == "Lena Okafor"
+    assert f.actor["name"] == "Lena Okeke"
     assert f.details["platform"] == "Facebook"
 
 
@@ -127,9 +127,9 @@ def test_post_still_online_is_no_deletion():
 
 
 def test_noun_uses_of_claim_are_not_allegations():
-    found = events("Mayor Ines Duarte rejected claims of favouritism. The alleged deal was never signed.")
+    found = events("Mayor Inka Duarte rejected claims of favouritism. The alleged deal was never signed.")
     assert by_type(found, "allegation_made") == []
-    assert one(found, "rebuttal_given").actor["name"] == "Ines Duarte"
+    assert one(found, "rebuttal_given").actor["name"] == "Inka Duarte"
 
 
 # --- actors: titles, pronouns, descriptions, possessives, noun phrases ---------------------
@@ -166,9 +166,9 @@ def test_description_resolves_to_company():
 
 
 def test_possessive_campaign_is_organisation():
-    body = "In response, Vance's campaign has lodged a complaint with the Electoral Board."
+    body = "In response, Varley's campaign has lodged a complaint with the Electoral Board."
     f = one(events(body), "complaint_filed")
-    assert f.actor == {"name": "Vance campaign", "kind": "organisation"}
+    assert f.actor == {"name": "Varley campaign", "kind": "organisation"}
 
 
 def test_descriptive_noun_phrase_actors():
@@ -183,10 +183,10 @@ def test_descriptive_noun_phrase_actors():
 
 def test_passive_allegation_names_agent():
     body = (
-        "The accusation was made by the losing contractor Brightwell Civils, which said on Monday it had been cheated."
+        "The accusation was made by the losing contractor Brightmore Civils, which said on Monday it had been cheated."
     )
     f = one(events(body), "allegation_made")
-    assert f.actor["name"] == "Brightwell Civils"
+    assert f.actor["name"] == "Brightmore Civils"
     assert f.occurred_at == "2025-03-10"
 
 

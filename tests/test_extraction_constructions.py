@@ -130,7 +130,7 @@ def test_complaint_body_target_and_link_to_the_allegation():
 
 
 def test_repeated_mentions_merge_with_provenance():
-    body = "Olga Brandt accused the rink of unsafe ice. Brandt repeated the accusation on Tuesday."
+    body = "Olga Brandvold accused the rink of unsafe ice. Brandvold repeated the accusation on Tuesday."
     f = only(body, "allegation_made")
     assert len(f.mentions) == 2 and len(f.cue_tokens) == 2 and all(isinstance(i, int) for i in f.cue_tokens)
 
@@ -233,8 +233,8 @@ def test_lede_description_is_the_party_named_later_and_a_rebutted_claim_has_its_
 
 def test_the_charge_is_not_part_of_the_accused_name():
     body = (
-        "Tenor Ivo Brandt accused the Lakeside Opera Guild of blacklisting him. "
-        'Brandt later accused the guild of "quiet cruelty".'
+        "Tenor Ivo Brandvold accused the Lakeside Opera Guild of blacklisting him. "
+        'Brandvold later accused the guild of "quiet cruelty".'
     )
     f = only(body, "allegation_made")
     assert f.target["name"] == "Lakeside Opera Guild"
@@ -330,7 +330,7 @@ def test_bare_dismay_is_a_rebuttal_only_from_the_accused():
 
 def test_calling_the_allegation_a_long_label_is_a_rebuttal():
     body = (
-        "Tobias Renn accused the Kelso water board of hiding leak figures. Una Dray, who chairs the board, "
+        "Tobias Renn accused the Kelby water board of hiding leak figures. Una Dray, who chairs the board, "
         'called the accusation "a fairy tale told for headlines".'
     )
     f = only(body, "rebuttal_given")
@@ -357,12 +357,12 @@ def test_a_named_speaker_saying_he_never_did_it_is_a_rebuttal_only_when_accused(
 
 def test_a_body_named_after_another_is_not_its_fuller_name():
     body = (
-        "Nadia Brook accused Carrow Police of hiding the arrest footage. Carrow Police said it would release "
+        "Nadira Brook accused Carrow Police of hiding the arrest footage. Carrow Police said it would release "
         "the footage. The Carrow Police Federation, which represents junior officers, defended the two "
         "constables."
     )
     got = found(body)
-    assert ("allegation_made", "Nadia Brook", "Carrow Police") in got
+    assert ("allegation_made", "Nadira Brook", "Carrow Police") in got
     assert any(t == "rebuttal_given" and a == "Carrow Police Federation" for t, a, _ in got)
 
 
@@ -442,7 +442,7 @@ def test_seed_through_http_gives_the_gold_events_links_and_targets(system):
 # a role the lexicon does not list, which the tagger ran into a person's name, is read off the word's
 # make-up (one who does a verb, a compound of two nouns), not from a list of trades
 ROLE_IN_NAME = [
-    ("Beekeeper Tomas Ferreira accused the Brenwick Honey Board of rigging its annual prize.", "Tomas Ferreira"),
+    ("Beekeeper Tobias Ferrandez accused the Brenwick Honey Board of rigging its annual prize.", "Tobias Ferrandez"),
     ("Glassblower Piet Rendall accused the Marlow Crafts Guild of fixing its spring fair.", "Piet Rendall"),
     # a name of two words keeps both, whatever its first word means
     ("Hunter Rowlands accused the Marlow Crafts Guild of fixing its spring fair.", "Hunter Rowlands"),

@@ -32,7 +32,7 @@ def of_type(found, event_type):
         "Hundreds of small firms were denied loans by Castle Bank last quarter, figures show.",
         "Chef Dario Russo claimed the title of best pizza in the region at last year's awards.",
         "Insurance claims for storm damage rose sharply in November.",
-        "Councillor Amal Reid was accused of bullying staff.",
+        "Councillor Amal Reavey was accused of bullying staff.",
     ],
 )
 def test_words_that_only_look_like_cues_yield_nothing(body):
@@ -47,7 +47,7 @@ def test_passive_rebuttal_names_the_agent():
 
 def test_passive_accusation_with_agent_names_the_accuser():
     f = of_type(
-        events("Councillor Amal Reid was accused by union leader Tariq Banks of bullying staff."), "allegation_made"
+        events("Councillor Amal Reavey was accused by union leader Tariq Banks of bullying staff."), "allegation_made"
     )
     assert [x.actor["name"] for x in f] == ["Tariq Banks"]
 
@@ -55,10 +55,10 @@ def test_passive_accusation_with_agent_names_the_accuser():
 def test_allegation_passive_across_a_relative_clause():
     body = (
         "Allegations that the Harbour Trust hid safety reports were first made by former engineer "
-        "Ines Carvalho on March 3."
+        "Inka Carvalho on March 3."
     )
     f = of_type(events(body), "allegation_made")
-    assert [(x.actor["name"], x.occurred_at) for x in f] == [("Ines Carvalho", "2025-03-03")]
+    assert [(x.actor["name"], x.occurred_at) for x in f] == [("Inka Carvalho", "2025-03-03")]
 
 
 def test_named_apposition_wins_over_a_description():
@@ -152,7 +152,7 @@ DENIAL_A = {
     "title": "Transport chief denies tender was rigged",
     "body": (
         "Rival bidder Railcraft Services has accused the city of rigging a tram tender. "
-        "The city's transport commissioner, Ayesha Noor, denied the accusation on Wednesday."
+        "The city's transport commissioner, Ayesha Nuur, denied the accusation on Wednesday."
     ),
 }
 DENIAL_B = {
@@ -161,9 +161,9 @@ DENIAL_B = {
     "outlet": "Beta Times",
     "story_id": "rail-tender",
     "published_at": "2025-03-15T17:30:00Z",
-    "title": "Noor rejects Railcraft claims",
+    "title": "Nuur rejects Railcraft claims",
     "body": (
-        "Commissioner Ayesha Noor on Wednesday rejected claims by Railcraft Services that the tram "
+        "Commissioner Ayesha Nuur on Wednesday rejected claims by Railcraft Services that the tram "
         "tender had been rigged, calling them baseless. Railcraft alleged last week that council "
         "officers had seen the winning bid early."
     ),
@@ -193,7 +193,7 @@ def test_different_denials_get_different_entries(tmp_path):
         **DENIAL_B,
         "id": "den-c",
         "url": "https://c.test/3",
-        "body": "Commissioner Ayesha Noor on Friday rejected claims by Railcraft Services about a bus contract.",
+        "body": "Commissioner Ayesha Nuur on Friday rejected claims by Railcraft Services about a bus contract.",
     }
     a = [e for e in _cli_events(tmp_path, DENIAL_A) if e["event_type"] == "rebuttal_given"]
     c = [e for e in _cli_events(tmp_path, other) if e["event_type"] == "rebuttal_given"]

@@ -16,8 +16,8 @@ import pytest
 import requests
 from conftest import API_KEY
 
-FIRST = ("Mara", "Otto", "Ines", "Piet", "Lena", "Ruud", "Saskia", "Tomasz")
-LAST = ("Quillfeather", "Venhaus", "Starling", "Morrow", "Ashgrove", "Tellamy", "Brandvik", "Oakhurst")
+FIRST = ("Mara", "Otto", "Inka", "Piet", "Lena", "Ruud", "Saskia", "Tomasz")
+LAST = ("Quillfeather", "Venhaus", "Starling", "Morland", "Ashgrove", "Tellamy", "Brandvik", "Oakhurst")
 
 
 def archive(n_good: int) -> tuple[list[str], list[str]]:

@@ -121,7 +121,7 @@ def test_story_stream_delivers_each_change_once_in_order_and_resumes(system):
     ident, event, data = stream.next()
     assert event == "ready" and json.loads(data)["position"] == ident
     posted = []
-    for n, (actor, chair) in enumerate([("Mara Quillfeather", "Otto Venhaus"), ("Ines Starling", "Piet Morrow")]):
+    for n, (actor, chair) in enumerate([("Mara Quillfeather", "Otto Venhaus"), ("Inka Starling", "Piet Morland")]):
         r = system.post(article(n, actor, chair))
         assert r.status_code == 202, r.text
         posted += [ev["event_id"] for ev in r.json()["events"]]

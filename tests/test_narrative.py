@@ -49,7 +49,7 @@ CANAL = [
         "id": "canal-1",
         "published_at": "2025-06-02T08:00:00Z",
         "outlet": "Towpath Times",
-        "body": "Councillor Mara Lindqvist has accused the Fenmoor Canal Trust of hiding the cost of lock repairs. "
+        "body": "Councillor Mara Sandqvist has accused the Fenmoor Canal Trust of hiding the cost of lock repairs. "
         "Separately, the Wharfside Residents Association filed a complaint with the regional ombudsman about "
         "towpath closures on Monday.",
     },
@@ -64,7 +64,7 @@ CANAL = [
         "published_at": "2025-06-06T08:00:00Z",
         "outlet": "Towpath Times",
         "body": "Boatowners have claimed that the Fenmoor Canal Trust ignored safety warnings about the locks. The "
-        "trust’s chair, Owen Fairley, denied the claim on Thursday. The trust has also deleted a Facebook "
+        "trust’s chair, Owen Fairbairn, denied the claim on Thursday. The trust has also deleted a Facebook "
         "post about the repairs.",
     },
 ]
@@ -321,7 +321,7 @@ def test_three_articles_on_different_days_interleave_dated_and_undated(system):
             "allegation_made",
             "2025-06-05",
             True,
-            "undated; placed before Owen Fairley's rebuttal of 5 June 2025 that answers it",
+            "undated; placed before Owen Fairbairn's rebuttal of 5 June 2025 that answers it",
         ),
         ("canal-3", "rebuttal_given", "2025-06-05", False, None),
         (

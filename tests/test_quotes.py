@@ -213,8 +213,8 @@ def test_he_after_a_woman_spoke_is_the_man_her_form_of_address_sets_apart():
 def test_a_possessive_in_her_own_clause_tells_her_from_the_man_named_before():
     body = (
         "Piet Rendall accused the Marlow Crafts Guild on Tuesday of fixing its spring fair.\n\n"
-        "Guild secretary Orla Vance denied the claim on Wednesday and said her committee had drawn the stalls by lot. "
-        "\u201cEvery maker had the same chance,\u201d Vance said.\n\n"
+        "Guild secretary Orla Varley denied the claim on Wednesday and said her committee had drawn the stalls by lot. "
+        "\u201cEvery maker had the same chance,\u201d Varley said.\n\n"
         "\u201cThe best pitches went to the committee\u2019s friends,\u201d he said."
     )
     got = _quotes_by_actor(body)
@@ -225,11 +225,11 @@ def test_without_a_word_on_sex_he_said_stays_with_the_last_speaker():
     # nothing says the secretary is a woman: "he said" continues her, as before
     body = (
         "Glassblower Piet Rendall accused the Marlow Crafts Guild on Tuesday of fixing its spring fair.\n\n"
-        "Guild secretary Orla Vance denied the claim on Wednesday. \u201cEvery maker had the same chance,\u201d "
-        "Vance said. \u201cWe drew the stalls by lot,\u201d he said."
+        "Guild secretary Orla Varley denied the claim on Wednesday. \u201cEvery maker had the same chance,\u201d "
+        "Varley said. \u201cWe drew the stalls by lot,\u201d he said."
     )
     got = _quotes_by_actor(body)
-    assert "We drew the stalls by lot" in (got[("rebuttal_given", "Orla Vance")] or "")
+    assert "We drew the stalls by lot" in (got[("rebuttal_given", "Orla Varley")] or "")
 
 
 def test_a_bodys_first_word_inside_another_name_is_no_mention_of_it():
@@ -249,15 +249,15 @@ def test_a_bodys_first_word_inside_another_name_is_no_mention_of_it():
 
 
 def test_a_role_the_article_gave_someone_names_them_later():
-    # "the director" is Dr Harrow, whom the article called the trust's medical director, not the
+    # "the director" is Dr Harwood, whom the article called the trust's medical director, not the
     # surgeon who spoke last
     body = (
         "Surgeon Idris Kell accused the Fenmoor Hospitals Trust on Monday of cancelling operations to meet targets. "
         '"Patients are paying for a spreadsheet," he said.\n\n'
-        "The trust's medical director, Dr Wen Harrow, denied the claim on Tuesday.\n\n"
+        "The trust's medical director, Dr Wen Harwood, denied the claim on Tuesday.\n\n"
         "Kell said he had raised the matter twice with the board.\n\n"
         '"No operation was cancelled to meet a target," the director said.'
     )
     got = _quotes_by_actor(body)
-    assert got[("rebuttal_given", "Wen Harrow")] == "No operation was cancelled to meet a target"
+    assert got[("rebuttal_given", "Wen Harwood")] == "No operation was cancelled to meet a target"
     assert got[("allegation_made", "Idris Kell")] == "Patients are paying for a spreadsheet"

@@ -16,7 +16,7 @@ HARBOUR_1 = {
     "title": "Fishermen accuse harbour board over dredging contract",
     "body": (
         "Fishermen in Port Calder have accused the Calder Harbour Board of awarding a dredging contract "
-        "without a tender. Skipper Nora Quinlan said the dredging work had silted the eastern moorings. "
+        "without a tender. Skipper Nora Quenby said the dredging work had silted the eastern moorings. "
         "The harbour board's chair, Declan Moss, denied the claims on Monday."
     ),
 }
@@ -28,7 +28,7 @@ HARBOUR_2 = {
     "title": "Port Calder moorings row deepens as skippers go to regulator",
     "body": (
         "Skippers in Port Calder have lodged a complaint with the Marine Management Office over the "
-        "dredging contract awarded by the Calder Harbour Board. Nora Quinlan said silt from the dredging "
+        "dredging contract awarded by the Calder Harbour Board. Nora Quenby said silt from the dredging "
         "had closed half of the eastern moorings. Declan Moss, who chairs the harbour board, has "
         "rejected the accusations."
     ),
@@ -61,12 +61,12 @@ def test_salient_terms_skip_stop_words_and_row_vocabulary():
 
 def test_names_are_compared_in_normal_form():
     assert stories.normalise_name("The Calder Harbour Board’s") == "calder harbour board"
-    assert stories.normalise_name("Nora  Quinlan") == "nora quinlan"
+    assert stories.normalise_name("Nora  Quenby") == "nora quenby"
 
 
 def test_related_articles_match_and_unrelated_does_not():
-    a = profile(HARBOUR_1, ["Nora Quinlan", "Declan Moss", "Calder Harbour Board"])
-    b = profile(HARBOUR_2, ["Nora Quinlan", "Declan Moss"], PUB + timedelta(days=3))
+    a = profile(HARBOUR_1, ["Nora Quenby", "Declan Moss", "Calder Harbour Board"])
+    b = profile(HARBOUR_2, ["Nora Quenby", "Declan Moss"], PUB + timedelta(days=3))
     c = profile(UNRELATED, ["Lionel Parr", "Crumb & Crust"], PUB + timedelta(days=2))
     cands = [stories.Candidate("harbour", a)]
     assert stories.best_story(b, cands) == "harbour"
@@ -82,16 +82,16 @@ def test_shared_name_alone_is_not_the_same_matter():
 
 
 def test_time_window_excludes_old_stories():
-    a = profile(HARBOUR_1, ["Nora Quinlan", "Declan Moss"])
-    later = profile(HARBOUR_2, ["Nora Quinlan", "Declan Moss"], PUB + timedelta(days=stories.WINDOW_DAYS + 1))
+    a = profile(HARBOUR_1, ["Nora Quenby", "Declan Moss"])
+    later = profile(HARBOUR_2, ["Nora Quenby", "Declan Moss"], PUB + timedelta(days=stories.WINDOW_DAYS + 1))
     assert stories.score(later, a) is None
-    assert stories.score(profile(HARBOUR_2, ["Nora Quinlan"], PUB + timedelta(days=3)), a) is not None
+    assert stories.score(profile(HARBOUR_2, ["Nora Quenby"], PUB + timedelta(days=3)), a) is not None
 
 
 def test_best_story_is_deterministic_and_prefers_more_overlap():
-    a = profile(HARBOUR_1, ["Nora Quinlan", "Declan Moss"])
-    weaker = profile(HARBOUR_1, ["Nora Quinlan"])
-    b = profile(HARBOUR_2, ["Nora Quinlan", "Declan Moss"], PUB + timedelta(days=1))
+    a = profile(HARBOUR_1, ["Nora Quenby", "Declan Moss"])
+    weaker = profile(HARBOUR_1, ["Nora Quenby"])
+    b = profile(HARBOUR_2, ["Nora Quenby", "Declan Moss"], PUB + timedelta(days=1))
     assert stories.best_story(b, [stories.Candidate("z-weak", weaker), stories.Candidate("m-strong", a)]) == "m-strong"
     # equal scores: the smaller story id, whatever the order of the candidates
     assert stories.best_story(b, [stories.Candidate("y", a), stories.Candidate("x", a)]) == "x"
@@ -99,10 +99,10 @@ def test_best_story_is_deterministic_and_prefers_more_overlap():
 
 
 def test_story_profile_is_the_union_of_its_articles():
-    a = profile(HARBOUR_1, ["Nora Quinlan"])
+    a = profile(HARBOUR_1, ["Nora Quenby"])
     b = profile(HARBOUR_2, ["Declan Moss"], PUB + timedelta(days=3))
     merged = stories.merge([a, b])
-    assert merged.names == {"nora quinlan", "declan moss"}
+    assert merged.names == {"nora quenby", "declan moss"}
     assert merged.published == PUB + timedelta(days=3)
     assert a.terms | b.terms == merged.terms
 
@@ -179,5 +179,5 @@ def test_one_denial_reported_by_two_articles_is_one_timeline_entry(system):
     entries = system.timeline("rail-tender", want)["entries"]
     denials = [e for e in entries if e["event_type"] == "rebuttal_given"]
     assert len(denials) == 1
-    assert denials[0]["actor"]["name"] == "Ayesha Noor" and denials[0]["occurred_at"] == "2025-03-12"
+    assert denials[0]["actor"]["name"] == "Ayesha Nuur" and denials[0]["occurred_at"] == "2025-03-12"
     assert sorted(p["article_id"] for p in denials[0]["provenance"]) == ["den-a", "den-b"]

@@ -16,7 +16,6 @@ from services.query import atom, live, reads, render, schemas
 from services.query.grouped import GroupedStories
 from shared.config import Settings
 from shared.domain import timeline
-from shared.domain.lead import story_lead
 from shared.domain.timeline import BadCursor, Filters
 from shared.http import FastJSON, InvalidParameters, error, health_blueprint, install_error_handlers, query_args
 from shared.observability import instrument
@@ -56,7 +55,7 @@ class _Answer:
         view = _store().view()
         self.v: ReadView = view.__enter__()
         g.storyline_view = view
-        fresh = self.v.freshness()
+        fresh = self.fresh = self.v.freshness()
         self.freshness = {
             "generation": fresh.generation,
             "positions": dict(sorted(fresh.positions.items())),
@@ -173,8 +172,8 @@ def story_summary(story_id: str):
     story = reads.story(answer.v, story_id)
     if story is None:
         return _no_story(story_id)
-    entries = [e.to_dict() for e in reads.entries(answer.v, story_id, Filters(), _kept())]
-    return answer.json({**story, "sources": reads.articles(answer.v, story_id), "lead": story_lead(entries)})
+    grouped = reads.grouped(answer.v, story_id, Filters(), _kept(), answer.fresh)
+    return answer.json({**story, "sources": reads.articles_of(grouped.documents), "lead": grouped.lead()})
 
 
 @bp.get("/v1/stories/<story_id>/timeline")
@@ -198,7 +197,10 @@ def timeline_page(story_id: str):
     story = reads.story(answer.v, story_id)
     if story is None:
         return _no_story(story_id)
-    entries, nxt = reads.entry_page(answer.v, story_id, f, after["p"] if after else None, args["limit"], _kept())
+    # each entry comes encoded already (kept with the grouped story): the page is a slice
+    entries, nxt = reads.entry_page(
+        answer.v, story_id, f, after["p"] if after else None, args["limit"], _kept(), answer.fresh
+    )
     token = timeline.encode_cursor({"p": nxt, "f": f.fingerprint(story_id)}) if nxt else None
     return answer.json(
         {
@@ -206,7 +208,7 @@ def timeline_page(story_id: str):
             "title": story["title"],
             "order": timeline.ORDER,
             "as_of": f.as_of,
-            "entries": [e.to_dict() for e in entries],
+            "entries": entries,
             "next_cursor": token,
         }
     )
@@ -216,7 +218,7 @@ def _all_entries(story_id: str, answer: _Answer, f: Filters):
     story = reads.story(answer.v, story_id)
     if story is None:
         return None, None
-    return story, [e.to_dict() for e in reads.entries(answer.v, story_id, f, _kept())]
+    return story, [e.to_dict() for e in reads.entries(answer.v, story_id, f, _kept(), answer.fresh)]
 
 
 @bp.get("/v1/stories/<story_id>/narrative")

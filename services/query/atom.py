@@ -132,7 +132,8 @@ def feed(story: dict, story_id: str, entries: list[dict], self_url: str, page_ur
 def story_feed(story_id: str):
     args = query_args(FeedQuery())
     with current_app.extensions["storyline.store"].view() as view:
-        position = view.freshness().position
+        fresh = view.freshness()
+        position = fresh.position
         etag = hashlib.sha256(f"{position}\x1f{request.full_path}".encode()).hexdigest()[:32]
         if request.if_none_match.contains_weak(etag):
             resp = Response(status=304)
@@ -140,7 +141,8 @@ def story_feed(story_id: str):
             story = reads.story(view, story_id)
             if story is None:
                 return error(404, f"no story {story_id!r}")
-            entries = [x.to_dict() for x in reads.entries(view, story_id, Filters(include_retracted=True))]
+            kept = current_app.extensions.get("storyline.grouped")
+            entries = [x.to_dict() for x in reads.entries(view, story_id, Filters(include_retracted=True), kept, fresh)]
             page = f"{request.host_url}#story={story_id}"
             resp = Response(
                 feed(story, story_id, entries, request.base_url, page, args["limit"]),

@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager
 
 from services.query import reads
 from services.query.changes import Position
+from services.query.grouped import GroupedStories
 from shared.domain.timeline import Filters
 from shared.ports import ReadStore, ReadView
 
@@ -17,8 +18,9 @@ _EVERY_ENTRY = Filters(include_retracted=True)
 
 
 class ChangeReads:
-    def __init__(self, store: ReadStore, group: str, topic: str):
+    def __init__(self, store: ReadStore, group: str, topic: str, kept: GroupedStories | None = None):
         self.store, self.group, self.topic = store, group, topic
+        self.kept = kept  # the app's grouped stories, shared with the timeline endpoints
 
     def view(self) -> AbstractContextManager[ReadView]:
         return self.store.view()
@@ -45,7 +47,8 @@ class ChangeReads:
 
     def entries_by_id(self, view: ReadView, story_id: str) -> dict[str, dict]:
         """The story's entries exactly as the timeline endpoint builds them, retracted ones included."""
-        return {e["entry_id"]: e for e in (x.to_dict() for x in reads.entries(view, story_id, _EVERY_ENTRY))}
+        entries = reads.entries(view, story_id, _EVERY_ENTRY, self.kept)
+        return {e["entry_id"]: e for e in (x.to_dict() for x in entries)}
 
     def story_exists(self, view: ReadView, story_id: str) -> dict | None:
         return reads.story(view, story_id)

@@ -353,7 +353,8 @@ def all_events():
 
 
 def install(app, store, settings) -> LiveChanges:
-    live = LiveChanges(ChangeReads(store, settings.group, settings.topic), settings.live)
+    reads = ChangeReads(store, settings.group, settings.topic, app.extensions.get("storyline.grouped"))
+    live = LiveChanges(reads, settings.live)
     app.extensions["storyline.live"] = live
     app.register_blueprint(bp)
     return live

@@ -7,12 +7,15 @@ every store.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
-from services.query.grouped import GroupedStories
+import orjson
+
+from services.query.grouped import GroupedStories, GroupedStory
 from shared.domain import timeline
 from shared.domain.timeline import Entry, Filters
-from shared.ports import EventQuery, ReadView, StoryQuery
+from shared.ports import EventQuery, Freshness, ReadView, StoryQuery
 
 _SUMMARY_KEYS = ("title", "first_date", "last_date", "last_recorded_at")
 _OFF_TIMELINE = ("retracted", "superseded")  # event statuses the default timeline leaves out
@@ -54,14 +57,99 @@ def story(view: ReadView, story_id: str) -> dict | None:
     return story_summary(doc) if doc else None
 
 
+_EVERY_DOCUMENT = EventQuery(include_retracted=True, include_superseded=True)
+
+
+def _visible(docs: list[dict], f: Filters) -> list[dict]:
+    """The documents the story is grouped from: current readings, retracted ones if asked;
+    with as_of, each as known then (history undone in memory, since the current values may
+    differ from those of then; recorded later: left out), so the status filter applies after it."""
+    known: Iterable[dict | None] = (timeline.as_known_at(d, f.as_of) for d in docs) if f.as_of else docs
+    return [
+        ev
+        for ev in known
+        if ev is not None and ev["status"] != "superseded" and (f.include_retracted or ev["status"] != "retracted")
+    ]
+
+
+def _token(docs: list[dict]) -> int:
+    """The highest change_offset; -1 (never reused, always rebuilt) unless every document says
+    when it last changed."""
+    offsets = [d.get("change_offset") for d in docs]
+    return (
+        max((o for o in offsets if isinstance(o, int)), default=-1) if all(isinstance(o, int) for o in offsets) else -1
+    )
+
+
+def _build(
+    view: ReadView, story_id: str, f: Filters, fresh: Freshness, kept: GroupedStory | None, changes: list[dict]
+) -> GroupedStory:
+    if kept is not None and not f.as_of:
+        # Only new reports, later in the log than the kept ones: they join the kept grouping
+        # (timeline.Grouping.extended), the rest is not matched again; only the order is redone.
+        known = {d["event_id"] for d in kept.documents}
+        if all(d["event_id"] not in known for d in changes):
+            grouping = kept.grouping.extended(_visible(changes, f))
+            if grouping is not None:
+                docs = sorted(kept.documents + changes, key=lambda d: (d["sort"], d["event_id"]))
+                return GroupedStory(grouping, grouping.entries(), docs, _token(docs), fresh)
+    # every document, whatever its status: the token must cover the hidden ones too, or their
+    # change would look like a change of the story every time (and the as-of view needs them)
+    docs = view.events(story_id, _EVERY_DOCUMENT)
+    grouping = timeline.Grouping(_visible(docs, f))
+    return GroupedStory(grouping, grouping.entries(), docs, _token(docs), fresh)
+
+
+def grouped(
+    view: ReadView, story_id: str, f: Filters, kept: GroupedStories | None = None, fresh: Freshness | None = None
+) -> GroupedStory:
+    """The story's entries in causal order, all of them (filters on entries: GroupedStory.shown).
+    Matching reports into entries and ordering them look at the whole story (an answer reported
+    later can move an undated entry), so the story is grouped whole. With `kept` (one per app:
+    one store), the grouped story is kept while the story does not change (services.query.grouped);
+    `fresh` is the view's freshness when the caller has read it already."""
+    fresh = fresh or view.freshness()
+    if kept is None:
+        return _build(view, story_id, f, fresh, None, [])
+    key = (fresh.generation, story_id, f.include_retracted, f.as_of)
+    return kept.get(key, view, story_id, fresh, lambda story, changes: _build(view, story_id, f, fresh, story, changes))
+
+
+def entries(
+    view: ReadView, story_id: str, f: Filters, kept: GroupedStories | None = None, fresh: Freshness | None = None
+) -> list[Entry]:
+    """The story's entries in causal order, then filtered (see `grouped`)."""
+    return grouped(view, story_id, f, kept, fresh).shown(f).entries
+
+
+def entry_page(
+    view: ReadView,
+    story_id: str,
+    f: Filters,
+    after: str | None,
+    limit: int,
+    kept: GroupedStories | None = None,
+    fresh: Freshness | None = None,
+) -> tuple[list[orjson.Fragment], str | None]:
+    """One page of the filtered entries, each as encoded JSON, and the position to continue from."""
+    story = grouped(view, story_id, f, kept, fresh)
+    shown = story.shown(f)
+    chosen, nxt = shown.page(after, limit)
+    return [story.encoded(shown.places[n]) for n in chosen], nxt
+
+
 def articles(view: ReadView, story_id: str) -> list[dict]:
-    """Every article the story's events came from, oldest first, with its state for editors:
-    `current` while some of its events are on the timeline, `retracted` when an editor
-    retracted each of them, `superseded` when its newest reading found none (every event it
-    had was replaced: shared.domain.readings). An article stays listed in every state: it was
-    ingested into this story, and an editor checking a story's sources must see it.
-    `events`: how many of its events the timeline shows."""
-    docs = view.events(story_id, EventQuery(include_retracted=True, include_superseded=True))
+    """Every article the story's events came from (see articles_of)."""
+    return articles_of(view.events(story_id, EventQuery(include_retracted=True, include_superseded=True)))
+
+
+def articles_of(docs: list[dict]) -> list[dict]:
+    """Every article the story's event documents (all statuses, in sort order) came from,
+    oldest first, with its state for editors: `current` while some of its events are on the
+    timeline, `retracted` when an editor retracted each of them, `superseded` when its newest
+    reading found none (every event it had was replaced: shared.domain.readings). An article
+    stays listed in every state: it was ingested into this story, and an editor checking a
+    story's sources must see it. `events`: how many of its events the timeline shows."""
     by_article: dict[str, list[dict]] = {}
     for ev in docs:
         article_id = (ev.get("source") or {}).get("article_id")
@@ -86,44 +174,3 @@ def articles(view: ReadView, story_id: str) -> list[dict]:
             }
         )
     return sorted(out, key=lambda a: (a["published_at"] or "", a["article_id"]))
-
-
-def _known_events(view: ReadView, story_id: str, f: Filters) -> list[dict]:
-    """Every event of the story as known at f.as_of: history is undone in memory (the current
-    values may differ from those of then), so the retracted filter applies after it."""
-    assert f.as_of is not None
-    # superseded too: a reading replaced after as_of was the current one then
-    docs = view.events(story_id, EventQuery(include_retracted=True, include_superseded=True, recorded_by=f.as_of))
-    known = (timeline.as_known_at(d, f.as_of) for d in docs)
-    return [
-        ev
-        for ev in known
-        if ev is not None and ev["status"] != "superseded" and (f.include_retracted or ev["status"] != "retracted")
-    ]
-
-
-def entries(view: ReadView, story_id: str, f: Filters, kept: GroupedStories | None = None) -> list[Entry]:
-    """The story's entries in causal order, then filtered. Matching reports into entries and
-    ordering them look at the whole story (an answer reported later can move an undated
-    entry), so the store gives all the story's visible events and filters apply to entries.
-    With `kept` (one per app: one store), the grouped story is kept while the projection stays
-    where it was (services.query.grouped)."""
-
-    def build() -> list[Entry]:
-        if f.as_of:
-            return timeline.group(_known_events(view, story_id, f))
-        return timeline.group(view.events(story_id, EventQuery(include_retracted=f.include_retracted)))
-
-    if kept is None:
-        grouped = build()
-    else:
-        fresh = view.freshness()
-        key = (fresh.generation, tuple(sorted(fresh.positions.items())), story_id, f.include_retracted, f.as_of)
-        grouped = kept.get(key, build)
-    return [e for e in grouped if timeline.entry_shows(e, f)]
-
-
-def entry_page(
-    view: ReadView, story_id: str, f: Filters, after: str | None, limit: int, kept: GroupedStories | None = None
-) -> tuple[list[Entry], str | None]:
-    return timeline.page(entries(view, story_id, f, kept), after, limit)

@@ -20,7 +20,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.domain.matching import Aliases, name_relation
+from shared.domain.matching import Aliases, LogOrder, name_relation
 from shared.domain.wording import in_text, long_day, possessive
 
 ORDER = (
@@ -52,7 +52,7 @@ class Item:
     target: str | None
     occurred_at: str | None  # the entry's shown date (YYYY-MM-DD), None when undated
     published_at: str  # its first report's publication time
-    log: tuple  # its first report's log position
+    log: LogOrder  # its first report's log position
     links: list[str] = field(default_factory=list)  # entry ids it responds to (from extraction)
     precision: str | None = None  # of occurred_at: day (default), week, month, year
 
@@ -149,7 +149,7 @@ def place(items: list[Item], aliases: Aliases | None = None) -> list[tuple[Item,
             break
 
     # Rule 3: a topological order (Kahn), smallest plain key first; edges only within or forward in days.
-    def key(i: Item) -> tuple:
+    def key(i: Item) -> tuple[str, str, str, LogOrder, str]:
         moved = i.entry_id in bound_by
         return (
             day[i.entry_id],

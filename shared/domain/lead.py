@@ -5,6 +5,7 @@ paragraph of the narrative. Pure: it reads timeline entry dicts in their order.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from shared.domain.wording import MONTHS as _MONTHS
@@ -36,7 +37,7 @@ def date_range(first: str, last: str, first_precision: str = "day") -> str:
     return f"Between {long_day(first)} and {long_day(last)}"
 
 
-def _names(values) -> list[str]:
+def _names(values: Iterable[str | None]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
@@ -54,7 +55,10 @@ def _outlets(entries: list[dict[str, Any]]) -> list[str]:
 def story_lead(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """The lead of a story from its entries (retracted ones left out)."""
     live = [e for e in entries if not e.get("retracted")]
-    of = lambda kind: [e for e in live if e["event_type"] == kind]  # noqa: E731
+
+    def of(kind: str) -> list[dict[str, Any]]:
+        return [e for e in live if e["event_type"] == kind]
+
     allegations, rebuttals = of("allegation_made"), of("rebuttal_given")
     complaints, deletions = of("complaint_filed"), of("post_deleted")
     days = [e["placement"]["date"] for e in live if e.get("placement")]

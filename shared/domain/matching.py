@@ -26,9 +26,10 @@ import calendar
 import functools
 import itertools
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 # Words that say "someone acting for X": "X campaign" is X's campaign, "X's lawyers" act for X.
 _AGENT_WORDS = frozenset(
@@ -82,12 +83,27 @@ class Aliases:
     """Short forms the story's own text spells out: "Long Name (LN)" in any report's sentence.
     Initials ("LN" for "Long Name") count as an alias too; nothing comes from a fixed list."""
 
-    def __init__(self, texts=()):
+    def __init__(self, texts: Iterable[str | None] = ()):
         self._table: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
-        self.memo: dict[tuple, str | None] = {}  # name_relation's answers (a story has few distinct names)
+        # name_relation's answers (a story has few distinct names)
+        self.memo: dict[tuple[str | None, str | None], str | None] = {}
+        for long, short in self._spelled_out(texts):
+            self.add(long, short)
+
+    @staticmethod
+    def _spelled_out(texts: Iterable[str | None]) -> Iterator[tuple[str, str]]:
         for text in texts:
             for m in _ALIAS_IN_TEXT.finditer(text or ""):
-                self.add(m.group(1), m.group(2))
+                yield m.group(1), m.group(2)
+
+    def knows_all(self, texts: Iterable[str | None]) -> bool:
+        """Whether every alias these texts spell out is known already (then adding them
+        would change no name_relation answer)."""
+        for long, short in self._spelled_out(texts):
+            a, b = words(long), words(short)
+            if a and b and a != b and b not in self._table.get(a, ()):
+                return False
+        return True
 
     def add(self, long: str, short: str) -> None:
         a, b = words(long), words(short)
@@ -204,7 +220,10 @@ class Group:
         self.articles.add(ev["source"]["article_id"])
 
 
-def log_order(ev: dict[str, Any]) -> tuple:
+LogOrder = tuple[int, int, str, str]  # partition, offset, recorded_at, event_id
+
+
+def log_order(ev: dict[str, Any]) -> LogOrder:
     log = ev.get("log") or {}
     return (log.get("partition", 0), log.get("offset", 0), ev.get("recorded_at", ""), ev["event_id"])
 
@@ -215,6 +234,16 @@ def _optional_relation(label: str, a: str | None, b: str | None, aliases: Aliase
         return ""
     rel = name_relation(a, b, aliases)
     return f"{label}: {rel}" if rel else False
+
+
+def _target_name(ev: dict[str, Any]) -> str | None:
+    name: str | None = (ev.get("target") or {}).get("name")
+    return name
+
+
+def _body(ev: dict[str, Any]) -> str | None:
+    body: str | None = (ev.get("details") or {}).get("body")
+    return body
 
 
 def join_reason(group: Group, ev: dict[str, Any], aliases: Aliases) -> str | None:
@@ -233,10 +262,7 @@ def join_reason(group: Group, ev: dict[str, Any], aliases: Aliases) -> str | Non
     if actor is None:
         return None
     parts = [f"same type ({ev['event_type']})", f"actor: {actor}"]
-    for label, get in (
-        ("target", lambda e: (e.get("target") or {}).get("name")),
-        ("body", lambda e: (e.get("details") or {}).get("body")),
-    ):
+    for label, get in (("target", _target_name), ("body", _body)):
         found = ""
         for r in group.reports:
             verdict = _optional_relation(label, get(ev), get(r), aliases)
@@ -257,6 +283,9 @@ def story_aliases(events: list[dict[str, Any]]) -> Aliases:
     )
 
 
+_K = TypeVar("_K")
+
+
 class _ActorIndex:
     """Which entries could share an actor with a name: name_relation needs one name's words
     within the other's, an alias or initials, so an entry is found by the exact word sets of
@@ -264,14 +293,26 @@ class _ActorIndex:
 
     def __init__(self, aliases: Aliases):
         self.aliases = aliases
-        self.by_set: dict[tuple, set[int]] = {}
-        self.by_word: dict[tuple, set[int]] = {}
-        self._memo: dict[str, list[frozenset]] = {}
+        self.by_set: dict[tuple[str, frozenset[str]], set[int]] = {}
+        self.by_word: dict[tuple[str, str], set[int]] = {}
+        self._memo: dict[str, list[frozenset[str]]] = {}
+        self._shared = False  # since a copy: the sets not in _owned are the other index's too
+        self._owned: set[tuple[int, object]] = set()
 
-    def _keys(self, name: str) -> list[frozenset]:
+    def copy(self) -> _ActorIndex:
+        """An independent copy in O(keys): the sets are shared until either side changes one."""
+        out = _ActorIndex(self.aliases)
+        out.by_set, out.by_word = dict(self.by_set), dict(self.by_word)
+        out._memo = self._memo  # a name's keys depend on the aliases only, which both share
+        for index in (self, out):
+            index._shared, index._owned = True, set()
+        return out
+
+    def _keys(self, name: str) -> list[frozenset[str]]:
         if name in self._memo:
             return self._memo[name]
-        out = self._memo[name] = []
+        out: list[frozenset[str]] = []
+        self._memo[name] = out
         for v in self.aliases.variants(name):
             p = _principal(v)
             out.append(frozenset(p))
@@ -281,9 +322,20 @@ class _ActorIndex:
 
     def add(self, n: int, kind: str, name: str) -> None:
         for key in self._keys(name):
-            self.by_set.setdefault((kind, key), set()).add(n)
+            self._own(self.by_set, (kind, key)).add(n)
             for w in key:
-                self.by_word.setdefault((kind, w), set()).add(n)
+                self._own(self.by_word, (kind, w)).add(n)
+
+    def _own(self, table: dict[_K, set[int]], key: _K) -> set[int]:
+        """The set at `key`, this index's own to change (a copy, the first time, of one shared)."""
+        found = table.get(key)
+        if found is None:
+            found = table[key] = set()
+        elif self._shared and (id(table), key) not in self._owned:
+            found = table[key] = set(found)
+        if self._shared:
+            self._owned.add((id(table), key))
+        return found
 
     def candidates(self, kind: str, name: str) -> list[int]:
         found: set[int] = set()
@@ -298,24 +350,50 @@ class _ActorIndex:
         return sorted(found)
 
 
+class Grouper:
+    """group_reports one report at a time, reports in log order: the groups so far, and the
+    actor index that finds a report's candidate groups."""
+
+    def __init__(self, aliases: Aliases):
+        self.aliases = aliases
+        self.groups: list[Group] = []
+        self._index = _ActorIndex(aliases)
+        self._shared: set[int] = set()  # groups another Grouper holds too: copied before a change
+
+    def add(self, ev: dict[str, Any]) -> int:
+        """Put `ev` into the first compatible group, or a new one; the group's number."""
+        kind, actor = ev["event_type"], ev["actor"]["name"]
+        for n in self._index.candidates(kind, actor):
+            reason = join_reason(self.groups[n], ev, self.aliases)
+            if reason is not None:
+                if n in self._shared:
+                    g = self.groups[n]
+                    self.groups[n] = Group(g.entry_id, g.event_type, list(g.reports), list(g.reasons), set(g.articles))
+                    self._shared.discard(n)
+                self.groups[n].add(ev, reason)
+                self._index.add(n, kind, actor)
+                return n
+        self.groups.append(Group(entry_id=ev["event_id"], event_type=kind))
+        self.groups[-1].add(ev, "first report")
+        self._index.add(len(self.groups) - 1, kind, actor)
+        return len(self.groups) - 1
+
+    def copy(self) -> Grouper:
+        """An independent copy, made in O(groups): groups are shared until either side changes one."""
+        out = Grouper(self.aliases)
+        out.groups = list(self.groups)
+        self._shared = set(range(len(self.groups)))
+        out._shared = set(self._shared)
+        out._index = self._index.copy()
+        return out
+
+
 def group_reports(events: list[dict[str, Any]], aliases: Aliases | None = None) -> list[Group]:
     """A story's event documents -> entries, in log order; the first compatible entry wins."""
-    aliases = aliases or story_aliases(events)
-    groups: list[Group] = []
-    index = _ActorIndex(aliases)
+    grouper = Grouper(aliases or story_aliases(events))
     for ev in sorted(events, key=log_order):
-        kind, actor = ev["event_type"], ev["actor"]["name"]
-        for n in index.candidates(kind, actor):
-            reason = join_reason(groups[n], ev, aliases)
-            if reason is not None:
-                groups[n].add(ev, reason)
-                index.add(n, kind, actor)
-                break
-        else:
-            groups.append(Group(entry_id=ev["event_id"], event_type=kind))
-            groups[-1].add(ev, "first report")
-            index.add(len(groups) - 1, kind, actor)
-    return groups
+        grouper.add(ev)
+    return grouper.groups
 
 
 # ---------------------------------------------------------------- best-supported values
@@ -325,7 +403,15 @@ def _confidence(ev: dict[str, Any]) -> float:
     return float((ev.get("extractor") or {}).get("confidence") or 0.0)
 
 
-def best(reports: list[dict[str, Any]], value, rank=lambda v: 0) -> tuple[object, list[dict[str, Any]]]:
+def _unranked(value: Any) -> float:
+    return 0
+
+
+def best(
+    reports: list[dict[str, Any]],
+    value: Callable[[dict[str, Any]], Any],
+    rank: Callable[[Any], float] = _unranked,
+) -> tuple[Any, list[dict[str, Any]]]:
     """The value most reports give (then `rank`, higher first, then the most confident report,
     then the earliest), and the alternatives [{value, event_ids}] the other reports give."""
     seen: dict[str, dict[str, Any]] = {}
@@ -343,10 +429,11 @@ def best(reports: list[dict[str, Any]], value, rank=lambda v: 0) -> tuple[object
     return ordered[0]["value"], [{"value": s["value"], "event_ids": s["event_ids"]} for s in ordered[1:]]
 
 
-def best_values(reports: list[dict[str, Any]]) -> tuple[dict, dict[str, Any]]:
+def best_values(reports: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The entry's shown fields and, per field where reports disagree, the values not shown."""
-    shown, others = {}, {}
-    fields = {
+    shown: dict[str, Any] = {}
+    others: dict[str, Any] = {}
+    fields: dict[str, tuple[Callable[[dict[str, Any]], Any], Callable[[Any], float]]] = {
         "actor": (lambda r: r["actor"], lambda v: len(words(v["name"]))),
         "target": (lambda r: r.get("target"), lambda v: len(words(v["name"]))),
         "when": (

@@ -175,39 +175,87 @@ class Entry:
 
 def group(events: list[dict[str, Any]]) -> list[Entry]:
     """A story's visible events -> its entries, in causal order (ORDER)."""
-    aliases = matching.story_aliases(events)
-    groups = matching.group_reports(events, aliases)
-    entry_of = {r["event_id"]: g.entry_id for g in groups for r in g.reports}
-    entries: dict[str, Entry] = {}
-    items = []
-    for g in groups:
-        shown, others = matching.best_values(g.reports)
-        e = entries[g.entry_id] = Entry(
-            position="", members=g.reports, entry_id=g.entry_id, reasons=g.reasons, shown=shown, alternatives=others
+    return Grouping(events).entries()
+
+
+class Grouping:
+    """A story's reports grouped into entries, able to take later reports without grouping the
+    earlier ones again (`extended`): grouping reads reports in log order and the first
+    compatible entry wins, so reports later in log order than all the others, whose text spells
+    out no new alias, join exactly as grouping them all at once would have them join."""
+
+    def __init__(self, events: list[dict[str, Any]]):
+        self._grouper = matching.Grouper(matching.story_aliases(events))
+        ordered = sorted(events, key=matching.log_order)
+        for ev in ordered:
+            self._grouper.add(ev)
+        self._last = matching.log_order(ordered[-1]) if ordered else None
+        self._best: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}  # per group: best_values
+
+    def extended(self, later: list[dict[str, Any]]) -> Grouping | None:
+        """This grouping with `later` reports added (this one unchanged), or None when they
+        cannot be added so: one is not later in log order than every report here, or their
+        text spells out an alias the story's text did not."""
+        ordered = sorted(later, key=matching.log_order)
+        if not ordered:
+            return self
+        aliases = self._grouper.aliases
+        texts = (
+            text for ev in ordered for text in (ev["source"].get("sentence"), (ev.get("details") or {}).get("body"))
         )
-        links = {entry_of[r] for m in g.reports for r in m.get("responds_to") or () if r in entry_of} - {g.entry_id}
-        when, target = shown.get("when"), shown.get("target")
-        first = g.reports[0]
-        items.append(
-            causal_order.Item(
+        if (self._last is not None and matching.log_order(ordered[0]) <= self._last) or not aliases.knows_all(texts):
+            return None
+        out = Grouping.__new__(Grouping)
+        out._grouper, out._best = self._grouper.copy(), dict(self._best)
+        for ev in ordered:
+            out._best.pop(out._grouper.add(ev), None)  # that group's best values change
+        out._last = matching.log_order(ordered[-1])
+        return out
+
+    def _values(self, n: int, g: matching.Group) -> tuple[dict[str, Any], dict[str, Any]]:
+        if n not in self._best:
+            self._best[n] = matching.best_values(g.reports)
+        return self._best[n]
+
+    def entries(self) -> list[Entry]:
+        """The entries in causal order (ORDER), new objects on every call."""
+        groups = self._grouper.groups
+        entry_of = {r["event_id"]: g.entry_id for g in groups for r in g.reports}
+        entries: dict[str, Entry] = {}
+        items = []
+        for n, g in enumerate(groups):
+            shown, others = self._values(n, g)
+            entries[g.entry_id] = Entry(
+                position="",
+                members=list(g.reports),
                 entry_id=g.entry_id,
-                event_type=g.event_type,
-                actor=(shown.get("actor") or first["actor"])["name"],
-                target=target["name"] if target else None,
-                occurred_at=when[0][:10] if when else None,
-                published_at=min(m["published_at"] for m in g.reports),
-                log=matching.log_order(first),
-                links=sorted(links),
-                precision=when[1] if when else None,
+                reasons=list(g.reasons),
+                shown=shown,
+                alternatives=others,
             )
-        )
-    ordered = []
-    for n, (item, placement) in enumerate(causal_order.place(items, aliases)):
-        e = entries[item.entry_id]
-        e.placement, e.responds_to = placement, list(placement.responds_to)
-        e.position = f"{placement.date}|{n:06d}|{e.entry_id}"
-        ordered.append(e)
-    return ordered
+            links = {entry_of[r] for m in g.reports for r in m.get("responds_to") or () if r in entry_of} - {g.entry_id}
+            when, target = shown.get("when"), shown.get("target")
+            first = g.reports[0]
+            items.append(
+                causal_order.Item(
+                    entry_id=g.entry_id,
+                    event_type=g.event_type,
+                    actor=(shown.get("actor") or first["actor"])["name"],
+                    target=target["name"] if target else None,
+                    occurred_at=when[0][:10] if when else None,
+                    published_at=min(m["published_at"] for m in g.reports),
+                    log=matching.log_order(first),
+                    links=sorted(links),
+                    precision=when[1] if when else None,
+                )
+            )
+        ordered = []
+        for n, (item, placement) in enumerate(causal_order.place(items, self._grouper.aliases)):
+            e = entries[item.entry_id]
+            e.placement, e.responds_to = placement, list(placement.responds_to)
+            e.position = f"{placement.date}|{n:06d}|{e.entry_id}"
+            ordered.append(e)
+        return ordered
 
 
 def entry_shows(entry: Entry, f: Filters) -> bool:

@@ -56,6 +56,7 @@ class Candidate:
     defends: Actor | None = None  # a rebuttal: whom it defends ("defended the volunteers")
     needs_accusation: bool = False  # a denial in the speaker's own words: a rebuttal only if they were accused
     claim: Token | None = None  # a rebuttal: the claim noun it answers, when the text says whose it is
+    needs_accuser: bool = False  # "said X was wrong": a rebuttal only if X accused someone
 
 
 def _kids(tok: Token, *deps: str) -> list[Token]:
@@ -78,6 +79,29 @@ def _relcl_filer(noun: Token) -> tuple[Token, Token] | None:
                 return None
             return rel, outer
         return rel, subj[0]
+    return None
+
+
+def _sued_publisher(piece: Token) -> Token | None:
+    """'sued the website over an article that alleged ...', 'a complaint against the paper about
+    a story claiming ...': the party a complaint is against over a published piece published it."""
+    if piece.lower_ not in lx.PUBLISHED_PIECES or piece.dep_ != "pobj" or piece.head.lower_ not in ("over", "about"):
+        return None
+    held = piece.head.head  # the lawsuit, or the verb "sued"
+    if held.lower_ in lx.SUE and held.pos_ == "VERB":
+        objs = _kids(held, "dobj")
+        return objs[0] if objs and objs[0].lower_ not in lx.POST_NOUNS else None
+    if held.pos_ == "VERB" and held.lower_ in lx.FILE:
+        # "filed a lawsuit against X over an article": the "over" hangs on the verb
+        held = next((o for o in _kids(held, "dobj") if o.lower_ in lx.COMPLAINT_NOUNS), held)
+    if held.lower_ not in lx.COMPLAINT_NOUNS:
+        return None
+    for h in (held, held.head):
+        for p in _kids(h, "prep"):
+            if p.lower_ == "against":
+                objs = _kids(p, "pobj")
+                if objs and objs[0].lower_ not in lx.POST_NOUNS:
+                    return objs[0]
     return None
 
 
@@ -130,7 +154,7 @@ def subject(verb: Token) -> Token | None:
             return (named or [t for t in s if not _dateline_like(t)] or s)[-1 if named else 0]
         if verb.dep_ == "relcl" or verb.dep_ == "acl":
             return verb.head
-        if verb.dep_ in ("xcomp", "conj", "advcl", "pcomp") and verb.head.i != verb.i:
+        if (verb.dep_ in ("xcomp", "conj", "advcl", "pcomp") or _elliptic_coordinate(verb)) and verb.head.i != verb.i:
             if _kids(verb, "nsubjpass"):
                 return None
             verb = verb.head
@@ -139,6 +163,17 @@ def subject(verb: Token) -> Token | None:
             continue
         return None
     return None
+
+
+def _elliptic_coordinate(verb: Token) -> bool:
+    """'X posted a video, then deleted it': a second verb after a comma, with no subject of its
+    own, that the parser hung on the first as `dep` rather than `conj`; it shares that subject."""
+    if verb.dep_ != "dep" or verb.pos_ != "VERB" or verb.head.pos_ != "VERB" or verb.head.i > verb.i:
+        return False
+    before = verb.i - 1
+    while before > verb.head.i and verb.doc[before].dep_ == "advmod" and verb.doc[before].head.i == verb.i:
+        before -= 1  # "..., then deleted", "..., later removed"
+    return verb.doc[before].text in (",", ";", "and", "but")
 
 
 def _dateline_like(tok: Token) -> bool:
@@ -205,6 +240,10 @@ class Detector:
     def who(self, tok: Token | None, cue: Token) -> Actor | None:
         if tok is None:
             return None
+        if tok.lower_ in ("that", "which") and tok.head.dep_ == "relcl" and tok.head.head.lower_ in lx.PUBLISHED_PIECES:
+            # "sued X over an article that alleged ...": the piece speaks for the publisher sued
+            sued = _sued_publisher(tok.head.head)
+            return self.who(sued, cue) if sued is not None else None
         if tok.pos_ == "NOUN" and tok.lower_ in DOCUMENT_NOUNS.keys() | lx.POST_NOUNS.keys() and not _kids(tok, "poss"):
             return self.document_owner(tok)
         if tok.lower_ == "it" and cue.lower_ not in lx.DELETE:
@@ -234,6 +273,11 @@ class Detector:
         filer = _relcl_filer(noun) if noun.lower_ in lx.COMPLAINT_NOUNS else None
         if filer is not None:
             found = self.r.actor(filer[1], speaker(filer[0]))
+            if found is not None:
+                return Actor(found.name, found.kind, found.reasons + ["actor via document"])
+        sued = _sued_publisher(noun) if noun.lower_ in lx.POST_NOUNS else None
+        if sued is not None:
+            found = self.r.actor(sued)
             if found is not None:
                 return Actor(found.name, found.kind, found.reasons + ["actor via document"])
         pool = self.post_authors if noun.lower_ in lx.POST_NOUNS else self.filers
@@ -380,7 +424,18 @@ class Detector:
         return None
 
     def _legal(self, noun: Token) -> bool:
-        return any(c.lower_ in lx.LEGAL_WORDS for c in noun.children if c.dep_ in ("amod", "compound"))
+        if any(c.lower_ in lx.LEGAL_WORDS for c in noun.children if c.dep_ in ("amod", "compound")):
+            return True
+        # "brought a claim at the employment tribunal", "filed a case in the High Court": the
+        # forum it went before makes a plain claim or case a legal one
+        holders = [noun] + ([noun.head] if noun.dep_ in ("dobj", "nsubjpass") else [])
+        return any(
+            o.lower_ in lx.COURT_NOUNS
+            for h in holders
+            for p in _kids(h, "prep")
+            if p.lower_ in ("at", "in", "before", "to", "with")
+            for o in _kids(p, "pobj")
+        )
 
     def rebuttal(self, tok: Token) -> Candidate | None:
         low = tok.lower_
@@ -506,6 +561,22 @@ class Detector:
                         answers=answers,
                         cue_text=f"{tok.text} ... {self._false_word(clause)}",
                     )
+                wrong = self._accuser_wrong(clause)
+                if wrong is not None:
+                    said_of, word = wrong
+                    cand = self._make(
+                        "rebuttal_given",
+                        tok,
+                        subject(tok),
+                        answers=self.target(said_of),
+                        cue_text=f"{tok.text} ... {word}",
+                    )
+                    if cand is not None and (cand.answers is None or same_party(cand.answers.name, cand.actor.name)):
+                        return None
+                    if cand is not None:
+                        cand.needs_accuser = True
+                        cand.reasons.append("no explicit cue")
+                    return cand
                 dismay = self._dismay(clause)
                 if dismay is not None:
                     said_of, word = dismay
@@ -552,6 +623,32 @@ class Detector:
         if any(c.dep_ == "neg" for c in clause.children):
             return not any(c.dep_ == "aux" and c.lower_ in lx.MODAL_AUX for c in clause.children)
         return any(t.lower_ in ("nothing",) and t.dep_ in ("dobj", "attr") for t in clause.children)
+
+    def _accuser_wrong(self, clause: Token) -> tuple[Token, str] | None:
+        """'said the mayor had the facts backwards', 'said the minister had got it wrong', 'said
+        Vasko was mistaken': the speaker says another party is in error. (Whether that party
+        accused anyone is for the caller: "said the forecasters were wrong" answers nobody.)
+        Returns (the party said to be wrong, the word)."""
+        subj = _kids(clause, "nsubj")
+        if (
+            not subj
+            or subj[0].lower_ in lx.CLAIM_OBJECTS
+            or subj[0].pos_ == "PRON"
+            and subj[0].lower_ not in ("he", "she", "they")
+        ):
+            return None  # a claim said to be wrong is _false_clause's
+        if any(c.dep_ == "neg" or c.dep_ == "aux" and c.lower_ in lx.MODAL_AUX for c in clause.children):
+            return None  # "was not wrong", "may be mistaken"
+        if clause.lower_ in lx.BE:
+            words = [a for a in _kids(clause, "acomp", "attr") if a.lower_ in lx.IN_ERROR]
+        elif clause.lower_ in lx.HAVE_GOT:
+            # "had the facts backwards", "got it wrong": a thing held or got, the wrong way round
+            words = [a for a in _kids(clause, "acomp", "advmod", "oprd", "ccomp") if a.lower_ in lx.WRONG_WAY]
+            if not _kids(clause, "dobj"):
+                words = []
+        else:
+            return None
+        return (subj[0], words[0].text) if words else None
 
     def _dismay(self, clause: Token) -> tuple[Token | None, str] | None:
         """'said it was "disappointed" by her comments': the speaker's own side is dismayed, by

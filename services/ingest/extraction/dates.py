@@ -352,6 +352,10 @@ def date_findings(findings, doc, published: datetime, entities=None) -> None:
                 )
                 if when[0]:
                     found.append((2, _RANK[when[1]], order, when))
+        if not found and f.event_type == "allegation_made":
+            when = _published_when(f, doc, published, anchors, quoted)
+            if when is not None:
+                found.append((3, _RANK[when[1]], 0, when))
         if not found and entities is not None:
             when = _retold(f, doc, published, entities, paragraphs, quoted, anchors)
             if when is not None:
@@ -359,6 +363,30 @@ def date_findings(findings, doc, published: datetime, entities=None) -> None:
         best = min(found)[3] if found else (None, None)
         f.occurred_at, f.occurred_precision = best
     _dated_by_enclosing_event(findings, doc)
+
+
+_PUBLISHED_VERBS = {"published", "broadcast", "aired", "posted", "printed", "released", "screened", "run"}
+
+
+def _published_when(f, doc, published, anchors, quoted):
+    """'an article that alleged ...' and, by the next sentence, 'the article, published in March,
+    ...': what a published piece alleges was alleged when it came out."""
+    for ci in f.cue_tokens or []:
+        if ci is None or not 0 <= ci < len(doc):
+            continue
+        cue = doc[ci]
+        if cue.dep_ != "relcl" or cue.head.pos_ != "NOUN":
+            continue
+        piece = cue.head.lower_
+        end = min(len(doc), cue.sent.end + 80)  # this sentence and about the next
+        for t in doc[cue.head.i : end]:
+            if t.lower_ == piece and t.pos_ == "NOUN":
+                for acl in t.children:
+                    if acl.dep_ == "acl" and acl.lower_ in _PUBLISHED_VERBS:
+                        when = resolve(_text(list(acl.subtree), quoted), published, _anchor_before(anchors, acl.idx))
+                        if when[0]:
+                            return when
+    return None
 
 
 def _anchors(doc, published, quoted):

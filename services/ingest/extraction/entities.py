@@ -424,7 +424,7 @@ class Resolver:
                             if named:
                                 self.acts_for[named[0].lower()] = found
                     return found
-        # a named apposition wins over a description ("the firm's founder, Jo Bell")
+        # a named apposition wins over a description ("the firm's founder, Jo Belling")
         for child in tok.children:
             if child.pos_ == "PROPN" and (
                 child.dep_ == "appos"

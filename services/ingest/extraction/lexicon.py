@@ -285,6 +285,11 @@ NOT_DENIED = noun_forms(
     "admission",
     "boarding",
 )
+# a party in error ("said the mayor was mistaken", "had the facts backwards", "got it wrong")
+IN_ERROR = {"wrong", "mistaken", "misinformed", "misguided"}
+WRONG_WAY = {"wrong", "backwards", "backward"}
+BE = {"is", "was", "were", "are", "be", "been", "'s", "'re"}
+HAVE_GOT = {"have", "has", "had", "having", "get", "gets", "got", "gotten", "getting"}
 FALSE_WORDS = {
     "false",
     "untrue",
@@ -407,6 +412,8 @@ LEGAL_WORDS = {
     "negligence",
     "employment",
 }
+# the forums a claim is brought before ("a claim at the tribunal", "a case in the High Court")
+COURT_NOUNS = noun_forms("court", "tribunal")
 SUE = forms("sue")
 COMPLAIN = forms("complain", "report", "refer", "petition")
 AUTHORITY_PREPS = {"with", "to", "at", "before", "in"}
@@ -450,6 +457,11 @@ POST_NOUNS = noun_forms(
 )
 REMAIN = forms("remain", "stay", "be")
 STILL_UP = {"online", "up", "live", "visible", "available", "accessible"}
+# what a publisher puts out, that a lawsuit "over an article that alleged ..." is about
+PUBLISHED_PIECES = {
+    **POST_NOUNS,
+    **noun_forms("report", "column", "broadcast", "programme", "program", "documentary", "piece", "segment", "book"),
+}
 DELETED_ADJ = {"now-deleted", "since-deleted", "now-removed", "since-removed", "deleted", "removed"}
 PLATFORMS = (
     "LinkedIn",

@@ -38,6 +38,7 @@ class Record:
     target_forward: tuple | None = None
     answers_forward: tuple | None = None
     needs_accusation: bool = False  # a rebuttal only if someone accused its actor
+    needs_accuser: bool = False  # a rebuttal only if the party it answers accused someone
 
     @property
     def start(self) -> int:
@@ -92,6 +93,7 @@ def merge(records: list[Record]) -> list[Record]:
                 twin.cue_tokens.append(cue)
         twin.sentences |= r.sentences
         twin.needs_accusation = twin.needs_accusation and r.needs_accusation
+        twin.needs_accuser = twin.needs_accuser and r.needs_accuser
         if (
             len(r.actor) > len(twin.actor)
             and r.kind == twin.kind

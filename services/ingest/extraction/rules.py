@@ -167,6 +167,7 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
                     defends=c.defends.name if c.defends else None,
                     sentences={idx},
                     needs_accusation=c.needs_accusation,
+                    needs_accuser=c.needs_accuser,
                     forward=(c.cue.sent.end, c.actor.kind, c.actor.name) if c.actor.forward else None,
                     target_forward=(c.cue.sent.end, c.target.kind, c.target.name)
                     if c.target is not None and c.target.forward
@@ -238,12 +239,18 @@ def extract(title: str, body: str, published: datetime, doc=None) -> list[Findin
 
 
 def _accused_denials(records: list[Record]) -> list[Record]:
-    """A first-person denial without a cue word counts only when someone accused the speaker;
-    indices in responds_to are rebuilt for the records that stay."""
+    """A first-person denial without a cue word counts only when someone accused the speaker, and
+    "said X was wrong" only when X accused someone; indices in responds_to are rebuilt for the records that stay."""
     from services.ingest.extraction.links import same_party
 
-    accused = [r.target for r in records if r.event_type in ("allegation_made", "complaint_filed") and r.target]
-    keep = [r for r in records if not r.needs_accusation or any(same_party(r.actor, a) for a in accused)]
+    accusing = [r for r in records if r.event_type in ("allegation_made", "complaint_filed")]
+    accused = [r.target for r in accusing if r.target]
+    keep = [
+        r
+        for r in records
+        if (not r.needs_accusation or any(same_party(r.actor, a) for a in accused))
+        and (not r.needs_accuser or any(same_party(r.answers, a.actor) for a in accusing))
+    ]
     if len(keep) == len(records):
         return records
     new_index = {id(r): i for i, r in enumerate(keep)}
