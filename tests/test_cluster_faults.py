@@ -332,5 +332,8 @@ def test_a_relay_restarted_on_its_data_dir_fences_the_old_producer_and_its_open_
     for m in log.read():
         last[m.partition] = m.offset + 1
     assert {p: o for p, o in log.end_offsets().items() if o} == last
+    # and the lag (storyline lag, the projector's gauge) measures to the same place
+    lags = log.lag(settings.group)
+    assert {p: lag.end for (_, p), lag in lags.items()} == log.end_offsets()
     outbox.close()
     log.close()

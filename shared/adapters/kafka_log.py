@@ -387,7 +387,8 @@ class KafkaLog:
         tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
         if not tps:
             return {}
-        ends = committed_ends(offsets, tps)
+        by_partition = committed_ends(offsets, tps)
+        ends = {tp: by_partition[tp.partition] for tp in tps}
         # with no commit the group starts at the earliest retained offset (auto_offset_reset)
         starts = offsets.beginning_offsets(tps)
         committed = {
