@@ -67,11 +67,11 @@ def real_system(tmp_path):
 
 def test_corrections_change_the_timeline_and_keep_the_history(system, seed):
     posted = system.post(_article(seed)).json()["events"]
-    system.timeline("labour-volunteers", want=5)
+    system.timeline(seed["story"], want=5)
     target = next(e for e in posted if e["event_type"] == "complaint_filed")
     retracted = next(e for e in posted if e["event_type"] == "post_deleted")
     correction = {
-        "story_id": "labour-volunteers",
+        "story_id": seed["story"],
         "event_id": target["event_id"],
         "action": "correct",
         "changes": {"occurred_at": "2000-03-01", "occurred_precision": "day"},
@@ -86,7 +86,7 @@ def test_corrections_change_the_timeline_and_keep_the_history(system, seed):
         headers=KEY,
         timeout=10,
         json={
-            "story_id": "labour-volunteers",
+            "story_id": seed["story"],
             "event_id": retracted["event_id"],
             "action": "retract",
             "reason": "the post was never deleted",
@@ -96,7 +96,7 @@ def test_corrections_change_the_timeline_and_keep_the_history(system, seed):
     assert r.status_code == 202, r.text
 
     fixed = _wait(
-        lambda: (e := _event(system, "labour-volunteers", target["event_id"])) and e.get("status") == "corrected" and e,
+        lambda: (e := _event(system, seed["story"], target["event_id"])) and e.get("status") == "corrected" and e,
         what="the correction",
     )
     assert fixed["occurred_at"] == "2000-03-01"
@@ -106,7 +106,7 @@ def test_corrections_change_the_timeline_and_keep_the_history(system, seed):
     assert h["previous"]["occurred_at"] == target["occurred_at"]
     summary = _wait(
         lambda: (
-            (b := requests.get(f"{system.query_url}/v1/stories/labour-volunteers", timeout=10).json())
+            (b := requests.get(f"{system.query_url}/v1/stories/{seed['story']}", timeout=10).json())
             and b["event_count"] == 4
             and b
         ),
@@ -115,7 +115,7 @@ def test_corrections_change_the_timeline_and_keep_the_history(system, seed):
     assert "post_deleted" not in summary["counts"]
     # The corrected date moves the event to the start of the timeline (retracted ones are hidden),
     # after only the undated entries it responds to, which now sit at its day (causal order).
-    body = system.timeline("labour-volunteers", want=4)
+    body = system.timeline(seed["story"], want=4)
     entries = body["entries"]
     at = next(i for i, e in enumerate(entries) if target["event_id"] in [p["event_id"] for p in e["provenance"]])
     assert entries[at]["placement"] == {"date": "2000-03-01", "inferred": False, "reason": None}
@@ -146,8 +146,8 @@ def test_a_correction_that_is_not_a_correction_is_refused(system):
 def test_poison_goes_to_the_dead_letter_topic_and_replays_after_the_fix(real_system, seed):
     s = real_system
     poison = [
-        Record("labour-volunteers", b"\x00\xffnot json"),
-        Record("labour-volunteers", json.dumps({"event_type": "bogus"}).encode()),
+        Record(seed["story"], b"\x00\xffnot json"),
+        Record(seed["story"], json.dumps({"event_type": "bogus"}).encode()),
     ]
     s.log.publish(poison)
     # An editor's correction that arrives before the article it corrects: unknown event.
@@ -161,7 +161,7 @@ def test_poison_goes_to_the_dead_letter_topic_and_replays_after_the_fix(real_sys
         headers=KEY,
         timeout=10,
         json={
-            "story_id": "labour-volunteers",
+            "story_id": seed["story"],
             "event_id": early[0]["event_id"],
             "action": "correct",
             "changes": {"quote": "corrected quote"},
@@ -171,8 +171,8 @@ def test_poison_goes_to_the_dead_letter_topic_and_replays_after_the_fix(real_sys
     )
     assert r.status_code == 202
     # The partition is not stopped: a later event on it is projected.
-    s.post(_article(seed, id="other", story_id="labour-volunteers-2", url="https://x.test/2"))
-    s.timeline("labour-volunteers-2", want=5)
+    s.post(_article(seed, id="other", story_id=seed["story"] + "-2", url="https://x.test/2"))
+    s.timeline(seed["story"] + "-2", want=5)
 
     listed = _wait(
         lambda: (out := _cli(s, "dlq", "list")) and out.stdout.count("\n") >= 3 and out, what="three dead letters"
@@ -185,12 +185,12 @@ def test_poison_goes_to_the_dead_letter_topic_and_replays_after_the_fix(real_sys
 
     # The fix: the article arrives; replaying the letters applies the correction.
     s.post(article)
-    s.timeline("labour-volunteers", want=5)
+    s.timeline(seed["story"], want=5)
     replayed = _cli(s, "dlq", "replay")
     assert replayed.returncode == 0, replayed.stderr
     assert len(replayed.stdout.splitlines()) == 3
     fixed = _wait(
-        lambda: (e := _event(s, "labour-volunteers", early[0]["event_id"])) and e.get("status") == "corrected" and e,
+        lambda: (e := _event(s, seed["story"], early[0]["event_id"])) and e.get("status") == "corrected" and e,
         what="the replayed correction",
     )
     assert fixed["quote"] == "corrected quote"
