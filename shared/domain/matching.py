@@ -69,7 +69,7 @@ def words(name: str | None) -> tuple[str, ...]:
 
 
 def _principal(ws: tuple[str, ...]) -> tuple[str, ...]:
-    """'donald trump campaign' -> 'donald trump': the one a campaign, team or office acts for."""
+    """'mara vell campaign' -> 'mara vell': the one a campaign, team or office acts for."""
     while len(ws) > 1 and ws[-1] in _AGENT_WORDS:
         ws = ws[:-1]
     return ws
