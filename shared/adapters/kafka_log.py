@@ -177,21 +177,13 @@ class KafkaLog:
         return self._txn_producer
 
     def _drop_txn_producer(self) -> None:
-        if self._txn_producer is not None:
-            try:
-                self._txn_producer.close(timeout=0)
-            except Exception:
-                pass
-            self._txn_producer = None
+        _close_quietly(self._txn_producer)
+        self._txn_producer = None
 
     def _drop_producer(self) -> None:
         # after a failure start afresh: a new producer learns the cluster again when it returns
-        if self._producer is not None:
-            try:
-                self._producer.close(timeout=0)
-            except Exception:
-                pass
-            self._producer = None
+        _close_quietly(self._producer)
+        self._producer = None
 
     def publish(self, records: list[Record]) -> None:
         producer = self._get_producer()
@@ -502,3 +494,12 @@ class KafkaLogConsumer:
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)
+
+
+def _close_quietly(producer: KafkaProducer | None) -> None:
+    """Close a producer being dropped after a failure; its own errors no longer matter."""
+    if producer is not None:
+        try:
+            producer.close(timeout=0)
+        except Exception:
+            pass
