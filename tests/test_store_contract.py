@@ -6,6 +6,7 @@ tests its recorders: as-of, cursors, corrections, generations, redelivery and or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import typing
 import uuid
@@ -20,11 +21,12 @@ from shared.ports import ArticleIndex, EventQuery, ProjectionStore, ReadStore, S
 KINDS = ["sqlite", "memory", "mongodb"]
 
 
-@pytest.fixture(params=KINDS)
-def store(request, tmp_path):
-    if request.param == "sqlite":
+@contextlib.contextmanager
+def store_of_kind(kind: str, tmp_path, database: str):
+    """One adapter, opened fresh for a test and closed (a MongoDB database dropped) after it."""
+    if kind == "sqlite":
         s = SqliteStore(str(tmp_path / "store"))
-    elif request.param == "memory":
+    elif kind == "memory":
         s = MemoryStore()
     else:
         mongo = os.environ.get("STORYLINE_TEST_MONGO")
@@ -34,14 +36,24 @@ def store(request, tmp_path):
             pytest.fail("STORYLINE_TEST_MONGO is not set: run with `make test`, which starts the servers")
         from shared.adapters.mongo_store import MongoStore, open_database
 
-        db = open_database(f"mongodb://{mongo}/storyline_contract_{uuid.uuid4().hex[:8]}")
+        db = open_database(f"mongodb://{mongo}/{database}_{uuid.uuid4().hex[:8]}")
         s = MongoStore(db)
-        yield s
-        db.client.drop_database(db.name)
-        s.close()
+        try:
+            yield s
+        finally:
+            db.client.drop_database(db.name)
+            s.close()
         return
-    yield s
-    s.close()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture(params=KINDS)
+def store(request, tmp_path):
+    with store_of_kind(request.param, tmp_path, "storyline_contract") as s:
+        yield s
 
 
 def finding(n: int, story: str = "s1", day: str | None = "2025-03-01", **over) -> dict:

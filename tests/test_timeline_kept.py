@@ -7,43 +7,22 @@ same store (nothing kept), through HTTP (Flask's test client), on each store ada
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
 
 from services.query.app import create_app
 from services.query.grouped import GroupedStories, Shown
-from shared.adapters.memory_store import MemoryStore
-from shared.adapters.sqlite_store import SqliteStore
 from shared.config import Settings
 from shared.domain import matching, timeline
 from shared.domain.timeline import Entry
-from tests.test_store_contract import change, finding, write
+from tests.test_store_contract import KINDS, change, finding, store_of_kind, write
 
 TRACK = "grp:storyline.events:0"
 
 
-@pytest.fixture(params=["sqlite", "memory", "mongodb"])
+@pytest.fixture(params=KINDS)
 def store(request, tmp_path):
-    if request.param == "sqlite":
-        s = SqliteStore(str(tmp_path / "store"))
-    elif request.param == "memory":
-        s = MemoryStore()
-    else:
-        mongo = os.environ.get("STORYLINE_TEST_MONGO")
-        if not mongo:
-            pytest.skip("MongoDB: set STORYLINE_TEST_MONGO (make test starts the server)")
-        from shared.adapters.mongo_store import MongoStore, open_database
-
-        db = open_database(f"mongodb://{mongo}/storyline_kept_{uuid.uuid4().hex[:8]}")
-        s = MongoStore(db)
+    with store_of_kind(request.param, tmp_path, "storyline_kept") as s:
         yield s
-        db.client.drop_database(db.name)
-        s.close()
-        return
-    yield s
-    s.close()
 
 
 @pytest.fixture
