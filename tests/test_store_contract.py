@@ -164,6 +164,19 @@ def test_events_come_in_sort_order_with_filters_and_cursor(store):
     assert events_of(store, "other-story") == []
 
 
+def test_insert_new_names_only_the_ids_it_stored_and_never_overwrites(store):
+    write(store, [finding(1), finding(2)])
+    first_copy = finding(3, summary="first copy")
+    with store.batch(store.current_generation()) as tx:
+        # stored ones, a new one given twice, and another new one, in one call
+        new = tx.insert_new([finding(1, summary="changed"), first_copy, finding(3, summary="second copy"), finding(4)])
+    assert new == {first_copy["event_id"], finding(4)["event_id"]}
+    by_id = {e["event_id"]: e for e in events_of(store)}
+    assert by_id[finding(1)["event_id"]]["summary"] == "claim 1"  # the stored one stands
+    assert by_id[first_copy["event_id"]]["summary"] == "first copy"  # the first of two copies counts
+    assert len(by_id) == 4
+
+
 def test_summaries_fold_incrementally_and_match_a_full_recompute(store):
     write(store, [finding(i) for i in range(6)])
     write(store, [finding(i, target={"name": "Office", "kind": "organisation"}) for i in range(6, 10)])
