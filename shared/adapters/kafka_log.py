@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
@@ -56,6 +57,13 @@ log = logging.getLogger("storyline.kafka")
 # transaction (measured: it waited the whole 40 s delivery timeout), so a short timeout bounds
 # that stall.
 TXN_DELIVERY_TIMEOUT_MS = 15000
+
+# kafka-python's commit_transaction waits for the coordinator's answer without a limit, and when
+# the coordinator dies during the commit its sender can lose track of the new one (seen in the
+# cluster fault suite: a relay still waiting two minutes after the kill, though the cluster had
+# failed over). So a commit waits this long; one still unanswered is in doubt, and its outcome
+# is read from the log (see _commit).
+TXN_COMMIT_WAIT_MS = 30000
 
 
 class ClusterTooSmall(ConfigError):
@@ -229,9 +237,8 @@ class KafkaLog:
                 f.get(timeout=1)  # raises if the broker did not take it
             if not sent:
                 raise KafkaTimeoutError("no record could be sent")
-            # Waits for the coordinator's answer (kafka-python gives no timeout): the outcome is
-            # never in doubt, so a committed batch is not sent again.
-            producer.commit_transaction()
+            if not self._commit(producer, sent[0].get(timeout=0)):
+                return [False] * len(records)
         except Exception as exc:
             # Abandoned, not aborted here: below min ISR the coordinator cannot write an abort
             # either. The next delivery starts a producer with the same id, which aborts this
@@ -242,6 +249,54 @@ class KafkaLog:
             self._drop_txn_producer()
             return [False] * len(records)
         return [f is not None for f in futures]
+
+    def _commit(self, producer: KafkaProducer, first: Any) -> bool:
+        """Commit the open transaction, whose first record landed at `first` (RecordMetadata):
+        True once it is committed, False when it was not (its records are to be sent again); a
+        refused commit raises. An answer that does not come within TXN_COMMIT_WAIT_MS leaves the
+        outcome in doubt, and sending again blindly could put a second copy in the topic, so
+        a new producer with the same id is started (which makes the broker finish or abort the
+        transaction first) and a read_committed reader looks for the first record where it
+        landed: a transaction is all or nothing, so that one record tells."""
+        manager, sender = getattr(producer, "_transaction_manager", None), getattr(producer, "_sender", None)
+        if manager is None or sender is None:  # a kafka-python without these: its own unbounded wait
+            producer.commit_transaction()
+            return True
+        result = manager.begin_commit()
+        sender.wakeup()
+        if result.wait(timeout_ms=TXN_COMMIT_WAIT_MS):  # raises the commit's error, if it had one
+            return True
+        log.warning("no answer to a commit within %d ms: reading its outcome from the log", TXN_COMMIT_WAIT_MS)
+        self._drop_txn_producer()
+        self._get_txn_producer()  # fences the old producer once its transaction is settled
+        committed = self._is_committed(first)
+        log.warning("the commit in doubt was %s", "committed" if committed else "aborted: its records go again")
+        return committed
+
+    def _is_committed(self, first: Any) -> bool:
+        """Whether a read_committed reader sees the record at `first` (topic, partition, offset).
+        Not seen within a few seconds counts as not committed: a copy in the topic costs the
+        projection nothing (it skips event ids it holds), a record never delivered would be lost."""
+        tp = TopicPartition(first.topic, first.partition)
+        c = KafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            isolation_level=ISOLATION,
+            client_id="storyline-commit-check",
+        )
+        try:
+            c.assign([tp])
+            c.seek(tp, first.offset)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                for r in c.poll(timeout_ms=1000, max_records=1).get(tp, []):
+                    return bool(r.offset == first.offset)  # skipped to a later one: it was aborted
+                if c.position(tp) > first.offset:
+                    return False
+            return False
+        finally:
+            c.close()
 
     def deliver(self, records: list[Record]) -> list[bool]:
         if self.transactional_id:
