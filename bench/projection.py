@@ -175,15 +175,14 @@ def one_round(
         projector.flush()
         rates["projection"] = n / (time.perf_counter() - t)
 
+    def write_raw() -> None:
+        rates["raw_write"] = raw.write(docs)
+        rates["raw_write_batched"] = raw_batched.write(copy.deepcopy(docs))
+
     # A store may still be busy with one write (checkpoints, compaction) when the next starts,
     # so which goes first alternates from round to round.
-    if not project_first:
-        rates["raw_write"] = raw.write(docs)
-        rates["raw_write_batched"] = raw_batched.write(copy.deepcopy(docs))
-    project()
-    if project_first:
-        rates["raw_write"] = raw.write(docs)
-        rates["raw_write_batched"] = raw_batched.write(copy.deepcopy(docs))
+    for step in (project, write_raw) if project_first else (write_raw, project):
+        step()
     rates["ratio_write"] = rates["projection"] / rates["raw_write"]
     rates["ratio"] = rates["projection"] / min(rates["raw_consume"], rates["raw_write"])
     rates["ratio_batched"] = rates["projection"] / rates["raw_write_batched"]

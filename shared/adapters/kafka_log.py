@@ -278,13 +278,7 @@ class KafkaLog:
         Not seen within a few seconds counts as not committed: a copy in the topic costs the
         projection nothing (it skips event ids it holds), a record never delivered would be lost."""
         tp = TopicPartition(first.topic, first.partition)
-        c = KafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            isolation_level=ISOLATION,
-            client_id="storyline-commit-check",
-        )
+        c = self._reader("storyline-commit-check")
         try:
             c.assign([tp])
             c.seek(tp, first.offset)
@@ -339,12 +333,25 @@ class KafkaLog:
         self.ensure_topic()
         return KafkaLogConsumer(self._bootstrap, self.topic, group)
 
+    def _reader(self, client_id: str | None = None, **settings: Any) -> KafkaConsumer:
+        """A consumer in no group (it must not disturb the projectors' positions), reading
+        committed records only."""
+        named = {"client_id": client_id} if client_id else {}
+        return KafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            isolation_level=ISOLATION,
+            **named,
+            **settings,
+        )
+
     def _partitions(self) -> list[TopicPartition]:
         return [TopicPartition(self.topic, p) for p in range(self.partitions)]
 
     def end_offsets(self) -> dict[int, int]:
         self.ensure_topic()
-        c = KafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False, isolation_level=ISOLATION)
+        c = self._reader()
         try:
             return committed_ends(c, self._partitions())
         finally:
@@ -353,16 +360,7 @@ class KafkaLog:
     def read(self, start="beginning", page: int = 2000):
         self.ensure_topic()
         tps = self._partitions()
-        # No group: reading the history must not disturb the projectors' positions.
-        c = KafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            isolation_level=ISOLATION,
-            client_id="storyline-reader",
-            fetch_max_bytes=8 << 20,
-            receive_message_max_bytes=16 << 20,
-        )
+        c = self._reader("storyline-reader", fetch_max_bytes=8 << 20, receive_message_max_bytes=16 << 20)
         try:
             ends = {tp.partition: o for tp, o in c.end_offsets(tps).items()}
             for tp in tps:
@@ -407,14 +405,7 @@ class KafkaLog:
                     KafkaAdminClient(
                         bootstrap_servers=self._bootstrap, client_id="storyline-lag", request_timeout_ms=10000
                     ),
-                    KafkaConsumer(
-                        bootstrap_servers=self._bootstrap,
-                        group_id=None,
-                        enable_auto_commit=False,
-                        client_id="storyline-lag",
-                        isolation_level=ISOLATION,
-                        request_timeout_ms=10000,
-                    ),
+                    self._reader("storyline-lag", request_timeout_ms=10000),
                 )
             admin, offsets = self._lag_clients
             for attempt in range(10):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo import InsertOne, ReplaceOne, UpdateOne
 from pymongo.database import Database
@@ -26,6 +26,7 @@ META = "projection_meta"
 ARTICLES = "story_index"
 _CHUNK = 1000
 _DUPLICATE_KEY = 11000
+_T = TypeVar("_T")
 _PUNCTUATION = set("\\^$.|?*+()[]{}-/#&~!\"%',:;<=>@`")
 # Fields of the contract that are null by default; some MongoDB-wire servers do not store a
 # null, so documents are completed on the way out (this adapter's concern, nobody else's).
@@ -55,7 +56,7 @@ def _story_out(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+def _chunks(items: list[_T], size: int = _CHUNK) -> Iterator[list[_T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
@@ -238,7 +239,7 @@ class _Batch:
                     raise
                 self.session.abort_transaction()
                 self.session.start_transaction()
-        for chunk in _chunks(list(unique), _CHUNK):
+        for chunk in _chunks(list(unique)):
             for d in self.events.find({"_id": {"$in": chunk}}, {"_id": 1}, session=self.session):
                 del unique[d["_id"]]
         return self._insert(unique)
@@ -249,7 +250,7 @@ class _Batch:
         self._wrote = True
         new = set(docs)
         ids = list(docs)
-        for chunk in _chunks(ids, _CHUNK):
+        for chunk in _chunks(ids):
             try:
                 self.events.bulk_write(
                     [InsertOne({"_id": event_id, **docs[event_id]}) for event_id in chunk],
@@ -295,8 +296,8 @@ class _Batch:
             )
             for event_id, new, record in plan.update
         ]
-        for i in range(0, len(ops), _CHUNK):
-            self.events.bulk_write(ops[i : i + _CHUNK], ordered=True, session=self.session)
+        for chunk in _chunks(ops):
+            self.events.bulk_write(chunk, ordered=True, session=self.session)
         return str(reading["story_id"])
 
     def fold_summaries(self, inserted: list[dict[str, Any]], recompute: set[str]) -> None:
@@ -321,8 +322,8 @@ class _Batch:
                 )
             ]
             ops.append(ReplaceOne({"_id": story_id}, summarise(story_id, evs, None), upsert=True))
-        for i in range(0, len(ops), _CHUNK):
-            self.stories.bulk_write(ops[i : i + _CHUNK], ordered=True, session=self.session)
+        for chunk in _chunks(ops):
+            self.stories.bulk_write(chunk, ordered=True, session=self.session)
 
     def advance_tracking(self, positions: dict[str, int]) -> None:
         self._wrote = True
